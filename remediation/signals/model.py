@@ -1,0 +1,73 @@
+"""The normalised, source-independent signal every parser produces."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import asdict, dataclass, field
+from datetime import datetime
+from enum import Enum
+from typing import Any
+
+
+class SourceKind(str, Enum):
+    """Where a signal came from; the value is what the CLI prints as `source`."""
+
+    COMMON_ALERT = "common-alert"
+    EVENT_GRID = "eventgrid"
+    MIGRATION_ITEM = "migration-item"
+    BACKUP_JOB = "backup-job"
+    LOG_ANALYTICS_BACKUP_JOB = "log-analytics-backup-job"
+    LOG_ANALYTICS_REPLICATED_ITEM = "log-analytics-replicated-item"
+    RAW_TEXT = "raw-text"
+
+
+class SignalError(ValueError):
+    """A payload that no parser accepts; the message says why, for a 4xx reason or a CLI line."""
+
+
+@dataclass(frozen=True, slots=True)
+class Signal:
+    """One health observation about one resource, whatever its source.
+
+    `resolved` is True for a resolved alert or a healthy poll: it closes incidents instead of
+    opening them. `dedup_key` is stable across redeliveries of the same observation.
+    """
+
+    source: SourceKind
+    message: str
+    codes: tuple[str, ...] = ()
+    vm: str | None = None
+    resource_id: str | None = None
+    vault: str | None = None
+    vault_id: str | None = None
+    subscription_id: str | None = None
+    resource_group: str | None = None
+    scope: str | None = None
+    job_id: str | None = None
+    time: datetime | None = None
+    language: str = "en"
+    resolved: bool = False
+    source_id: str | None = None
+    extra: dict[str, Any] = field(default_factory=dict, compare=False, hash=False)
+
+    @property
+    def dedup_key(self) -> str:
+        """Hash of what identifies the observation, not of when it was delivered."""
+        parts = [
+            self.source.value,
+            self.source_id or "",
+            (self.resource_id or self.vm or "").lower(),
+            "|".join(sorted(c.lower() for c in self.codes)),
+            "resolved" if self.resolved else "fired",
+        ]
+        if not self.source_id:
+            parts.append(" ".join(self.message.lower().split()))
+        return hashlib.sha256("\x1f".join(parts).encode()).hexdigest()[:32]
+
+    def to_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["source"] = self.source.value
+        data["time"] = self.time.isoformat() if self.time else None
+        data["codes"] = list(self.codes)
+        data["dedup_key"] = self.dedup_key
+        return data
