@@ -5,11 +5,11 @@ from __future__ import annotations
 import hashlib
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
-from enum import Enum
+from enum import StrEnum
 from typing import Any
 
 
-class SourceKind(str, Enum):
+class SourceKind(StrEnum):
     """Where a signal came from; the value is what the CLI prints as `source`."""
 
     COMMON_ALERT = "common-alert"

@@ -1,0 +1,74 @@
+"""Every setting the app reads, in one place, with its meaning.
+
+`local.settings.sample.json`, the README and the Bicep app settings list the same names; a
+test keeps them in step with `SETTINGS` below.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, slots=True)
+class Setting:
+    name: str
+    default: str
+    meaning: str
+
+
+SETTINGS: tuple[Setting, ...] = (
+    Setting("STORE_KIND", "sqlite", "sqlite (embedded default) or tables (Azure Table storage)"),
+    Setting("STORE_SQLITE_PATH", ".state/remediation.db", "SQLite file for the embedded store"),
+    Setting("STORE_TABLES_CONNECTION", "", "Table storage connection string (Azurite, local)"),
+    Setting("STORE_TABLES_ENDPOINT", "", "Table endpoint URL used with the managed identity"),
+    Setting("STORE_TABLE_PREFIX", "remediation", "prefix of the table names"),
+    Setting("QUEUE_KIND", "memory", "memory (in-process) or servicebus"),
+    Setting(
+        "ServiceBusConnection__fullyQualifiedNamespace",
+        "",
+        "Service Bus namespace host for the remediation queue (identity-based)",
+    ),
+    Setting("REMEDIATION_QUEUE_NAME", "remediation", "queue that carries one playbook step each"),
+    Setting("AZURE_CLIENT_ID", "", "client id of the user-assigned managed identity or app"),
+    Setting("AZURE_TENANT_ID", "", "Entra tenant of the estate and of the approvers"),
+    Setting("AZURE_CLIENT_SECRET", "", "app secret, only where no managed identity exists"),
+    Setting("AZURE_CLIENT_CERTIFICATE_PATH", "", "PEM certificate instead of a secret"),
+    Setting("AZURE_AUTHORITY_HOST", "https://login.microsoftonline.com", "Entra authority"),
+    Setting("ARM_ENDPOINT", "https://management.azure.com", "Azure Resource Manager endpoint"),
+    Setting("ARM_CA_BUNDLE", "", "CA bundle for ARM calls (the local simulator's CA)"),
+    Setting("POLLER_SCHEDULE", "0 */5 * * * *", "NCRONTAB schedule of the health poller"),
+    Setting("POLL_VAULT_IDS", "", "comma-separated Recovery Services vault ids to poll"),
+    Setting("LOG_ANALYTICS_WORKSPACE_ID", "", "workspace for AddonAzureBackupJobs and ASR tables"),
+    Setting("BOT_APP_ID", "", "Azure Bot app (client) id"),
+    Setting("BOT_APP_TYPE", "UserAssignedMSI", "UserAssignedMSI or SingleTenant"),
+    Setting("BOT_TENANT_ID", "", "tenant of the Azure Bot identity"),
+    Setting("BOT_OPENID_METADATA_URL", "", "override of the Bot Framework OpenID metadata URL"),
+    Setting("POLICY_FILE", "policy.yaml", "remediation policy (modes, approvers, limits)"),
+    Setting("APPROVER_OBJECT_IDS", "", "comma-separated Entra object ids allowed to approve"),
+    Setting("APPROVER_GROUP_ID", "", "Entra group whose members may approve"),
+    Setting("DRY_RUN", "false", "true: plan and report fixes, write nothing to Azure"),
+    Setting("AUTOMATION_PAUSED", "false", "true: global kill switch, no fix starts"),
+    Setting("ALERTS_SHARED_SECRET", "", "optional secret the alert webhook requires"),
+    Setting("APPLICATIONINSIGHTS_CONNECTION_STRING", "", "Application Insights telemetry"),
+)
+
+_BY_NAME = {s.name: s for s in SETTINGS}
+
+
+class Settings:
+    """Read-only view over the environment (or a given mapping) limited to known settings."""
+
+    def __init__(self, env: Mapping[str, str] | None = None) -> None:
+        self._env = os.environ if env is None else env
+
+    def get(self, name: str) -> str:
+        setting = _BY_NAME[name]  # KeyError for a name not declared above: a programming error
+        return self._env.get(name, setting.default).strip()
+
+    def flag(self, name: str) -> bool:
+        return self.get(name).lower() in {"1", "true", "yes", "on"}
+
+    def items(self, name: str) -> list[str]:
+        return [part.strip() for part in self.get(name).split(",") if part.strip()]
