@@ -1,0 +1,15 @@
+"""Turn every source payload (alerts, events, polled resources, log rows, pasted text) into a
+normalised Signal. `parse_payload` is the entry point; errors are always `SignalError`."""
+
+from remediation.signals.detect import parse_payload, signals_from_payload
+from remediation.signals.language import detect_language
+from remediation.signals.model import Signal, SignalError, SourceKind
+
+__all__ = [
+    "Signal",
+    "SignalError",
+    "SourceKind",
+    "detect_language",
+    "parse_payload",
+    "signals_from_payload",
+]

@@ -1,0 +1,50 @@
+"""Guess whether an operator's or Azure's error text is English or French.
+
+The catalogue holds both wordings; knowing the language lets the classifier try the right phrases
+first and lets cards answer in the language the person wrote in.
+"""
+
+from __future__ import annotations
+
+import re
+
+_APOSTROPHES = str.maketrans({"\u2019": "'", "\u2018": "'"})
+_WORD = re.compile(r"[a-zà-ÿœæ]+(?:'[a-zà-ÿœæ]+)?")
+_ACCENTED = re.compile(r"[àâæçéèêëîïôœùûüÿ]")
+
+_FRENCH_WORDS = frozenset(
+    (
+        *("le", "la", "les", "des", "du", "de", "un", "une", "et", "est", "sont", "pas", "ne"),
+        *("n'est", "au", "aux", "avec", "pour", "dans", "sur", "par", "qui", "que", "ce"),
+        *("cette", "ces", "été", "être", "ont", "il", "elle", "nous", "vous", "leur", "lors"),
+        *("plus", "sans", "erreur", "échec", "échoué", "échouée", "échoue", "impossible"),
+        *("virtuelle", "virtuelles", "sauvegarde", "réplication", "coffre", "disque", "disques"),
+        *("instantané", "instantanés", "délai", "dépassé", "expiré", "passerelle", "compte"),
+        *("stockage", "clé", "réseau", "hôte", "connexion", "refusée", "l'opération"),
+        *("d'erreur", "s'est", "produite"),
+    )
+)
+_ENGLISH_WORDS = frozenset(
+    (
+        *("the", "an", "and", "is", "are", "was", "were", "not", "no", "of", "to", "in", "on"),
+        *("for", "with", "by", "from", "at", "this", "that", "these", "it", "be", "been", "has"),
+        *("have", "had", "failed", "fail", "error", "could", "cannot", "can't", "unable"),
+        *("while", "during", "backup", "replication", "virtual", "disk", "snapshot", "timeout"),
+        *("timed", "out", "vault", "agent", "occurred", "operation", "please", "retry", "found"),
+        *("reached", "limit"),
+    )
+)
+_FRENCH_PHRASES = ("machine virtuelle", "de la", "n'a pas", "s'est produite")
+
+
+def detect_language(text: str) -> str:
+    """Return "fr" when the text reads as French, else "en" (the default for codes and empties)."""
+    if not isinstance(text, str) or not text:
+        return "en"
+    lowered = text.lower().translate(_APOSTROPHES)
+    words = _WORD.findall(lowered)
+    french = sum(1 for w in words if w in _FRENCH_WORDS)
+    english = sum(1 for w in words if w in _ENGLISH_WORDS)
+    french += 2 * sum(lowered.count(p) for p in _FRENCH_PHRASES)
+    french += min(len(_ACCENTED.findall(lowered)), 5)
+    return "fr" if french > english else "en"

@@ -1,0 +1,130 @@
+"""Read-only typed access to raw payload dicts, in the style of aws-powertools' event classes.
+
+Every accessor either returns the value with the promised type, None when the key is absent or
+null, or raises SignalError naming the JSON path: malformed input never escapes as KeyError or
+TypeError.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from typing import Any, TypeVar
+
+from remediation.signals.model import SignalError
+
+
+def type_name(value: object) -> str:
+    """JSON-ish name of a value's type for error reasons."""
+    names = {dict: "object", list: "array", str: "string", bool: "boolean", type(None): "null"}
+    for kind, name in names.items():
+        if isinstance(value, kind):
+            return name
+    return "number" if isinstance(value, int | float) else type(value).__name__
+
+
+def lookup(data: Mapping[str, Any], key: str, case_insensitive: bool = False) -> Any:
+    """data[key], or the first key equal ignoring case when asked; None when absent."""
+    if key in data:
+        return data[key]
+    if case_insensitive:
+        folded = key.lower()
+        for name, value in data.items():
+            if isinstance(name, str) and name.lower() == folded:
+                return value
+    return None
+
+
+def to_datetime(value: object, path: str) -> datetime | None:
+    """ISO 8601 text (or a datetime from azure-monitor-query) as an aware UTC datetime."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, datetime):
+        parsed = value
+    elif isinstance(value, str):
+        try:
+            parsed = datetime.fromisoformat(value.strip())
+        except ValueError:
+            raise SignalError(f"{path}: not an ISO 8601 time: {value[:40]!r}") from None
+    else:
+        raise SignalError(f"{path}: expected a time string, got {type_name(value)}")
+    return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
+
+
+W = TypeVar("W", bound="DictWrapper")
+
+
+class DictWrapper:
+    """A thin wrapper over one JSON object; subclasses add typed properties."""
+
+    case_insensitive = False
+
+    def __init__(self, data: object, path: str = "$") -> None:
+        if not isinstance(data, Mapping):
+            raise SignalError(f"{path}: expected an object, got {type_name(data)}")
+        self._data: Mapping[str, Any] = data
+        self._path = path
+
+    @property
+    def raw_event(self) -> Mapping[str, Any]:
+        """The untouched payload."""
+        return self._data
+
+    def _where(self, keys: tuple[str, ...]) -> str:
+        return ".".join((self._path, *keys))
+
+    def _value(self, *keys: str) -> Any:
+        node: Any = self._data
+        for depth, key in enumerate(keys):
+            if node is None:
+                return None
+            if not isinstance(node, Mapping):
+                where = self._where(keys[:depth])
+                raise SignalError(f"{where}: expected an object, got {type_name(node)}")
+            node = lookup(node, key, self.case_insensitive)
+        return node
+
+    def _typed(self, keys: tuple[str, ...], kinds: type | tuple[type, ...], label: str) -> Any:
+        value = self._value(*keys)
+        if value is None or (isinstance(value, kinds) and not isinstance(value, bool)):
+            return value
+        if isinstance(value, bool) and kinds is bool:
+            return value
+        raise SignalError(f"{self._where(keys)}: expected {label}, got {type_name(value)}")
+
+    def _str(self, *keys: str) -> str | None:
+        return self._typed(keys, str, "a string")
+
+    def _text(self, *keys: str) -> str | None:
+        """A string field that some producers send as a number (codes, counts)."""
+        value = self._typed(keys, (str, int, float), "a string")
+        return None if value is None else str(value)
+
+    def _int(self, *keys: str) -> int | None:
+        return self._typed(keys, int, "an integer")
+
+    def _dict(self, *keys: str) -> Mapping[str, Any] | None:
+        return self._typed(keys, Mapping, "an object")
+
+    def _list(self, *keys: str) -> list[Any]:
+        """Arrays default to empty: absent and null lists mean "none"."""
+        return self._typed(keys, list, "an array") or []
+
+    def _str_list(self, *keys: str) -> list[str]:
+        items = self._list(*keys)
+        for index, item in enumerate(items):
+            if not isinstance(item, str):
+                where = f"{self._where(keys)}[{index}]"
+                raise SignalError(f"{where}: expected a string, got {type_name(item)}")
+        return items
+
+    def _time(self, *keys: str) -> datetime | None:
+        return to_datetime(self._value(*keys), self._where(keys))
+
+    def _wrap(self, cls: type[W], *keys: str) -> W | None:
+        value = self._value(*keys)
+        return None if value is None else cls(value, self._where(keys))
+
+    def _wrap_list(self, cls: type[W], *keys: str) -> list[W]:
+        where = self._where(keys)
+        return [cls(item, f"{where}[{i}]") for i, item in enumerate(self._list(*keys))]
