@@ -1,0 +1,154 @@
+"""The embedded store: one SQLite file (or memory), safe across threads and processes.
+
+One connection guarded by a lock serves the threads of a process (an in-memory database only
+exists on its own connection); WAL mode and a busy timeout let several processes share a file.
+Every write sets a fresh random etag, so a record deleted and re-created never matches an etag
+read before (a per-row counter would restart and could).
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import sqlite3
+import threading
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+from typing import Any
+
+from .base import (
+    Record,
+    Store,
+    Where,
+    check_address,
+    decode_document,
+    encode_document,
+    exists_error,
+    indexable,
+    missing_error,
+    stale_error,
+)
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS records (
+    tbl TEXT NOT NULL,
+    part TEXT NOT NULL,
+    key TEXT NOT NULL,
+    data TEXT NOT NULL,
+    etag TEXT NOT NULL,
+    PRIMARY KEY (tbl, part, key)
+) WITHOUT ROWID
+"""
+
+_INT64 = range(-(2**63), 2**63)
+
+
+class SqliteStore(Store):
+    """Store backed by the standard library's sqlite3."""
+
+    def __init__(self, path: str | os.PathLike[str] = ":memory:", *, timeout: float = 30.0):
+        in_memory = str(path) == ":memory:"
+        if not in_memory:
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+        self._lock = threading.Lock()
+        self._conn = sqlite3.connect(
+            path, timeout=timeout, isolation_level=None, check_same_thread=False
+        )
+        with self._lock:
+            if not in_memory:
+                self._conn.execute("PRAGMA journal_mode=WAL")
+                self._conn.execute("PRAGMA synchronous=NORMAL")
+            self._conn.execute(_SCHEMA)
+
+    def _execute(self, sql: str, params: tuple[Any, ...] = ()) -> sqlite3.Cursor:
+        with self._lock:
+            return self._conn.execute(sql, params)
+
+    def get(self, table: str, partition: str, key: str) -> Record | None:
+        check_address(table, partition, key)
+        with self._lock:
+            row = self._conn.execute(
+                "SELECT data, etag FROM records WHERE tbl = ? AND part = ? AND key = ?",
+                (table, partition, key),
+            ).fetchone()
+        if row is None:
+            return None
+        return Record(table, partition, key, decode_document(row[0]), row[1])
+
+    def insert(self, table: str, partition: str, key: str, data: Mapping[str, Any]) -> Record:
+        check_address(table, partition, key)
+        text, etag = encode_document(data), secrets.token_hex(8)
+        try:
+            self._execute(
+                "INSERT INTO records (tbl, part, key, data, etag) VALUES (?, ?, ?, ?, ?)",
+                (table, partition, key, text, etag),
+            )
+        except sqlite3.IntegrityError as error:
+            raise exists_error(table, partition, key) from error
+        return Record(table, partition, key, decode_document(text), etag)
+
+    def replace(
+        self, table: str, partition: str, key: str, data: Mapping[str, Any], *, etag: str
+    ) -> Record:
+        check_address(table, partition, key)
+        text, new_etag = encode_document(data), secrets.token_hex(8)
+        cursor = self._execute(
+            "UPDATE records SET data = ?, etag = ? WHERE tbl = ? AND part = ? AND key = ? "
+            "AND etag = ?",
+            (text, new_etag, table, partition, key, etag),
+        )
+        if cursor.rowcount == 0:
+            if self.get(table, partition, key) is None:
+                raise missing_error(table, partition, key)
+            raise stale_error(table, partition, key)
+        return Record(table, partition, key, decode_document(text), new_etag)
+
+    def upsert(self, table: str, partition: str, key: str, data: Mapping[str, Any]) -> Record:
+        check_address(table, partition, key)
+        text, etag = encode_document(data), secrets.token_hex(8)
+        self._execute(
+            "INSERT INTO records (tbl, part, key, data, etag) VALUES (?, ?, ?, ?, ?) "
+            "ON CONFLICT (tbl, part, key) DO UPDATE SET data = excluded.data, etag = excluded.etag",
+            (table, partition, key, text, etag),
+        )
+        return Record(table, partition, key, decode_document(text), etag)
+
+    def delete(self, table: str, partition: str, key: str, *, etag: str | None = None) -> None:
+        check_address(table, partition, key)
+        sql = "DELETE FROM records WHERE tbl = ? AND part = ? AND key = ?"
+        params: tuple[Any, ...] = (table, partition, key)
+        if etag is None:
+            self._execute(sql, params)
+            return
+        deleted = self._execute(sql + " AND etag = ?", (*params, etag)).rowcount
+        if not deleted and self.get(table, partition, key) is not None:
+            raise stale_error(table, partition, key)
+
+    def _scan(
+        self, table: str, partition: str | None, where: Where, limit_hint: int | None
+    ) -> Iterator[Record]:
+        sql = ["SELECT part, key, data, etag FROM records WHERE tbl = ?"]
+        params: list[Any] = [table]
+        if partition is not None:
+            sql.append("AND part = ?")
+            params.append(partition)
+        for field, value in where.items():
+            if _prefilterable(field, value):
+                sql.append("AND json_extract(data, ?) = ?")
+                params.extend((f"$.{field}", value))
+        sql.append("ORDER BY part, key")
+        with self._lock:
+            rows = self._conn.execute(" ".join(sql), params).fetchall()
+        for part, key, text, etag in rows:
+            yield Record(table, part, key, decode_document(text), etag)
+
+    def close(self) -> None:
+        with self._lock:
+            self._conn.close()
+
+
+def _prefilterable(field: str, value: Any) -> bool:
+    """SQL equality on json_extract keeps every match for these (bools compare as 0/1)."""
+    if value is None or not indexable(field, value):
+        return False
+    return not isinstance(value, int) or value in _INT64
