@@ -5,22 +5,57 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from remediation.signals import backup_job, common_alert, eventgrid, log_analytics, migration_item
 from remediation.signals.model import Signal, SignalError
 from remediation.signals.raw_text import RawText
 from remediation.signals.wrapper import type_name
 
+MAX_BATCH = 1000
 _STRAY_ERRORS = (LookupError, TypeError, AttributeError, ValueError, RecursionError, OverflowError)
 
-SignalsParser = Callable[[Mapping[str, Any]], list[Signal]]
-_DETECTORS: list[tuple[str, Callable[[Mapping[str, Any]], bool], SignalsParser]] = []
+Detector = tuple[
+    str, Callable[[Mapping[str, Any]], bool], Callable[[Mapping[str, Any]], list[Signal]]
+]
+
+
+def _common_alert(data: Mapping[str, Any]) -> bool:
+    inner = data.get("data")
+    return common_alert.matches(data) or (isinstance(inner, Mapping) and "essentials" in inner)
+
+
+def _envelope_signals(data: Mapping[str, Any]) -> list[Signal]:
+    return eventgrid.wrap(data).signals(_guarded)
+
+
+_DETECTORS: tuple[Detector, ...] = (
+    ("CloudEvents specversion", eventgrid.is_cloudevent, _envelope_signals),
+    ("Event Grid id+eventType+data", eventgrid.is_eventgrid_event, _envelope_signals),
+    ("common alert schemaId/data.essentials", _common_alert, common_alert.signals),
+    ("backup job properties.jobType/errorDetails", backup_job.matches, backup_job.signals),
+    (
+        "migration item properties.healthErrors/providerSpecificDetails/migrationState",
+        migration_item.matches,
+        migration_item.signals,
+    ),
+    (
+        "AddonAzureBackupJobs row JobFailureCode/JobUniqueId+JobStatus",
+        log_analytics.is_backup_job_row,
+        log_analytics.backup_job_signals,
+    ),
+    (
+        "ASRReplicatedItems row ReplicationHealthErrors/ReplicatedItemId+ReplicationStatus",
+        log_analytics.is_replicated_item_row,
+        log_analytics.replicated_item_signals,
+    ),
+)
 
 
 def _signals_of_dict(data: Mapping[str, Any]) -> list[Signal]:
     for _label, matches, parser in _DETECTORS:
         if matches(data):
             return parser(data)
-    looked_for = ", ".join(label for label, _m, _p in _DETECTORS) or "nothing yet"
-    keys = ", ".join(sorted(str(k) for k in data)[:8])
+    looked_for = "; ".join(label for label, _m, _p in _DETECTORS)
+    keys = ", ".join(sorted(str(k)[:40] for k in data)[:8])
     raise SignalError(f"not a supported payload: looked for {looked_for}; got keys [{keys}]")
 
 
@@ -48,5 +83,28 @@ def signals_from_payload(value: object) -> list[Signal]:
 
 
 def parse_payload(value: object) -> Signal:
-    """The main signal of one payload: text is raw error text, an object is detected by shape."""
+    """The main (most severe) signal of one payload: text is raw error text, an object is
+    detected by its shape. Lists are rejected: see parse_batch."""
     return signals_from_payload(value)[0]
+
+
+def parse_batch(value: object) -> list[Signal]:
+    """All signals of an Event Grid batch (a JSON array of events) or of a single object.
+
+    Raises ValidationHandshake when the batch is a subscription validation, and SignalError
+    naming the index of the first event that cannot be parsed."""
+    if not isinstance(value, list):
+        return signals_from_payload(value)
+    if not value:
+        raise SignalError("empty batch")
+    if len(value) > MAX_BATCH:
+        raise SignalError(f"batch of {len(value)} events exceeds {MAX_BATCH}")
+    result: list[Signal] = []
+    for index, item in enumerate(value):
+        try:
+            result.extend(signals_from_payload(item))
+        except eventgrid.ValidationHandshake:
+            raise
+        except SignalError as exc:
+            raise SignalError(f"batch[{index}]: {exc}") from exc
+    return result

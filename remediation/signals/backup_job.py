@@ -1,0 +1,185 @@
+"""Azure Backup job resources (`GET .../vaults/{vault}/backupJobs/{jobName}`)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any
+
+from remediation.signals.arm_id import ArmId
+from remediation.signals.build import make_signal
+from remediation.signals.model import Signal, SignalError, SourceKind
+from remediation.signals.text import find_codes, join_text, merge_codes
+from remediation.signals.wrapper import DictWrapper, type_name
+
+RESOLVED_STATUSES = ("completed",)
+
+
+class BackupJobErrorInfo(DictWrapper):
+    """AzureIaaSVMErrorInfo: the REST error code is an integer, unlike the documented names."""
+
+    @property
+    def error_code(self) -> int | str | None:
+        value = self._value("errorCode")
+        if value is None or (isinstance(value, int | str) and not isinstance(value, bool)):
+            return value
+        where = self._where(("errorCode",))
+        raise SignalError(f"{where}: expected an integer, got {type_name(value)}")
+
+    @property
+    def error_string(self) -> str | None:
+        return self._str("errorString")
+
+    @property
+    def error_title(self) -> str | None:
+        return self._str("errorTitle")
+
+    @property
+    def recommendations(self) -> list[str]:
+        return self._str_list("recommendations")
+
+    @property
+    def text(self) -> str:
+        return join_text(self.error_title, self.error_string)
+
+
+class BackupJobExtendedInfo(DictWrapper):
+    @property
+    def dynamic_error_message(self) -> str | None:
+        return self._str("dynamicErrorMessage")
+
+    @property
+    def property_bag(self) -> Mapping[str, Any]:
+        return self._dict("propertyBag") or {}
+
+    @property
+    def progress_percentage(self) -> float | None:
+        return self._typed(("progressPercentage",), int | float, "a number")
+
+
+class BackupJobProperties(DictWrapper):
+    @property
+    def job_type(self) -> str | None:
+        return self._str("jobType")
+
+    @property
+    def entity_friendly_name(self) -> str | None:
+        """The VM name for IaaS VM jobs."""
+        return self._str("entityFriendlyName")
+
+    @property
+    def backup_management_type(self) -> str | None:
+        return self._str("backupManagementType")
+
+    @property
+    def operation(self) -> str | None:
+        return self._str("operation")
+
+    @property
+    def status(self) -> str | None:
+        return self._str("status")
+
+    @property
+    def start_time(self) -> datetime | None:
+        return self._time("startTime")
+
+    @property
+    def end_time(self) -> datetime | None:
+        return self._time("endTime")
+
+    @property
+    def activity_id(self) -> str | None:
+        return self._str("activityId")
+
+    @property
+    def duration(self) -> str | None:
+        return self._str("duration")
+
+    @property
+    def container_name(self) -> str | None:
+        return self._str("containerName")
+
+    @property
+    def error_details(self) -> list[BackupJobErrorInfo]:
+        return self._wrap_list(BackupJobErrorInfo, "errorDetails")
+
+    @property
+    def extended_info(self) -> BackupJobExtendedInfo | None:
+        return self._wrap(BackupJobExtendedInfo, "extendedInfo")
+
+
+class BackupJob(DictWrapper):
+    @property
+    def id(self) -> str | None:
+        return self._str("id")
+
+    @property
+    def name(self) -> str | None:
+        """The job GUID: the alert's extendedInfo.jobId and LA's JobUniqueId."""
+        return self._str("name")
+
+    @property
+    def type(self) -> str | None:
+        return self._str("type")
+
+    @property
+    def properties(self) -> BackupJobProperties:
+        return BackupJobProperties(self._dict("properties") or {}, self._where(("properties",)))
+
+    @property
+    def codes(self) -> tuple[str, ...]:
+        """The integer codes as text, then any documented code name found in the texts."""
+        details = self.properties.error_details
+        numeric = [str(e.error_code) for e in details if e.error_code is not None]
+        return merge_codes(numeric, find_codes(self.message))
+
+    @property
+    def message(self) -> str:
+        props = self.properties
+        info = props.extended_info
+        texts = [e.text for e in props.error_details]
+        text = join_text(*texts, info.dynamic_error_message if info else None)
+        if text:
+            return text
+        what = props.operation or "Backup"
+        return (
+            f"{what} job {props.status or 'unknown'} for {props.entity_friendly_name or self.name}."
+        )
+
+    def to_signal(self) -> Signal:
+        props = self.properties
+        arm = ArmId.parse(self.id)
+        recommendations = [r for e in props.error_details for r in e.recommendations]
+        extra = {
+            "status": props.status,
+            "operation": props.operation,
+            "job_type": props.job_type,
+            "recommendations": recommendations or None,
+        }
+        return make_signal(
+            SourceKind.BACKUP_JOB,
+            self.message,
+            self.codes,
+            vm=props.entity_friendly_name,
+            vault_id=arm.vault_id if arm else None,
+            scope=arm.vault_id if arm else None,
+            job_id=self.name or (arm.name if arm else None),
+            time=props.end_time or props.start_time,
+            resolved=(props.status or "").lower() in RESOLVED_STATUSES,
+            source_id=(self.id or self.name or "").lower() or None,
+            extra={k: v for k, v in extra.items() if v},
+        )
+
+
+def matches(data: Mapping[str, Any]) -> bool:
+    props = data.get("properties")
+    if not isinstance(props, Mapping):
+        return False
+    kind = data.get("type")
+    if isinstance(kind, str) and kind.lower().endswith("/backupjobs"):
+        return True
+    return "jobType" in props or "errorDetails" in props
+
+
+def signals(data: Mapping[str, Any]) -> list[Signal]:
+    return [BackupJob(data).to_signal()]

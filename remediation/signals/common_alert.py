@@ -1,0 +1,356 @@
+"""Azure Monitor alerts in the common alert schema, as an action group's webhook delivers them:
+Azure Backup built-in alerts, log search alerts (v1 with rows, v2 with dimensions) and any other
+alert (metric, activity log), fired or resolved."""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any
+
+from remediation.signals import log_analytics
+from remediation.signals.arm_id import ArmId
+from remediation.signals.build import make_signal
+from remediation.signals.model import Signal, SignalError, SourceKind
+from remediation.signals.text import aka_ms_codes, find_codes, merge_codes
+from remediation.signals.wrapper import DictWrapper
+
+SCHEMA_ID = "azureMonitorCommonAlertSchema"
+BUILT_IN_SERVICES = ("azure backup", "azure site recovery")
+MAX_ROWS = 500
+_ORIGIN_SUFFIX = re.compile(r"(?<=\d)([a-z][a-z0-9]{5,})$")
+_VM_DIMENSIONS = (
+    *("vm", "vmname", "virtualmachine", "machinename", "computer", "backupitemfriendlyname"),
+    *("datasourcefriendlyname", "replicateditemfriendlyname", "entityfriendlyname"),
+)
+_CODE_DIMENSIONS = ("jobfailurecode", "errorcode", "failurecode", "code")
+_VAULT_DIMENSIONS = ("vaultname", "vault")
+
+
+class _CaseInsensitive(DictWrapper):
+    """Alert keys vary in case between docs and real payloads (alertRuleID vs alertRuleId)."""
+
+    case_insensitive = True
+
+
+class AlertEssentials(_CaseInsensitive):
+    @property
+    def alert_id(self) -> str | None:
+        return self._str("alertId")
+
+    @property
+    def alert_rule(self) -> str | None:
+        return self._str("alertRule")
+
+    @property
+    def alert_rule_id(self) -> str | None:
+        return self._str("alertRuleId")
+
+    @property
+    def severity(self) -> str | None:
+        return self._str("severity")
+
+    @property
+    def signal_type(self) -> str | None:
+        return self._str("signalType")
+
+    @property
+    def monitor_condition(self) -> str | None:
+        """ "Fired" or "Resolved"."""
+        return self._str("monitorCondition")
+
+    @property
+    def monitoring_service(self) -> str | None:
+        return self._str("monitoringService")
+
+    @property
+    def alert_target_ids(self) -> list[str]:
+        return self._str_list("alertTargetIDs")
+
+    @property
+    def configuration_items(self) -> list[str]:
+        return self._str_list("configurationItems")
+
+    @property
+    def origin_alert_id(self) -> str | None:
+        return self._str("originAlertId")
+
+    @property
+    def fired_date_time(self) -> datetime | None:
+        return self._time("firedDateTime")
+
+    @property
+    def resolved_date_time(self) -> datetime | None:
+        return self._time("resolvedDateTime")
+
+    @property
+    def description(self) -> str | None:
+        return self._str("description")
+
+    @property
+    def target_resource_type(self) -> str | None:
+        return self._str("targetResourceType")
+
+    @property
+    def target_resource_group(self) -> str | None:
+        return self._str("targetResourceGroup")
+
+    @property
+    def investigation_link(self) -> str | None:
+        return self._str("investigationLink")
+
+    @property
+    def is_resolved(self) -> bool:
+        return (self.monitor_condition or "").lower() == "resolved"
+
+    @property
+    def is_built_in(self) -> bool:
+        """Azure Backup / Site Recovery built-in alerts (no alert rule behind them)."""
+        return (self.monitoring_service or "").lower() in BUILT_IN_SERVICES
+
+    @property
+    def origin_suffix(self) -> str | None:
+        """The lower-cased error code Azure Backup appends to originAlertId, if any."""
+        match = _ORIGIN_SUFFIX.search(self.origin_alert_id or "")
+        return match.group(1) if match else None
+
+
+class BackupExtendedInfo(_CaseInsensitive):
+    @property
+    def job_id(self) -> str | None:
+        return self._str("jobId")
+
+    @property
+    def possible_causes(self) -> str | None:
+        return self._str("possibleCauses")
+
+    @property
+    def recommended_actions(self) -> str | None:
+        return self._str("recommendedActions")
+
+    @property
+    def occurrence_count(self) -> int | None:
+        return self._int("occurrenceCount")
+
+
+class SearchResultTable(_CaseInsensitive):
+    @property
+    def name(self) -> str | None:
+        return self._str("name")
+
+    @property
+    def column_names(self) -> list[str]:
+        columns = self._list("columns")
+        names = []
+        for index, column in enumerate(columns):
+            if not isinstance(column, Mapping) or not isinstance(column.get("name"), str):
+                raise SignalError(f"{self._where(('columns',))}[{index}]: expected a named column")
+            names.append(column["name"])
+        return names
+
+    @property
+    def rows(self) -> list[list[Any]]:
+        rows = self._list("rows")
+        for index, row in enumerate(rows):
+            if not isinstance(row, list):
+                raise SignalError(f"{self._where(('rows',))}[{index}]: expected an array")
+        return rows
+
+    def records(self) -> list[dict[str, Any]]:
+        """Rows as column -> value dicts, like a Log Analytics query result."""
+        names = self.column_names
+        return [dict(zip(names, row, strict=False)) for row in self.rows[:MAX_ROWS]]
+
+
+class AlertCondition(_CaseInsensitive):
+    """One `condition.allOf[]` criterion of a metric or log search v2 alert."""
+
+    @property
+    def search_query(self) -> str | None:
+        return self._str("searchQuery")
+
+    @property
+    def metric_name(self) -> str | None:
+        return self._str("metricName")
+
+    @property
+    def metric_value(self) -> float | None:
+        return self._typed(("metricValue",), int | float, "a number")
+
+    @property
+    def dimensions(self) -> dict[str, str]:
+        """name -> value, names as sent."""
+        result = {}
+        for index, item in enumerate(self._list("dimensions")):
+            dimension = _CaseInsensitive(item, f"{self._where(('dimensions',))}[{index}]")
+            name, value = dimension._str("name"), dimension._text("value")
+            if name and value is not None:
+                result[name] = value
+        return result
+
+
+class AlertContext(_CaseInsensitive):
+    """alertContext: its shape depends on the monitoring service; all are read from here."""
+
+    @property
+    def linked_resource_id(self) -> str | None:
+        return self._str("linkedResourceId")
+
+    @property
+    def linked_resource_name(self) -> str | None:
+        return self._str("linkedResourceName")
+
+    @property
+    def protected_item_id(self) -> str | None:
+        return self._str("protectedItemId")
+
+    @property
+    def source_type(self) -> str | None:
+        return self._str("sourceType")
+
+    @property
+    def category(self) -> str | None:
+        return self._str("category")
+
+    @property
+    def extended_info(self) -> BackupExtendedInfo | None:
+        return self._wrap(BackupExtendedInfo, "extendedInfo")
+
+    @property
+    def condition_type(self) -> str | None:
+        return self._str("conditionType")
+
+    @property
+    def conditions(self) -> list[AlertCondition]:
+        return self._wrap_list(AlertCondition, "condition", "allOf")
+
+    @property
+    def search_query(self) -> str | None:
+        return self._str("SearchQuery")
+
+    @property
+    def result_count(self) -> int | None:
+        return self._int("ResultCount")
+
+    @property
+    def search_result_tables(self) -> list[SearchResultTable]:
+        return self._wrap_list(SearchResultTable, "SearchResults", "tables")
+
+    @property
+    def dimensions(self) -> dict[str, str]:
+        merged: dict[str, str] = {}
+        for condition in self.conditions:
+            merged.update(condition.dimensions)
+        return merged
+
+    def records(self) -> list[dict[str, Any]]:
+        return [r for table in self.search_result_tables for r in table.records()][:MAX_ROWS]
+
+
+class CommonAlert(DictWrapper):
+    """The webhook body: schemaId + data.essentials + data.alertContext."""
+
+    @property
+    def schema_id(self) -> str | None:
+        return self._str("schemaId")
+
+    @property
+    def essentials(self) -> AlertEssentials:
+        value = self._dict("data", "essentials")
+        if value is None:
+            raise SignalError("$.data.essentials: missing in a common alert schema payload")
+        return AlertEssentials(value, "$.data.essentials")
+
+    @property
+    def alert_context(self) -> AlertContext:
+        return AlertContext(self._dict("data", "alertContext") or {}, "$.data.alertContext")
+
+    @property
+    def custom_properties(self) -> Mapping[str, Any]:
+        return self._dict("data", "customProperties") or {}
+
+    def signals(self) -> list[Signal]:
+        """One per embedded log row that names a backup job or replicated item, else one."""
+        base = self._signal()
+        rows = [self._row_signal(base, row) for row in self.alert_context.records()]
+        return [s for s in rows if s is not None] or [base]
+
+    def _signal(self) -> Signal:
+        ess, ctx = self.essentials, self.alert_context
+        info = ctx.extended_info
+        dims = {k.lower(): v for k, v in ctx.dimensions.items()}
+        targets = [ArmId.parse(t) for t in ess.alert_target_ids]
+        vault_id = next((t.vault_id for t in targets if t and t.vault_id), None)
+        target_vm = next((t.get("virtualMachines") for t in targets if t), None)
+        text = ess.description or ess.alert_rule or "Azure Monitor alert"
+        suffix = ess.origin_suffix if ess.is_built_in else None
+        actions = info.recommended_actions if info else None
+        codes = merge_codes(
+            aka_ms_codes(actions or ""),
+            find_codes(text),
+            [dims[k] for k in _CODE_DIMENSIONS if k in dims],
+            [suffix] if suffix else [],
+        )
+        extra = {
+            "alert_rule": ess.alert_rule,
+            "severity": ess.severity,
+            "monitoring_service": ess.monitoring_service,
+            "monitor_condition": ess.monitor_condition,
+            "origin_alert_id": ess.origin_alert_id,
+            "origin_suffix": suffix,
+            "recommended_actions": actions,
+            "possible_causes": info.possible_causes if info else None,
+            "protected_item_id": ctx.protected_item_id,
+            "dimensions": ctx.dimensions or None,
+        }
+        vm = ctx.linked_resource_name or next(
+            (dims[k] for k in _VM_DIMENSIONS if k in dims), target_vm
+        )
+        resolved = ess.is_resolved
+        return make_signal(
+            SourceKind.COMMON_ALERT,
+            text,
+            codes,
+            vm=vm,
+            resource_id=ctx.linked_resource_id,
+            vault_id=vault_id,
+            vault=next((dims[k] for k in _VAULT_DIMENSIONS if k in dims), None),
+            scope=vault_id,
+            job_id=info.job_id if info else None,
+            time=(ess.resolved_date_time if resolved else None) or ess.fired_date_time,
+            resolved=resolved,
+            source_id=ess.alert_id,
+            extra={k: v for k, v in extra.items() if v},
+        )
+
+    @staticmethod
+    def _row_signal(base: Signal, row: dict[str, Any]) -> Signal | None:
+        """A log search v1 row read as its table's record, keeping the alert's identity."""
+        if log_analytics.is_backup_job_row(row):
+            found = log_analytics.backup_job_signals(row)[0]
+        elif log_analytics.is_replicated_item_row(row):
+            found = log_analytics.replicated_item_signals(row)[0]
+        else:
+            return None
+        return dataclasses.replace(
+            found,
+            source=SourceKind.COMMON_ALERT,
+            source_id=f"{base.source_id}|{found.source_id or ''}",
+            resolved=base.resolved or found.resolved,
+            time=found.time or base.time,
+            vault_id=found.vault_id or base.vault_id,
+            vault=found.vault or base.vault,
+            scope=found.scope or base.scope,
+            extra={**base.extra, **found.extra, "row_source": found.source.value},
+        )
+
+
+def matches(data: Mapping[str, Any]) -> bool:
+    schema = data.get("schemaId")
+    return isinstance(schema, str) and schema.lower() == SCHEMA_ID.lower()
+
+
+def signals(data: Mapping[str, Any]) -> list[Signal]:
+    return CommonAlert(data).signals()

@@ -1,0 +1,246 @@
+"""Log Analytics rows (column -> value) from the resource-specific Backup and Site Recovery
+tables: AddonAzureBackupJobs and ASRReplicatedItems."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any
+
+from remediation.signals.arm_id import ArmId
+from remediation.signals.build import make_signal
+from remediation.signals.health_error import HealthError, by_severity, error_identity
+from remediation.signals.model import Signal, SignalError, SourceKind
+from remediation.signals.wrapper import DictWrapper, type_name
+
+NO_FAILURE = ("", "success", "none", "n/a")
+MAX_HEALTH_ERRORS_JSON = 256 * 1024
+_UNHEALTHY_STATUSES = ("critical", "warning", "error", "failed")
+
+
+class BackupJobRow(DictWrapper):
+    """One AddonAzureBackupJobs record."""
+
+    @property
+    def job_unique_id(self) -> str | None:
+        return self._str("JobUniqueId")
+
+    @property
+    def job_status(self) -> str | None:
+        return self._str("JobStatus")
+
+    @property
+    def job_failure_code(self) -> str | None:
+        return self._text("JobFailureCode")
+
+    @property
+    def job_operation(self) -> str | None:
+        return self._str("JobOperation")
+
+    @property
+    def backup_item_friendly_name(self) -> str | None:
+        return self._str("BackupItemFriendlyName")
+
+    @property
+    def datasource_friendly_name(self) -> str | None:
+        return self._str("DatasourceFriendlyName")
+
+    @property
+    def datasource_resource_id(self) -> str | None:
+        return self._str("DatasourceResourceId")
+
+    @property
+    def vault_name(self) -> str | None:
+        return self._str("VaultName")
+
+    @property
+    def resource_id(self) -> str | None:
+        """The vault's ARM id in resource-specific tables (`ResourceId`, else `_ResourceId`)."""
+        return self._str("ResourceId") or self._str("_ResourceId")
+
+    @property
+    def subscription_id(self) -> str | None:
+        return self._str("SubscriptionId") or self._str("_SubscriptionId")
+
+    @property
+    def resource_group_name(self) -> str | None:
+        return self._str("ResourceGroupName")
+
+    @property
+    def job_start_date_time(self) -> datetime | None:
+        return self._time("JobStartDateTime")
+
+    @property
+    def time_generated(self) -> datetime | None:
+        return self._time("TimeGenerated")
+
+    @property
+    def failure_code(self) -> str | None:
+        """JobFailureCode unless it says the job did not fail ("Success")."""
+        code = (self.job_failure_code or "").strip()
+        return None if code.lower() in NO_FAILURE else code
+
+    def to_signal(self) -> Signal:
+        vm = self.backup_item_friendly_name or self.datasource_friendly_name
+        status = self.job_status or "unknown"
+        code = self.failure_code
+        text = f"{self.job_operation or 'Backup'} job {status} for {vm or 'an item'}"
+        vault_arm = ArmId.parse(self.resource_id)
+        return make_signal(
+            SourceKind.LOG_ANALYTICS_BACKUP_JOB,
+            f"{text}: {code}." if code else f"{text}.",
+            [code] if code else [],
+            vm=vm,
+            resource_id=self.datasource_resource_id,
+            vault_id=vault_arm.vault_id if vault_arm else None,
+            vault=self.vault_name,
+            subscription_id=self.subscription_id,
+            scope=vault_arm.vault_id if vault_arm else None,
+            job_id=self.job_unique_id,
+            time=self.time_generated or self.job_start_date_time,
+            resolved=status.lower() == "completed" and not code,
+            source_id=self.job_unique_id,
+            extra={"status": status, "operation": self.job_operation},
+        )
+
+
+class ReplicatedItemRow(DictWrapper):
+    """One ASRReplicatedItems record (written once a day per item)."""
+
+    @property
+    def replicated_item_id(self) -> str | None:
+        return self._str("ReplicatedItemId")
+
+    @property
+    def replicated_item_friendly_name(self) -> str | None:
+        return self._str("ReplicatedItemFriendlyName")
+
+    @property
+    def datasource_friendly_name(self) -> str | None:
+        return self._str("DatasourceFriendlyName")
+
+    @property
+    def source_resource_id(self) -> str | None:
+        return self._str("SourceResourceId")
+
+    @property
+    def replication_status(self) -> str | None:
+        return self._str("ReplicationStatus")
+
+    @property
+    def failover_readiness(self) -> str | None:
+        return self._str("FailoverReadiness")
+
+    @property
+    def vault_name(self) -> str | None:
+        return self._str("VaultName")
+
+    @property
+    def subscription_id(self) -> str | None:
+        return self._str("_SubscriptionId")
+
+    @property
+    def time_generated(self) -> datetime | None:
+        return self._time("TimeGenerated")
+
+    @property
+    def replication_health_errors_raw(self) -> str | list[Any] | None:
+        value = self._value("ReplicationHealthErrors")
+        if value is None or isinstance(value, str | list):
+            return value
+        where = self._where(("ReplicationHealthErrors",))
+        raise SignalError(f"{where}: expected a JSON string or array, got {type_name(value)}")
+
+    @property
+    def replication_health_errors(self) -> list[HealthError]:
+        """The column is a JSON string (a list, or one object); plain text gives no errors."""
+        raw = self.replication_health_errors_raw
+        if isinstance(raw, str):
+            raw = _decode_json(raw)
+        if isinstance(raw, Mapping):
+            raw = [raw]
+        if not isinstance(raw, list):
+            return []
+        where = self._where(("ReplicationHealthErrors",))
+        return [HealthError(item, f"{where}[{i}]") for i, item in enumerate(raw)]
+
+    @property
+    def plain_text_errors(self) -> str | None:
+        """The column's text when it is not JSON (some exports flatten it to a sentence)."""
+        raw = self.replication_health_errors_raw
+        if isinstance(raw, str) and raw.strip() and _decode_json(raw) is None:
+            return raw
+        return None
+
+    def _common(self) -> dict[str, Any]:
+        arm = ArmId.parse(self.replicated_item_id)
+        scope = arm.prefix_through("replicationProtectionContainers") if arm else None
+        return {
+            "vm": self.replicated_item_friendly_name or self.datasource_friendly_name,
+            "resource_id": self.replicated_item_id,
+            "vault": self.vault_name,
+            "subscription_id": self.subscription_id,
+            "scope": scope,
+            "extra": {"replication_status": self.replication_status},
+        }
+
+    def signals(self) -> list[Signal]:
+        """One per health error, most severe first; else one status signal."""
+        common = self._common()
+        item = (self.replicated_item_id or common["vm"] or "").lower()
+        result = []
+        for error in by_severity(self.replication_health_errors):
+            fields = {**common, "extra": {**common["extra"], **error.details()}}
+            result.append(
+                make_signal(
+                    SourceKind.LOG_ANALYTICS_REPLICATED_ITEM,
+                    error.message or f"Health error {error.error_code}",
+                    error.codes,
+                    time=error.creation_time_utc or self.time_generated,
+                    source_id=error_identity(item, error),
+                    **fields,
+                )
+            )
+        if result:
+            return result
+        status = self.replication_status or "unknown"
+        text = self.plain_text_errors
+        unhealthy = bool(text) or status.lower() in _UNHEALTHY_STATUSES
+        return [
+            make_signal(
+                SourceKind.LOG_ANALYTICS_REPLICATED_ITEM,
+                text or f"Replication status of {common['vm'] or 'an item'} is {status}.",
+                time=self.time_generated,
+                resolved=not unhealthy,
+                source_id=f"{item}|{status.lower()}",
+                **common,
+            )
+        ]
+
+
+def _decode_json(text: str) -> Any:
+    if len(text) > MAX_HEALTH_ERRORS_JSON:
+        raise SignalError(f"ReplicationHealthErrors is larger than {MAX_HEALTH_ERRORS_JSON} bytes")
+    try:
+        return json.loads(text)
+    except (ValueError, RecursionError):
+        return None
+
+
+def is_backup_job_row(data: Mapping[str, Any]) -> bool:
+    return "JobFailureCode" in data or ("JobUniqueId" in data and "JobStatus" in data)
+
+
+def is_replicated_item_row(data: Mapping[str, Any]) -> bool:
+    return "ReplicationHealthErrors" in data or (
+        "ReplicatedItemId" in data and "ReplicationStatus" in data
+    )
+
+
+def backup_job_signals(data: Mapping[str, Any]) -> list[Signal]:
+    return [BackupJobRow(data).to_signal()]
+
+
+def replicated_item_signals(data: Mapping[str, Any]) -> list[Signal]:
+    return ReplicatedItemRow(data).signals()

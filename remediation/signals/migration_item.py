@@ -1,0 +1,180 @@
+"""Azure Migrate agentless VMware replication health, as polled from `replicationMigrationItems`."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from remediation.signals.arm_id import ArmId
+from remediation.signals.build import make_signal
+from remediation.signals.health_error import HealthError, by_severity, error_identity
+from remediation.signals.model import Signal, SourceKind
+from remediation.signals.wrapper import DictWrapper
+
+HEALTHY = ("normal", "none")
+
+
+class ProviderSpecificDetails(DictWrapper):
+    @property
+    def instance_type(self) -> str | None:
+        """ "VMwareCbt" for agentless VMware."""
+        return self._str("instanceType")
+
+    @property
+    def resync_required(self) -> str | None:
+        return self._text("resyncRequired")
+
+    @property
+    def resync_state(self) -> str | None:
+        return self._str("resyncState")
+
+
+class CurrentJob(DictWrapper):
+    @property
+    def job_name(self) -> str | None:
+        return self._str("jobName")
+
+    @property
+    def job_id(self) -> str | None:
+        return self._str("jobId")
+
+
+class MigrationItemProperties(DictWrapper):
+    @property
+    def machine_name(self) -> str | None:
+        return self._str("machineName")
+
+    @property
+    def health(self) -> str | None:
+        """None | Normal | Warning | Critical (`replicationHealth` on protected items)."""
+        return self._str("health") or self._str("replicationHealth")
+
+    @property
+    def health_errors(self) -> list[HealthError]:
+        return self._wrap_list(HealthError, "healthErrors")
+
+    @property
+    def migration_state(self) -> str | None:
+        return self._str("migrationState")
+
+    @property
+    def migration_state_description(self) -> str | None:
+        return self._str("migrationStateDescription")
+
+    @property
+    def replication_status(self) -> str | None:
+        return self._str("replicationStatus")
+
+    @property
+    def allowed_operations(self) -> list[str]:
+        return self._str_list("allowedOperations")
+
+    @property
+    def current_job(self) -> CurrentJob | None:
+        return self._wrap(CurrentJob, "currentJob")
+
+    @property
+    def provider_specific_details(self) -> ProviderSpecificDetails | None:
+        return self._wrap(ProviderSpecificDetails, "providerSpecificDetails")
+
+
+class MigrationItem(DictWrapper):
+    """One `replicationMigrationItems` resource; `signals()` gives one Signal per health error."""
+
+    @property
+    def id(self) -> str | None:
+        return self._str("id")
+
+    @property
+    def name(self) -> str | None:
+        return self._str("name")
+
+    @property
+    def type(self) -> str | None:
+        return self._str("type")
+
+    @property
+    def properties(self) -> MigrationItemProperties:
+        return MigrationItemProperties(self._dict("properties") or {}, self._where(("properties",)))
+
+    @property
+    def arm_id(self) -> ArmId | None:
+        return ArmId.parse(self.id)
+
+    @property
+    def scope(self) -> str | None:
+        """The protection container (under the appliance's fabric): a storm's grouping key."""
+        arm = self.arm_id
+        if not arm:
+            return None
+        return arm.prefix_through("replicationProtectionContainers") or arm.prefix_through(
+            "replicationFabrics"
+        )
+
+    @property
+    def vm(self) -> str | None:
+        return self.properties.machine_name or self.name
+
+    def _base(self) -> dict[str, Any]:
+        props = self.properties
+        details = props.provider_specific_details
+        extra = {
+            "item_name": self.name,
+            "health": props.health,
+            "migration_state": props.migration_state,
+            "allowed_operations": props.allowed_operations,
+            "instance_type": details.instance_type if details else None,
+        }
+        return {
+            "vm": self.vm,
+            "resource_id": self.id,
+            "scope": self.scope,
+            "extra": {k: v for k, v in extra.items() if v is not None},
+        }
+
+    def _error_signal(self, error: HealthError) -> Signal:
+        base = self._base()
+        base["extra"].update(error.details())
+        return make_signal(
+            SourceKind.MIGRATION_ITEM,
+            error.message or f"Health error {error.error_code} on {self.vm}",
+            error.codes,
+            time=error.creation_time_utc,
+            source_id=error_identity(self.id or self.name, error),
+            **base,
+        )
+
+    def _state_signal(self) -> Signal:
+        props = self.properties
+        health = props.health or "None"
+        resolved = health.lower() in HEALTHY
+        state = props.migration_state or "unknown"
+        failed_state = [state] if state.endswith("Failed") else []
+        verdict = "healthy" if resolved else f"health {health}"
+        return make_signal(
+            SourceKind.MIGRATION_ITEM,
+            f"Replication of {self.vm} is {verdict} (migration state {state}).",
+            failed_state,
+            resolved=resolved and not failed_state,
+            source_id=f"{(self.id or self.name or '').lower()}|{health.lower()}|{state.lower()}",
+            **self._base(),
+        )
+
+    def signals(self) -> list[Signal]:
+        """One per health error, most severe first; a single state signal when there are none."""
+        errors = by_severity(self.properties.health_errors)
+        return [self._error_signal(e) for e in errors] or [self._state_signal()]
+
+
+def matches(data: Mapping[str, Any]) -> bool:
+    props = data.get("properties")
+    if not isinstance(props, Mapping):
+        return False
+    kind = data.get("type")
+    if isinstance(kind, str) and kind.lower().endswith("/replicationmigrationitems"):
+        return True
+    return any(k in props for k in ("healthErrors", "providerSpecificDetails", "migrationState"))
+
+
+def signals(data: Mapping[str, Any]) -> list[Signal]:
+    return MigrationItem(data).signals()
