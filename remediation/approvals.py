@@ -1,0 +1,142 @@
+"""Approvals: a server-side state machine, decided only by policy approvers.
+
+pending -> approved | rejected | expired | snoozed;  approved -> executing -> succeeded | failed.
+The card carries only the opaque approval id; everything else is looked up here, and every
+attempt, accepted or refused, is audited.
+"""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from remediation.audit import AuditLog
+from remediation.clock import Clock, iso, parse_iso, utcnow
+from remediation.policy import Policy
+from remediation.store import Store
+
+APPROVALS = "approvals"
+PARTITION = "approval"
+VERBS = {"approve": "approved", "reject": "rejected", "snooze": "snoozed"}
+SNOOZE = timedelta(hours=24)
+
+
+@dataclass(frozen=True, slots=True)
+class Approver:
+    """Who clicked, as the bot saw it (already authenticated by the Bot Framework token)."""
+
+    object_id: str | None
+    name: str
+    tenant_id: str | None
+    groups: frozenset[str] = frozenset()
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    accepted: bool
+    message: str
+    approval: dict[str, Any] | None
+
+
+class Approvals:
+    def __init__(self, store: Store, audit: AuditLog, clock: Clock = utcnow) -> None:
+        self._store = store
+        self._audit = audit
+        self._clock = clock
+
+    def open(self, incident_id: str, playbook: str, ttl: timedelta) -> dict[str, Any]:
+        now = self._clock()
+        approval = {
+            "id": "apr-" + secrets.token_urlsafe(12),
+            "incident_id": incident_id,
+            "playbook": playbook,
+            "state": "pending",
+            "created": iso(now),
+            "expires": iso(now + ttl),
+            "decided_by": None,
+            "decided_at": None,
+            "snoozed_until": None,
+        }
+        self._store.insert(APPROVALS, PARTITION, approval["id"], approval)
+        return approval
+
+    def get(self, approval_id: str) -> dict[str, Any] | None:
+        if not isinstance(approval_id, str) or not approval_id.startswith("apr-"):
+            return None
+        record = self._store.get(APPROVALS, PARTITION, approval_id)
+        return record.data if record else None
+
+    def pending(self) -> list[dict[str, Any]]:
+        now = self._clock()
+        found = self._store.query(APPROVALS, PARTITION, where={"state": "pending"})
+        return [r.data for r in found if parse_iso(r.data["expires"]) > now]
+
+    def for_incident(self, incident_id: str) -> dict[str, Any] | None:
+        found = self._store.query(APPROVALS, PARTITION, where={"incident_id": incident_id})
+        return max((r.data for r in found), key=lambda a: a["created"], default=None)
+
+    def decide(self, approval_id: Any, verb: Any, who: Approver, policy: Policy) -> Outcome:
+        """Apply a click; refuse anything that is not a fresh decision by an approver."""
+        outcome = self._decide(approval_id, verb, who, policy)
+        self._audit.record(
+            f"user:{who.object_id or 'unknown'}",
+            f"approval {verb}",
+            str(approval_id)[:80],
+            "accepted" if outcome.accepted else "refused",
+            name=who.name[:120],
+            tenant=who.tenant_id,
+            reason=outcome.message,
+        )
+        return outcome
+
+    def _decide(self, approval_id: Any, verb: Any, who: Approver, policy: Policy) -> Outcome:
+        if verb not in VERBS:
+            return Outcome(False, "Unknown action.", None)
+        approval = self.get(approval_id)
+        if approval is None:
+            return Outcome(False, "This approval does not exist.", None)
+        if policy.tenant_id and (who.tenant_id or "").lower() != policy.tenant_id.lower():
+            return Outcome(False, "Decisions are only accepted from the home tenant.", approval)
+        if not policy.is_approver(who.object_id, who.groups):
+            return Outcome(False, "You are not an approver for remediation fixes.", approval)
+        now = self._clock()
+        target = VERBS[verb]
+        token = secrets.token_hex(8)  # tells this click's transition from a concurrent one
+
+        def transition(doc: dict[str, Any]) -> dict[str, Any]:
+            if doc["state"] != "pending" or parse_iso(doc["expires"]) <= now:
+                return doc
+            snoozed = iso(now + SNOOZE) if target == "snoozed" else None
+            return {
+                **doc,
+                "state": target,
+                "decided_by": {"id": who.object_id, "name": who.name},
+                "decided_at": iso(now),
+                "snoozed_until": snoozed,
+                "decision": token,
+            }
+
+        after = self._store.update(APPROVALS, PARTITION, approval["id"], transition).data
+        if after.get("decision") == token:
+            return Outcome(True, f"{target.capitalize()} by {who.name}.", after)
+        if after["state"] == "pending":
+            self.expire(after["id"])
+            return Outcome(False, "This approval has expired.", self.get(after["id"]))
+        by = (after.get("decided_by") or {}).get("name", "someone")
+        return Outcome(False, f"Already {after['state']} by {by} at {after['decided_at']}.", after)
+
+    def expire(self, approval_id: str) -> None:
+        now = self._clock()
+
+        def lapse(doc: dict[str, Any]) -> dict[str, Any]:
+            if doc["state"] == "pending" and parse_iso(doc["expires"]) <= now:
+                return {**doc, "state": "expired"}
+            return doc
+
+        self._store.update(APPROVALS, PARTITION, approval_id, lapse)
+
+    def set_state(self, approval_id: str, state: str) -> None:
+        """executing / succeeded / failed, as the fix progresses after approval."""
+        self._store.update(APPROVALS, PARTITION, approval_id, lambda d: {**d, "state": state})

@@ -1,0 +1,262 @@
+"""Every ARM call the playbooks make, one method each, with the RBAC action it needs.
+
+The `@arm_action` declarations are the source of truth for the least-privilege custom role:
+a test compares them with infra/role-actions.json, so a playbook cannot gain an ARM call the
+role lacks. Writes pass the per-subscription write budget first and are audited with the ARM
+request id and the result.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+from remediation.audit import AuditLog
+from remediation.signals.arm_id import ArmId
+
+F = TypeVar("F", bound=Callable[..., Any])
+RS = "Microsoft.RecoveryServices"
+MIGRATION_ITEMS = (
+    f"{RS}/vaults/replicationFabrics/replicationProtectionContainers/replicationMigrationItems"
+)
+PROTECTED_ITEMS = f"{RS}/Vaults/backupFabrics/protectionContainers/protectedItems"
+
+
+@dataclass(frozen=True, slots=True)
+class ArmAction:
+    method: str
+    action: str
+    write: bool
+
+
+ACTIONS: dict[str, ArmAction] = {}
+
+
+class ArmCallError(RuntimeError):
+    """An ARM id or response the playbook cannot use; permanent, with a reason."""
+
+
+def arm_action(action: str, *, write: bool = False) -> Callable[[F], F]:
+    """Declare the RBAC action of an ARM call; writes are throttled and audited."""
+
+    def decorate(fn: F) -> F:
+        ACTIONS[fn.__name__] = ArmAction(fn.__name__, action, write)
+        if not write:
+            return fn
+
+        @functools.wraps(fn)
+        def audited(self: Arm, target: str, *args: Any, **kwargs: Any) -> Any:
+            self._throttle(target)
+            seen: dict[str, str] = {}
+            kwargs["raw_response_hook"] = functools.partial(_remember_request_id, seen)
+            try:
+                result = fn(self, target, *args, **kwargs)
+            except Exception as exc:
+                self._audit_write(action, target, f"error: {type(exc).__name__}", seen, exc)
+                raise
+            self._audit_write(action, target, "ok", seen)
+            return result
+
+        return audited  # type: ignore[return-value]
+
+    return decorate
+
+
+def _remember_request_id(seen: dict[str, str], response: Any) -> None:
+    headers = response.http_response.headers
+    seen["request_id"] = headers.get("x-ms-request-id") or headers.get(
+        "x-ms-correlation-request-id"
+    )
+
+
+def _ids(resource_id: str, *kinds: str) -> tuple[str, ...]:
+    arm = ArmId.parse(resource_id)
+    if arm is None:
+        raise ArmCallError(f"not an ARM resource id: {resource_id!r}")
+    values = (arm.resource_group, *(arm.get(kind) for kind in kinds))
+    if not all(values):
+        raise ArmCallError(f"{resource_id!r} lacks one of resourceGroups/{'/'.join(kinds)}")
+    return values  # type: ignore[return-value]
+
+
+class Arm:
+    """ARM calls of one subscription, on the official SDK clients."""
+
+    def __init__(
+        self,
+        clients: Any,
+        audit: AuditLog,
+        actor: str,
+        throttle: Callable[[str], None] = lambda subscription: None,
+    ) -> None:
+        self._clients = clients
+        self._audit = audit
+        self._actor = actor
+        self._acquire = throttle
+
+    def _throttle(self, target: str) -> None:
+        arm = ArmId.parse(target)
+        self._acquire(arm.subscription_id if arm else "unknown")
+
+    def _audit_write(self, action, target, result, seen, exc: Exception | None = None) -> None:
+        self._audit.record(
+            self._actor, action, target, result,
+            request_id=seen.get("request_id"), error=str(exc)[:300] if exc else None,
+        )  # fmt: skip
+
+    # -- Azure Migrate replication -----------------------------------------------------------
+    @arm_action(f"{MIGRATION_ITEMS}/read")
+    def get_migration_item(self, item_id: str) -> dict[str, Any]:
+        rg, vault, fabric, container, item = _ids(
+            item_id, "vaults", "replicationFabrics", "replicationProtectionContainers",
+            "replicationMigrationItems",
+        )  # fmt: skip
+        found = self._clients.site_recovery.replication_migration_items.get(
+            rg, vault, fabric, container, item
+        )
+        return found.as_dict()
+
+    @arm_action(f"{MIGRATION_ITEMS}/resync/action", write=True)
+    def resync(self, item_id: str, **kwargs: Any) -> None:
+        """Start a resync without resetting CBT; the job is followed separately."""
+        rg, vault, fabric, container, item = _ids(
+            item_id, "vaults", "replicationFabrics", "replicationProtectionContainers",
+            "replicationMigrationItems",
+        )  # fmt: skip
+        body = {
+            "properties": {
+                "providerSpecificDetails": {"instanceType": "VMwareCbt", "skipCbtReset": "true"}
+            }
+        }
+        self._clients.site_recovery.replication_migration_items.begin_resync(
+            rg, vault, fabric, container, item, body, polling=False, **kwargs
+        )
+
+    @arm_action(f"{RS}/vaults/replicationJobs/read")
+    def get_replication_job(self, vault_id: str, job_name: str) -> dict[str, Any]:
+        rg, vault = _ids(vault_id, "vaults")
+        return self._clients.site_recovery.replication_jobs.get(rg, vault, job_name).as_dict()
+
+    # -- Restore point collections and locks -----------------------------------------------
+    @arm_action("Microsoft.Resources/subscriptions/resourceGroups/read")
+    def list_resource_groups(self) -> list[dict[str, Any]]:
+        groups = self._clients.resources.resource_groups.list()
+        return [{"name": g.name, "id": g.id, "location": g.location} for g in groups]
+
+    @arm_action("Microsoft.Compute/restorePointCollections/read")
+    def list_restore_point_collections(self, resource_group: str) -> list[dict[str, Any]]:
+        found = self._clients.compute.restore_point_collections.list(resource_group)
+        return [c.as_dict() for c in found]
+
+    @arm_action("Microsoft.Compute/restorePointCollections/delete", write=True)
+    def delete_restore_point_collection(self, collection_id: str, **kwargs: Any) -> None:
+        rg, name = _ids(collection_id, "restorePointCollections")
+        self._clients.compute.restore_point_collections.begin_delete(rg, name, **kwargs).result()
+
+    @arm_action("Microsoft.Authorization/locks/read")
+    def list_locks(self, resource_group: str) -> list[dict[str, Any]]:
+        found = self._clients.locks.management_locks.list_at_resource_group_level(resource_group)
+        return [_lock(lock) for lock in found]
+
+    @arm_action("Microsoft.Authorization/locks/delete", write=True)
+    def delete_lock(self, lock_id: str, **kwargs: Any) -> None:
+        rg, name = _ids(lock_id, "locks")
+        self._clients.locks.management_locks.delete_at_resource_group_level(rg, name, **kwargs)
+
+    @arm_action("Microsoft.Authorization/locks/write", write=True)
+    def put_lock(self, lock_id: str, lock: dict[str, Any], **kwargs: Any) -> dict[str, Any]:
+        """Create or restore a lock exactly: name, level, notes and owners."""
+        from azure.mgmt.resource.locks.models import ManagementLockObject, ManagementLockOwner
+
+        rg, name = _ids(lock_id, "locks")
+        body = ManagementLockObject(
+            level=lock["level"],
+            notes=lock.get("notes"),
+            owners=[ManagementLockOwner(application_id=o) for o in lock.get("owners") or []]
+            or None,
+        )
+        created = self._clients.locks.management_locks.create_or_update_at_resource_group_level(
+            rg, name, body, **kwargs
+        )
+        return _lock(created)
+
+    # -- Azure Backup -----------------------------------------------------------------------
+    @arm_action(f"{PROTECTED_ITEMS}/read")
+    def get_protected_item(self, vault_id: str, vm_id: str) -> dict[str, Any]:
+        rg, vault = _ids(vault_id, "vaults")
+        container, item = _backup_names(vm_id)
+        found = self._clients.backup.protected_items.get(vault, rg, "Azure", container, item)
+        return found.as_dict()
+
+    @arm_action(f"{PROTECTED_ITEMS}/backup/action", write=True)
+    def trigger_backup(self, vm_id: str, vault_id: str, **kwargs: Any) -> None:
+        from datetime import UTC, datetime, timedelta
+
+        rg, vault = _ids(vault_id, "vaults")
+        container, item = _backup_names(vm_id)
+        expiry = (datetime.now(UTC) + timedelta(days=30)).strftime("%Y-%m-%dT%H:%M:%SZ")
+        body = {
+            "properties": {
+                "objectType": "IaasVMBackupRequest",
+                "recoveryPointExpiryTimeInUTC": expiry,
+            }
+        }
+        self._clients.backup.backups.trigger(vault, rg, "Azure", container, item, body, **kwargs)
+
+    @arm_action(f"{RS}/Vaults/backupJobs/read")
+    def list_backup_jobs(
+        self, vault_id: str, vm_name: str, status: str | None = None
+    ) -> list[dict[str, Any]]:
+        rg, vault = _ids(vault_id, "vaults")
+        clauses = ["backupManagementType eq 'AzureIaasVM'", "operation eq 'Backup'"]
+        if status:
+            clauses.append(f"status eq '{_odata_literal(status)}'")
+        jobs = self._clients.backup.backup_jobs.list(vault, rg, filter=" and ".join(clauses))
+        name = vm_name.lower()
+        return [
+            j.as_dict()
+            for j in jobs
+            if (j.as_dict().get("properties") or {}).get("entityFriendlyName", "").lower() == name
+        ]
+
+    @arm_action(f"{RS}/Vaults/backupJobs/read")
+    def get_backup_job(self, vault_id: str, job_name: str) -> dict[str, Any]:
+        rg, vault = _ids(vault_id, "vaults")
+        return self._clients.backup.job_details.get(vault, rg, job_name).as_dict()
+
+    # -- VM agent and extensions ------------------------------------------------------------
+    @arm_action("Microsoft.Compute/virtualMachines/instanceView/read")
+    def instance_view(self, vm_id: str) -> dict[str, Any]:
+        rg, vm = _ids(vm_id, "virtualMachines")
+        return self._clients.compute.virtual_machines.instance_view(rg, vm).as_dict()
+
+    @arm_action("Microsoft.Compute/virtualMachines/extensions/delete", write=True)
+    def delete_extension(self, vm_id: str, name: str, **kwargs: Any) -> None:
+        rg, vm = _ids(vm_id, "virtualMachines")
+        self._clients.compute.virtual_machine_extensions.begin_delete(
+            rg, vm, name, **kwargs
+        ).result()
+
+
+def _lock(lock: Any) -> dict[str, Any]:
+    """A lock as the playbook records it: everything needed to put it back exactly."""
+    return {
+        "id": lock.id,
+        "name": lock.name,
+        "level": getattr(lock.level, "value", lock.level),
+        "notes": lock.notes,
+        "owners": sorted(o.application_id for o in (lock.owners or []) if o.application_id),
+    }
+
+
+def _backup_names(vm_id: str) -> tuple[str, str]:
+    """Container and protected item names Azure Backup uses for an Azure VM."""
+    rg, vm = _ids(vm_id, "virtualMachines")
+    return f"IaasVMContainer;iaasvmcontainerv2;{rg};{vm}", f"VM;iaasvmcontainerv2;{rg};{vm}"
+
+
+def _odata_literal(value: str) -> str:
+    """Quote a value for an OData string literal; ARM filters have no parameter binding."""
+    return value.replace("'", "''")

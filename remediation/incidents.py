@@ -1,0 +1,197 @@
+"""Correlation: signals with one root cause and scope become one incident.
+
+A storm (one appliance down, 150 VMs failing every poll) must read as one card listing the
+VMs, so the incident key is the catalogue entry plus the narrowest shared scope the signal
+names: the appliance (fabric), else the vault, else the resource group.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import uuid
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from remediation.classify import Classification
+from remediation.clock import Clock, iso, parse_iso, utcnow
+from remediation.signals.model import Signal
+from remediation.store import Store
+
+INCIDENTS = "incidents"
+OPEN_KEYS = "incident_keys"
+PARTITION = "incident"
+MAX_SAMPLES = 5
+
+
+@dataclass(frozen=True, slots=True)
+class Correlation:
+    incident: dict[str, Any]
+    created: bool
+    changed: bool
+
+
+def scope_of(signal: Signal) -> str:
+    """The narrowest scope that many VMs with one root cause share."""
+    return (
+        signal.scope
+        or signal.vault_id
+        or (f"rg:{signal.resource_group}" if signal.resource_group else None)
+        or (signal.vault or "global")
+    ).lower()
+
+
+def root_cause_of(signal: Signal, classification: Classification) -> str:
+    """Entry id when classified; otherwise the codes, else a hash of the message shape."""
+    if classification.entry_id:
+        return classification.entry_id
+    if signal.codes:
+        return "unclassified:" + ",".join(sorted(c.lower() for c in signal.codes))
+    shape = " ".join(signal.message.lower().split())[:200]
+    return "unclassified:" + hashlib.sha256(shape.encode()).hexdigest()[:12]
+
+
+def incident_key(signal: Signal, classification: Classification) -> str:
+    raw = f"{root_cause_of(signal, classification)}|{scope_of(signal)}"
+    return hashlib.sha256(raw.encode()).hexdigest()[:24]
+
+
+class Incidents:
+    """Opens, grows and closes incidents in the store, safely under concurrent workers."""
+
+    def __init__(self, store: Store, clock: Clock = utcnow, window: timedelta | None = None):
+        self._store = store
+        self._clock = clock
+        self._window = window or timedelta(hours=24)
+
+    def get(self, incident_id: str) -> dict[str, Any] | None:
+        record = self._store.get(INCIDENTS, PARTITION, incident_id)
+        return record.data if record else None
+
+    def open_incidents(self) -> list[dict[str, Any]]:
+        return [r.data for r in self._store.query(INCIDENTS, PARTITION, where={"status": "open"})]
+
+    def for_vm(self, vm: str) -> list[dict[str, Any]]:
+        name = vm.lower()
+        found = [r.data for r in self._store.query(INCIDENTS, PARTITION)]
+        return sorted(
+            (i for i in found if name in (v.lower() for v in i["vms"])),
+            key=lambda i: i["last_seen"],
+            reverse=True,
+        )
+
+    def correlate(self, signal: Signal, classification: Classification) -> Correlation | None:
+        """Attach the signal to its incident; None for a resolution with no open incident."""
+        key = incident_key(signal, classification)
+        now = self._clock()
+        for _ in range(5):
+            current = self._open_for(key, now)
+            if current is None:
+                if signal.resolved:
+                    return None
+                created = self._try_create(key, signal, classification, now)
+                if created is not None:
+                    return Correlation(created, created=True, changed=True)
+                continue  # another worker opened it first: join theirs
+            changed = self._store.update(
+                INCIDENTS, PARTITION, current["id"], lambda doc: _apply(doc, signal, now)
+            )
+            if changed is not None:
+                data = changed.data
+                if data["status"] == "resolved":
+                    self._store.delete(OPEN_KEYS, PARTITION, key)
+                moved = (data["vms"], data["active_vms"], data["status"]) != (
+                    current["vms"],
+                    current["active_vms"],
+                    current["status"],
+                )
+                return Correlation(data, created=False, changed=moved)
+        raise RuntimeError(f"could not correlate signal for incident key {key}")
+
+    def update(self, incident_id: str, fn) -> dict[str, Any]:
+        record = self._store.update(INCIDENTS, PARTITION, incident_id, fn)
+        return record.data
+
+    def _open_for(self, key: str, now) -> dict[str, Any] | None:
+        pointer = self._store.get(OPEN_KEYS, PARTITION, key)
+        if pointer is None:
+            return None
+        incident = self.get(pointer.data["incident_id"])
+        if incident is None or incident["status"] != "open":
+            self._store.delete(OPEN_KEYS, PARTITION, key, etag=pointer.etag)
+            return None
+        if now - parse_iso(incident["last_seen"]) > self._window:
+            self.update(incident["id"], lambda doc: {**doc, "status": "expired"})
+            self._store.delete(OPEN_KEYS, PARTITION, key, etag=pointer.etag)
+            return None
+        return incident
+
+    def _try_create(self, key, signal, classification, now) -> dict[str, Any] | None:
+        incident_id = "inc-" + uuid.uuid4().hex[:12]
+        if not self._store.claim(OPEN_KEYS, PARTITION, key, {"incident_id": incident_id}):
+            return None
+        entry = classification.entry
+        doc = {
+            "id": incident_id,
+            "key": key,
+            "entry_id": classification.entry_id,
+            "root_cause": root_cause_of(signal, classification),
+            "service": entry.service if entry else None,
+            "severity": entry.severity if entry else "warning",
+            "scope": scope_of(signal),
+            "status": "open",
+            "language": classification.language,
+            "vms": [],
+            "active_vms": [],
+            "resources": {},
+            "signal_count": 0,
+            "first_seen": iso(now),
+            "last_seen": iso(now),
+            "evidence": [],
+            "vault": signal.vault,
+            "vault_id": signal.vault_id,
+            "subscription_id": signal.subscription_id,
+            "card": None,
+        }
+        doc = _apply(doc, signal, now)
+        self._store.insert(INCIDENTS, PARTITION, incident_id, doc)
+        return doc
+
+
+def _apply(doc: dict[str, Any], signal: Signal, now) -> dict[str, Any]:
+    """Pure update of an incident document by one signal."""
+    doc = dict(doc)
+    vm = signal.vm or signal.resource_id or "unknown"
+    vms, active = list(doc["vms"]), list(doc["active_vms"])
+    if signal.resolved:
+        if vm in active:
+            active.remove(vm)
+    else:
+        doc["signal_count"] += 1
+        is_new = vm not in vms
+        if is_new:
+            vms.append(vm)
+        if vm not in active:
+            active.append(vm)
+        if signal.resource_id:
+            doc["resources"] = {**doc["resources"], vm: signal.resource_id}
+        if is_new and len(doc["evidence"]) < MAX_SAMPLES:
+            doc["evidence"] = [*doc["evidence"], _evidence(signal)]
+    doc["vms"], doc["active_vms"] = vms, active
+    doc["last_seen"] = iso(now)
+    if not active and vms:
+        doc["status"] = "resolved"
+        doc["resolved_at"] = iso(now)
+    return doc
+
+
+def _evidence(signal: Signal) -> dict[str, Any]:
+    return {
+        "vm": signal.vm,
+        "codes": list(signal.codes),
+        "message": signal.message[:1000],
+        "time": iso(signal.time) if signal.time else None,
+        "source": signal.source.value,
+        "job_id": signal.job_id,
+        "resource_id": signal.resource_id,
+    }

@@ -1,0 +1,237 @@
+"""Durable playbook runs: each step journaled before and after, resumable after a crash.
+
+A run document holds the step index, a delivery sequence number, the journal and the
+playbook's scratch state. Every queue message names (run, step, seq); a message that does not
+match the run's current position is a redelivery or a stale duplicate and changes nothing.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections.abc import Callable
+from datetime import timedelta
+from typing import Any
+
+from remediation.audit import AuditLog
+from remediation.clock import Clock, iso, parse_iso, utcnow
+from remediation.playbooks.base import Playbook, RunContext, StepFailed, StepResult
+from remediation.queue.base import Queue, StepMessage
+from remediation.store import Conflict, Store
+
+log = logging.getLogger(__name__)
+
+RUNS = "runs"
+PARTITION = "run"
+TERMINAL = frozenset({"succeeded", "failed", "cancelled", "skipped"})
+ACTIVE = frozenset({"queued", "running", "waiting"})
+LEASE = timedelta(minutes=5)
+MAX_JOURNAL = 200
+
+
+def new_run(
+    playbook: str, incident_id: str, vm: str, target: dict[str, Any], decided_by: str, now
+) -> dict[str, Any]:
+    return {
+        "id": "run-" + uuid.uuid4().hex[:12],
+        "incident_id": incident_id,
+        "playbook": playbook,
+        "vm": vm,
+        "target": target,
+        "state": "pending",
+        "step": 0,
+        "seq": 0,
+        "failures": 0,
+        "failing": False,
+        "failure": None,
+        "journal": [],
+        "context": {},
+        "decided_by": decided_by,
+        "created": iso(now),
+        "updated": iso(now),
+        "lease_until": None,
+    }
+
+
+class Runs:
+    """Run documents in the store."""
+
+    def __init__(self, store: Store) -> None:
+        self._store = store
+
+    def add(self, run: dict[str, Any]) -> None:
+        self._store.insert(RUNS, PARTITION, run["id"], run)
+
+    def get(self, run_id: str) -> dict[str, Any] | None:
+        record = self._store.get(RUNS, PARTITION, run_id)
+        return record.data if record else None
+
+    def all(self, **where: Any) -> list[dict[str, Any]]:
+        return [r.data for r in self._store.query(RUNS, PARTITION, where=where or None)]
+
+    def for_incident(self, incident_id: str) -> list[dict[str, Any]]:
+        return self.all(incident_id=incident_id)
+
+
+class Runner:
+    """Executes one step per message and schedules the next."""
+
+    def __init__(
+        self,
+        store: Store,
+        queue: Queue,
+        playbooks: dict[str, Playbook],
+        arm_for: Callable[[dict[str, Any]], Any],
+        audit: AuditLog,
+        *,
+        dry_run: Callable[[], bool] = lambda: False,
+        clock: Clock = utcnow,
+        on_change: Callable[[dict[str, Any]], None] = lambda run: None,
+    ) -> None:
+        self._store = store
+        self._queue = queue
+        self._playbooks = playbooks
+        self._arm_for = arm_for
+        self._audit = audit
+        self._dry_run = dry_run
+        self._clock = clock
+        self._on_change = on_change
+
+    def start(self, run_id: str) -> None:
+        """Move a pending run to queued and send its first step."""
+        record = self._store.update(
+            RUNS,
+            PARTITION,
+            run_id,
+            lambda r: {**r, "state": "queued"} if r["state"] == "pending" else r,
+        )
+        if record is not None and record.data["state"] == "queued":
+            self._send(record.data)
+            self._on_change(record.data)
+
+    def resume_stale(self, *, sole_worker: bool = False) -> list[str]:
+        """Re-send the current step of runs whose worker died.
+
+        A run still `running` under a live lease belongs to another worker, unless this is the
+        only worker (the local host at start-up): then any `running` run was orphaned.
+        """
+        now = self._clock()
+        resumed = []
+        for run in Runs(self._store).all():
+            if run["state"] not in ACTIVE:
+                continue
+            lease = run.get("lease_until")
+            held = run["state"] == "running" and lease and parse_iso(lease) > now
+            if held and not sole_worker:
+                continue
+            if held:
+                run = self._store.update(
+                    RUNS, PARTITION, run["id"], lambda r: {**r, "lease_until": None}
+                ).data
+            self._send(run)
+            resumed.append(run["id"])
+        return resumed
+
+    def handle(self, message: StepMessage) -> None:
+        record = self._store.get(RUNS, PARTITION, message.run_id)
+        if record is None:
+            log.warning("step message for unknown run %s dropped", message.run_id)
+            return
+        run = record.data
+        if run["state"] in TERMINAL or (message.step, message.attempt) != (run["step"], run["seq"]):
+            log.info("stale or duplicate message %s ignored", message.message_id)
+            return
+        now = self._clock()
+        if run["state"] == "running" and run["lease_until"] and parse_iso(run["lease_until"]) > now:
+            log.info("run %s is held by another worker", run["id"])
+            return
+        playbook = self._playbooks[run["playbook"]]
+        step = playbook.steps[run["step"]]
+        interrupted = _interrupted_at(run, step.name)
+        run = {**run, "state": "running", "lease_until": iso(now + LEASE)}
+        _journal(run, step.name, "start", now)
+        try:
+            record = self._store.replace(RUNS, PARTITION, run["id"], run, etag=record.etag)
+        except Conflict:
+            log.info("run %s moved on under us; message %s dropped", run["id"], message.message_id)
+            return
+        result = self._execute(playbook, run, step, interrupted)
+        self._advance(playbook, run, record.etag, step.name, result)
+
+    def _execute(self, playbook: Playbook, run, step, interrupted: str | None) -> StepResult:
+        dry_run = self._dry_run()
+        if step.writes and dry_run:
+            return StepResult.next(f"dry run: {step.name} not executed")
+        ctx = RunContext(run, self._arm_for(run), dry_run, self._clock, interrupted)
+        try:
+            return step.run(ctx)
+        except StepFailed as exc:
+            return StepResult.failed(str(exc))
+        except Exception as exc:  # a transient ARM error after azure-core's own retries
+            run["failures"] += 1
+            reason = f"{type(exc).__name__}: {str(exc)[:300]}"
+            log.warning("run %s step %s attempt failed: %s", run["id"], step.name, reason)
+            if run["failures"] >= playbook.max_attempts:
+                return StepResult.failed(f"{step.name} failed {run['failures']} times: {reason}")
+            return StepResult.wait(min(300.0, 5.0 * 2 ** (run["failures"] - 1)), f"retry: {reason}")
+
+    def _advance(self, playbook, run, etag, step_name, result: StepResult) -> None:
+        now = self._clock()
+        _journal(run, step_name, result.kind, now, result.note)
+        if result.kind == "wait":
+            run.update(state="waiting", seq=run["seq"] + 1)
+        else:
+            if result.kind == "failed":
+                run.update(failing=True, failure=run["failure"] or result.note)
+            elif result.kind == "done":
+                run.update(finishing=True)
+                run["context"]["finished_early"] = result.note
+            run["failures"] = 0
+            following = self._following(playbook, run, result.kind)
+            if following is None:
+                run.update(state="failed" if run["failing"] else "succeeded", lease_until=None)
+            else:
+                run.update(step=following, seq=run["seq"] + 1, state="queued")
+        run["updated"] = iso(now)
+        if run["state"] != "running":
+            run["lease_until"] = None
+        try:
+            self._store.replace(RUNS, PARTITION, run["id"], run, etag=etag)
+        except Conflict:
+            log.warning("run %s changed while step %s ran", run["id"], step_name)
+            return
+        if run["state"] in TERMINAL:
+            self._audit.record(
+                run["decided_by"], f"playbook {run['playbook']}", run["vm"], run["state"],
+                run_id=run["id"], reason=run["failure"],
+            )  # fmt: skip
+        else:
+            self._send(run, delay=result.delay_seconds if result.kind == "wait" else 0.0)
+        self._on_change(run)
+
+    def _following(self, playbook: Playbook, run: dict[str, Any], kind: str) -> int | None:
+        index = run["step"]
+        if run["failing"] or run.get("finishing"):
+            return playbook.first_always_after(index)
+        return index + 1 if index + 1 < len(playbook.steps) else None
+
+    def _send(self, run: dict[str, Any], delay: float = 0.0) -> None:
+        session = run["target"].get("resource_id") or run["vm"]
+        self._queue.send(
+            StepMessage(run["id"], run["step"], run["seq"], session_id=session, delay_seconds=delay)
+        )
+
+
+def _interrupted_at(run: dict[str, Any], step: str) -> str | None:
+    """Start time of an earlier attempt of `step` that never journaled its end."""
+    journal = run["journal"]
+    if journal and journal[-1]["step"] == step and journal[-1]["phase"] == "start":
+        return journal[-1]["time"]
+    return None
+
+
+def _journal(run: dict[str, Any], step: str, phase: str, now, note: str = "") -> None:
+    entry = {"step": step, "phase": phase, "time": iso(now)}
+    if note:
+        entry["note"] = note[:500]
+    run["journal"] = [*run["journal"], entry][-MAX_JOURNAL:]

@@ -1,0 +1,124 @@
+"""HTTP entry points as plain functions: bytes and headers in, status and JSON out.
+
+The Functions blueprints and the local host both call these, so the rules (size limit,
+shared secret, schema checks, Event Grid handshake) live in one place and never answer 500
+to malformed input.
+"""
+
+from __future__ import annotations
+
+import hmac
+import json
+import logging
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from remediation.signals import Signal, SignalError, signals_from_payload
+
+log = logging.getLogger(__name__)
+
+MAX_ALERT_BYTES = 256 * 1024
+MAX_EVENT_BATCH_BYTES = 1024 * 1024
+COMMON_SCHEMA = "azureMonitorCommonAlertSchema"
+VALIDATION_EVENT = "Microsoft.EventGrid.SubscriptionValidationEvent"
+
+Ingest = Callable[[Signal], Any]
+
+
+@dataclass(frozen=True, slots=True)
+class Reply:
+    status: int
+    body: dict[str, Any] | list[Any] | None = None
+    headers: dict[str, str] = field(default_factory=dict)
+
+    def json_bytes(self) -> bytes:
+        return b"" if self.body is None else json.dumps(self.body).encode()
+
+
+def _reject(status: int, reason: str) -> Reply:
+    log.warning("rejected request: %s %s", status, reason)
+    return Reply(status, {"error": reason})
+
+
+def _header(headers: Mapping[str, str], name: str) -> str | None:
+    lowered = name.lower()
+    return next((v for k, v in headers.items() if k.lower() == lowered), None)
+
+
+def _json(body: bytes, limit: int) -> tuple[Any, Reply | None]:
+    if len(body) > limit:
+        return None, _reject(413, f"payload is {len(body)} bytes; the limit is {limit}")
+    if not body:
+        return None, _reject(400, "empty body; expected JSON")
+    try:
+        return json.loads(body.decode("utf-8")), None
+    except UnicodeDecodeError:
+        return None, _reject(400, "body is not UTF-8")
+    except (ValueError, RecursionError) as exc:
+        return None, _reject(400, f"body is not valid JSON: {str(exc)[:120]}")
+
+
+def handle_alert(
+    body: bytes, headers: Mapping[str, str], ingest: Ingest, shared_secret: str = ""
+) -> Reply:
+    """Action-group webhook (common alert schema): 202 once the signal is recorded."""
+    if shared_secret:
+        given = _header(headers, "x-alert-secret") or ""
+        if not hmac.compare_digest(given.encode(), shared_secret.encode()):
+            return _reject(401, "missing or wrong x-alert-secret header")
+    payload, error = _json(body, MAX_ALERT_BYTES)
+    if error:
+        return error
+    if not isinstance(payload, dict) or payload.get("schemaId") != COMMON_SCHEMA:
+        return _reject(400, f"not a common alert schema payload (schemaId must be {COMMON_SCHEMA})")
+    return _ingest_all(payload, ingest)
+
+
+def handle_eventgrid(method: str, body: bytes, headers: Mapping[str, str], ingest: Ingest) -> Reply:
+    """Event Grid webhook delivery, both schemas, with the validation handshakes."""
+    if method.upper() == "OPTIONS":  # CloudEvents abuse-protection handshake
+        origin = _header(headers, "WebHook-Request-Origin")
+        if not origin:
+            return _reject(400, "OPTIONS without WebHook-Request-Origin")
+        return Reply(200, None, {"WebHook-Allowed-Origin": origin, "WebHook-Allowed-Rate": "120"})
+    payload, error = _json(body, MAX_EVENT_BATCH_BYTES)
+    if error:
+        return error
+    events = payload if isinstance(payload, list) else [payload]
+    if not events or not all(isinstance(e, dict) for e in events):
+        return _reject(400, "expected an event object or a non-empty array of events")
+    first = events[0]
+    if first.get("eventType") == VALIDATION_EVENT:
+        code = (
+            (first.get("data") or {}).get("validationCode")
+            if isinstance(first.get("data"), dict)
+            else None
+        )
+        if not isinstance(code, str) or not code:
+            return _reject(400, "validation event without data.validationCode")
+        return Reply(200, {"validationResponse": code})
+    return _ingest_batch(events, ingest)
+
+
+def _ingest_batch(events: list[dict[str, Any]], ingest: Ingest) -> Reply:
+    accepted, errors = 0, []
+    for index, event in enumerate(events):
+        reply = _ingest_all(event, ingest)
+        if reply.status >= 400:
+            errors.append({"index": index, "error": reply.body["error"]})
+        else:
+            accepted += reply.body["signals"]
+    if errors and not accepted:
+        return Reply(400, {"error": "no event could be read", "events": errors})
+    return Reply(202, {"status": "accepted", "signals": accepted, "rejected": errors})
+
+
+def _ingest_all(payload: Any, ingest: Ingest) -> Reply:
+    try:
+        signals = signals_from_payload(payload)
+    except SignalError as exc:
+        return _reject(400, str(exc))
+    results = [ingest(signal) for signal in signals]
+    duplicates = sum(1 for r in results if getattr(r, "duplicate", False))
+    return Reply(202, {"status": "accepted", "signals": len(signals), "duplicates": duplicates})
