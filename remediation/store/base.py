@@ -23,7 +23,7 @@ MAX_DOCUMENT_CHARS = 256 * 1024
 MAX_FIELDS = 200
 MAX_INDEXED_STRING = 256
 
-_TABLE_NAME = re.compile(r"[a-z][a-z0-9]{0,39}")
+_TABLE_NAME = re.compile(r"[a-z][a-z0-9_]{0,23}")
 _FIELD_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,63}")
 
 
@@ -200,10 +200,11 @@ def _take(records: Iterable[Record], limit: int | None) -> Iterator[Record]:
 
 
 def check_table(table: str) -> None:
-    """Table names are short lowercase identifiers, valid in every backend."""
+    """Table names are short lowercase identifiers that every backend can map to its own."""
     if not isinstance(table, str) or not _TABLE_NAME.fullmatch(table):
         raise InvalidData(
-            f"table name {table!r} must be 1-40 lowercase letters or digits starting with a letter"
+            f"table name {table!r} must be 1-24 lowercase letters, digits or underscores, "
+            "starting with a letter"
         )
 
 

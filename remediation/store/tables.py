@@ -1,6 +1,8 @@
 """The cloud store: Azure Table Storage (or Azurite) through azure-data-tables.
 
 Entity layout, chosen to respect the service's limits:
+- Table names are the prefix plus the store name with "_" spelt "01" (see
+  service_table_suffix), because Tables allows only letters and digits.
 - PartitionKey/RowKey are the partition and key with the characters Tables refuses
   (/ \\ # ? and control characters) escaped reversibly as `!xx`; `!` itself is escaped too.
 - The document is compact ASCII JSON split over `doc_0..doc_{n-1}` (`doc_n` holds n): ASCII
@@ -51,7 +53,7 @@ from .base import (
 )
 
 CHUNK_CHARS = 32_000
-_PREFIX = re.compile(r"[A-Za-z][A-Za-z0-9]{0,22}")
+_PREFIX = re.compile(r"[A-Za-z][A-Za-z0-9]{1,14}")
 _UNSAFE = re.compile(r"[/\\#?!\x00-\x1f\x7f-\x9f]")
 _ESCAPED = re.compile(r"!([0-9a-f]{2})")
 _MAX_PAGE = 1000
@@ -65,6 +67,16 @@ def escape_key(value: str) -> str:
 def unescape_key(value: str) -> str:
     """Inverse of escape_key."""
     return _ESCAPED.sub(lambda m: chr(int(m.group(1), 16)), value)
+
+
+def service_table_suffix(table: str) -> str:
+    """Map a store table name onto the letters and digits Tables allows, injectively.
+
+    "0" becomes "00" and "_" becomes "01", so "incident_keys" is "incident01keys" and can
+    never meet "incidentkeys". A 24-character name needs at most 48, leaving room for the
+    prefix within the 63-character limit.
+    """
+    return table.replace("0", "00").replace("_", "01")
 
 
 def index_value(value: Any) -> str:
@@ -85,7 +97,7 @@ class TablesStore(Store):
 
     def __init__(self, service: TableServiceClient, *, prefix: str = "remediation"):
         if not _PREFIX.fullmatch(prefix):
-            raise InvalidData(f"table prefix {prefix!r} must be 1-23 letters or digits")
+            raise InvalidData(f"table prefix {prefix!r} must be 2-15 letters or digits")
         self._service = service
         self._prefix = prefix
         self._tables: dict[str, TableClient] = {}
@@ -114,7 +126,9 @@ class TablesStore(Store):
             client = self._tables.get(table)
             if client is None:
                 with _translated(f"table {table}"):
-                    client = self._service.create_table_if_not_exists(self._prefix + table)
+                    client = self._service.create_table_if_not_exists(
+                        self._prefix + service_table_suffix(table)
+                    )
                 self._tables[table] = client
         return client
 

@@ -34,7 +34,7 @@ def start_azurite(tmp_dir: Path) -> tuple[str, Callable[[], None]]:
     if not ENTRY.is_file():
         raise AzuriteUnavailable(f"{ENTRY} is missing: run `npm install` in {REPO}")
     tmp_dir.mkdir(parents=True, exist_ok=True)
-    port = _free_port()
+    port = free_port()
     log_path = tmp_dir / "azurite.log"
     with log_path.open("wb") as log:
         process = subprocess.Popen(
@@ -65,7 +65,7 @@ def start_azurite(tmp_dir: Path) -> tuple[str, Callable[[], None]]:
     return connection, stop
 
 
-def _free_port() -> int:
+def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]

@@ -107,6 +107,14 @@ def test_an_etag_from_before_a_delete_does_not_match_the_new_record(store: Store
         store.replace("approvals", "p", "k", {"v": 3}, etag=old.etag)
 
 
+def test_similar_table_names_are_separate_tables(store: Store) -> None:
+    names = ["incident_keys", "incidentkeys", "incident01keys", "incident0_keys", "a_0"]
+    for name in names:
+        store.insert(name, "p", "k", {"table": name})
+    for name in names:
+        assert [r.data for r in store.query(name)] == [{"table": name}]
+
+
 def test_returned_data_is_a_private_copy(store: Store) -> None:
     doc = {"vms": ["a"]}
     record = store.insert("incidents", "p", "k", doc)
@@ -290,7 +298,14 @@ def test_oversized_and_invalid_documents_are_rejected_clearly(store: Store) -> N
 
 @pytest.mark.parametrize(
     ("table", "partition", "key"),
-    [("Incidents", "p", "k"), ("audit_log", "p", "k"), ("runs", "", "k"), ("runs", "p", "k" * 257)],
+    [
+        ("Incidents", "p", "k"),
+        ("audit-log", "p", "k"),
+        ("9runs", "p", "k"),
+        ("x" * 25, "p", "k"),
+        ("runs", "", "k"),
+        ("runs", "p", "k" * 257),
+    ],
 )
 def test_bad_addresses_are_rejected_clearly(store: Store, table: str, partition: str, key: str):
     with pytest.raises(InvalidData):
