@@ -1,11 +1,16 @@
-"""Run an aiohttp application on 127.0.0.1 with an ephemeral port for the length of a test."""
+"""Loopback servers for tests, and running async tests without a pytest plugin."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import asyncio
+import functools
+from collections.abc import AsyncIterator, Callable, Coroutine
 from contextlib import asynccontextmanager
+from typing import Any, ParamSpec
 
 from aiohttp import web
+
+P = ParamSpec("P")
 
 
 @asynccontextmanager
@@ -20,3 +25,13 @@ async def serve(app: web.Application) -> AsyncIterator[str]:
         yield f"http://{host}:{port}"
     finally:
         await runner.cleanup()
+
+
+def run_async(test: Callable[P, Coroutine[Any, Any, None]]) -> Callable[P, None]:
+    """Run an async test on a fresh event loop (the project does not use pytest-asyncio)."""
+
+    @functools.wraps(test)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> None:
+        asyncio.run(test(*args, **kwargs))
+
+    return wrapper
