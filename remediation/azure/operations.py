@@ -11,6 +11,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 
 from remediation.audit import AuditLog
@@ -118,6 +119,12 @@ class Arm:
         )
         return found.as_dict()
 
+    @arm_action(f"{RS}/vaults/replicationMigrationItems/read")
+    def list_migration_items(self, vault_id: str) -> list[dict[str, Any]]:
+        rg, vault = _ids(vault_id, "vaults")
+        items = self._clients.site_recovery.replication_migration_items.list(rg, vault)
+        return [item.as_dict() for item in items]
+
     @arm_action(f"{MIGRATION_ITEMS}/resync/action", write=True)
     def resync(self, item_id: str, **kwargs: Any) -> None:
         """Start a resync without resetting CBT; the job is followed separately."""
@@ -192,8 +199,6 @@ class Arm:
 
     @arm_action(f"{PROTECTED_ITEMS}/backup/action", write=True)
     def trigger_backup(self, vm_id: str, vault_id: str, **kwargs: Any) -> None:
-        from datetime import UTC, datetime, timedelta
-
         rg, vault = _ids(vault_id, "vaults")
         container, item = _backup_names(vm_id)
         expiry = (datetime.now(UTC) + timedelta(days=30)).strftime("%Y-%m-%dT%H:%M:%SZ")
@@ -220,6 +225,22 @@ class Arm:
             for j in jobs
             if (j.as_dict().get("properties") or {}).get("entityFriendlyName", "").lower() == name
         ]
+
+    @arm_action(f"{RS}/Vaults/backupJobs/read")
+    def list_failed_backup_jobs(
+        self, vault_id: str, since: datetime, until: datetime
+    ) -> list[dict[str, Any]]:
+        """Failed VM backup jobs that started in [since, until), for the poller."""
+        rg, vault = _ids(vault_id, "vaults")
+        clauses = (
+            "backupManagementType eq 'AzureIaasVM'",
+            "operation eq 'Backup'",
+            "status eq 'Failed'",
+            f"startTime eq '{_job_time(since)}'",
+            f"endTime eq '{_job_time(until)}'",
+        )
+        jobs = self._clients.backup.backup_jobs.list(vault, rg, filter=" and ".join(clauses))
+        return [job.as_dict() for job in jobs]
 
     @arm_action(f"{RS}/Vaults/backupJobs/read")
     def get_backup_job(self, vault_id: str, job_name: str) -> dict[str, Any]:
@@ -255,6 +276,11 @@ def _backup_names(vm_id: str) -> tuple[str, str]:
     """Container and protected item names Azure Backup uses for an Azure VM."""
     rg, vm = _ids(vm_id, "virtualMachines")
     return f"IaasVMContainer;iaasvmcontainerv2;{rg};{vm}", f"VM;iaasvmcontainerv2;{rg};{vm}"
+
+
+def _job_time(moment: datetime) -> str:
+    """The time format the Backup jobs $filter documents: 2016-01-01 00:00:00 AM (UTC)."""
+    return moment.astimezone(UTC).strftime("%Y-%m-%d %I:%M:%S %p")
 
 
 def _odata_literal(value: str) -> str:

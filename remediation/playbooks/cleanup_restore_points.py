@@ -7,7 +7,6 @@ with the record, so a lock always comes back exactly as it was, even after a cra
 
 from __future__ import annotations
 
-from remediation.azure.retry import retry_transient_conflict
 from remediation.playbooks.backup_steps import BACKUP_STEPS
 from remediation.playbooks.base import Playbook, RunContext, Step, StepFailed, StepResult
 
@@ -54,6 +53,8 @@ def lift_locks(ctx: RunContext) -> StepResult:
 def delete_collections(ctx: RunContext) -> StepResult:
     """Long-running delete that often fails once or twice before it succeeds: retried."""
     from azure.core.exceptions import HttpResponseError, ResourceNotFoundError
+
+    from remediation.azure.retry import retry_transient_conflict
 
     for collection in ctx.state["collections"]:
         try:

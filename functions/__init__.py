@@ -1,0 +1,1 @@
+"""Thin Azure Functions triggers, one blueprint per source; the logic lives in `remediation`."""

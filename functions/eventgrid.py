@@ -1,0 +1,46 @@
+"""Event Grid: the trigger for custom topics, and webhook delivery with its handshakes."""
+
+from __future__ import annotations
+
+import logging
+
+import azure.functions as func
+
+from functions.http import headers_of, to_response
+from remediation.webhooks import handle_eventgrid
+
+bp = func.Blueprint()
+log = logging.getLogger(__name__)
+
+
+@bp.function_name("eventgrid_webhook")
+@bp.route(route="eventgrid", methods=["POST", "OPTIONS"], auth_level=func.AuthLevel.FUNCTION)
+def eventgrid_webhook(req: func.HttpRequest) -> func.HttpResponse:
+    from remediation.app import services
+
+    reply = handle_eventgrid(req.method, req.get_body(), headers_of(req), services().engine.ingest)
+    return to_response(reply)
+
+
+@bp.function_name("eventgrid_trigger")
+@bp.event_grid_trigger(arg_name="event")
+def eventgrid_trigger(event: func.EventGridEvent) -> None:
+    from remediation.app import services
+    from remediation.signals import SignalError, signals_from_payload
+
+    envelope = {
+        "id": event.id,
+        "topic": event.topic,
+        "subject": event.subject,
+        "eventType": event.event_type,
+        "eventTime": event.event_time.isoformat() if event.event_time else None,
+        "dataVersion": event.data_version,
+        "data": event.get_json(),
+    }
+    try:
+        signals = signals_from_payload(envelope)
+    except SignalError as exc:
+        log.warning("event %s ignored: %s", event.id, exc)
+        return
+    for signal in signals:
+        services().engine.ingest(signal)

@@ -1,0 +1,60 @@
+"""The health poller: reads what Azure does not push, incrementally.
+
+Agentless VMware replication health only exists on the migration items, and Backup job
+failures can be missed by alerts, so each run lists the configured vaults' migration items
+(every health error, and healthy items to close incidents) and the Backup jobs that failed
+since the stored watermark. It also resumes fix runs orphaned by a dead worker.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import timedelta
+
+from remediation.clock import iso, parse_iso
+from remediation.signals import SignalError, signals_from_payload
+
+log = logging.getLogger(__name__)
+
+WATERMARKS = "watermarks"
+FIRST_LOOKBACK = timedelta(hours=24)
+
+
+@dataclass
+class PollResult:
+    vaults: int = 0
+    signals: int = 0
+    errors: int = 0
+    resumed: int = 0
+
+
+def poll(engine, arm, vault_ids: list[str]) -> PollResult:
+    """One poll cycle over `vault_ids`; a failing vault is logged and does not stop the rest."""
+    result = PollResult(resumed=len(engine.runner.resume_stale()))
+    now = engine.clock()
+    for vault_id in vault_ids:
+        try:
+            payloads = arm.list_migration_items(vault_id)
+            mark = engine.store.get(WATERMARKS, "backup-jobs", _key(vault_id))
+            since = parse_iso(mark.data["until"]) if mark else now - FIRST_LOOKBACK
+            payloads += arm.list_failed_backup_jobs(vault_id, since, now)
+        except Exception:
+            log.exception("polling vault %s failed", vault_id)
+            result.errors += 1
+            continue
+        for payload in payloads:
+            try:
+                for signal in signals_from_payload(payload):
+                    engine.ingest(signal)
+                    result.signals += 1
+            except SignalError as exc:
+                log.warning("unreadable resource in %s: %s", vault_id, exc)
+                result.errors += 1
+        engine.store.upsert(WATERMARKS, "backup-jobs", _key(vault_id), {"until": iso(now)})
+        result.vaults += 1
+    return result
+
+
+def _key(vault_id: str) -> str:
+    return vault_id.strip("/").replace("/", "|").lower()

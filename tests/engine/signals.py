@@ -1,0 +1,47 @@
+"""Signal builders for engine tests: realistic payloads, varied per VM."""
+
+from __future__ import annotations
+
+import copy
+import json
+from pathlib import Path
+from typing import Any
+
+from remediation.signals import Signal, parse_payload, signals_from_payload
+
+EVENTS = Path(__file__).parent.parent / "events"
+
+
+def load(name: str) -> Any:
+    return json.loads((EVENTS / name).read_text(encoding="utf-8"))
+
+
+def rp_limit_alert(vm: str = "erp-app-03", alert_no: int = 1, resolved: bool = False) -> Signal:
+    payload = copy.deepcopy(load("common_alert_backup_failure_rp_limit.json"))
+    essentials, context = payload["data"]["essentials"], payload["data"]["alertContext"]
+    essentials["alertId"] = essentials["alertId"].rsplit("/", 1)[0] + f"/alert-{vm}-{alert_no}"
+    essentials["monitorCondition"] = "Resolved" if resolved else "Fired"
+    old = context["linkedResourceName"]
+    context["linkedResourceId"] = context["linkedResourceId"].replace(old, vm)
+    context["linkedResourceName"] = vm
+    return parse_payload(payload)
+
+
+def dispose_timeout(vm: str, cycle: int = 0) -> Signal:
+    """A DisposeArtefactsTimedOut health error on a migration item behind appliance 01."""
+    item = copy.deepcopy(load("migration_item_dispose_artefacts.json"))
+    item["id"] = item["id"].rsplit("/", 1)[0] + f"/{vm}-item"
+    item["name"] = f"{vm}-item"
+    item["properties"]["machineName"] = vm
+    item["properties"]["healthErrors"] = [
+        {
+            "errorCode": "181008",
+            "errorMessage": f"VM: {vm}. Error: Encountered timeout event 'DisposeArtefactsTimeout' "
+            "in the state &'['Gateway.Service.StateMachine.SnapshotReplication."
+            "SnapshotReplicationEngine+WaitingForArtefactsDisposalPreCycle' "
+            "('WaitingForArtefactsDisposalPreCycle')]'.",
+            "creationTimeUtc": f"2025-06-02T2{cycle % 10}:00:00Z",
+            "errorLevel": "Error",
+        }
+    ]
+    return signals_from_payload(item)[0]

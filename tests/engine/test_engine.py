@@ -1,0 +1,49 @@
+"""The pipeline as a user depends on it: no duplicate cards, one card per storm."""
+
+from __future__ import annotations
+
+from tests.engine.signals import dispose_timeout, rp_limit_alert
+
+
+def test_same_alert_five_times_gives_one_incident_one_card(engine):
+    results = [engine.ingest(rp_limit_alert()) for _ in range(5)]
+    assert [r.duplicate for r in results] == [False, True, True, True, True]
+    assert len(engine.incidents.open_incidents()) == 1
+    assert len(engine.notifier.posts) == 1
+    assert engine.counters.duplicates == 4
+
+
+def test_restore_point_limit_waits_for_approval(engine):
+    engine.ingest(rp_limit_alert())
+    incident = engine.incidents.open_incidents()[0]
+    assert incident["entry_id"] == "rp-collection-limit-reached"
+    assert incident["plan"]["mode"] == "approval"
+    assert engine.approvals.get(incident["approval_id"])["state"] == "pending"
+    assert engine.runs.all() == []  # nothing runs before a human says so
+
+
+def test_storm_of_300_signals_from_150_vms_is_one_incident(engine):
+    for cycle in range(2):
+        for n in range(150):
+            engine.ingest(dispose_timeout(f"erp-vm-{n:03}", cycle))
+    incidents = engine.incidents.open_incidents()
+    assert len(incidents) == 1
+    assert incidents[0]["entry_id"] == "dispose-artefacts-timed-out"
+    assert len(incidents[0]["vms"]) == 150
+    assert len(engine.notifier.posts) == 1
+
+
+def test_resolved_alert_closes_the_incident(engine):
+    engine.ingest(rp_limit_alert("erp-app-03"))
+    engine.ingest(rp_limit_alert("erp-app-03", resolved=True))
+    assert engine.incidents.open_incidents() == []
+    assert engine.incidents.for_vm("erp-app-03")[0]["status"] == "resolved"
+
+
+def test_unknown_error_is_a_manual_unclassified_incident(engine):
+    from remediation.signals import parse_payload
+
+    engine.ingest(parse_payload("The flux capacitor of VM erp-app-09 overheated."))
+    incident = engine.incidents.open_incidents()[0]
+    assert incident["entry_id"] is None
+    assert incident["plan"]["mode"] == "manual"
