@@ -309,6 +309,8 @@ class CommonAlert(DictWrapper):
             (dims[k] for k in _VM_DIMENSIONS if k in dims), target_vm
         )
         resolved = ess.is_resolved
+        # The alert target (vault, VM or workspace) is in the subscription that raised it.
+        target_subscription = next((t.subscription_id for t in targets if t), None)
         return make_signal(
             SourceKind.COMMON_ALERT,
             text,
@@ -317,6 +319,7 @@ class CommonAlert(DictWrapper):
             resource_id=ctx.linked_resource_id,
             vault_id=vault_id,
             vault=next((dims[k] for k in _VAULT_DIMENSIONS if k in dims), None),
+            subscription_id=target_subscription,
             scope=vault_id,
             job_id=info.job_id if info else None,
             time=(ess.resolved_date_time if resolved else None) or ess.fired_date_time,
