@@ -14,8 +14,9 @@ import secrets
 import threading
 import time
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
+from itertools import islice
 from typing import Any
 
 MAX_KEY_BYTES = 256
@@ -128,7 +129,7 @@ class Store(ABC):
             for r in self._scan(table, partition, conditions, limit)
             if matches_where(r.data, conditions)
         )
-        return list(_take(matches, limit))
+        return list(islice(matches, limit))
 
     def append(self, table: str, partition: str, data: Mapping[str, Any]) -> Record:
         """Add an entry to an append-only log under a new time-ordered key; never overwrites."""
@@ -157,10 +158,10 @@ class Store(ABC):
         """
         for attempt in range(retries + 1):
             current = self.get(table, partition, key)
+            new = fn(None if current is None else current.data)
             try:
                 if current is None:
-                    return self.insert(table, partition, key, fn(None))
-                new = fn(current.data)
+                    return self.insert(table, partition, key, new)
                 return self.replace(table, partition, key, new, etag=current.etag)
             except (Conflict, AlreadyExists, NotFound):
                 if attempt == retries:
@@ -190,13 +191,6 @@ def stale_error(table: str, partition: str, key: str) -> Conflict:
 
 def missing_error(table: str, partition: str, key: str) -> NotFound:
     return NotFound(f"{address(table, partition, key)} does not exist")
-
-
-def _take(records: Iterable[Record], limit: int | None) -> Iterator[Record]:
-    for count, record in enumerate(records):
-        if limit is not None and count >= limit:
-            return
-        yield record
 
 
 def check_table(table: str) -> None:

@@ -237,6 +237,18 @@ def test_update_creates_a_missing_record_and_aborts_when_fn_raises(store: Store)
     assert store.get("runs", "p", "k") == created
 
 
+def test_store_errors_raised_by_fn_abort_the_update_without_retrying(store: Store) -> None:
+    calls: list[object] = []
+
+    def absent_is_an_error(data: dict[str, Any] | None) -> dict[str, Any]:
+        calls.append(data)
+        raise NotFound("run r-1 is gone")
+
+    with pytest.raises(NotFound, match="r-1"):
+        store.update("runs", "p", "r-1", absent_is_an_error)
+    assert calls == [None]
+
+
 def test_update_gives_up_with_conflict_when_the_record_keeps_changing(store: Store) -> None:
     store.insert("runs", "p", "k", {"n": 0})
 
