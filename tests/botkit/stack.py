@@ -28,7 +28,7 @@ FAST_RETRY = RetryPolicy(attempts=3, base_delay=0.01, max_delay=0.05)
 TENANT_ID = "72f988bf-0000-4000-8000-000000000001"
 
 
-def test_settings(metadata_url: str) -> BotSettings:
+def settings_for(metadata_url: str) -> BotSettings:
     return BotSettings(
         app_id=BOT_APP_ID,
         app_type="SingleTenant",
@@ -66,7 +66,7 @@ class BotStack:
 async def bot_stack(handler: Handler, retry: RetryPolicy = FAST_RETRY) -> AsyncIterator[BotStack]:
     async with running_issuer(BOT_APP_ID) as issuer, running_connector() as connector:
         adapter = TeamsBotAdapter(
-            test_settings(issuer.metadata_url), connector.token_provider, retry=retry
+            settings_for(issuer.metadata_url), connector.token_provider, retry=retry
         )
         try:
             async with serve(messages_app(adapter, handler)) as url:
