@@ -117,7 +117,11 @@ class TablesStore(Store):
         cls, endpoint: str, credential: TokenCredential, *, prefix: str = "remediation"
     ) -> TablesStore:
         """A store for an account URL with an Entra credential (managed identity in Azure)."""
-        return cls(TableServiceClient(endpoint=endpoint, credential=credential), prefix=prefix)
+        try:
+            service = TableServiceClient(endpoint=endpoint, credential=credential)
+        except ValueError as error:
+            raise InvalidData(f"bad Tables endpoint {endpoint!r}: {error}") from None
+        return cls(service, prefix=prefix)
 
     def _table(self, table: str) -> TableClient:
         """The client of a table, creating the service table on first use."""

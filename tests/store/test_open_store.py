@@ -64,6 +64,8 @@ def test_an_endpoint_with_a_credential_opens_a_tables_store() -> None:
     settings = {"STORE_KIND": "tables", "STORE_TABLES_ENDPOINT": "https://a.table.core.windows.net"}
     with open_store(settings, credential=Credential()) as store:
         assert isinstance(store, TablesStore)
+    with pytest.raises(InvalidData, match="endpoint"):
+        open_store({**settings, "STORE_TABLES_ENDPOINT": "https://"}, credential=Credential())
 
 
 @pytest.mark.azurite
