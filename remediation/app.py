@@ -1,0 +1,133 @@
+"""Composition root: builds the engine and its parts from settings, once per process.
+
+Everything heavy (Azure SDK clients, credentials) is created on first use, so importing the
+Function App stays fast on a cold start.
+"""
+
+from __future__ import annotations
+
+import functools
+import threading
+from dataclasses import dataclass
+from typing import Any
+
+from remediation.clock import Clock, utcnow
+from remediation.engine import Engine, Notifier
+from remediation.settings import Settings
+from remediation.signals.arm_id import ArmId
+
+
+@dataclass
+class Services:
+    settings: Settings
+    engine: Engine
+    arm_factory: Any
+
+    def arm(self, subscription_id: str, actor: str) -> Any:
+        return self.arm_factory(subscription_id, actor)
+
+    def poll(self):
+        from remediation.poller import poll
+
+        vaults = self.settings.items("POLL_VAULT_IDS")
+        by_subscription: dict[str, list[str]] = {}
+        for vault in vaults:
+            arm_id = ArmId.parse(vault)
+            if arm_id and arm_id.subscription_id:
+                by_subscription.setdefault(arm_id.subscription_id, []).append(vault)
+        results = [
+            poll(self.engine, self.arm(sub, "poller"), ids) for sub, ids in by_subscription.items()
+        ]
+        return results
+
+
+class ArmFactory:
+    """One set of SDK clients per subscription, sharing one credential and write budget."""
+
+    def __init__(self, settings: Settings, audit, credential=None, throttle=None) -> None:
+        self._settings = settings
+        self._audit = audit
+        self._credential = credential
+        self._throttle = throttle
+        self._clients: dict[str, Any] = {}
+        self._lock = threading.Lock()
+
+    def __call__(self, subscription_id: str, actor: str):
+        from remediation.azure.operations import Arm
+
+        with self._lock:
+            clients = self._clients.get(subscription_id)
+            if clients is None:
+                clients = self._clients[subscription_id] = self._build(subscription_id)
+        acquire = self._throttle.acquire if self._throttle else (lambda subscription: None)
+        return Arm(clients, self._audit, actor, acquire)
+
+    def _build(self, subscription_id: str):
+        from remediation.azure.clients import ArmClients
+        from remediation.azure.credential import credential_from_settings
+
+        credential = self._credential or credential_from_settings(self._settings)
+        return ArmClients(
+            credential,
+            subscription_id,
+            base_url=self._settings.get("ARM_ENDPOINT"),
+            connection_verify=self._settings.get("ARM_CA_BUNDLE") or None,
+        )
+
+
+def build_services(
+    settings: Settings | None = None,
+    *,
+    notifier: Notifier | None = None,
+    queue=None,
+    store=None,
+    credential=None,
+    clock: Clock = utcnow,
+) -> Services:
+    """Wire the engine; tests and the local host pass their own parts."""
+    import os
+
+    from remediation.classify import default_classifier
+    from remediation.notify import LogNotifier
+    from remediation.playbooks import PLAYBOOKS
+    from remediation.policy import load_policy
+    from remediation.store import open_store
+
+    settings = settings or Settings()
+    store = store or open_store(os.environ)
+    queue = queue or _queue(settings)
+    policy = load_policy(settings)
+    holder: dict[str, Any] = {}
+
+    def arm_for(run: dict[str, Any]):
+        subscription = run["target"].get("subscription_id") or ""
+        return holder["factory"](subscription, run["decided_by"])
+
+    engine = Engine(
+        store,
+        default_classifier(),
+        lambda: policy,
+        queue,
+        notifier or LogNotifier(),
+        PLAYBOOKS,
+        arm_for,
+        clock,
+    )
+    holder["factory"] = ArmFactory(settings, engine.audit, credential)
+    return Services(settings, engine, holder["factory"])
+
+
+def _queue(settings: Settings):
+    if settings.get("QUEUE_KIND") == "servicebus":
+        from remediation.queue.servicebus import ServiceBusQueue
+
+        return ServiceBusQueue.from_settings(settings)
+    from remediation.queue.memory import InProcessQueue
+
+    return InProcessQueue()
+
+
+@functools.cache
+def services() -> Services:
+    """The process-wide services the Functions triggers share."""
+    return build_services()

@@ -1,0 +1,74 @@
+"""Azure Service Bus transport for the remediation queue.
+
+One message per playbook step; the session id is the target resource so one VM's steps
+never run concurrently; waits and backoffs are scheduled messages; the message id lets
+Service Bus duplicate detection drop a re-sent step. The Functions trigger settles messages;
+`settle_failure` is for a worker that receives itself, dead-lettering with the reason after
+the last attempt.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from remediation.queue.base import StepMessage
+from remediation.settings import Settings
+
+MAX_DELIVERIES = 5
+
+
+def to_servicebus(message: StepMessage, now: datetime | None = None) -> Any:
+    """The SDK message for one step, with its session, id and schedule."""
+    from azure.servicebus import ServiceBusMessage
+
+    sb = ServiceBusMessage(
+        message.to_json(),
+        content_type="application/json",
+        session_id=message.session_id or message.run_id,
+        message_id=message.message_id,
+        subject=f"step {message.step}",
+    )
+    if message.delay_seconds > 0:
+        moment = (now or datetime.now(UTC)) + timedelta(seconds=message.delay_seconds)
+        sb.scheduled_enqueue_time_utc = moment
+    return sb
+
+
+class ServiceBusQueue:
+    """Sends step messages with a lazily created, reused sender."""
+
+    def __init__(self, sender_factory) -> None:
+        self._sender_factory = sender_factory
+        self._sender = None
+
+    @classmethod
+    def from_settings(cls, settings: Settings, credential=None) -> ServiceBusQueue:
+        namespace = settings.get("ServiceBusConnection__fullyQualifiedNamespace")
+        queue_name = settings.get("REMEDIATION_QUEUE_NAME")
+
+        def factory():
+            from azure.servicebus import ServiceBusClient
+
+            from remediation.azure.credential import credential_from_settings
+
+            client = ServiceBusClient(namespace, credential or credential_from_settings(settings))
+            return client.get_queue_sender(queue_name)
+
+        return cls(factory)
+
+    def send(self, message: StepMessage) -> None:
+        if self._sender is None:
+            self._sender = self._sender_factory()
+        self._sender.send_messages(to_servicebus(message))
+
+
+def settle_failure(receiver: Any, received: Any, reason: str) -> str:
+    """Abandon for another try, or dead-letter with the reason after the last delivery."""
+    if (received.delivery_count or 0) + 1 >= MAX_DELIVERIES:
+        receiver.dead_letter_message(
+            received, reason="RemediationStepFailed", error_description=reason[:1024]
+        )
+        return "dead-lettered"
+    receiver.abandon_message(received)
+    return "abandoned"

@@ -1,0 +1,89 @@
+"""Queues: in-process scheduling and dedup; Service Bus messages at the SDK boundary."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from azure.servicebus import ServiceBusMessage
+
+from remediation.queue.base import QueueError, StepMessage
+from remediation.queue.memory import InProcessQueue
+from remediation.queue.servicebus import ServiceBusQueue, settle_failure, to_servicebus
+
+
+def test_in_process_queue_orders_by_due_time_and_drops_resent_ids():
+    queue, seen = InProcessQueue(), []
+    queue.send(StepMessage("run-a", 1, delay_seconds=300))
+    queue.send(StepMessage("run-b", 0))
+    queue.send(StepMessage("run-b", 0))  # the same message id again
+    assert queue.drain(seen.append) == 2
+    assert [m.run_id for m in seen] == ["run-b", "run-a"]
+    assert queue.now() - InProcessQueue().now() >= 299  # the wait was skipped, not slept
+
+
+def test_step_message_round_trip_and_rejects_garbage():
+    message = StepMessage("run-1", 2, 3, session_id="/subscriptions/s/vm1")
+    back = StepMessage.from_json(message.to_json(), session_id=message.session_id)
+    assert back == message
+    for body in (b"not json", b"[]", b'{"run_id": 1, "step": 0}', b'{"step": 0}'):
+        try:
+            StepMessage.from_json(body)
+        except QueueError:
+            continue
+        raise AssertionError(f"{body!r} was accepted")
+
+
+def test_servicebus_message_carries_session_id_and_schedule():
+    now = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
+    step = StepMessage("run-1", 4, 2, session_id="/subscriptions/s/vms/vm1", delay_seconds=90)
+    sb = to_servicebus(step, now)
+    assert isinstance(sb, ServiceBusMessage)
+    assert sb.session_id == "/subscriptions/s/vms/vm1"
+    assert sb.message_id == "run-1:4:2"
+    assert sb.scheduled_enqueue_time_utc == now + timedelta(seconds=90)
+    assert StepMessage.from_json(str(sb), sb.session_id).step == 4
+
+
+class _Sender:
+    def __init__(self):
+        self.sent = []
+
+    def send_messages(self, message):
+        self.sent.append(message)
+
+
+class _Receiver:
+    def __init__(self):
+        self.calls = []
+
+    def abandon_message(self, message):
+        self.calls.append(("abandon", None))
+
+    def dead_letter_message(self, message, reason, error_description):
+        self.calls.append(("dead-letter", error_description))
+
+
+class _Received:
+    def __init__(self, delivery_count):
+        self.delivery_count = delivery_count
+
+
+def test_servicebus_queue_sends_through_one_sender():
+    created = []
+
+    def factory():
+        created.append(_Sender())
+        return created[-1]
+
+    queue = ServiceBusQueue(factory)
+    queue.send(StepMessage("run-1", 0, session_id="vm1"))
+    queue.send(StepMessage("run-1", 1, session_id="vm1"))
+    assert len(created) == 1
+    assert [m.message_id for m in created[0].sent] == ["run-1:0:0", "run-1:1:0"]
+
+
+def test_failure_is_abandoned_then_dead_lettered_with_reason():
+    receiver = _Receiver()
+    assert settle_failure(receiver, _Received(1), "boom") == "abandoned"
+    assert settle_failure(receiver, _Received(4), "ARM kept answering 503") == "dead-lettered"
+    assert receiver.calls[-1] == ("dead-letter", "ARM kept answering 503")
