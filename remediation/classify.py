@@ -1,0 +1,160 @@
+"""Match a signal to its catalogue entry: by error code when that is unambiguous, else by message.
+
+Everything is compiled once per catalogue; a call normalises the message once and then only runs
+substring checks and precompiled regexes, so thousands of signals a second stay cheap.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from functools import cache
+from typing import Literal
+
+from remediation.catalogue import Catalogue, Entry, Pattern, default_catalogue
+from remediation.signals.language import detect_language
+from remediation.signals.model import Signal
+from remediation.textnorm import clean, fold
+
+MatchedBy = Literal["code", "pattern"]
+# Error messages are short; matching stops here so a huge payload cannot make a regex crawl.
+MAX_MATCH_CHARS = 20_000
+
+# Numeric error ids only count when the text says they are one ("Error ID: 1011", "ID d'erreur :
+# 1010"); a bare number elsewhere is a size, a port or a KB article.
+_ERROR_ID = re.compile(
+    r"(?:error ?(?:id|code)|id d'erreur|code d'erreur)\s?(?:: ?|# ?)?(\d{3,7})\b"
+)
+# (substrings of the folded text that must be present, regex over the readable text)
+_VM_PATTERNS = (
+    (("virtualmachines/",), re.compile(r"/virtualmachines/([^/\s'?#]+)", re.IGNORECASE)),
+    (
+        ("vm:", "vm :", "mv:", "mv :"),
+        re.compile(r"\b(?:VM|MV) ?: ?'?([^'\s][^']{0,79}?)'?\.(?: |$)", re.IGNORECASE),
+    ),
+    (
+        ("virtual machine ", "machine virtuelle "),
+        re.compile(r"\b(?:virtual machine|machine virtuelle) '?([^\s;,']{1,80})'? ?[;,]", re.I),
+    ),
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Classification:
+    """The verdict for one signal; `entry` is None when no catalogue entry fits."""
+
+    entry: Entry | None
+    entry_id: str | None
+    vm: str | None
+    matched: str | None
+    matched_by: MatchedBy | None
+    language: str
+
+
+class Classifier:
+    """Classifies signals against one catalogue; build once, call many times."""
+
+    def __init__(self, catalogue: Catalogue) -> None:
+        self.catalogue = catalogue
+        owners = catalogue.codes()
+        spelling = {code.lower(): code for entry in catalogue for code in entry.codes}
+        self._owners = {key: (spelling[key], entries) for key, entries in owners.items()}
+        # Named codes are found anywhere, even glued into "aka.ms/AB-<code>" or an originAlertId.
+        self._named = tuple(
+            (key, spelling[key], entries)
+            for key, entries in sorted(owners.items(), key=lambda kv: -len(kv[0]))
+            if not key.isdigit()
+        )
+        ordered = [e for e in catalogue if not e.fallback] + [e for e in catalogue if e.fallback]
+        self._patterns: tuple[tuple[Entry, Pattern], ...] = tuple(
+            (entry, pattern) for entry in ordered for pattern in entry.all_patterns()
+        )
+
+    def classify(self, signal: Signal) -> Classification:
+        return self._classify(signal.message or "", signal.codes, signal.vm, signal.language)
+
+    def classify_text(self, text: str) -> Classification:
+        return self._classify(text, (), None, None)
+
+    def _classify(
+        self, text: str, codes: Iterable[str], vm: str | None, language: str | None
+    ) -> Classification:
+        readable = clean(text[:MAX_MATCH_CHARS])
+        key = fold(readable)
+        vm = vm or _extract_vm(readable, key)
+        ambiguous: set[str] = set()
+        for code, entries in self._codes(key, codes):
+            if len(entries) == 1:
+                lang = _language(entries[0], key, readable, language)
+                return Classification(entries[0], entries[0].id, vm, code, "code", lang)
+            ambiguous.update(e.id for e in entries)
+        hit = (self._match(key, ambiguous) if ambiguous else None) or self._match(key, None)
+        if hit:
+            entry, pattern = hit
+            lang = pattern.lang if " " in pattern.source else _detect(readable, language)
+            return Classification(entry, entry.id, vm, pattern.source, "pattern", lang)
+        return Classification(None, None, vm, None, None, _detect(readable, language))
+
+    def _codes(self, key: str, explicit: Iterable[str]) -> list[tuple[str, tuple[Entry, ...]]]:
+        """Known codes in payload order, then the whole text as a code, then codes in the text."""
+        found = []
+        for raw in explicit:
+            owned = self._owners.get(str(raw).strip().lower())
+            if owned:
+                found.append(owned)
+        owned = self._owners.get(key.strip())
+        if owned:
+            found.append(owned)
+        for lowered, code, entries in self._named:
+            if lowered in key:
+                found.append((code, entries))
+        if "id" in key or "code" in key:
+            for number in _ERROR_ID.findall(key):
+                owned = self._owners.get(number)
+                if owned:
+                    found.append(owned)
+        return found
+
+    def _match(self, key: str, only: set[str] | None) -> tuple[Entry, Pattern] | None:
+        for entry, pattern in self._patterns:
+            if only is not None and entry.id not in only:
+                continue
+            if pattern.anchor in key and pattern.regex.search(key):
+                return entry, pattern
+        return None
+
+
+def _extract_vm(readable: str, key: str) -> str | None:
+    for needles, regex in _VM_PATTERNS:
+        if any(n in key for n in needles):
+            found = regex.search(readable)
+            if found:
+                return found.group(1)
+    return None
+
+
+def _language(entry: Entry, key: str, readable: str, default: str | None) -> str:
+    """Language of a text matched by code: the entry's own phrases tell, else the heuristic."""
+    for pattern in entry.all_patterns():
+        if pattern.anchor in key and pattern.regex.search(key):
+            return pattern.lang
+    return _detect(readable, default)
+
+
+def _detect(readable: str, default: str | None) -> str:
+    return detect_language(readable) if readable else default or "en"
+
+
+@cache
+def default_classifier() -> Classifier:
+    """The classifier over the packaged catalogue, built once per process."""
+    return Classifier(default_catalogue())
+
+
+def classify(signal: Signal) -> Classification:
+    return default_classifier().classify(signal)
+
+
+def classify_text(text: str) -> Classification:
+    return default_classifier().classify_text(text)

@@ -1,0 +1,104 @@
+"""One normalisation for error text, shared by catalogue patterns and incoming messages.
+
+Azure, the portal, mail clients and translators spell the same message with typographic quotes,
+guillemets, non-breaking spaces, HTML entities, mojibake and line breaks. Folding all of that
+once, the same way on both sides, lets the catalogue patterns stay plain phrases.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+import unicodedata
+
+_QUOTES = (
+    "'\"`\u00b4\u2018\u2019\u201a\u201b\u201c\u201d\u201e\u201f\u00ab\u00bb\u2039\u203a\u2032\u2033"
+)
+_SPACES = (
+    "\u00a0\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200a\u202f\u205f\u3000"
+)
+_DASHES = "\u2010\u2011\u2012\u2013\u2014\u2015\u2212"
+_ZERO_WIDTH = "\u200b\u200c\u200d\u2060\ufeff"
+# UTF-8 read as Windows-1252, as in "doesnâ€™t": the usual pairs, repaired before folding.
+_MOJIBAKE = {
+    "â€™": "'",
+    "\u00e2\u20ac\u02dc": "'",
+    "â€œ": '"',
+    "â€\x9d": '"',
+    "â€": '"',
+    "Ã©": "é",
+    "Ã¨": "è",
+    "Ãª": "ê",
+    "Ã ": "à",
+    "Ã§": "ç",
+    "\u00c3\u00b4": "ô",
+    "Ã®": "î",
+    "Ã¹": "ù",
+    "Ã»": "û",
+    "Ã‰": "É",
+    "Â ": " ",
+}
+
+
+def _clean_table() -> dict[int, str | None]:
+    table: dict[int, str | None] = dict.fromkeys(map(ord, _QUOTES), "'")
+    table.update(dict.fromkeys(map(ord, _SPACES), " "))
+    table.update(dict.fromkeys(map(ord, _DASHES), "-"))
+    table.update(dict.fromkeys(map(ord, _ZERO_WIDTH), None))
+    table[ord("…")] = "."
+    return table
+
+
+def _fold_table() -> dict[int, str]:
+    """Accented Latin letters to their base letter, one character for one (keeps offsets)."""
+    table = {}
+    for code in range(0xC0, 0x250):
+        base = unicodedata.normalize("NFKD", chr(code))[:1]
+        if base.isascii() and base.isalpha() and base != chr(code):
+            table[code] = base
+    return table
+
+
+_CLEAN = _clean_table()
+_FOLD = _fold_table()
+# str.translate walks every character in Python-level dict lookups; a regex finds the few
+# characters that need replacing at C speed, which is what makes normalisation cheap.
+_CLEAN_CHARS = re.compile("[" + re.escape("".join(map(chr, _CLEAN))) + "]")
+_FOLD_CHARS = re.compile("[" + re.escape("".join(map(chr, _FOLD))) + "]")
+
+
+def _cleaned_char(found: re.Match[str]) -> str:
+    return _CLEAN[ord(found.group())] or ""
+
+
+def _folded_char(found: re.Match[str]) -> str:
+    return _FOLD[ord(found.group())]
+
+
+def clean(text: str) -> str:
+    """Readable form: entities decoded, quotes and spaces unified, whitespace collapsed.
+
+    Case and accents are kept, so names extracted from it (VMs, hosts) stay as written.
+    """
+    if "&" in text:
+        text = html.unescape(text)
+    if not text.isascii():
+        if "â€" in text or "Ã" in text or "Â " in text:
+            for bad, good in _MOJIBAKE.items():
+                text = text.replace(bad, good)
+        text = _CLEAN_CHARS.sub(_cleaned_char, text)
+    elif '"' in text or "`" in text:
+        text = text.replace('"', "'").replace("`", "'")
+    return " ".join(text.split())
+
+
+def fold(cleaned: str) -> str:
+    """Matching form of a `clean` text: lower case without accents."""
+    if not cleaned.isascii():
+        cleaned = _FOLD_CHARS.sub(_folded_char, cleaned)
+    return cleaned.lower()
+
+
+def normalize(text: str) -> str:
+    """`fold(clean(text))`: the form catalogue patterns are matched against."""
+    return fold(clean(text))
