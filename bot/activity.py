@@ -37,7 +37,7 @@ def parse_activity(body: bytes | str) -> dict[str, Any]:
         if not isinstance(activity.get(key), str) or not activity[key]:
             raise BadActivity(f"activity lacks {key!r}")
     for key in ("conversation", "recipient"):
-        if not isinstance(activity.get(key), dict) or not activity[key].get("id"):
+        if not isinstance(activity.get(key), dict) or not isinstance(activity[key].get("id"), str):
             raise BadActivity(f"activity lacks {key}.id")
     return activity
 

@@ -21,6 +21,7 @@ from botbuilder.schema import (
     ConversationReference,
     ResourceResponse,
 )
+from msrest.exceptions import DeserializationError
 
 from bot.activity import BadActivity, parse_activity, turn_from_activity
 from bot.auth import AuthError, AuthUnavailable, BotFrameworkAuthenticator, OpenIdKeys
@@ -150,8 +151,12 @@ class TeamsBotAdapter:
     async def process(self, body: bytes, auth_header: str | None, handler: Handler) -> HttpResult:
         try:
             payload = parse_activity(body)
+            activity = _to_sdk(payload)
         except BadActivity as exc:
             return HttpResult(400, {"error": "BadRequest", "reason": str(exc)})
+        except DeserializationError as exc:
+            reason = f"activity does not fit the Bot Framework schema: {str(exc)[:160]}"
+            return HttpResult(400, {"error": "BadRequest", "reason": reason})
         try:
             await self._authenticator.authenticate(
                 auth_header, payload["channelId"], payload["serviceUrl"]
@@ -162,7 +167,7 @@ class TeamsBotAdapter:
         except AuthUnavailable as exc:
             log.error("%s", exc)
             return HttpResult(503, {"error": "ServiceUnavailable", "reason": str(exc)})
-        context = TurnContext(self._sdk, _to_sdk(payload))
+        context = TurnContext(self._sdk, activity)
         try:
             await self._sdk.run_pipeline(context, as_turn_logic(handler))
         except ConnectorError as exc:

@@ -1,5 +1,7 @@
 """`/api/messages` over real HTTP on loopback: auth, parsing, replies and invoke responses."""
 
+import json
+
 import pytest
 
 from bot.model import (
@@ -150,6 +152,8 @@ async def test_unauthenticated_requests_get_401_and_never_reach_the_bot(options)
         (b'{"type": "message"}', "serviceUrl"),
         (b'{"type": "message", "serviceUrl": "http://x", "channelId": "msteams"}', "conversation"),
         (b'{"type": "message", "text": "\xff"}', "not JSON"),
+        (json.dumps(sample("message_channel", timestamp="yesterday")).encode(), "schema"),
+        (json.dumps(sample("message_channel", entities="none")).encode(), "schema"),
     ],
 )
 @run_async

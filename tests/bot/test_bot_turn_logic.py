@@ -93,10 +93,8 @@ def test_detached_turn_cannot_send():
         (b'"a string"', "not a JSON object"),
         (b'{"type": 5}', "'type'"),
         (b'{"type": "message", "serviceUrl": "u", "channelId": "c", "conversation": {}}', "conv"),
-        (
-            b'{"type": "message", "serviceUrl": "u", "channelId": "c", "conversation": {"id": 1}}',
-            "recipient",
-        ),
+        (b'{"type":"message","serviceUrl":"u","channelId":"c","conversation":{"id":1}}', "conv"),
+        (b'{"type":"message","serviceUrl":"u","channelId":"c","conversation":{"id":"1"}}', "recip"),
     ],
 )
 def test_parse_activity_names_what_is_wrong(body, reason):
