@@ -1,0 +1,527 @@
+"""The in-memory Azure estate the simulator serves, and what its resource providers do.
+
+All mutation goes through `Estate` methods that take `Estate.lock`, so the server thread and
+test code can both touch it. Builders (`demo`, `from_resources`) live in `builders.py`.
+"""
+
+from __future__ import annotations
+
+import copy
+import threading
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from remediation.simulator.errors import ArmError, not_found, scope_locked
+from remediation.simulator.resources import (
+    BackupJob,
+    BackupRequest,
+    Extension,
+    KeyVault,
+    Lock,
+    MigrationItem,
+    PrivateDnsZone,
+    PrivateEndpoint,
+    ProtectedItem,
+    ReplicationJob,
+    ResourceGroup,
+    RestorePoint,
+    RestorePointCollection,
+    Vault,
+    VirtualMachine,
+    rg_id,
+    stable_guid,
+)
+
+DEMO_SUBSCRIPTION = "6a1e5f2c-3b4d-4e8f-9a0b-1c2d3e4f5a6b"
+DEMO_TENANT = "72f988bf-0000-4e8f-9a0b-000000000001"
+LOCK_LEVELS = ("CanNotDelete", "ReadOnly", "NotSpecified")
+RP_LIMIT_CODE = "UserErrorRpCollectionLimitReached"
+# Backup job errorDetails carry integer codes; these values are the simulator's own.
+BACKUP_ERROR_NUMBERS = {RP_LIMIT_CODE: 400237}
+RP_LIMIT_MESSAGE = "The Restore Point collection max limit has reached."
+
+
+def key(resource_id: str) -> str:
+    """ARM ids are case-insensitive."""
+    return resource_id.rstrip("/").lower()
+
+
+@dataclass
+class Behaviour:
+    """Knobs for how quickly things finish and how often they fail."""
+
+    backup_job_polls: int = 1
+    replication_job_polls: int = 2
+    lro_polls: int = 1
+    retry_after: int | None = None
+    rpc_delete_fail_first: int = 0
+    rpc_delete_fail_status: int = 409
+    max_restore_points: int = 18
+
+
+@dataclass
+class AsyncOperation:
+    """A Location-polled LRO (compute deletes): 202 while running, then the effect applies."""
+
+    name: str
+    location: str
+    polls_left: int
+    on_done: Callable[[], None]
+    done: bool = False
+
+
+@dataclass
+class _Kinds:
+    resource_groups: dict[str, ResourceGroup] = field(default_factory=dict)
+    locks: dict[str, Lock] = field(default_factory=dict)
+    vaults: dict[str, Vault] = field(default_factory=dict)
+    migration_items: dict[str, MigrationItem] = field(default_factory=dict)
+    replication_jobs: dict[str, ReplicationJob] = field(default_factory=dict)
+    vms: dict[str, VirtualMachine] = field(default_factory=dict)
+    protected_items: dict[str, ProtectedItem] = field(default_factory=dict)
+    backup_jobs: dict[str, BackupJob] = field(default_factory=dict)
+    restore_point_collections: dict[str, RestorePointCollection] = field(default_factory=dict)
+    private_endpoints: dict[str, PrivateEndpoint] = field(default_factory=dict)
+    dns_zones: dict[str, PrivateDnsZone] = field(default_factory=dict)
+    key_vaults: dict[str, KeyVault] = field(default_factory=dict)
+
+
+class Estate(_Kinds):
+    """Subscriptions, resource groups and the resources the playbooks touch."""
+
+    def __init__(
+        self,
+        subscription_id: str = DEMO_SUBSCRIPTION,
+        *,
+        tenant_id: str = DEMO_TENANT,
+        behaviour: Behaviour | None = None,
+        clock: Callable[[], datetime] | None = None,
+    ) -> None:
+        super().__init__()
+        self.subscription_id = subscription_id
+        self.tenant_id = tenant_id
+        self.behaviour = behaviour or Behaviour()
+        self.clock = clock or (lambda: datetime.now(UTC))
+        self.lock = threading.RLock()
+        self.backup_requests: list[BackupRequest] = []
+        self.operations: dict[str, AsyncOperation] = {}
+        self._delete_attempts: dict[str, int] = {}
+
+    # -- builders (see builders.py) ------------------------------------------------------
+
+    @classmethod
+    def demo(cls, **kwargs: Any) -> Estate:
+        from remediation.simulator.builders import demo_estate
+
+        return demo_estate(**kwargs)
+
+    @classmethod
+    def from_resources(cls, **kwargs: Any) -> Estate:
+        from remediation.simulator.builders import estate_from_resources
+
+        return estate_from_resources(**kwargs)
+
+    def clone(self) -> Estate:
+        """A deep copy with its own lock (the admin reset restores one)."""
+        with self.lock:
+            return copy.deepcopy(self)
+
+    def __getstate__(self) -> dict[str, Any]:
+        state = self.__dict__.copy()
+        del state["lock"]
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+        self.lock = threading.RLock()
+
+    # -- adding resources ------------------------------------------------------------------
+
+    def add_resource_group(
+        self, name: str, location: str, subscription_id: str | None = None
+    ) -> ResourceGroup:
+        sub = subscription_id or self.subscription_id
+        with self.lock:
+            existing = self.resource_groups.get(key(rg_id(sub, name)))
+            if existing:
+                return existing
+            group = ResourceGroup(sub, name, location)
+            self.resource_groups[key(group.id)] = group
+            return group
+
+    def _store(self, table: dict[str, Any], resource: Any, location: str) -> Any:
+        with self.lock:
+            self.add_resource_group(resource.resource_group, location, resource.subscription_id)
+            table[key(resource.id)] = resource
+            return resource
+
+    def add_vault(self, vault: Vault) -> Vault:
+        return self._store(self.vaults, vault, vault.location)
+
+    def add_vm(self, vm: VirtualMachine) -> VirtualMachine:
+        return self._store(self.vms, vm, vm.location)
+
+    def add_lock(self, lock: Lock) -> Lock:
+        self.add_resource_group(lock.resource_group, "global", lock.subscription_id)
+        with self.lock:
+            self.locks[key(lock.id)] = lock
+        return lock
+
+    def add_restore_point_collection(self, rpc: RestorePointCollection) -> RestorePointCollection:
+        return self._store(self.restore_point_collections, rpc, rpc.location)
+
+    def add_private_endpoint(self, endpoint: PrivateEndpoint) -> PrivateEndpoint:
+        return self._store(self.private_endpoints, endpoint, endpoint.location)
+
+    def add_dns_zone(self, zone: PrivateDnsZone) -> PrivateDnsZone:
+        return self._store(self.dns_zones, zone, "global")
+
+    def add_key_vault(self, vault: KeyVault) -> KeyVault:
+        return self._store(self.key_vaults, vault, vault.location)
+
+    def add_migration_item(self, item: MigrationItem) -> MigrationItem:
+        self.add_vault(item.vault)
+        with self.lock:
+            self.migration_items[key(item.id)] = item
+        return item
+
+    def protect_vm(self, vm: VirtualMachine, vault: Vault) -> ProtectedItem:
+        self.add_vm(vm)
+        self.add_vault(vault)
+        item = ProtectedItem(vault, vm)
+        with self.lock:
+            self.protected_items[key(item.id)] = item
+        return item
+
+    # -- lookups ---------------------------------------------------------------------------
+
+    def get(self, table: dict[str, Any], resource_id: str, kind: str) -> Any:
+        with self.lock:
+            found = table.get(key(resource_id))
+        if found is None:
+            parts = resource_id.strip("/").split("/")
+            group = parts[3] if len(parts) > 3 and parts[2].lower() == "resourcegroups" else None
+            raise not_found(kind, parts[-1], group)
+        return found
+
+    def require_group(self, subscription_id: str, resource_group: str) -> ResourceGroup:
+        with self.lock:
+            group = self.resource_groups.get(key(rg_id(subscription_id, resource_group)))
+        if group is None:
+            raise ArmError(
+                404,
+                "ResourceGroupNotFound",
+                f"Resource group '{resource_group}' could not be found.",
+            )
+        return group
+
+    def in_group(self, table: dict[str, Any], subscription_id: str, resource_group: str) -> list:
+        prefix = key(rg_id(subscription_id, resource_group)) + "/"
+        with self.lock:
+            return [r for k, r in table.items() if k.startswith(prefix)]
+
+    def in_subscription(self, table: dict[str, Any], subscription_id: str) -> list:
+        prefix = key(f"/subscriptions/{subscription_id}") + "/"
+        with self.lock:
+            return [r for k, r in table.items() if k.startswith(prefix)]
+
+    def locks_on(self, subscription_id: str, resource_group: str) -> list[Lock]:
+        return self.in_group(self.locks, subscription_id, resource_group)
+
+    def ensure_writable(
+        self, subscription_id: str, resource_group: str, target_id: str, *, delete: bool
+    ) -> None:
+        """Locks block writes (ReadOnly) and deletes (CanNotDelete or ReadOnly) in their group."""
+        blocking = [
+            lock
+            for lock in self.locks_on(subscription_id, resource_group)
+            if lock.level == "ReadOnly" or (delete and lock.level == "CanNotDelete")
+        ]
+        if blocking:
+            raise scope_locked(
+                target_id, "delete" if delete else "write", sorted({b.scope for b in blocking})
+            )
+
+    def restore_points_of(self, vm_id: str) -> list[RestorePointCollection]:
+        with self.lock:
+            return [
+                c
+                for c in self.restore_point_collections.values()
+                if key(c.source_vm_id) == key(vm_id)
+            ]
+
+    # -- locks -----------------------------------------------------------------------------
+
+    def put_lock(
+        self,
+        subscription_id: str,
+        resource_group: str,
+        name: str,
+        level: str,
+        notes: str | None,
+        owners: list[dict[str, str]],
+    ) -> tuple[Lock, bool]:
+        """Create or replace a lock; returns (lock, created)."""
+        if level not in LOCK_LEVELS:
+            raise ArmError(400, "InvalidLockLevel", f"The lock level '{level}' is not valid.")
+        if notes is not None and len(notes) > 512:
+            raise ArmError(400, "LockNotesTooLong", "Lock notes can be at most 512 characters.")
+        self.require_group(subscription_id, resource_group)
+        lock = Lock(subscription_id, resource_group, name, level, notes, owners)
+        with self.lock:
+            created = key(lock.id) not in self.locks
+            self.locks[key(lock.id)] = lock
+        return lock, created
+
+    def delete_lock(self, lock_id: str) -> bool:
+        with self.lock:
+            return self.locks.pop(key(lock_id), None) is not None
+
+    # -- Site Recovery ---------------------------------------------------------------------
+
+    def resync(self, item: MigrationItem) -> ReplicationJob:
+        self.ensure_writable(
+            item.vault.subscription_id, item.vault.resource_group, item.id, delete=False
+        )
+        with self.lock:
+            if "StartResync" not in item.allowed_operations:
+                raise ArmError(
+                    400,
+                    "OperationNotAllowed",
+                    f"StartResync is not allowed for migration item '{item.name}' in its current "
+                    f"state (allowed operations: {', '.join(item.allowed_operations) or 'none'}).",
+                )
+            job = ReplicationJob(
+                item.vault,
+                str(uuid.uuid4()),
+                item,
+                self.clock(),
+                self.behaviour.replication_job_polls,
+            )
+            self.replication_jobs[key(job.id)] = job
+            item.allowed_operations = [op for op in item.allowed_operations if op != "StartResync"]
+            item.resync_state = "StartedResynchronization"
+            item.resync_count += 1
+            item.current_job = {
+                "jobName": job.name,
+                "jobId": job.id,
+                "startTime": job.to_arm()["properties"]["startTime"],
+            }
+            return job
+
+    def poll_replication_job(self, job: ReplicationJob) -> ReplicationJob:
+        with self.lock:
+            if job.state != "InProgress":
+                return job
+            if job.polls_left > 0:
+                job.polls_left -= 1
+                return job
+            job.state, job.ended = "Succeeded", self.clock()
+            item = job.target
+            item.health, item.health_errors = "Normal", []
+            item.resync_required, item.resync_state = "false", "None"
+            item.current_job = None
+            if "StartResync" not in item.allowed_operations:
+                item.allowed_operations.append("StartResync")
+            return job
+
+    # -- Backup ----------------------------------------------------------------------------
+
+    def trigger_backup(self, item: ProtectedItem) -> BackupJob:
+        self.ensure_writable(
+            item.vault.subscription_id, item.vault.resource_group, item.id, delete=False
+        )
+        with self.lock:
+            running = [
+                j for j in self.backup_jobs.values() if j.item is item and j.status == "InProgress"
+            ]
+            if running:
+                raise ArmError(
+                    400,
+                    "UserErrorBackupOperationInProgress",
+                    "Unable to initiate backup as another backup operation is currently in "
+                    f"progress (job {running[0].name}).",
+                )
+            now = self.clock()
+            job = BackupJob(
+                item.vault, str(uuid.uuid4()), item, now, self.behaviour.backup_job_polls
+            )
+            self.backup_jobs[key(job.id)] = job
+            self.backup_requests.append(BackupRequest(item, now, job.name))
+            return job
+
+    def poll_backup_job(self, job: BackupJob) -> BackupJob:
+        with self.lock:
+            if job.status != "InProgress":
+                return job
+            if job.polls_left > 0:
+                job.polls_left -= 1
+                return job
+            job.ended = self.clock()
+            collections = self.restore_points_of(job.item.vm.id)
+            if sum(len(c.restore_points) for c in collections) >= self.behaviour.max_restore_points:
+                job.status = "Failed"
+                job.error_details = [
+                    {
+                        "errorCode": BACKUP_ERROR_NUMBERS[RP_LIMIT_CODE],
+                        "errorTitle": RP_LIMIT_CODE,
+                        "errorString": RP_LIMIT_MESSAGE,
+                        "recommendations": [
+                            "Remove the lock on the restore point resource group and retry, "
+                            "or delete the restore point collection."
+                        ],
+                    }
+                ]
+                job.item.health_status, job.item.last_backup_status = "ActionRequired", "Failed"
+                return job
+            job.status = "Completed"
+            job.item.health_status, job.item.last_backup_status = "Passed", "Completed"
+            target = collections[0] if collections else self._new_collection(job.item.vm)
+            target.restore_points.append(RestorePoint(str(uuid.uuid4()), job.ended))
+            self._reinstall_backup_extension(job.item.vm)
+            return job
+
+    def _new_collection(self, vm: VirtualMachine) -> RestorePointCollection:
+        return self.add_restore_point_collection(
+            RestorePointCollection(
+                vm.subscription_id,
+                f"AzureBackupRG_{vm.location}_1",
+                collection_name(vm.name, str(len(self.backup_requests))),
+                vm.location,
+                vm.id,
+            )
+        )
+
+    @staticmethod
+    def _reinstall_backup_extension(vm: VirtualMachine) -> None:
+        """The next backup reloads a removed or failed VMSnapshot extension."""
+        name = "VMSnapshot" if vm.os_type == "Windows" else "VMSnapshotLinux"
+        vm.extensions[name] = Extension(name, name)
+
+    def backup_jobs_matching(self, vault: Vault, filters: dict[str, str]) -> list[BackupJob]:
+        start = parse_filter_time(filters.get("starttime"))
+        end = parse_filter_time(filters.get("endtime"))
+        with self.lock:
+            jobs = [j for j in self.backup_jobs.values() if j.vault is vault]
+            for job in jobs:
+                self.poll_backup_job(job)
+            fields = {
+                "status": lambda j: j.status,
+                "operation": lambda j: j.operation,
+                "backupmanagementtype": lambda j: "AzureIaasVM",
+                "jobid": lambda j: j.name,
+            }
+            for name, value in filters.items():
+                if name in fields:
+                    jobs = [j for j in jobs if fields[name](j).lower() == value.lower()]
+            if start:
+                jobs = [j for j in jobs if j.started >= start]
+            if end:
+                jobs = [j for j in jobs if j.started <= end]
+            return sorted(jobs, key=lambda j: j.started, reverse=True)
+
+    # -- Compute ---------------------------------------------------------------------------
+
+    def begin_delete_collection(self, rpc: RestorePointCollection) -> AsyncOperation:
+        self.ensure_writable(rpc.subscription_id, rpc.resource_group, rpc.id, delete=True)
+        with self.lock:
+            attempts = self._delete_attempts.get(key(rpc.id), 0) + 1
+            self._delete_attempts[key(rpc.id)] = attempts
+            if attempts <= self.behaviour.rpc_delete_fail_first:
+                status = self.behaviour.rpc_delete_fail_status
+                code = "Conflict" if status == 409 else "InternalServerError"
+                raise ArmError(
+                    status,
+                    code,
+                    f"Deleting restore point collection '{rpc.name}' with "
+                    f"{len(rpc.restore_points)} restore points timed out; retry the operation.",
+                )
+            rpc.provisioning_state = "Deleting"
+
+            def finish() -> None:
+                self.restore_point_collections.pop(key(rpc.id), None)
+
+            return self._begin_operation(rpc.location, finish)
+
+    def begin_delete_extension(self, vm: VirtualMachine, name: str) -> AsyncOperation:
+        self.ensure_writable(
+            vm.subscription_id, vm.resource_group, f"{vm.id}/extensions/{name}", delete=True
+        )
+        with self.lock:
+            extension = vm.extensions.get(name)
+            if extension is None:
+                raise not_found("Microsoft.Compute/virtualMachines/extensions", name)
+            extension.provisioning_state = "Deleting"
+            return self._begin_operation(vm.location, lambda: vm.extensions.pop(name, None))
+
+    def _begin_operation(self, location: str, on_done: Callable[[], None]) -> AsyncOperation:
+        operation = AsyncOperation(str(uuid.uuid4()), location, self.behaviour.lro_polls, on_done)
+        self.operations[operation.name] = operation
+        return operation
+
+    def poll_operation(self, name: str) -> AsyncOperation:
+        with self.lock:
+            operation = self.operations.get(name)
+            if operation is None:
+                raise not_found("Microsoft.Compute/locations/operations", name)
+            if not operation.done:
+                if operation.polls_left > 0:
+                    operation.polls_left -= 1
+                else:
+                    operation.on_done()
+                    operation.done = True
+            return operation
+
+    # -- state -----------------------------------------------------------------------------
+
+    def to_state(self) -> dict[str, Any]:
+        """What a test or `replay --state-out` inspects after a run."""
+        with self.lock:
+            return {
+                "subscription_id": self.subscription_id,
+                "locks": [lock.to_state() for lock in self.locks.values()],
+                "restore_point_collections": [
+                    c.to_state() for c in self.restore_point_collections.values()
+                ],
+                "migration_items": [i.to_state() for i in self.migration_items.values()],
+                "backup_requests": [r.to_state() for r in self.backup_requests],
+                "backup_jobs": [j.to_state() for j in self.backup_jobs.values()],
+                "replication_jobs": [j.to_state() for j in self.replication_jobs.values()],
+                "extensions": {
+                    vm.name: {n: e.provisioning_state for n, e in vm.extensions.items()}
+                    for vm in self.vms.values()
+                },
+            }
+
+
+def collection_name(vm_name: str, salt: str = "") -> str:
+    """Azure Backup names collections AzureBackup_<VM name>_<number>."""
+    digits = int(stable_guid(vm_name, salt).replace("-", "")[:12], 16) % 10**11
+    return f"AzureBackup_{vm_name}_{digits:011d}"
+
+
+_FILTER_TIME_FORMATS = ("%Y-%m-%d %I:%M:%S %p", "%Y-%m-%d %H:%M:%S", "%Y-%m-%dT%H:%M:%S")
+
+
+def parse_filter_time(value: str | None) -> datetime | None:
+    """Backup job filters use 'yyyy-MM-dd hh:mm:ss AM'; ISO 8601 is accepted too."""
+    if not value:
+        return None
+    text = value.strip().removesuffix("Z")
+    for fmt in _FILTER_TIME_FORMATS:
+        try:
+            return datetime.strptime(text.split(".")[0], fmt).replace(tzinfo=UTC)
+        except ValueError:
+            continue
+    raise ArmError(400, "BMSUserErrorInvalidInput", f"Invalid time '{value}' in $filter.")
+
+
+def fill_restore_points(
+    rpc: RestorePointCollection, count: int, now: datetime, spacing: timedelta
+) -> None:
+    rpc.restore_points.extend(
+        RestorePoint(stable_guid(rpc.id, str(n)), now - spacing * (count - n)) for n in range(count)
+    )
