@@ -1,7 +1,7 @@
 """Outgoing bot token: adapt any azure-core TokenCredential to the connector's TokenProvider.
 
 In Azure the credential is msal-backed (the user-assigned managed identity whose client id is
-BOT_APP_ID, or client credentials for a SingleTenant app at `BotSettings.token_authority`);
+BOT_APP_ID, or client credentials for a SingleTenant app in `BotSettings.token_tenant`);
 the credential caches tokens, and the sync call runs off the event loop.
 """
 

@@ -47,7 +47,6 @@ class BotSettings:
         )
 
     @property
-    def token_authority(self) -> str:
-        """Entra authority for the bot's outgoing token (what msal needs besides the scope)."""
-        tenant = "botframework.com" if self.app_type == "MultiTenant" else self.tenant_id
-        return f"https://login.microsoftonline.com/{tenant}"
+    def token_tenant(self) -> str:
+        """Entra tenant that issues the bot's outgoing token (client credentials)."""
+        return "botframework.com" if self.app_type == "MultiTenant" else self.tenant_id

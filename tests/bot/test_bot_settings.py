@@ -11,7 +11,7 @@ def test_defaults_to_user_assigned_identity_and_the_public_metadata():
         "UserAssignedMSI",
         PUBLIC_OPENID_METADATA_URL,
     )
-    assert settings.token_authority == "https://login.microsoftonline.com/tenant"
+    assert settings.token_tenant == "tenant"
 
 
 def test_metadata_url_override_and_multi_tenant_authority():
@@ -23,7 +23,7 @@ def test_metadata_url_override_and_multi_tenant_authority():
         }
     )
     assert settings.openid_metadata_url.startswith("http://127.0.0.1:8123/")
-    assert settings.token_authority == "https://login.microsoftonline.com/botframework.com"
+    assert settings.token_tenant == "botframework.com"
 
 
 @pytest.mark.parametrize(
