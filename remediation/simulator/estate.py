@@ -503,7 +503,12 @@ def collection_name(vm_name: str, salt: str = "") -> str:
     return f"AzureBackup_{vm_name}_{digits:011d}"
 
 
-_FILTER_TIME_FORMATS = ("%Y-%m-%d %I:%M:%S %p", "%Y-%m-%d %H:%M:%S", "%Y-%m-%dT%H:%M:%S")
+_FILTER_TIME_FORMATS = (
+    "%Y-%m-%d %I:%M:%S %p",
+    "%Y-%m-%d %H:%M:%S %p",  # the documented example writes midnight as 00:00:00 AM
+    "%Y-%m-%d %H:%M:%S",
+    "%Y-%m-%dT%H:%M:%S",
+)
 
 
 def parse_filter_time(value: str | None) -> datetime | None:

@@ -1,0 +1,62 @@
+"""pytest fixtures for code that talks to the simulator; import them into a conftest.py:
+
+    from remediation.simulator.testing import arm_clients, arm_simulator, sim  # noqa: F401
+
+One simulator serves the whole session; `sim` resets it before each test. Clients use the
+real msal credential against the simulator's token endpoint, no polling delay, no backoff.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from remediation.azure.clients import ArmClients, RetrySettings
+from remediation.azure.credential import MsalCredential, client_credential
+from remediation.simulator.estate import Estate
+from remediation.simulator.server import ArmSimulator
+
+TEST_TENANT = "tenant-test"
+TEST_CLIENT = "app-remediation-test"
+
+
+def sp_credential(simulator: ArmSimulator) -> MsalCredential:
+    return client_credential(
+        TEST_TENANT,
+        TEST_CLIENT,
+        secret="not-a-real-secret",
+        authority_host=simulator.base_url,
+        ca_bundle=simulator.ca_path,
+    )
+
+
+def clients_for(simulator: ArmSimulator, **overrides) -> ArmClients:
+    options = {
+        "base_url": simulator.base_url,
+        "connection_verify": simulator.ca_path,
+        "polling_interval": 0,
+        "retry": RetrySettings.fast(),
+        **overrides,
+    }
+    credential = options.pop("credential", None) or sp_credential(simulator)
+    return ArmClients(credential, simulator.estate.subscription_id, **options)
+
+
+@pytest.fixture(scope="session")
+def arm_simulator() -> Iterator[ArmSimulator]:
+    with ArmSimulator(Estate.demo()) as simulator:
+        yield simulator
+
+
+@pytest.fixture
+def sim(arm_simulator: ArmSimulator) -> ArmSimulator:
+    arm_simulator.reset()
+    return arm_simulator
+
+
+@pytest.fixture
+def arm_clients(sim: ArmSimulator) -> Iterator[ArmClients]:
+    clients = clients_for(sim)
+    yield clients
+    clients.close()

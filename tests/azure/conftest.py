@@ -1,0 +1,1 @@
+from remediation.simulator.testing import arm_clients, arm_simulator, sim  # noqa: F401
