@@ -8,6 +8,7 @@ from remediation.simulator import Behaviour, Estate
 from remediation.simulator.errors import ArmError
 
 SUB = "11111111-2222-3333-4444-555555555555"
+SUB_DEMO = Estate().subscription_id
 
 
 def test_demo_has_twenty_backup_vms_each_with_a_full_locked_collection():
@@ -25,7 +26,8 @@ def test_demo_has_twenty_backup_vms_each_with_a_full_locked_collection():
 
 
 def test_from_resources_creates_everything_the_signals_name():
-    vm_id = f"/subscriptions/{SUB}/resourceGroups/rg-app/providers/Microsoft.Compute/virtualMachines/app-7"
+    vm_id = f"/subscriptions/{SUB}/resourceGroups/rg-app/providers/Microsoft.Compute/"
+    vm_id += "virtualMachines/app-7"
     item_id = (
         f"/subscriptions/{SUB}/resourceGroups/rg-mig/providers/Microsoft.RecoveryServices/vaults/"
         "mig-vault/replicationFabrics/fab/replicationProtectionContainers/cont/"
@@ -69,7 +71,7 @@ def test_to_state_is_json_and_has_the_contract_keys():
     assert len(state["restore_point_collections"][0]["restore_points"]) == 18
     assert state["locks"][0] | {"id": None} == {
         "id": None,
-        "scope": f"/subscriptions/{estate.subscription_id}/resourceGroups/AzureBackupRG_westeurope_1",
+        "scope": f"/subscriptions/{SUB_DEMO}/resourceGroups/AzureBackupRG_westeurope_1",
         "name": "protect-backup-rg",
         "level": "CanNotDelete",
         "notes": "Azure Backup instant restore snapshots - do not delete",

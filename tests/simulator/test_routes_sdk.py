@@ -306,7 +306,8 @@ def test_unknown_resources_and_routes_get_arm_404s(arm_clients, sim):
 
 
 def test_arm_requires_a_token_it_issued(sim):
-    url = f"{sim.base_url}/subscriptions/{sim.estate.subscription_id}/resourcegroups?api-version=2022-09-01"
+    url = f"{sim.base_url}/subscriptions/{sim.estate.subscription_id}/resourcegroups"
+    url += "?api-version=2022-09-01"
     for headers in ({}, {"Authorization": "Bearer forged"}):
         response = requests.get(url, headers=headers, verify=sim.ca_path, timeout=5)
         assert response.status_code == 401
