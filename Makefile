@@ -30,7 +30,7 @@ chromium:
 	  $$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq chromium >/dev/null; }
 
 run: setup
-	$(PY) -m remediation serve --simulate --port $(PORT) --replay tests/events/replay/demo.jsonl
+	$(PY) -m remediation explain "The Restore Point collection max limit has reached."
 
 test: setup
 	$(PY) -m pytest

@@ -13,15 +13,29 @@ from dataclasses import dataclass
 
 @dataclass(frozen=True, slots=True)
 class Setting:
+    """`deployed` is False for settings that only local runs and tests set (Azure keeps the
+    default), so the Bicep app settings can be checked against the rest."""
+
     name: str
     default: str
     meaning: str
+    deployed: bool = True
 
 
 SETTINGS: tuple[Setting, ...] = (
     Setting("STORE_KIND", "sqlite", "sqlite (embedded default) or tables (Azure Table storage)"),
-    Setting("STORE_SQLITE_PATH", ".state/remediation.db", "SQLite file for the embedded store"),
-    Setting("STORE_TABLES_CONNECTION", "", "Table storage connection string (Azurite, local)"),
+    Setting(
+        "STORE_SQLITE_PATH",
+        ".state/remediation.db",
+        "SQLite file for the embedded store",
+        deployed=False,
+    ),
+    Setting(
+        "STORE_TABLES_CONNECTION",
+        "",
+        "Table storage connection string (Azurite, local)",
+        deployed=False,
+    ),
     Setting("STORE_TABLES_ENDPOINT", "", "Table endpoint URL used with the managed identity"),
     Setting("STORE_TABLE_PREFIX", "remediation", "prefix of the table names"),
     Setting("QUEUE_KIND", "memory", "memory (in-process) or servicebus"),
@@ -33,24 +47,50 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("REMEDIATION_QUEUE_NAME", "remediation", "queue that carries one playbook step each"),
     Setting("AZURE_CLIENT_ID", "", "client id of the user-assigned managed identity or app"),
     Setting("AZURE_TENANT_ID", "", "Entra tenant of the estate and of the approvers"),
-    Setting("AZURE_CLIENT_SECRET", "", "app secret, only where no managed identity exists"),
-    Setting("AZURE_CLIENT_CERTIFICATE_PATH", "", "PEM certificate instead of a secret"),
-    Setting("AZURE_AUTHORITY_HOST", "https://login.microsoftonline.com", "Entra authority"),
-    Setting("ARM_ENDPOINT", "https://management.azure.com", "Azure Resource Manager endpoint"),
-    Setting("ARM_CA_BUNDLE", "", "CA bundle for ARM calls (the local simulator's CA)"),
+    Setting(
+        "AZURE_CLIENT_SECRET",
+        "",
+        "app secret, only where no managed identity exists",
+        deployed=False,
+    ),
+    Setting(
+        "AZURE_CLIENT_CERTIFICATE_PATH", "", "PEM certificate instead of a secret", deployed=False
+    ),
+    Setting(
+        "AZURE_AUTHORITY_HOST",
+        "https://login.microsoftonline.com",
+        "Entra authority",
+        deployed=False,
+    ),
+    Setting(
+        "ARM_ENDPOINT",
+        "https://management.azure.com",
+        "Azure Resource Manager endpoint",
+        deployed=False,
+    ),
+    Setting(
+        "ARM_CA_BUNDLE", "", "CA bundle for ARM calls (the local simulator's CA)", deployed=False
+    ),
     Setting("POLLER_SCHEDULE", "0 */5 * * * *", "NCRONTAB schedule of the health poller"),
     Setting("POLL_VAULT_IDS", "", "comma-separated Recovery Services vault ids to poll"),
     Setting("LOG_ANALYTICS_WORKSPACE_ID", "", "workspace for AddonAzureBackupJobs and ASR tables"),
     Setting("BOT_APP_ID", "", "Azure Bot app (client) id"),
     Setting("BOT_APP_TYPE", "UserAssignedMSI", "UserAssignedMSI or SingleTenant"),
     Setting("BOT_TENANT_ID", "", "tenant of the Azure Bot identity"),
-    Setting("BOT_OPENID_METADATA_URL", "", "override of the Bot Framework OpenID metadata URL"),
+    Setting(
+        "BOT_OPENID_METADATA_URL",
+        "",
+        "override of the Bot Framework OpenID metadata URL",
+        deployed=False,
+    ),
     Setting("POLICY_FILE", "policy.yaml", "remediation policy (modes, approvers, limits)"),
     Setting("APPROVER_OBJECT_IDS", "", "comma-separated Entra object ids allowed to approve"),
     Setting("APPROVER_GROUP_ID", "", "Entra group whose members may approve"),
     Setting("DRY_RUN", "false", "true: plan and report fixes, write nothing to Azure"),
     Setting("AUTOMATION_PAUSED", "false", "true: global kill switch, no fix starts"),
-    Setting("ALERTS_SHARED_SECRET", "", "optional secret the alert webhook requires"),
+    Setting(
+        "ALERTS_SHARED_SECRET", "", "optional secret the alert webhook requires", deployed=False
+    ),
     Setting("APPLICATIONINSIGHTS_CONNECTION_STRING", "", "Application Insights telemetry"),
 )
 
