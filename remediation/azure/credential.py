@@ -173,13 +173,16 @@ def _certificate(path: str) -> dict[str, str]:
     """msal's certificate credential from a PEM file holding the private key and certificate."""
     from cryptography import x509
     from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
 
     try:
         pem = Path(path).read_bytes()
         certificate = x509.load_pem_x509_certificate(pem)
-        serialization.load_pem_private_key(pem, password=None)
+        key = serialization.load_pem_private_key(pem, password=None)
     except (OSError, ValueError, TypeError) as exc:
         raise CredentialConfigError(f"AZURE_CLIENT_CERTIFICATE_PATH: {exc}") from exc
+    if not isinstance(key, rsa.RSAPrivateKey):
+        raise CredentialConfigError("AZURE_CLIENT_CERTIFICATE_PATH: Entra ID needs an RSA key")
     return {
         "private_key": pem.decode(),
         "thumbprint": certificate.fingerprint(hashes.SHA1()).hex(),  # msal asks for SHA-1

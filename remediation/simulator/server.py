@@ -156,8 +156,8 @@ class ArmSimulator:
                 )
             fault = self.faults.pick(route_name, method)
             if fault and fault.kind == "drop":
-                request.transport.close()
                 self.requests.record(method, path, route_name, 0, arm=True, fault="drop")
+                request.transport.close()
                 return web.Response()
             if fault and fault.kind == "timeout":
                 await asyncio.sleep(fault.hold_seconds)
