@@ -69,7 +69,9 @@ def conflict_retrying(
     return Retrying(
         retry=retry_if_exception(is_transient_conflict),
         stop=stop_after_attempt(attempts),
-        wait=wait_exponential_jitter(initial=initial_wait, max=max_wait, jitter=initial_wait / 2),
+        wait=wait_exponential_jitter(
+            multiplier=initial_wait, max=max_wait, jitter=initial_wait / 2
+        ),
         before_sleep=_log_retry,
         reraise=True,
     )

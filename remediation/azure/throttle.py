@@ -56,7 +56,7 @@ class WriteBudget:
         with self._lock:
             bucket = self._bucket(subscription_id, self._clock())
             bucket.tokens -= cost
-            return max(-bucket.tokens / self.refill_per_second, 0.0)
+            return max(0.0, -bucket.tokens / self.refill_per_second)
 
     def acquire(
         self, subscription_id: str, cost: float = 1.0, *, max_wait: float | None = None

@@ -1,12 +1,13 @@
 """Injected faults as the real SDK pipeline experiences them."""
 
+import contextlib
 import time
 
 import pytest
 from azure.core.exceptions import HttpResponseError, ServiceRequestError, ServiceResponseError
 
 from remediation.azure.clients import RetrySettings
-from remediation.simulator.faults import Faults, FaultRule
+from remediation.simulator.faults import FaultRule, Faults
 from remediation.simulator.requestlog import RequestLog
 from remediation.simulator.testing import clients_for
 
@@ -100,10 +101,8 @@ def _chaos_run(sim, seed):
     sim.faults.chaos(0.5, seed=seed)
     clients = clients_for(sim, retry=RetrySettings.none())
     for _ in range(12):
-        try:
+        with contextlib.suppress(HttpResponseError):
             read_locks(clients)
-        except HttpResponseError:
-            pass
     return [e.status for e in sim.requests.entries()]
 
 
