@@ -131,3 +131,26 @@ def test_max_writes_in_any_window():
     assert (log.reads, log.writes) == (1, 4)
     assert log.max_writes_in_window(10) == 3
     assert log.max_writes_in_window(1) == 1
+
+
+def test_start_async_serves_on_an_existing_loop():
+    import asyncio
+    import ssl
+
+    import aiohttp
+
+    from remediation.simulator import ArmSimulator, Estate
+
+    async def run():
+        simulator = await ArmSimulator(Estate.from_resources(vms=["vm-1"])).start_async()
+        try:
+            context = ssl.create_default_context(cafile=simulator.ca_path)
+            async with aiohttp.ClientSession() as session:
+                url = f"{simulator.base_url}/_sim/state"
+                async with session.get(url, ssl=context) as response:
+                    return await response.json()
+        finally:
+            await simulator.stop_async()
+            simulator.stop()
+
+    assert asyncio.run(run())["extensions"] == {"vm-1": {}}
