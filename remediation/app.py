@@ -44,11 +44,13 @@ class Services:
 class ArmFactory:
     """One set of SDK clients per subscription, sharing one credential and write budget."""
 
-    def __init__(self, settings: Settings, audit, credential=None, throttle=None) -> None:
+    def __init__(self, settings: Settings, audit, credential=None, **client_options: Any) -> None:
+        from remediation.azure.throttle import WriteBudget
+
         self._settings = settings
         self._audit = audit
         self._credential = credential
-        self._throttle = throttle
+        self._options = {"write_budget": WriteBudget(), **client_options}
         self._clients: dict[str, Any] = {}
         self._lock = threading.Lock()
 
@@ -59,20 +61,23 @@ class ArmFactory:
             clients = self._clients.get(subscription_id)
             if clients is None:
                 clients = self._clients[subscription_id] = self._build(subscription_id)
-        acquire = self._throttle.acquire if self._throttle else (lambda subscription: None)
-        return Arm(clients, self._audit, actor, acquire)
+        return Arm(clients, self._audit, actor)
 
     def _build(self, subscription_id: str):
         from remediation.azure.clients import ArmClients
         from remediation.azure.credential import credential_from_settings
 
-        credential = self._credential or credential_from_settings(self._settings)
-        return ArmClients(
-            credential,
-            subscription_id,
-            base_url=self._settings.get("ARM_ENDPOINT"),
-            connection_verify=self._settings.get("ARM_CA_BUNDLE") or None,
-        )
+        credential = self._credential or credential_from_settings()
+        options = {
+            "base_url": self._settings.get("ARM_ENDPOINT"),
+            "connection_verify": self._settings.get("ARM_CA_BUNDLE") or None,
+            **self._options,
+        }
+        return ArmClients(credential, subscription_id, **options)
+
+    def close(self) -> None:
+        for clients in self._clients.values():
+            clients.close()
 
 
 def build_services(

@@ -14,6 +14,7 @@ from datetime import timedelta
 from typing import Any
 
 from remediation.audit import AuditLog
+from remediation.azure.operations import ArmCallError
 from remediation.clock import Clock, iso, parse_iso, utcnow
 from remediation.playbooks.base import Playbook, RunContext, StepFailed, StepResult
 from remediation.queue.base import Queue, StepMessage
@@ -165,7 +166,7 @@ class Runner:
         ctx = RunContext(run, self._arm_for(run), dry_run, self._clock, interrupted)
         try:
             return step.run(ctx)
-        except StepFailed as exc:
+        except (StepFailed, ArmCallError) as exc:
             return StepResult.failed(str(exc))
         except Exception as exc:  # a transient ARM error after azure-core's own retries
             run["failures"] += 1

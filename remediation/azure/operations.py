@@ -40,7 +40,7 @@ class ArmCallError(RuntimeError):
 
 
 def arm_action(action: str, *, write: bool = False) -> Callable[[F], F]:
-    """Declare the RBAC action of an ARM call; writes are throttled and audited."""
+    """Declare the RBAC action of an ARM call; writes are audited."""
 
     def decorate(fn: F) -> F:
         ACTIONS[fn.__name__] = ArmAction(fn.__name__, action, write)
@@ -49,7 +49,6 @@ def arm_action(action: str, *, write: bool = False) -> Callable[[F], F]:
 
         @functools.wraps(fn)
         def audited(self: Arm, target: str, *args: Any, **kwargs: Any) -> Any:
-            self._throttle(target)
             seen: dict[str, str] = {}
             kwargs["raw_response_hook"] = functools.partial(_remember_request_id, seen)
             try:
@@ -85,21 +84,10 @@ def _ids(resource_id: str, *kinds: str) -> tuple[str, ...]:
 class Arm:
     """ARM calls of one subscription, on the official SDK clients."""
 
-    def __init__(
-        self,
-        clients: Any,
-        audit: AuditLog,
-        actor: str,
-        throttle: Callable[[str], None] = lambda subscription: None,
-    ) -> None:
+    def __init__(self, clients: Any, audit: AuditLog, actor: str) -> None:
         self._clients = clients
         self._audit = audit
         self._actor = actor
-        self._acquire = throttle
-
-    def _throttle(self, target: str) -> None:
-        arm = ArmId.parse(target)
-        self._acquire(arm.subscription_id if arm else "unknown")
 
     def _audit_write(self, action, target, result, seen, exc: Exception | None = None) -> None:
         self._audit.record(

@@ -54,11 +54,11 @@ def delete_collections(ctx: RunContext) -> StepResult:
     """Long-running delete that often fails once or twice before it succeeds: retried."""
     from azure.core.exceptions import HttpResponseError, ResourceNotFoundError
 
-    from remediation.azure.retry import retry_transient_conflict
+    from remediation.azure.retry import run_with_conflict_retry
 
     for collection in ctx.state["collections"]:
         try:
-            retry_transient_conflict(ctx.arm.delete_restore_point_collection, collection)
+            run_with_conflict_retry(lambda c=collection: ctx.arm.delete_restore_point_collection(c))
         except ResourceNotFoundError:
             continue  # already gone: a previous attempt got there
         except HttpResponseError as exc:

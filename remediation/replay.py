@@ -1,0 +1,175 @@
+"""Replay: the whole pipeline on recorded signals, against the ARM simulator.
+
+Used to try a catalogue or policy change on real payloads before it meets Azure, and by the
+checks: the same engine, playbooks and SDK clients as production, with an in-memory store, the
+in-process queue on a virtual clock (waits are skipped, not slept) and a recording notifier.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from remediation.approvals import Approver
+from remediation.signals import Signal, SignalError, signals_from_payload
+from remediation.signals.arm_id import ArmId
+
+REPLAY_APPROVER = Approver(
+    "00000000-0000-0000-0000-00000000a11c", "Replay approver", "replay-tenant"
+)
+
+
+class ReplayError(ValueError):
+    """The replay file cannot be read at all."""
+
+
+@dataclass
+class Loaded:
+    signals: list[Signal] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+
+
+def load_signals(path: Path) -> Loaded:
+    """A JSON array, or one JSON value per line; unreadable lines are counted, not fatal."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ReplayError(f"cannot read {path}: {exc}") from exc
+    loaded = Loaded()
+    stripped = text.lstrip()
+    values: list[tuple[int, Any]] = []
+    if stripped.startswith("["):
+        try:
+            values = list(enumerate(json.loads(text), 1))
+        except ValueError as exc:
+            raise ReplayError(f"{path} is not a valid JSON array: {exc}") from exc
+    else:
+        for number, line in enumerate(text.splitlines(), 1):
+            if not line.strip():
+                continue
+            try:
+                values.append((number, json.loads(line)))
+            except ValueError as exc:
+                loaded.errors.append(f"line {number}: not JSON ({exc})")
+    for number, value in values:
+        try:
+            loaded.signals.extend(signals_from_payload(value))
+        except SignalError as exc:
+            loaded.errors.append(f"item {number}: {exc}")
+    return loaded
+
+
+def estate_for(signals: list[Signal]):
+    """Every VM, vault and migration item the signals name exists; Backup VMs are full."""
+    from remediation.simulator.builders import estate_from_resources
+
+    backup_vms, items, vms, subscriptions = [], [], [], Counter()
+    for signal in signals:
+        if signal.subscription_id:
+            subscriptions[signal.subscription_id.lower()] += 1
+        arm = ArmId.parse(signal.resource_id)
+        kind = arm.pairs[-1][0].lower() if arm else ""
+        if kind == "replicationmigrationitems":
+            items.append(signal.resource_id)
+        elif kind == "virtualmachines" and signal.vault_id:
+            backup_vms.append((signal.resource_id, signal.vault_id))
+        elif kind == "virtualmachines":
+            vms.append(signal.resource_id)
+    options: dict[str, Any] = {}
+    if subscriptions:
+        options["subscription_id"] = subscriptions.most_common(1)[0][0]
+    return estate_from_resources(vms=vms, backup_vms=backup_vms, migration_items=items, **options)
+
+
+@contextmanager
+def simulated_engine(estate, notifier=None, policy=None) -> Iterator[tuple[Any, Any]]:
+    """An engine wired to a running ARM simulator (real SDK clients over HTTPS)."""
+    from remediation.app import ArmFactory
+    from remediation.azure.clients import RetrySettings
+    from remediation.classify import default_classifier
+    from remediation.engine import Engine
+    from remediation.notify import RecordingNotifier
+    from remediation.playbooks import PLAYBOOKS
+    from remediation.policy import Policy
+    from remediation.queue.memory import InProcessQueue
+    from remediation.settings import Settings
+    from remediation.simulator import ArmSimulator
+    from remediation.simulator.testing import sp_credential
+    from remediation.store import SqliteStore
+
+    with ArmSimulator(estate) as sim:
+        settings = Settings({"ARM_ENDPOINT": sim.base_url, "ARM_CA_BUNDLE": sim.ca_path})
+        policy = policy or Policy(
+            approvers=frozenset({REPLAY_APPROVER.object_id}), tenant_id=REPLAY_APPROVER.tenant_id
+        )
+        holder: dict[str, ArmFactory] = {}
+        engine = Engine(
+            SqliteStore(":memory:"),
+            default_classifier(),
+            lambda: policy,
+            InProcessQueue(),
+            notifier or RecordingNotifier(),
+            PLAYBOOKS,
+            lambda run: holder["arm"](sim.estate.subscription_id, run["decided_by"]),
+        )
+        holder["arm"] = ArmFactory(
+            settings, engine.audit, sp_credential(sim), polling_interval=0,
+            retry=RetrySettings.fast(),
+        )  # fmt: skip
+        try:
+            yield engine, sim
+        finally:
+            holder["arm"].close()
+
+
+def replay(
+    path: Path,
+    approve: str = "none",
+    progress: Callable[[str], None] = lambda line: None,
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Run the file through the pipeline; returns (summary, simulator final state)."""
+    loaded = load_signals(path)
+    for error in loaded.errors:
+        progress(f"skipped {error}")
+    progress(f"{len(loaded.signals)} signal(s) read from {path}")
+    with simulated_engine(estate_for(loaded.signals)) as (engine, sim):
+        for signal in loaded.signals:
+            engine.ingest(signal)
+        progress(f"{len(engine.incidents.open_incidents())} incident(s) open")
+        if approve == "all":
+            for approval in engine.approvals.pending():
+                engine.decide(approval["id"], "approve", REPLAY_APPROVER)
+                progress(f"approved {approval['playbook']} for {approval['incident_id']}")
+        steps = engine.queue.drain(engine.runner.handle)
+        progress(f"{steps} playbook step(s) run")
+        remediations: dict[str, Counter] = {}
+        for run in engine.runs.all():
+            remediations.setdefault(run["playbook"], Counter())[run["state"]] += 1
+        counters = engine.counters
+        summary = {
+            "signals": counters.signals,
+            "duplicates": counters.duplicates,
+            "unreadable": len(loaded.errors),
+            "incidents": len(engine.incidents.open_incidents())
+            + len([i for i in _all_incidents(engine) if i["status"] != "open"]),
+            "notifications": counters.notifications,
+            "card_updates": counters.card_updates,
+            "remediations": {k: dict(v) for k, v in remediations.items()},
+            "arm": {
+                "reads": sim.requests.reads,
+                "writes": sim.requests.writes,
+                "max_writes_10s": sim.requests.max_writes_in_window(10.0),
+            },
+        }
+        return summary, sim.estate.to_state()
+
+
+def _all_incidents(engine) -> list[dict[str, Any]]:
+    from remediation.incidents import INCIDENTS, PARTITION
+
+    return [r.data for r in engine.store.query(INCIDENTS, PARTITION)]
