@@ -1,1 +1,1 @@
-"""Benchmarks: `python -m bench.<name>`."""
+"""Benchmarks: `python -m bench.<name>`, or `python -m bench` for all of them."""

@@ -7,9 +7,36 @@ once, the same way on both sides, lets the catalogue patterns stay plain phrases
 
 from __future__ import annotations
 
+import functools
 import html
 import re
 import unicodedata
+import weakref
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+F = TypeVar("F", bound=Callable[..., Any])
+MEMO_SIZE = 2048
+"""Distinct messages remembered per memoised function: an alert storm repeats a few texts."""
+_MEMOS: weakref.WeakSet[Any] = weakref.WeakSet()
+
+
+def memo(func: F) -> F:
+    """A bounded LRU cache over a pure function of hashable (immutable) arguments.
+
+    Streams repeat the same messages (redeliveries, polls, storms), so the text work a message
+    needs (normalising, code spotting, language) is done once per distinct text.
+    """
+    cached = functools.lru_cache(maxsize=MEMO_SIZE)(func)
+    _MEMOS.add(cached)
+    return cached  # type: ignore[return-value]
+
+
+def clear_memos() -> None:
+    """Forget every memoised result (benchmarks time a cold stream; tests start clean)."""
+    for cached in list(_MEMOS):
+        cached.cache_clear()
+
 
 _QUOTES = (
     "'\"`\u00b4\u2018\u2019\u201a\u201b\u201c\u201d\u201e\u201f\u00ab\u00bb\u2039\u203a\u2032\u2033"
