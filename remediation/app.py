@@ -102,6 +102,10 @@ def build_services(
     store = store or open_store(os.environ)
     queue = queue or _queue(settings)
     policy = load_policy(settings)
+    if notifier is None and settings.get("BOT_APP_ID"):
+        from bot.wiring import teams_notifier
+
+        notifier = teams_notifier(settings, store)
     holder: dict[str, Any] = {}
 
     def arm_for(run: dict[str, Any]):
@@ -119,6 +123,9 @@ def build_services(
         clock,
     )
     holder["factory"] = ArmFactory(settings, engine.audit, credential)
+    attach = getattr(engine.notifier, "attach", None)
+    if attach is not None:  # the Teams notifier re-sends missed cards from engine views
+        attach(engine)
     return Services(settings, engine, holder["factory"])
 
 

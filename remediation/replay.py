@@ -86,11 +86,24 @@ def estate_for(signals: list[Signal]):
     return estate_from_resources(vms=vms, backup_vms=backup_vms, migration_items=items, **options)
 
 
-@contextmanager
-def simulated_engine(estate, notifier=None, policy=None) -> Iterator[tuple[Any, Any]]:
-    """An engine wired to a running ARM simulator (real SDK clients over HTTPS)."""
+def engine_on_simulator(
+    base_url: str,
+    ca_path: str,
+    subscription_id: str,
+    *,
+    store=None,
+    notifier=None,
+    policy=None,
+    queue=None,
+):
+    """An engine whose ARM calls go to a running simulator through the real SDK clients.
+
+    Returns (engine, arm_factory); close the factory when done. Separate from the simulator's
+    lifetime so a test can restart workers against one simulator.
+    """
     from remediation.app import ArmFactory
     from remediation.azure.clients import RetrySettings
+    from remediation.azure.credential import client_credential
     from remediation.classify import default_classifier
     from remediation.engine import Engine
     from remediation.notify import RecordingNotifier
@@ -98,33 +111,46 @@ def simulated_engine(estate, notifier=None, policy=None) -> Iterator[tuple[Any, 
     from remediation.policy import Policy
     from remediation.queue.memory import InProcessQueue
     from remediation.settings import Settings
-    from remediation.simulator import ArmSimulator
-    from remediation.simulator.testing import sp_credential
+    from remediation.simulator.testing import TEST_CLIENT, TEST_TENANT
     from remediation.store import SqliteStore
 
+    policy = policy or Policy(
+        approvers=frozenset({REPLAY_APPROVER.object_id}), tenant_id=REPLAY_APPROVER.tenant_id
+    )
+    holder: dict[str, ArmFactory] = {}
+    engine = Engine(
+        store or SqliteStore(":memory:"),
+        default_classifier(),
+        lambda: policy,
+        queue or InProcessQueue(),
+        notifier or RecordingNotifier(),
+        PLAYBOOKS,
+        lambda run: holder["arm"](subscription_id, run["decided_by"]),
+    )
+    credential = client_credential(
+        TEST_TENANT, TEST_CLIENT, secret="simulator-secret", authority_host=base_url,
+        ca_bundle=ca_path,
+    )  # fmt: skip
+    holder["arm"] = ArmFactory(
+        Settings({"ARM_ENDPOINT": base_url, "ARM_CA_BUNDLE": ca_path}), engine.audit, credential,
+        polling_interval=0, retry=RetrySettings.fast(),
+    )  # fmt: skip
+    return engine, holder["arm"]
+
+
+@contextmanager
+def simulated_engine(estate, **options) -> Iterator[tuple[Any, Any]]:
+    """An engine wired to a simulator running for the duration of the block."""
+    from remediation.simulator import ArmSimulator
+
     with ArmSimulator(estate) as sim:
-        settings = Settings({"ARM_ENDPOINT": sim.base_url, "ARM_CA_BUNDLE": sim.ca_path})
-        policy = policy or Policy(
-            approvers=frozenset({REPLAY_APPROVER.object_id}), tenant_id=REPLAY_APPROVER.tenant_id
+        engine, arms = engine_on_simulator(
+            sim.base_url, sim.ca_path, sim.estate.subscription_id, **options
         )
-        holder: dict[str, ArmFactory] = {}
-        engine = Engine(
-            SqliteStore(":memory:"),
-            default_classifier(),
-            lambda: policy,
-            InProcessQueue(),
-            notifier or RecordingNotifier(),
-            PLAYBOOKS,
-            lambda run: holder["arm"](sim.estate.subscription_id, run["decided_by"]),
-        )
-        holder["arm"] = ArmFactory(
-            settings, engine.audit, sp_credential(sim), polling_interval=0,
-            retry=RetrySettings.fast(),
-        )  # fmt: skip
         try:
             yield engine, sim
         finally:
-            holder["arm"].close()
+            arms.close()
 
 
 def replay(

@@ -11,6 +11,8 @@ from remediation.playbooks.backup_steps import BACKUP_STEPS
 from remediation.playbooks.base import Playbook, RunContext, Step, StepFailed, StepResult
 
 BACKUP_GROUP_PREFIX = "azurebackuprg_"
+# Collection deletes often fail once or twice before they succeed (a known CRP timeout).
+CONFLICT_RETRY = {"attempts": 3, "initial_wait": 2.0, "max_wait": 30.0}
 
 
 def find_collections(ctx: RunContext) -> StepResult:
@@ -58,7 +60,9 @@ def delete_collections(ctx: RunContext) -> StepResult:
 
     for collection in ctx.state["collections"]:
         try:
-            run_with_conflict_retry(lambda c=collection: ctx.arm.delete_restore_point_collection(c))
+            run_with_conflict_retry(
+                lambda c=collection: ctx.arm.delete_restore_point_collection(c), **CONFLICT_RETRY
+            )
         except ResourceNotFoundError:
             continue  # already gone: a previous attempt got there
         except HttpResponseError as exc:

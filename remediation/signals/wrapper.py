@@ -3,6 +3,9 @@
 Every accessor either returns the value with the promised type, None when the key is absent or
 null, or raises SignalError naming the JSON path: malformed input never escapes as KeyError or
 TypeError.
+
+Parsing runs for every delivered event, so the common case (a plain dict, a key spelled as
+documented, a value of the right type) takes a short path; anything else takes the careful one.
 """
 
 from __future__ import annotations
@@ -12,12 +15,14 @@ from datetime import UTC, datetime
 from typing import Any, TypeVar
 
 from remediation.signals.model import SignalError
+from remediation.textnorm import memo
+
+_TYPE_NAMES = {dict: "object", list: "array", str: "string", bool: "boolean", type(None): "null"}
 
 
 def type_name(value: object) -> str:
     """JSON-ish name of a value's type for error reasons."""
-    names = {dict: "object", list: "array", str: "string", bool: "boolean", type(None): "null"}
-    for kind, name in names.items():
+    for kind, name in _TYPE_NAMES.items():
         if isinstance(value, kind):
             return name
     return "number" if isinstance(value, int | float) else type(value).__name__
@@ -35,6 +40,15 @@ def lookup(data: Mapping[str, Any], key: str, case_insensitive: bool = False) ->
     return None
 
 
+def _lowered_keys(data: Mapping[str, Any]) -> dict[str, Any]:
+    """lower-cased key -> value, the first spelling winning, as `lookup` resolves them."""
+    lowered: dict[str, Any] = {}
+    for name, value in data.items():
+        if isinstance(name, str):
+            lowered.setdefault(name.lower(), value)
+    return lowered
+
+
 def to_datetime(value: object, path: str) -> datetime | None:
     """ISO 8601 text (or a datetime from azure-monitor-query) as an aware UTC datetime."""
     if value is None or value == "":
@@ -42,12 +56,22 @@ def to_datetime(value: object, path: str) -> datetime | None:
     if isinstance(value, datetime):
         parsed = value
     elif isinstance(value, str):
-        try:
-            parsed = datetime.fromisoformat(value.strip())
-        except ValueError:
-            raise SignalError(f"{path}: not an ISO 8601 time: {value[:40]!r}") from None
+        parsed = _parse_time(value)
+        if parsed is None:
+            raise SignalError(f"{path}: not an ISO 8601 time: {value[:40]!r}")
+        return parsed
     else:
         raise SignalError(f"{path}: expected a time string, got {type_name(value)}")
+    return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
+
+
+@memo
+def _parse_time(value: str) -> datetime | None:
+    """Aware UTC datetime of ISO 8601 text, None when it is not one (datetimes are immutable)."""
+    try:
+        parsed = datetime.fromisoformat(value.strip())
+    except ValueError:
+        return None
     return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
 
 
@@ -60,10 +84,11 @@ class DictWrapper:
     case_insensitive = False
 
     def __init__(self, data: object, path: str = "$") -> None:
-        if not isinstance(data, Mapping):
+        if type(data) is not dict and not isinstance(data, Mapping):
             raise SignalError(f"{path}: expected an object, got {type_name(data)}")
         self._data: Mapping[str, Any] = data
         self._path = path
+        self._lowered: dict[str, Any] | None = None
 
     @property
     def raw_event(self) -> Mapping[str, Any]:
@@ -73,19 +98,34 @@ class DictWrapper:
     def _where(self, keys: tuple[str, ...]) -> str:
         return ".".join((self._path, *keys))
 
+    def _own(self, key: str) -> Any:
+        """This object's value for `key` (ignoring case when the class says so)."""
+        data = self._data
+        if key in data:
+            return data[key]
+        if not self.case_insensitive:
+            return None
+        if self._lowered is None:
+            self._lowered = _lowered_keys(data)
+        return self._lowered.get(key.lower())
+
     def _value(self, *keys: str) -> Any:
-        node: Any = self._data
-        for depth, key in enumerate(keys):
+        node: Any = self._own(keys[0])
+        for depth, key in enumerate(keys[1:], 1):
             if node is None:
                 return None
-            if not isinstance(node, Mapping):
+            if type(node) is not dict and not isinstance(node, Mapping):
                 where = self._where(keys[:depth])
                 raise SignalError(f"{where}: expected an object, got {type_name(node)}")
             node = lookup(node, key, self.case_insensitive)
         return node
 
     def _typed(self, keys: tuple[str, ...], kinds: type | tuple[type, ...], label: str) -> Any:
-        value = self._value(*keys)
+        return self._checked(keys, self._value(*keys), kinds, label)
+
+    def _checked(
+        self, keys: tuple[str, ...], value: Any, kinds: type | tuple[type, ...], label: str
+    ) -> Any:
         if value is None or (isinstance(value, kinds) and not isinstance(value, bool)):
             return value
         if isinstance(value, bool) and kinds is bool:
@@ -93,22 +133,34 @@ class DictWrapper:
         raise SignalError(f"{self._where(keys)}: expected {label}, got {type_name(value)}")
 
     def _str(self, *keys: str) -> str | None:
-        return self._typed(keys, str, "a string")
+        value = self._value(*keys)
+        if value is None or type(value) is str:
+            return value
+        return self._checked(keys, value, str, "a string")
 
     def _text(self, *keys: str) -> str | None:
         """A string field that some producers send as a number (codes, counts)."""
-        value = self._typed(keys, (str, int, float), "a string")
-        return None if value is None else str(value)
+        value = self._value(*keys)
+        if value is None or type(value) is str:
+            return value
+        value = self._checked(keys, value, (str, int, float), "a string")
+        return str(value)
 
     def _int(self, *keys: str) -> int | None:
         return self._typed(keys, int, "an integer")
 
     def _dict(self, *keys: str) -> Mapping[str, Any] | None:
-        return self._typed(keys, Mapping, "an object")
+        value = self._value(*keys)
+        if value is None or type(value) is dict:
+            return value
+        return self._checked(keys, value, Mapping, "an object")
 
     def _list(self, *keys: str) -> list[Any]:
         """Arrays default to empty: absent and null lists mean "none"."""
-        return self._typed(keys, list, "an array") or []
+        value = self._value(*keys)
+        if type(value) is list and value:
+            return value
+        return self._checked(keys, value, list, "an array") or []
 
     def _str_list(self, *keys: str) -> list[str]:
         items = self._list(*keys)
@@ -119,12 +171,18 @@ class DictWrapper:
         return items
 
     def _time(self, *keys: str) -> datetime | None:
-        return to_datetime(self._value(*keys), self._where(keys))
+        value = self._value(*keys)
+        if value is None:
+            return None
+        return to_datetime(value, self._where(keys))
 
     def _wrap(self, cls: type[W], *keys: str) -> W | None:
         value = self._value(*keys)
         return None if value is None else cls(value, self._where(keys))
 
     def _wrap_list(self, cls: type[W], *keys: str) -> list[W]:
+        items = self._list(*keys)
+        if not items:
+            return []
         where = self._where(keys)
-        return [cls(item, f"{where}[{i}]") for i, item in enumerate(self._list(*keys))]
+        return [cls(item, f"{where}[{i}]") for i, item in enumerate(items)]

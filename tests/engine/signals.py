@@ -17,6 +17,17 @@ def load(name: str) -> Any:
 
 
 def rp_limit_alert(vm: str = "erp-app-03", alert_no: int = 1, resolved: bool = False) -> Signal:
+    return parse_payload(backup_alert_payload(vm, alert_no, resolved))
+
+
+def backup_alert_payload(
+    vm: str = "erp-app-03",
+    alert_no: int = 1,
+    resolved: bool = False,
+    code: str | None = None,
+    description: str | None = None,
+) -> dict[str, Any]:
+    """The Backup Failure alert sample for `vm`, optionally with another error."""
     payload = copy.deepcopy(load("common_alert_backup_failure_rp_limit.json"))
     essentials, context = payload["data"]["essentials"], payload["data"]["alertContext"]
     essentials["alertId"] = essentials["alertId"].rsplit("/", 1)[0] + f"/alert-{vm}-{alert_no}"
@@ -24,7 +35,11 @@ def rp_limit_alert(vm: str = "erp-app-03", alert_no: int = 1, resolved: bool = F
     old = context["linkedResourceName"]
     context["linkedResourceId"] = context["linkedResourceId"].replace(old, vm)
     context["linkedResourceName"] = vm
-    return parse_payload(payload)
+    if code:
+        essentials["description"] = description or code
+        essentials["originAlertId"] = essentials["originAlertId"][:40] + code.lower()
+        context["extendedInfo"]["recommendedActions"] = f"See https://aka.ms/AB-{code}"
+    return payload
 
 
 def dispose_timeout(vm: str, cycle: int = 0) -> Signal:

@@ -1,0 +1,49 @@
+from __future__ import annotations
+
+from contextlib import ExitStack
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+
+from remediation.playbooks import cleanup_restore_points
+from remediation.replay import REPLAY_APPROVER, estate_for, simulated_engine
+
+
+@pytest.fixture(autouse=True)
+def fast_conflict_retry(monkeypatch):
+    monkeypatch.setitem(cleanup_restore_points.CONFLICT_RETRY, "initial_wait", 0.01)
+
+
+@dataclass
+class Pipeline:
+    engine: Any
+    sim: Any
+    initial: dict[str, Any]
+
+    def runs(self) -> list[dict[str, Any]]:
+        return self.engine.runs.all()
+
+
+@pytest.fixture
+def pipeline():
+    """run(signals, approve=..., behaviour=..., faults=...) -> Pipeline, on a fresh simulator."""
+    with ExitStack() as stack:
+
+        def run(signals, approve=True, behaviour=None, policy=None, faults=None) -> Pipeline:
+            estate = estate_for(signals)
+            if behaviour:
+                estate.behaviour = behaviour
+            engine, sim = stack.enter_context(simulated_engine(estate, policy=policy))
+            if faults:
+                faults(sim.faults)
+            initial = sim.estate.to_state()
+            for signal in signals:
+                engine.ingest(signal)
+            if approve:
+                for approval in engine.approvals.pending():
+                    assert engine.decide(approval["id"], "approve", REPLAY_APPROVER).accepted
+            engine.queue.drain(engine.runner.handle)
+            return Pipeline(engine, sim, initial)
+
+        yield run
