@@ -16,20 +16,30 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 F = TypeVar("F", bound=Callable[..., Any])
-MEMO_SIZE = 2048
-"""Distinct messages remembered per memoised function: an alert storm repeats a few texts."""
+MEMO_SIZE = 1024
+"""Distinct texts remembered per memoised function: an alert storm repeats a few messages."""
+MEMO_MAX_CHARS = 4096
+"""Longer texts are not remembered, so the caches stay a few megabytes at most."""
 _MEMOS: weakref.WeakSet[Any] = weakref.WeakSet()
 
 
 def memo(func: F) -> F:
-    """A bounded LRU cache over a pure function of hashable (immutable) arguments.
+    """A bounded LRU cache over a pure function of a text (and more hashable arguments) whose
+    result is immutable.
 
-    Streams repeat the same messages (redeliveries, polls, storms), so the text work a message
-    needs (normalising, code spotting, language) is done once per distinct text.
+    Streams repeat the same messages (redeliveries, polls, storms), so the work a message needs
+    (normalising, code spotting, language, ids, times) is done once per distinct text.
     """
     cached = functools.lru_cache(maxsize=MEMO_SIZE)(func)
     _MEMOS.add(cached)
-    return cached  # type: ignore[return-value]
+
+    @functools.wraps(func)
+    def call(text: str, *args: Any) -> Any:
+        if len(text) > MEMO_MAX_CHARS:
+            return func(text, *args)
+        return cached(text, *args)
+
+    return call  # type: ignore[return-value]
 
 
 def clear_memos() -> None:

@@ -14,24 +14,29 @@ def _vm_id(ctx: RunContext) -> str:
 
 
 def trigger_backup(ctx: RunContext) -> StepResult:
-    """Trigger once: a job already in progress (ours after a restart, or another) is followed."""
+    """Trigger once: our own job from before a crash is adopted, another one is waited out."""
     if ctx.state.get("backup_job"):
         return StepResult.next("backup already triggered")
-    vault_id = ctx.target["vault_id"]
-    running = ctx.arm.list_backup_jobs(vault_id, ctx.target["vm"], status="InProgress")
-    if running and ctx.interrupted_at and _started_since(running[0], ctx.interrupted_at):
-        ctx.state["backup_triggered"] = True  # our own trigger, sent before a crash
-    if running and not ctx.state.get("backup_triggered"):
+    vault_id, vm = ctx.target["vault_id"], ctx.target["vm"]
+    if ctx.interrupted_at:
+        ours = [
+            j
+            for j in ctx.arm.list_backup_jobs(vault_id, vm)
+            if _started_since(j, ctx.interrupted_at)
+        ]
+        if ours:
+            ctx.state["backup_job"] = ours[0]["name"]
+            return StepResult.next(f"resumed following backup job {ours[0]['name']}")
+    running = ctx.arm.list_backup_jobs(vault_id, vm, status="InProgress")
+    if running:
         waits = ctx.state.get("busy_waits", 0)
         if waits >= MAX_BUSY_WAITS:
             raise StepFailed("another backup job has been in progress for too long")
         ctx.state["busy_waits"] = waits + 1
         return StepResult.wait(BUSY_WAIT_SECONDS, "another backup job is in progress")
-    if not running:
-        ctx.arm.trigger_backup(_vm_id(ctx), vault_id)
-        ctx.state["backup_triggered"] = True
-        running = ctx.arm.list_backup_jobs(vault_id, ctx.target["vm"], status="InProgress")
-    job = running[0]["name"] if running else None
+    ctx.arm.trigger_backup(_vm_id(ctx), vault_id)
+    started = ctx.arm.list_backup_jobs(vault_id, vm, status="InProgress")
+    job = started[0]["name"] if started else None
     ctx.state["backup_job"] = job
     return StepResult.next(f"on-demand backup started (job {job})")
 

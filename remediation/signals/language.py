@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import re
 
+from remediation.textnorm import memo
+
 _APOSTROPHES = str.maketrans({"\u2019": "'", "\u2018": "'"})
 _WORD = re.compile(r"[a-zà-ÿœæ]+(?:'[a-zà-ÿœæ]+)?")
 _ACCENTED = re.compile(r"[àâæçéèêëîïôœùûüÿ]")
@@ -41,10 +43,18 @@ def detect_language(text: str) -> str:
     """Return "fr" when the text reads as French, else "en" (the default for codes and empties)."""
     if not isinstance(text, str) or not text:
         return "en"
-    lowered = text.lower().translate(_APOSTROPHES)
+    return _language_of(text)
+
+
+@memo
+def _language_of(text: str) -> str:
+    lowered = text.lower()
+    if not lowered.isascii():
+        lowered = lowered.translate(_APOSTROPHES)
     words = _WORD.findall(lowered)
-    french = sum(1 for w in words if w in _FRENCH_WORDS)
-    english = sum(1 for w in words if w in _ENGLISH_WORDS)
+    french = sum(map(_FRENCH_WORDS.__contains__, words))
+    english = sum(map(_ENGLISH_WORDS.__contains__, words))
     french += 2 * sum(lowered.count(p) for p in _FRENCH_PHRASES)
-    french += min(len(_ACCENTED.findall(lowered)), 5)
+    if not lowered.isascii():
+        french += min(len(_ACCENTED.findall(lowered)), 5)
     return "fr" if french > english else "en"

@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
+from remediation.textnorm import memo
+
 MAX_MESSAGE_CHARS = 8192
 """Messages are capped so a huge payload cannot blow up memory downstream (cards, store, logs)."""
 
@@ -13,6 +15,7 @@ _PREFIXED = re.compile(
     r"(?<![\w.+/])(?:AzureWorkloadUserError|UserError|Extension|GuestAgent|Back[Uu]pOperation"
     r"|VMSnapshot|VmSnapshot)[A-Z0-9][A-Za-z0-9]*(?![\w+])"
 )
+_PREFIX_LITERALS = ("UserError", "Extension", "GuestAgent", "pOperation", "Snapshot")
 _CAMEL = re.compile(r"(?<![\w.+/'\u2018«-])[A-Z][A-Za-z0-9]{5,}(?![\w+'\u2019»-]|\.\w)")
 _HUMP = re.compile(r"[A-Z][a-z0-9]+")
 _NUMERIC_ID = re.compile(
@@ -54,11 +57,22 @@ def aka_ms_codes(text: str) -> list[str]:
 def find_codes(text: str) -> list[str]:
     """Error codes written in free text: aka.ms/AB-<code>, UserError*/Extension*-style names,
     other CamelCase error names (DisposeArtefactsTimedOut) and "Error ID: 181008" numbers."""
-    found = aka_ms_codes(text)
-    found += _PREFIXED.findall(text)
+    return list(_codes_in(text))
+
+
+@memo
+def _codes_in(text: str) -> tuple[str, ...]:
+    # Each pattern needs a literal the text must hold; checking it first skips most regex scans.
+    # The case-insensitive ones are tested on the lower-cased text: no other character lowers
+    # to the ASCII letters of "aka.m" and "err".
+    lowered = text.lower()
+    found = _AKA_MS.findall(text) if "aka.m" in lowered else []
+    if any(literal in text for literal in _PREFIX_LITERALS):
+        found += _PREFIXED.findall(text)
     found += [t for t in _CAMEL.findall(text) if _is_camel_code(t)]
-    found += _NUMERIC_ID.findall(text)
-    return _unique(found)
+    if "err" in lowered:
+        found += _NUMERIC_ID.findall(text)
+    return tuple(_unique(found))
 
 
 def merge_codes(*groups: Iterable[str]) -> tuple[str, ...]:
