@@ -6,9 +6,9 @@ and the Azure SDKs load on the first invocation.
 
 import azure.functions as func
 
-from functions import alerts, eventgrid, poller, remediation_queue
+from functions import alerts, bot, eventgrid, poller, remediation_queue
 
 app = func.FunctionApp(http_auth_level=func.AuthLevel.FUNCTION)
 
-for blueprint in (alerts.bp, eventgrid.bp, poller.bp, remediation_queue.bp):
+for blueprint in (alerts.bp, eventgrid.bp, poller.bp, remediation_queue.bp, bot.bp):
     app.register_functions(blueprint)

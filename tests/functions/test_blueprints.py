@@ -46,10 +46,13 @@ def test_functions_have_the_expected_triggers_and_routes(app):
         "eventgrid_trigger": "eventGridTrigger",
         "poller": "timerTrigger",
         "remediation_step": "serviceBusTrigger",
+        "messages": "httpTrigger",
     }
     assert triggers["alerts"].route == "alerts"
     assert [str(m) for m in triggers["alerts"].methods] == ["POST"]
     assert triggers["eventgrid_webhook"].route == "eventgrid"
+    assert triggers["messages"].route == "messages"
+    assert str(triggers["messages"].auth_level) == "ANONYMOUS"
     assert triggers["remediation_step"].is_sessions_enabled
     assert triggers["poller"].schedule == "%POLLER_SCHEDULE%"
 

@@ -1,0 +1,83 @@
+"""The turn handler given to TeamsBotAdapter.process: installs, card clicks, chat.
+
+It runs on the bot loop (see bot.runtime); every engine call is synchronous and may post or
+edit cards through that same loop, so it runs in a worker thread (`asyncio.to_thread`).
+Card clicks carry only an approval id; who clicked comes from the authenticated activity.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from datetime import timedelta
+from typing import Any
+
+from bot.cards import incident_card, notice_card
+from bot.commands import Commands, parse
+from bot.model import (
+    InvokeResponse,
+    Turn,
+    invoke_card_response,
+    invoke_error_response,
+)
+from bot.teams_notifier import TeamsNotifier
+from remediation.approvals import VERBS, Approver
+
+log = logging.getLogger(__name__)
+
+CARD_ACTION = "adaptiveCard/action"
+
+
+class BotHandler:
+    def __init__(self, engine: Any, notifier: TeamsNotifier, commands: Commands) -> None:
+        self._engine = engine
+        self.notifier = notifier
+        self._commands = commands
+
+    async def __call__(self, turn: Turn) -> InvokeResponse | None:
+        if turn.kind == "installation":
+            await asyncio.to_thread(self._installation, turn)
+            return None
+        if turn.kind == "invoke":
+            return await self._invoke(turn)
+        if turn.kind == "message" and turn.text:
+            command = parse(turn.text)
+            reply = await asyncio.to_thread(self._commands.answer, command, _approver(turn))
+            await turn.send(reply)
+        return None
+
+    def _installation(self, turn: Turn) -> None:
+        conversations = self.notifier.conversations
+        if turn.install_action == "remove":
+            conversations.forget(turn.reference)
+            return
+        conversations.remember(turn.reference)
+        if turn.team_id:
+            # Incidents that arrived while no channel was known get their card now.
+            self.notifier.catch_up(settle=timedelta(0))
+
+    async def _invoke(self, turn: Turn) -> InvokeResponse:
+        if turn.invoke_name != CARD_ACTION:
+            return invoke_error_response(400, "NotSupported", f"{turn.invoke_name} not handled")
+        return await asyncio.to_thread(self._card_action, turn)
+
+    def _card_action(self, turn: Turn) -> InvokeResponse:
+        approval_id = turn.action_data.get("approvalId")
+        approval = self._engine.approvals.get(approval_id) if isinstance(approval_id, str) else None
+        if turn.trigger != "manual" or turn.verb not in VERBS:
+            # Automatic refreshes (and unknown verbs) only ever read.
+            if approval is None:
+                return invoke_card_response(notice_card("This card is no longer current."))
+            return invoke_card_response(incident_card(self._engine.view(approval["incident_id"])))
+        outcome = self._engine.decide(approval_id, turn.verb, _approver(turn))
+        log.info("card click %s on %s: %s", turn.verb, str(approval_id)[:40], outcome.message)
+        decided = outcome.approval or approval
+        if decided is None:
+            return invoke_card_response(notice_card(outcome.message, color="attention"))
+        view = self._engine.view(decided["incident_id"])
+        notice = None if outcome.accepted else outcome.message
+        return invoke_card_response(incident_card(view, notice=notice))
+
+
+def _approver(turn: Turn) -> Approver:
+    return Approver(turn.user_aad_object_id, (turn.user_name or "unknown")[:120], turn.tenant_id)

@@ -1,0 +1,173 @@
+"""Live facts about one VM for "why did VM X fail": replication, Backup jobs, Log Analytics.
+
+Each source is optional and may fail on its own; a failure becomes "live data unavailable:
+reason" in the answer instead of failing it. The VM name is validated by the caller before
+anything here runs.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from remediation.signals.arm_id import ArmId
+
+log = logging.getLogger(__name__)
+
+MIN_GAP = timedelta(hours=1)
+MAX_GAP = timedelta(hours=12)
+MAX_VAULTS = 6
+MAX_JOBS = 5
+
+
+def next_delta_cycle(
+    last_recovery_point: datetime, previous_cycle: timedelta | None
+) -> tuple[datetime, datetime]:
+    """When the next delta replication cycle starts: min(max(1 h, previous cycle / 2), 12 h)
+    after the last one ended (Azure Migrate's scheduling logic). Without the previous cycle's
+    duration, the window the rule allows: 1 h to 12 h."""
+    if previous_cycle is None:
+        return last_recovery_point + MIN_GAP, last_recovery_point + MAX_GAP
+    gap = min(max(MIN_GAP, previous_cycle / 2), MAX_GAP)
+    return last_recovery_point + gap, last_recovery_point + gap
+
+
+@dataclass
+class Replication:
+    item: str
+    health: str | None
+    state: str | None
+    errors: list[dict[str, str]]
+    last_recovery_point: str | None
+    next_cycle: tuple[str, ...] | None  # ("running", pct) | ("at", t) | ("between", t1, t2)
+
+
+@dataclass
+class LiveFacts:
+    replication: list[Replication] = field(default_factory=list)
+    backup_jobs: list[dict[str, Any]] = field(default_factory=list)
+    logs: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    unavailable: list[str] = field(default_factory=list)
+
+
+class VmFacts:
+    """Reads what Azure says now about a VM, from the vaults the incidents or settings name."""
+
+    def __init__(
+        self,
+        arm: Callable[[str, str], Any],
+        poll_vaults: Iterable[str] = (),
+        log_facts: Any = None,
+    ) -> None:
+        self._arm = arm
+        self._poll_vaults = list(poll_vaults)
+        self._logs = log_facts
+
+    def gather(self, vm: str, known_vaults: Iterable[str]) -> LiveFacts:
+        facts = LiveFacts()
+        vaults = list(dict.fromkeys(v for v in [*known_vaults, *self._poll_vaults] if v))
+        for vault_id in vaults[:MAX_VAULTS]:
+            self._from_vault(vm, vault_id, facts)
+        if not vaults:
+            facts.unavailable.append("Azure: no vault known for this VM (set POLL_VAULT_IDS)")
+        self._from_logs(vm, facts)
+        return facts
+
+    def _from_vault(self, vm: str, vault_id: str, facts: LiveFacts) -> None:
+        arm_id = ArmId.parse(vault_id)
+        name = (arm_id.get("vaults") if arm_id else None) or vault_id
+        if arm_id is None or not arm_id.subscription_id:
+            facts.unavailable.append(f"vault {name}: not an ARM vault id")
+            return
+        try:
+            arm = self._arm(arm_id.subscription_id, "bot:why")
+            items = arm.list_migration_items(vault_id)
+            facts.replication += [
+                replication(i) for i in items if _machine(i).lower() == vm.lower()
+            ]
+            jobs = arm.list_backup_jobs(vault_id, vm)
+            facts.backup_jobs += [backup_job(j) for j in jobs]
+        except Exception as exc:  # any live source may fail; the answer says so
+            log.warning("live facts from vault %s failed: %s", vault_id, exc)
+            facts.unavailable.append(f"vault {name}: {type(exc).__name__}: {str(exc)[:200]}")
+        facts.backup_jobs.sort(key=lambda j: j.get("start") or "", reverse=True)
+        del facts.backup_jobs[MAX_JOBS:]
+
+    def _from_logs(self, vm: str, facts: LiveFacts) -> None:
+        if self._logs is None or not self._logs.configured:
+            return
+        try:
+            facts.logs = self._logs.for_vm(vm)
+        except Exception as exc:  # Log Analytics is optional
+            log.warning("Log Analytics facts for %s failed: %s", vm, exc)
+            facts.unavailable.append(f"Log Analytics: {type(exc).__name__}: {str(exc)[:200]}")
+
+
+def _machine(item: dict[str, Any]) -> str:
+    return str((item.get("properties") or {}).get("machineName") or item.get("name") or "")
+
+
+def replication(item: dict[str, Any]) -> Replication:
+    """The parts of a migration item that explain a failure and what happens next."""
+    props = item.get("properties") or {}
+    details = props.get("providerSpecificDetails") or {}
+    errors = [
+        {
+            "code": str(e.get("errorCode") or ""),
+            "message": str(e.get("errorMessage") or e.get("summaryMessage") or ""),
+            "action": str(e.get("recommendedAction") or ""),
+        }
+        for e in props.get("healthErrors") or []
+    ]
+    last = _time(details.get("lastRecoveryPointReceived"))
+    return Replication(
+        item=str(item.get("name") or ""),
+        health=props.get("health"),
+        state=props.get("migrationStateDescription") or props.get("migrationState"),
+        errors=errors,
+        last_recovery_point=last.isoformat() if last else None,
+        next_cycle=_next_cycle(details, last),
+    )
+
+
+def _next_cycle(details: dict[str, Any], last: datetime | None) -> tuple[str, ...] | None:
+    progress = details.get("deltaSyncProgressPercentage")
+    if isinstance(progress, int | float) and 0 < progress < 100:
+        return ("running", str(progress))
+    if last is None:
+        return None
+    elapsed = (details.get("gatewayOperationDetails") or {}).get("timeElapsed")
+    previous = timedelta(milliseconds=elapsed) if isinstance(elapsed, int | float) else None
+    earliest, latest = next_delta_cycle(last, previous)
+    if earliest == latest:
+        return ("at", earliest.isoformat())
+    return ("between", earliest.isoformat(), latest.isoformat())
+
+
+def backup_job(job: dict[str, Any]) -> dict[str, Any]:
+    props = job.get("properties") or {}
+    errors = props.get("errorDetails") or []
+    return {
+        "status": props.get("status"),
+        "operation": props.get("operation"),
+        "start": str(props.get("startTime") or ""),
+        "end": str(props.get("endTime") or ""),
+        "errors": [
+            f"{e.get('errorCode', '')}: {e.get('errorString') or e.get('errorTitle') or ''}"
+            for e in errors
+        ],
+    }
+
+
+def _time(value: Any) -> datetime | None:
+    if isinstance(value, datetime):
+        return value
+    if not isinstance(value, str) or not value:
+        return None
+    try:
+        return datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None

@@ -1,0 +1,97 @@
+"""Builds the Teams bot's parts from settings: runtime, notifier and turn handler.
+
+Called by the composition root (remediation.app) when BOT_APP_ID is set, and by the
+/api/messages trigger; nothing here runs at import time.
+"""
+
+from __future__ import annotations
+
+import functools
+from typing import Any
+
+from bot.adapter import TeamsBotAdapter
+from bot.commands import Commands
+from bot.connector import TokenProvider
+from bot.credentials import token_provider
+from bot.handler import BotHandler
+from bot.runtime import BotRuntime
+from bot.settings import PUBLIC_OPENID_METADATA_URL, BotSettings
+from bot.teams_notifier import TeamsNotifier
+from bot.vmfacts import VmFacts
+from remediation.settings import Settings
+from remediation.store import Store
+
+_CREDENTIAL_SETTINGS = (
+    "AZURE_CLIENT_ID",
+    "AZURE_TENANT_ID",
+    "AZURE_CLIENT_SECRET",
+    "AZURE_CLIENT_CERTIFICATE_PATH",
+    "AZURE_AUTHORITY_HOST",
+    "ARM_CA_BUNDLE",
+)
+
+
+def bot_settings(settings: Settings) -> BotSettings:
+    """The bot identity; raises BotConfigError when it is incomplete."""
+    return BotSettings(
+        app_id=settings.get("BOT_APP_ID"),
+        app_type=settings.get("BOT_APP_TYPE"),  # type: ignore[arg-type]  # checked there
+        tenant_id=settings.get("BOT_TENANT_ID"),
+        openid_metadata_url=settings.get("BOT_OPENID_METADATA_URL") or PUBLIC_OPENID_METADATA_URL,
+    )
+
+
+def bot_token_provider(bot: BotSettings, settings: Settings) -> TokenProvider:
+    """The outgoing Bot Connector token: the bot's managed identity, or its app registration
+    (AZURE_CLIENT_SECRET / AZURE_CLIENT_CERTIFICATE_PATH) for SingleTenant bots."""
+
+    @functools.cache
+    def credential():
+        from remediation.azure import credential as msal_credentials
+
+        if bot.app_type == "UserAssignedMSI":
+            return msal_credentials.managed_identity_credential(bot.app_id)
+        env = {name: settings.get(name) for name in _CREDENTIAL_SETTINGS}
+        return msal_credentials.client_credential(
+            bot.token_tenant,
+            bot.app_id,
+            secret=env["AZURE_CLIENT_SECRET"] or None,
+            certificate_path=env["AZURE_CLIENT_CERTIFICATE_PATH"] or None,
+            authority_host=env["AZURE_AUTHORITY_HOST"],
+        )
+
+    class _Lazy:
+        def get_token(self, *scopes: str):
+            return credential().get_token(*scopes)
+
+    return token_provider(_Lazy())
+
+
+def teams_notifier(
+    settings: Settings, store: Store, tokens: TokenProvider | None = None, **adapter: Any
+) -> TeamsNotifier:
+    """A notifier whose adapter lives on its own loop thread (see bot.runtime)."""
+    bot = bot_settings(settings)
+    provider = tokens or bot_token_provider(bot, settings)
+    runtime = BotRuntime(lambda: TeamsBotAdapter(bot, provider, **adapter))
+    return TeamsNotifier(runtime, store)
+
+
+def handler_for(services: Any) -> BotHandler:
+    """The turn handler over the process's services (its engine must notify Teams)."""
+    notifier = services.engine.notifier
+    if not isinstance(notifier, TeamsNotifier):
+        raise RuntimeError("the bot is not configured: set BOT_APP_ID")
+    settings = services.settings
+    facts = VmFacts(services.arm, settings.items("POLL_VAULT_IDS"), _log_facts(settings))
+    return BotHandler(services.engine, notifier, Commands(services.engine, facts))
+
+
+def _log_facts(settings: Settings):
+    if not settings.get("LOG_ANALYTICS_WORKSPACE_ID"):
+        return None
+    from remediation.azure.credential import credential_from_settings
+    from remediation.loganalytics import LogFacts
+
+    env = {name: settings.get(name) for name in _CREDENTIAL_SETTINGS}
+    return LogFacts(settings, credential_from_settings(env))

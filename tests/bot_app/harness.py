@@ -1,0 +1,172 @@
+"""The whole bot product on loopback: token issuer, fake Bot Connector, /api/messages served
+through the real runtime, the engine on SQLite, and ARM calls to the HTTPS ARM simulator.
+
+Sync engine calls go through `await app.sync(...)`: they post cards through the bot loop to
+the fake connector, which runs on the test's loop and must stay free to answer.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import copy
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from aiohttp import web
+
+from bot.model import Handler
+from bot.teams_notifier import TeamsNotifier
+from bot.wiring import handler_for, teams_notifier
+from remediation.app import Services, build_services
+from remediation.queue.memory import InProcessQueue
+from remediation.settings import Settings
+from remediation.simulator import ArmSimulator
+from remediation.simulator.testing import sp_credential
+from remediation.store import SqliteStore
+from tests.botkit.activities import BOT_APP_ID, sample
+from tests.botkit.connector import Call, FakeConnector, running_connector
+from tests.botkit.servers import serve
+from tests.botkit.stack import FAST_RETRY, TENANT_ID, BotStack
+from tests.botkit.tokens import running_issuer
+
+APPROVER = "6f1c5b1e-2a4d-4c55-9d1e-0b9b8f0c1a01"  # the user in tests/events/bot samples
+STRANGER = "0b0b0b0b-0000-4000-8000-00000000dead"
+OTHER_TENANT = "99999999-0000-4000-8000-000000000999"
+
+
+@dataclass
+class BotApp:
+    stack: BotStack
+    services: Services
+    notifier: TeamsNotifier
+    handler: Handler
+    sim: ArmSimulator | None
+
+    @property
+    def connector(self) -> FakeConnector:
+        return self.stack.connector
+
+    @property
+    def engine(self):
+        return self.services.engine
+
+    async def sync(self, fn, *args: Any) -> Any:
+        return await asyncio.to_thread(fn, *args)
+
+    async def post(self, activity: dict[str, Any], auth: Any = True) -> tuple[int, Any]:
+        return await self.stack.post(activity, auth)
+
+    def activity(self, name: str, **fields: Any) -> dict[str, Any]:
+        return sample(name, self.connector.url, **fields)
+
+    async def install(self) -> None:
+        status, _ = await self.post(self.activity("installation_update_add"))
+        assert status == 200
+
+    async def say(
+        self, text: str, user: str = APPROVER, tenant: str = TENANT_ID, personal: bool = False
+    ) -> dict[str, Any]:
+        """Send a chat message; return the card the bot answered with."""
+        activity = self.activity("message_channel")
+        activity["text"] = f"<at>Remediation</at> {text}"
+        _as(activity, user, tenant)
+        if personal:
+            activity["conversation"] = {"id": "a:1personal", "conversationType": "personal",
+                                        "tenantId": tenant}  # fmt: skip
+            activity["entities"] = []
+            activity["text"] = text
+        before = len(self.connector.calls)
+        status, _ = await self.post(activity)
+        assert status == 200
+        replies = [c for c in self.connector.calls[before:] if c.kind in ("reply", "send")]
+        assert len(replies) == 1, replies
+        return replies[0].body["attachments"][0]["content"]
+
+    async def click(
+        self,
+        approval_id: Any,
+        verb: str = "approve",
+        user: str = APPROVER,
+        tenant: str = TENANT_ID,
+        trigger: str = "manual",
+    ) -> dict[str, Any]:
+        """Click a card button; return the invoke response body."""
+        activity = self.activity("invoke_action_execute")
+        activity["value"] = {
+            "action": {"type": "Action.Execute", "verb": verb, "data": {"approvalId": approval_id}},
+            "trigger": trigger,
+        }
+        _as(activity, user, tenant)
+        status, body = await self.post(activity)
+        assert status == 200, body
+        return body
+
+    async def drain(self) -> int:
+        """Run every queued playbook step against the ARM simulator."""
+        return await self.sync(self.engine.queue.drain, self.engine.runner.handle)
+
+    def calls(self, kind: str) -> list[Call]:
+        return self.connector.of_kind(kind)
+
+    def latest_card(self) -> dict[str, Any]:
+        sent = [c for c in self.connector.calls if c.kind in ("create", "update") and c.status < 400]
+        body = sent[-1].body
+        activity = body.get("activity", body)
+        return activity["attachments"][0]["content"]
+
+
+def _as(activity: dict[str, Any], user: str, tenant: str) -> None:
+    activity["from"] = {**activity["from"], "aadObjectId": user}
+    activity["conversation"] = {**activity["conversation"], "tenantId": tenant}
+    activity["channelData"] = {**copy.deepcopy(activity["channelData"]), "tenant": {"id": tenant}}
+
+
+def app_settings(tmp_path: Path, metadata_url: str, sim: ArmSimulator | None) -> Settings:
+    policy = tmp_path / "policy.yaml"
+    policy.write_text(f"approvers: ['{APPROVER}']\ntenant_id: '{TENANT_ID}'\n", encoding="utf-8")
+    env = {
+        "BOT_APP_ID": BOT_APP_ID,
+        "BOT_APP_TYPE": "SingleTenant",
+        "BOT_TENANT_ID": TENANT_ID,
+        "BOT_OPENID_METADATA_URL": metadata_url,
+        "POLICY_FILE": str(policy),
+    }
+    if sim is not None:
+        env |= {"ARM_ENDPOINT": sim.base_url, "ARM_CA_BUNDLE": sim.ca_path}
+    return Settings(env)
+
+
+@asynccontextmanager
+async def bot_app(tmp_path: Path, sim: ArmSimulator | None = None) -> AsyncIterator[BotApp]:
+    async with running_issuer(BOT_APP_ID) as issuer, running_connector() as connector:
+        settings = app_settings(tmp_path, issuer.metadata_url, sim)
+        store = SqliteStore(str(tmp_path / "store.db"))
+        notifier = teams_notifier(settings, store, tokens=connector.token_provider,
+                                  retry=FAST_RETRY)  # fmt: skip
+        notifier.runtime.timeout = 20
+        services = build_services(
+            settings, notifier=notifier, store=store, queue=InProcessQueue(),
+            credential=sp_credential(sim) if sim else None,
+        )  # fmt: skip
+        handler = handler_for(services)
+
+        async def messages(request: web.Request) -> web.Response:
+            result = await notifier.runtime.process(
+                await request.read(), request.headers.get("Authorization"), handler
+            )
+            if result.body is None:
+                return web.Response(status=result.status)
+            return web.json_response(result.body, status=result.status)
+
+        app = web.Application()
+        app.router.add_post("/api/messages", messages)
+        try:
+            async with serve(app) as url:
+                stack = BotStack(issuer, connector, notifier.runtime.adapter, url + "/api/messages")
+                yield BotApp(stack, services, notifier, handler, sim)
+        finally:
+            await asyncio.to_thread(notifier.runtime.close)
+            store.close()
