@@ -10,7 +10,7 @@ from remediation.signals.arm_id import ArmId
 from remediation.signals.build import make_signal
 from remediation.signals.model import Signal, SignalError, SourceKind
 from remediation.signals.text import find_codes, join_text, merge_codes
-from remediation.signals.wrapper import DictWrapper, type_name
+from remediation.signals.wrapper import DictWrapper, lazy, type_name
 
 RESOLVED_STATUSES = ("completed",)
 
@@ -99,11 +99,11 @@ class BackupJobProperties(DictWrapper):
     def container_name(self) -> str | None:
         return self._str("containerName")
 
-    @property
+    @lazy
     def error_details(self) -> list[BackupJobErrorInfo]:
         return self._wrap_list(BackupJobErrorInfo, "errorDetails")
 
-    @property
+    @lazy
     def extended_info(self) -> BackupJobExtendedInfo | None:
         return self._wrap(BackupJobExtendedInfo, "extendedInfo")
 
@@ -122,18 +122,18 @@ class BackupJob(DictWrapper):
     def type(self) -> str | None:
         return self._str("type")
 
-    @property
+    @lazy
     def properties(self) -> BackupJobProperties:
         return BackupJobProperties(self._dict("properties") or {}, self._where(("properties",)))
 
-    @property
+    @lazy
     def codes(self) -> tuple[str, ...]:
         """The integer codes as text, then any documented code name found in the texts."""
         details = self.properties.error_details
         numeric = [str(e.error_code) for e in details if e.error_code is not None]
         return merge_codes(numeric, find_codes(self.message))
 
-    @property
+    @lazy
     def message(self) -> str:
         props = self.properties
         info = props.extended_info

@@ -15,7 +15,7 @@ from remediation.signals.arm_id import ArmId
 from remediation.signals.build import make_signal
 from remediation.signals.model import Signal, SignalError, SourceKind
 from remediation.signals.text import aka_ms_codes, find_codes, merge_codes
-from remediation.signals.wrapper import DictWrapper
+from remediation.signals.wrapper import DictWrapper, lazy
 
 SCHEMA_ID = "azureMonitorCommonAlertSchema"
 BUILT_IN_SERVICES = ("azure backup", "azure site recovery")
@@ -179,7 +179,7 @@ class AlertCondition(_CaseInsensitive):
     def metric_value(self) -> float | None:
         return self._typed(("metricValue",), int | float, "a number")
 
-    @property
+    @lazy
     def dimensions(self) -> dict[str, str]:
         """name -> value, names as sent."""
         result = {}
@@ -214,7 +214,7 @@ class AlertContext(_CaseInsensitive):
     def category(self) -> str | None:
         return self._str("category")
 
-    @property
+    @lazy
     def extended_info(self) -> BackupExtendedInfo | None:
         return self._wrap(BackupExtendedInfo, "extendedInfo")
 
@@ -222,7 +222,7 @@ class AlertContext(_CaseInsensitive):
     def condition_type(self) -> str | None:
         return self._str("conditionType")
 
-    @property
+    @lazy
     def conditions(self) -> list[AlertCondition]:
         return self._wrap_list(AlertCondition, "condition", "allOf")
 
@@ -234,11 +234,11 @@ class AlertContext(_CaseInsensitive):
     def result_count(self) -> int | None:
         return self._int("ResultCount")
 
-    @property
+    @lazy
     def search_result_tables(self) -> list[SearchResultTable]:
         return self._wrap_list(SearchResultTable, "SearchResults", "tables")
 
-    @property
+    @lazy
     def dimensions(self) -> dict[str, str]:
         merged: dict[str, str] = {}
         for condition in self.conditions:
@@ -256,14 +256,14 @@ class CommonAlert(DictWrapper):
     def schema_id(self) -> str | None:
         return self._str("schemaId")
 
-    @property
+    @lazy
     def essentials(self) -> AlertEssentials:
         value = self._dict("data", "essentials")
         if value is None:
             raise SignalError("$.data.essentials: missing in a common alert schema payload")
         return AlertEssentials(value, "$.data.essentials")
 
-    @property
+    @lazy
     def alert_context(self) -> AlertContext:
         return AlertContext(self._dict("data", "alertContext") or {}, "$.data.alertContext")
 

@@ -13,7 +13,7 @@ from datetime import datetime
 from typing import Any
 
 from remediation.signals.model import Signal, SignalError
-from remediation.signals.wrapper import DictWrapper
+from remediation.signals.wrapper import DictWrapper, lazy
 
 VALIDATION_EVENT_TYPE = "Microsoft.EventGrid.SubscriptionValidationEvent"
 MAX_DATA_BASE64 = 1024 * 1024
@@ -38,7 +38,7 @@ class _Envelope(DictWrapper):
     origin_key = ""
     schema = ""
 
-    @property
+    @lazy
     def id(self) -> str | None:
         return self._text("id")
 
@@ -46,15 +46,15 @@ class _Envelope(DictWrapper):
     def subject(self) -> str | None:
         return self._str("subject")
 
-    @property
+    @lazy
     def data(self) -> Any:
         return self._value("data")
 
-    @property
+    @lazy
     def event_type_name(self) -> str | None:
         return self._str(self.type_key)
 
-    @property
+    @lazy
     def event_time(self) -> datetime | None:
         return self._time(self.time_key)
 
@@ -62,7 +62,7 @@ class _Envelope(DictWrapper):
     def origin(self) -> str | None:
         return self._str(self.origin_key)
 
-    @property
+    @lazy
     def payload(self) -> Any:
         return self.data
 
@@ -150,7 +150,7 @@ class CloudEvent(_Envelope):
     def data_base64(self) -> str | None:
         return self._str("data_base64")
 
-    @property
+    @lazy
     def payload(self) -> Any:
         """`data`, or `data_base64` decoded as UTF-8 JSON (or text when it is not JSON)."""
         encoded = self.data_base64

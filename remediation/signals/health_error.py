@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from remediation.signals.text import find_codes, join_text, merge_codes
-from remediation.signals.wrapper import DictWrapper
+from remediation.signals.wrapper import DictWrapper, lazy
 
 _LEVEL_RANK = {"critical": 0, "error": 1, "warning": 2}
 
@@ -81,7 +81,7 @@ class InnerHealthError(DictWrapper):
         """0 for Critical, 1 Error, 2 Warning, 3 anything else: lower sorts first."""
         return _LEVEL_RANK.get((self.error_level or "").lower(), 3)
 
-    @property
+    @lazy
     def own_message(self) -> str:
         return join_text(self.summary_message, self.error_message)
 
@@ -89,16 +89,16 @@ class InnerHealthError(DictWrapper):
 class HealthError(InnerHealthError):
     """A top-level health error, which may carry inner errors with their own codes."""
 
-    @property
+    @lazy
     def inner_health_errors(self) -> list[InnerHealthError]:
         return self._wrap_list(InnerHealthError, "innerHealthErrors")
 
-    @property
+    @lazy
     def message(self) -> str:
         inner = [e.own_message for e in self.inner_health_errors]
         return join_text(self.own_message, self.recovery_provider_error_message, *inner)
 
-    @property
+    @lazy
     def codes(self) -> tuple[str, ...]:
         """Its own code first, then inner codes, then codes the texts name."""
         inner = [e.error_code or "" for e in self.inner_health_errors]

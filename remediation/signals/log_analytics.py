@@ -12,7 +12,7 @@ from remediation.signals.arm_id import ArmId
 from remediation.signals.build import make_signal
 from remediation.signals.health_error import HealthError, by_severity, error_identity
 from remediation.signals.model import Signal, SignalError, SourceKind
-from remediation.signals.wrapper import DictWrapper, type_name
+from remediation.signals.wrapper import DictWrapper, lazy, type_name
 
 NO_FAILURE = ("", "success", "none", "n/a")
 MAX_HEALTH_ERRORS_JSON = 256 * 1024
@@ -144,7 +144,7 @@ class ReplicatedItemRow(DictWrapper):
     def time_generated(self) -> datetime | None:
         return self._time("TimeGenerated")
 
-    @property
+    @lazy
     def replication_health_errors_raw(self) -> str | list[Any] | None:
         value = self._value("ReplicationHealthErrors")
         if value is None or isinstance(value, str | list):
@@ -152,7 +152,7 @@ class ReplicatedItemRow(DictWrapper):
         where = self._where(("ReplicationHealthErrors",))
         raise SignalError(f"{where}: expected a JSON string or array, got {type_name(value)}")
 
-    @property
+    @lazy
     def replication_health_errors(self) -> list[HealthError]:
         """The column is a JSON string (a list, or one object); plain text gives no errors."""
         raw = self.replication_health_errors_raw
@@ -165,7 +165,7 @@ class ReplicatedItemRow(DictWrapper):
         where = self._where(("ReplicationHealthErrors",))
         return [HealthError(item, f"{where}[{i}]") for i, item in enumerate(raw)]
 
-    @property
+    @lazy
     def plain_text_errors(self) -> str | None:
         """The column's text when it is not JSON (some exports flatten it to a sentence)."""
         raw = self.replication_health_errors_raw

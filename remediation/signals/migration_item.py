@@ -9,7 +9,7 @@ from remediation.signals.arm_id import ArmId
 from remediation.signals.build import make_signal
 from remediation.signals.health_error import HealthError, by_severity, error_identity
 from remediation.signals.model import Signal, SourceKind
-from remediation.signals.wrapper import DictWrapper
+from remediation.signals.wrapper import DictWrapper, lazy
 
 HEALTHY = ("normal", "none")
 
@@ -44,12 +44,12 @@ class MigrationItemProperties(DictWrapper):
     def machine_name(self) -> str | None:
         return self._str("machineName")
 
-    @property
+    @lazy
     def health(self) -> str | None:
         """None | Normal | Warning | Critical (`replicationHealth` on protected items)."""
         return self._str("health") or self._str("replicationHealth")
 
-    @property
+    @lazy
     def health_errors(self) -> list[HealthError]:
         return self._wrap_list(HealthError, "healthErrors")
 
@@ -73,7 +73,7 @@ class MigrationItemProperties(DictWrapper):
     def current_job(self) -> CurrentJob | None:
         return self._wrap(CurrentJob, "currentJob")
 
-    @property
+    @lazy
     def provider_specific_details(self) -> ProviderSpecificDetails | None:
         return self._wrap(ProviderSpecificDetails, "providerSpecificDetails")
 
@@ -93,15 +93,15 @@ class MigrationItem(DictWrapper):
     def type(self) -> str | None:
         return self._str("type")
 
-    @property
+    @lazy
     def properties(self) -> MigrationItemProperties:
         return MigrationItemProperties(self._dict("properties") or {}, self._where(("properties",)))
 
-    @property
+    @lazy
     def arm_id(self) -> ArmId | None:
         return ArmId.parse(self.id)
 
-    @property
+    @lazy
     def scope(self) -> str | None:
         """The protection container (under the appliance's fabric): a storm's grouping key."""
         arm = self.arm_id
@@ -111,7 +111,7 @@ class MigrationItem(DictWrapper):
             "replicationFabrics"
         )
 
-    @property
+    @lazy
     def vm(self) -> str | None:
         return self.properties.machine_name or self.name
 

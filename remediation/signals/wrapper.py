@@ -10,9 +10,9 @@ documented, a value of the right type) takes a short path; anything else takes t
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
-from typing import Any, TypeVar
+from typing import Any, Generic, TypeVar, overload
 
 from remediation.signals.model import SignalError
 from remediation.textnorm import memo
@@ -76,6 +76,36 @@ def _parse_time(value: str) -> datetime | None:
 
 
 W = TypeVar("W", bound="DictWrapper")
+T = TypeVar("T")
+
+
+class lazy(Generic[T]):
+    """A property computed on first access and then kept on the instance.
+
+    Parsers read the same nested wrappers and derived texts several times per payload; payloads
+    are not changed while they are parsed. Unlike functools.cached_property (Python 3.11) this
+    takes no lock. A property that raises is not kept, so it raises again on the next access.
+    """
+
+    def __init__(self, func: Callable[[Any], T]) -> None:
+        self.func = func
+        self.name = func.__name__
+        self.__doc__ = func.__doc__
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.name = name
+
+    @overload
+    def __get__(self, instance: None, owner: type | None = None) -> lazy[T]: ...
+
+    @overload
+    def __get__(self, instance: object, owner: type | None = None) -> T: ...
+
+    def __get__(self, instance: object | None, owner: type | None = None) -> T | lazy[T]:
+        if instance is None:
+            return self
+        value = instance.__dict__[self.name] = self.func(instance)
+        return value
 
 
 class DictWrapper:
