@@ -1,0 +1,29 @@
+"""`serve`: run the Function App locally, as Azure would, on 127.0.0.1."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser(
+        "serve",
+        help="run the functions locally (HTTP routes, timer, queue) on 127.0.0.1",
+        description="Mounts the functions function_app.py registers: /api/alerts, "
+        "/api/eventgrid, /api/messages, the poller timer and the remediation queue. "
+        "--simulate adds the ARM simulator with a demo estate and the dev chat page at /dev/.",
+    )
+    parser.add_argument("--host", default="127.0.0.1", help="address to listen on")
+    parser.add_argument("--port", type=int, default=7071, help="port (default 7071)")
+    parser.add_argument(
+        "--simulate", action="store_true", help="use the ARM simulator with a demo estate"
+    )
+    parser.add_argument("--replay", type=Path, help="post the payloads of this JSONL file")
+    parser.set_defaults(handler=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from remediation.localhost.serve import serve
+
+    return serve(args.host, args.port, args.simulate, args.replay)

@@ -1,0 +1,174 @@
+"""The local Functions host: what `function_app.py` registers, served on 127.0.0.1.
+
+Core Tools can't be installed here, so this host reads the Functions library's own metadata
+(`FunctionApp.get_functions()`) and mounts each function the way Azure would: HTTP triggers at
+/api/<route>, Event Grid triggers at Core Tools' /runtime/webhooks/eventgrid, the timer on its
+NCRONTAB schedule, and the Service Bus trigger fed by the in-process queue. The function code
+that runs is exactly the code Azure runs. Like Core Tools, it does not check function keys.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import functools
+import inspect
+import logging
+import re
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
+
+import azure.functions as func
+from aiohttp import web
+from azure.functions.servicebus import ServiceBusMessage
+from azure.functions.timer import TimerRequest
+
+from remediation.localhost.ncrontab import Schedule
+from remediation.queue.base import StepMessage
+from remediation.settings import Settings
+
+log = logging.getLogger("remediation.localhost")
+_SETTING_REF = re.compile(r"%([A-Za-z0-9_]+)%")
+_ROUTE_PARAM = re.compile(r"\{(\w+)(?::[^}]*)?\}")
+
+
+def resolve(value: str, settings: Settings) -> str:
+    """Binding expressions such as %POLLER_SCHEDULE% read from the app settings."""
+    return _SETTING_REF.sub(lambda m: settings.get(m.group(1)), value)
+
+
+async def invoke(function: Any, **kwargs: Any) -> Any:
+    """Async functions on the loop, sync ones in the thread pool, as the Python worker does."""
+    user = function.get_user_function()
+    if inspect.iscoroutinefunction(user):
+        return await user(**kwargs)
+    loop = asyncio.get_running_loop()
+    return await loop.run_in_executor(None, functools.partial(user, **kwargs))
+
+
+def _to_aiohttp(response: func.HttpResponse) -> web.Response:
+    headers = {k: v for k, v in response.headers.items() if k.lower() != "content-type"}
+    return web.Response(
+        status=response.status_code,
+        body=response.get_body(),
+        headers=headers,
+        content_type=response.mimetype if response.get_body() else None,
+        charset=response.charset if response.get_body() else None,
+    )
+
+
+class LocalHost:
+    def __init__(self, app: func.FunctionApp, settings: Settings, queue: Any) -> None:
+        self._settings = settings
+        self._queue = queue
+        self._functions = app.get_functions()  # the library allows one call per app
+        self._tasks: list[asyncio.Task] = []
+        self.routes: list[tuple[str, str, str]] = []
+
+    def mount(self, web_app: web.Application) -> None:
+        for function in self._functions:
+            trigger = function.get_trigger()
+            name = function.get_function_name()
+            if trigger.type == "httpTrigger":
+                self._mount_http(web_app, function, trigger)
+            elif trigger.type == "eventGridTrigger":
+                self.routes.append(("POST", "/runtime/webhooks/eventgrid", name))
+            elif trigger.type == "timerTrigger":
+                self.routes.append(("TIMER", resolve(trigger.schedule, self._settings), name))
+            elif trigger.type == "serviceBusTrigger":
+                queue = resolve(trigger.queue_name, self._settings)
+                self.routes.append(("QUEUE", queue, name))
+        if any(t.get_trigger().type == "eventGridTrigger" for t in self._functions):
+            web_app.router.add_post("/runtime/webhooks/eventgrid", self._event_grid)
+        web_app.on_startup.append(self._start_background)
+        web_app.on_cleanup.append(self._stop_background)
+
+    def _mount_http(self, web_app: web.Application, function: Any, trigger: Any) -> None:
+        path = "/api/" + _ROUTE_PARAM.sub(r"{\1}", trigger.route)
+        methods = [str(m) for m in trigger.methods] if trigger.methods else ["*"]
+        handler = self._http_handler(function, trigger.name)
+        for method in methods:
+            web_app.router.add_route(method, path, handler)
+            self.routes.append((method, path, function.get_function_name()))
+
+    def _http_handler(self, function: Any, arg_name: str) -> Callable:
+        async def handle(request: web.Request) -> web.Response:
+            req = func.HttpRequest(
+                request.method,
+                str(request.url),
+                headers=dict(request.headers),
+                params=dict(request.query),
+                route_params=dict(request.match_info),
+                body=await request.read(),
+            )
+            response = await invoke(function, **{arg_name: req})
+            return _to_aiohttp(response)
+
+        return handle
+
+    async def _event_grid(self, request: web.Request) -> web.Response:
+        """Core Tools' local Event Grid trigger endpoint: ?functionName=<name>."""
+        name = request.query.get("functionName", "")
+        function = next((f for f in self._functions if f.get_function_name() == name), None)
+        if function is None or function.get_trigger().type != "eventGridTrigger":
+            return web.json_response({"error": f"no Event Grid function {name!r}"}, status=404)
+        try:
+            events = await request.json()
+        except ValueError:
+            return web.json_response({"error": "body is not JSON"}, status=400)
+        events = events if isinstance(events, list) else [events]
+        for event in events:
+            if not isinstance(event, dict) or not isinstance(event.get("data"), dict):
+                return web.json_response({"error": "each event needs a data object"}, status=400)
+            grid_event = func.EventGridEvent(
+                id=str(event.get("id", "")), data=event["data"], topic=event.get("topic"),
+                subject=event.get("subject"), event_type=event.get("eventType"),
+                event_time=None, data_version=event.get("dataVersion"),
+            )  # fmt: skip
+            await invoke(function, **{function.get_trigger().name: grid_event})
+        return web.Response(status=200)
+
+    async def _start_background(self, _: web.Application) -> None:
+        loop = asyncio.get_running_loop()
+        for function in self._functions:
+            trigger = function.get_trigger()
+            if trigger.type == "timerTrigger":
+                schedule = Schedule.parse(resolve(trigger.schedule, self._settings))
+                self._tasks.append(loop.create_task(self._timer(function, schedule)))
+            elif trigger.type == "serviceBusTrigger":
+                self._queue.start(
+                    functools.partial(self._deliver, loop, function), self._queue_error
+                )
+
+    async def _stop_background(self, _: web.Application) -> None:
+        for task in self._tasks:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        self._queue.stop()
+
+    async def _timer(self, function: Any, schedule: Schedule) -> None:
+        name = function.get_trigger().name
+        while True:
+            now = datetime.now(UTC)
+            due = schedule.next_after(now)
+            await asyncio.sleep((due - now).total_seconds())
+            try:
+                await invoke(function, **{name: TimerRequest(past_due=False)})
+            except Exception:
+                log.exception("timer function %s failed", function.get_function_name())
+
+    def _deliver(self, loop: asyncio.AbstractEventLoop, function: Any, step: StepMessage) -> None:
+        """Called on the queue's thread: run the function as the Service Bus trigger would."""
+        message = ServiceBusMessage(
+            body=step.to_json().encode(), message_id=step.message_id, session_id=step.session_id,
+            content_type="application/json", application_properties={}, user_properties={},
+        )  # fmt: skip
+        name = function.get_trigger().name
+        future = asyncio.run_coroutine_threadsafe(invoke(function, **{name: message}), loop)
+        future.result()
+
+    @staticmethod
+    def _queue_error(exc: Exception) -> None:
+        log.error("remediation step failed: %s", exc)

@@ -1,0 +1,115 @@
+"""`serve`: the local host, optionally with the ARM simulator and a replayed sample."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import os
+from pathlib import Path
+from typing import Any
+
+from aiohttp import ClientSession, web
+
+from remediation.localhost import logs
+
+log = logging.getLogger("remediation.localhost")
+LOOPBACK = {"127.0.0.1", "localhost", "::1"}
+STATE = Path(".state")
+DEV_USER = {
+    "object_id": "00000000-0000-0000-0000-00000000d0e5",
+    "name": "Dev Operator",
+}
+
+
+def simulated_environment(sim: Any) -> dict[str, str]:
+    """Settings that point the app at the simulator, with the dev user as approver."""
+    from remediation.simulator.testing import TEST_CLIENT, TEST_TENANT
+
+    vaults = ",".join(v.id for v in sim.estate.vaults.values())
+    return {
+        "ARM_ENDPOINT": sim.base_url,
+        "ARM_CA_BUNDLE": sim.ca_path,
+        "AZURE_AUTHORITY_HOST": sim.base_url,
+        "AZURE_TENANT_ID": TEST_TENANT,
+        "AZURE_CLIENT_ID": TEST_CLIENT,
+        "AZURE_CLIENT_SECRET": "simulator-only-secret",
+        "POLL_VAULT_IDS": vaults,
+        "APPROVER_OBJECT_IDS": DEV_USER["object_id"],
+        "STORE_KIND": "sqlite",
+        "STORE_SQLITE_PATH": str(STATE / "simulate.db"),
+        "QUEUE_KIND": "memory",
+    }
+
+
+def build(host: str, port: int, simulate: bool, replay: Path | None) -> tuple[web.Application, Any]:
+    """The aiohttp application and the simulator (or None); settings go to os.environ."""
+    sim = None
+    if simulate:
+        from remediation.simulator import ArmSimulator, Estate
+
+        sim = ArmSimulator(Estate.demo()).start()
+        (STATE / "simulate.db").unlink(missing_ok=True)
+        os.environ.update(simulated_environment(sim))
+    os.environ.setdefault("QUEUE_KIND", "memory")
+
+    import function_app
+    from remediation.app import services
+    from remediation.localhost.host import LocalHost
+
+    app_services = services()
+    local = LocalHost(function_app.app, app_services.settings, app_services.engine.queue)
+    web_app = web.Application(client_max_size=4 * 1024 * 1024)
+    local.mount(web_app)
+    for method, path, name in local.routes:
+        log.info("function %s: %s %s", name, method, path)
+    resumed = app_services.engine.runner.resume_stale(sole_worker=True)
+    if resumed:
+        log.info("resumed %d interrupted fix run(s)", len(resumed))
+    if replay:
+        web_app.on_startup.append(lambda app: _replay_later(app, replay, host, port))
+    return web_app, sim
+
+
+async def _replay_later(app: web.Application, path: Path, host: str, port: int) -> None:
+    app["replay"] = asyncio.get_running_loop().create_task(_post_file(path, host, port))
+
+
+async def _post_file(path: Path, host: str, port: int) -> None:
+    """Feed payloads in through the real webhook routes, once the server listens."""
+    await asyncio.sleep(0.5)
+    base = f"http://{'[::1]' if host == '::1' else host}:{port}"
+    async with ClientSession() as session:
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+            if not line.strip():
+                continue
+            try:
+                payload = json.loads(line)
+            except ValueError as exc:
+                log.warning("replay line %d skipped: %s", number, exc)
+                continue
+            route = (
+                "/api/alerts"
+                if isinstance(payload, dict) and "schemaId" in payload
+                else ("/api/eventgrid")
+            )
+            async with session.post(base + route, json=payload) as response:
+                log.info("replayed line %d to %s: %s", number, route, response.status)
+
+
+def serve(host: str, port: int, simulate: bool, replay: Path | None) -> int:
+    logs.configure()
+    if simulate and host not in LOOPBACK:
+        log.error("--simulate serves the dev chat page, which is for loopback only")
+        return 2
+    if replay and not replay.is_file():
+        log.error("replay file %s not found", replay)
+        return 2
+    web_app, sim = build(host, port, simulate, replay)
+    log.info("listening on http://%s:%d (Ctrl-C stops)", host, port)
+    try:
+        web.run_app(web_app, host=host, port=port, print=None, handle_signals=True)
+    finally:
+        if sim is not None:
+            sim.stop()
+    return 0

@@ -1,0 +1,98 @@
+"""`python -m remediation serve --simulate` as a user starts it: real process, real HTTP."""
+
+from __future__ import annotations
+
+import json
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import requests
+
+from tests.engine.signals import load
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def served(tmp_path_factory):
+    workdir = tmp_path_factory.mktemp("serve")
+    port = _free_port()
+    log = (workdir / "serve.log").open("w")
+    command = [sys.executable, "-m", "remediation", "serve", "--simulate", "--port", str(port)]
+    process = subprocess.Popen(
+        command, cwd=workdir, stdout=log, stderr=subprocess.STDOUT,
+        env={**_env(), "PYTHONPATH": str(ROOT)},
+    )  # fmt: skip
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            requests.post(base + "/api/alerts", data=b"", timeout=2)
+            break
+        except requests.ConnectionError:
+            if process.poll() is not None:
+                pytest.fail((workdir / "serve.log").read_text())
+            time.sleep(0.2)
+    yield base, workdir / "serve.log"
+    process.terminate()
+    process.wait(timeout=20)
+
+
+def _env() -> dict[str, str]:
+    import os
+
+    return {k: v for k, v in os.environ.items() if not k.startswith(("STORE_", "QUEUE_"))}
+
+
+def test_alert_route_accepts_and_deduplicates(served):
+    base, _ = served
+    alert = load("common_alert_backup_failure_rp_limit.json")
+    first = requests.post(base + "/api/alerts", json=alert, timeout=10)
+    second = requests.post(base + "/api/alerts", json=alert, timeout=10)
+    assert (first.status_code, second.status_code) == (202, 202)
+    assert second.json()["duplicates"] == 1
+
+
+def test_malformed_input_gets_a_4xx_with_a_reason(served):
+    base, _ = served
+    response = requests.post(base + "/api/alerts", data=b"{oops", timeout=10)
+    assert response.status_code == 400 and "JSON" in response.json()["error"]
+    big = requests.post(base + "/api/alerts", data=b"x" * (300 * 1024), timeout=10)
+    assert big.status_code == 413
+
+
+def test_event_grid_handshake_and_local_trigger_endpoint(served):
+    base, _ = served
+    validation = load("eventgrid_subscription_validation.json")
+    answer = requests.post(base + "/api/eventgrid", json=validation, timeout=10)
+    assert answer.status_code == 200 and "validationResponse" in answer.json()
+    event = {"id": "e1", "eventType": "X", "subject": "s", "dataVersion": "1",
+             "data": load("common_alert_backup_failure_rp_limit.json")}  # fmt: skip
+    url = base + "/runtime/webhooks/eventgrid?functionName=eventgrid_trigger"
+    assert requests.post(url, json=[event], timeout=10).status_code == 200
+    unknown = base + "/runtime/webhooks/eventgrid?functionName=nope"
+    assert requests.post(unknown, json=[event], timeout=10).status_code == 404
+
+
+def test_bot_endpoint_without_bot_settings_refuses_clearly(served):
+    base, _ = served
+    response = requests.post(base + "/api/messages", json={"type": "message"}, timeout=10)
+    assert response.status_code == 503
+    assert "BOT_APP_ID" in response.json()["reason"]
+
+
+def test_logs_are_structured_json(served):
+    _, log = served
+    lines = [json.loads(line) for line in log.read_text().splitlines() if line.startswith("{")]
+    assert any("listening on" in entry["message"] for entry in lines)
+    assert {"time", "level", "logger", "message"} <= set(lines[0])
