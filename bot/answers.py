@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections import Counter
 from typing import Any
 
-from bot.cards import answer_card, bullets, clip, fact, heading, line, rich, run
+from bot.cards import answer_card, approval_text, bullets, clip, fact, heading, line, rich, run
+from bot.cards import labels as card_labels
 from bot.vmfacts import LiveFacts, Replication
 from remediation.explain import Explanation
 
@@ -32,8 +33,6 @@ WORDS: dict[str, dict[str, str]] = {
         "no_fix": "No fix was attempted.",
         "plan": "Plan: {mode} ({reason})",
         "runs": "Fix runs: {counts}",
-        "approval": "Approval: {state}",
-        "by": " by {name} at {when}",
         "live": "Live from Azure",
         "unavailable": "live data unavailable: {reason}",
         "replication": "Replication {item}: health {health}, {state}",
@@ -90,8 +89,6 @@ WORDS: dict[str, dict[str, str]] = {
         "no_fix": "Aucune correction tentée.",
         "plan": "Plan : {mode} ({reason})",
         "runs": "Corrections : {counts}",
-        "approval": "Approbation : {state}",
-        "by": " par {name} le {when}",
         "live": "En direct depuis Azure",
         "unavailable": "données en direct indisponibles : {reason}",
         "replication": "Réplication {item} : santé {health}, {state}",
@@ -168,13 +165,14 @@ def _incident_story(view: dict[str, Any], lang: str) -> list[dict[str, Any]]:
     for item in (incident.get("evidence") or [])[:2]:
         blocks.append(line(clip(item.get("message"), TEXT), isSubtle=True))
     blocks.append(heading(w["done"]))
-    blocks += _done(view, w)
+    blocks += _done(view, lang)
     blocks.append(heading(w["next"]))
     blocks += _next(view, lang)
     return blocks
 
 
-def _done(view: dict[str, Any], w: dict[str, str]) -> list[dict[str, Any]]:
+def _done(view: dict[str, Any], lang: str) -> list[dict[str, Any]]:
+    w = words(lang)
     plan = view["incident"].get("plan") or {}
     done = []
     if plan:
@@ -182,11 +180,7 @@ def _done(view: dict[str, Any], w: dict[str, str]) -> list[dict[str, Any]]:
         done.append(line(w["plan"].format(mode=mode, reason=plan.get("reason") or "—")))
     approval = view.get("approval")
     if approval:
-        said = w["approval"].format(state=approval["state"])
-        decided = approval.get("decided_by") or {}
-        if decided:
-            said += w["by"].format(name=decided.get("name"), when=approval.get("decided_at"))
-        done.append(line(said))
+        done.append(fact(card_labels(lang)["approval"], approval_text(approval, card_labels(lang))))
     runs = view.get("runs") or []
     if runs:
         counts = Counter(r["state"] for r in runs)

@@ -339,22 +339,29 @@ def _progress(view: dict[str, Any], text: dict[str, str], lang: str) -> list[dic
 
 def _approval_line(approval: dict[str, Any], text: dict[str, str]) -> dict[str, Any]:
     state = approval.get("state")
+    return fact(text["approval"], approval_text(approval, text),
+                color=_STATE_COLOR.get(state, "default"))  # fmt: skip
+
+
+def approval_text(approval: dict[str, Any], text: dict[str, str]) -> str:
+    """Who decided what and when, then where the fix is; or how long it waits."""
+    state = str(approval.get("state"))
     if state == "pending":
-        return fact(text["approval"], text["pending"].format(when=approval.get("expires")))
+        return text["pending"].format(when=approval.get("expires"))
     decided = approval.get("decided_by") or {}
     if not decided:
-        return fact(text["approval"], state, color=_STATE_COLOR.get(state, "default"))
-    verdict = "approved" if state in _AFTER_APPROVAL else str(state)
+        return text.get(state, state)
+    verdict = "approved" if state in _AFTER_APPROVAL else state
     said = text["decided"].format(
         state=text.get(verdict, verdict.capitalize()),
         name=decided.get("name") or "?",
         when=approval.get("decided_at"),
     )
     if verdict != state:
-        said += f" · {text.get(str(state), state)}"
+        said += f" · {text.get(state, state)}"
     if approval.get("snoozed_until"):
         said += f" (→ {approval['snoozed_until']})"
-    return fact(text["approval"], said, color=_STATE_COLOR.get(state, "default"))
+    return said
 
 
 def _actions(

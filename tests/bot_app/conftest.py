@@ -14,6 +14,11 @@ VAULT_ID = (
     "Microsoft.RecoveryServices/vaults/rsv-prod-weu"
 )
 
+MIGRATE_VAULT_ID = (
+    f"/subscriptions/{SUBSCRIPTION}/resourceGroups/rg-migration/providers/"
+    "Microsoft.RecoveryServices/vaults/rsv-migrate-weu"
+)
+
 
 def vm_id(name: str) -> str:
     return (
@@ -26,9 +31,15 @@ def vm_id(name: str) -> str:
 def arm_sim_session() -> Iterator[ArmSimulator]:
     estate = Estate.from_resources(
         backup_vms=[(vm_id(f"erp-app-{n:02d}"), VAULT_ID) for n in range(1, 5)],
+        migration_items=[("erp-app-03", MIGRATE_VAULT_ID)],
         subscription_id=SUBSCRIPTION,
         behaviour=Behaviour(retry_after=0),
     )
+    [item] = estate.migration_items.values()
+    item.health_errors = [
+        {"errorCode": "1004", "errorMessage": "Failed to fetch the changed blocks.",
+         "recommendedAction": "Resynchronize the virtual machine.", "errorLevel": "Error"}
+    ]  # fmt: skip
     with ArmSimulator(estate) as simulator:
         yield simulator
 

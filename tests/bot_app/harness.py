@@ -21,11 +21,13 @@ from bot.model import Handler
 from bot.teams_notifier import TeamsNotifier
 from bot.wiring import handler_for, teams_notifier
 from remediation.app import Services, build_services
+from remediation.policy import load_policy
 from remediation.queue.memory import InProcessQueue
+from remediation.replay import engine_on_simulator
 from remediation.settings import Settings
 from remediation.simulator import ArmSimulator
-from remediation.simulator.testing import sp_credential
 from remediation.store import SqliteStore
+from tests.bot_app.conftest import MIGRATE_VAULT_ID
 from tests.botkit.activities import BOT_APP_ID, sample
 from tests.botkit.connector import Call, FakeConnector, running_connector
 from tests.botkit.servers import serve
@@ -112,7 +114,8 @@ class BotApp:
         return self.connector.of_kind(kind)
 
     def latest_card(self) -> dict[str, Any]:
-        sent = [c for c in self.connector.calls if c.kind in ("create", "update") and c.status < 400]
+        sent = [c for c in self.connector.calls if c.kind in ("create", "update")]
+        sent = [c for c in sent if c.status < 400]
         body = sent[-1].body
         activity = body.get("activity", body)
         return activity["attachments"][0]["content"]
@@ -135,8 +138,22 @@ def app_settings(tmp_path: Path, metadata_url: str, sim: ArmSimulator | None) ->
         "POLICY_FILE": str(policy),
     }
     if sim is not None:
-        env |= {"ARM_ENDPOINT": sim.base_url, "ARM_CA_BUNDLE": sim.ca_path}
+        env |= {"ARM_ENDPOINT": sim.base_url, "ARM_CA_BUNDLE": sim.ca_path,
+                "POLL_VAULT_IDS": MIGRATE_VAULT_ID}  # fmt: skip
     return Settings(env)
+
+
+def _services(settings: Settings, notifier: TeamsNotifier, store, sim) -> Services:
+    """The composition root's services; with a simulator, the replay's fast ARM clients
+    (no LRO polling delay), wired to the same notifier, store and policy."""
+    if sim is None:
+        return build_services(settings, notifier=notifier, store=store, queue=InProcessQueue())
+    engine, arms = engine_on_simulator(
+        sim.base_url, sim.ca_path, sim.estate.subscription_id, store=store,
+        notifier=notifier, policy=load_policy(settings),
+    )  # fmt: skip
+    notifier.attach(engine)
+    return Services(settings, engine, arms)
 
 
 @asynccontextmanager
@@ -147,10 +164,7 @@ async def bot_app(tmp_path: Path, sim: ArmSimulator | None = None) -> AsyncItera
         notifier = teams_notifier(settings, store, tokens=connector.token_provider,
                                   retry=FAST_RETRY)  # fmt: skip
         notifier.runtime.timeout = 20
-        services = build_services(
-            settings, notifier=notifier, store=store, queue=InProcessQueue(),
-            credential=sp_credential(sim) if sim else None,
-        )  # fmt: skip
+        services = _services(settings, notifier, store, sim)
         handler = handler_for(services)
 
         async def messages(request: web.Request) -> web.Response:
@@ -169,4 +183,6 @@ async def bot_app(tmp_path: Path, sim: ArmSimulator | None = None) -> AsyncItera
                 yield BotApp(stack, services, notifier, handler, sim)
         finally:
             await asyncio.to_thread(notifier.runtime.close)
+            if sim is not None:
+                services.arm_factory.close()
             store.close()
