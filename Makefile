@@ -30,7 +30,7 @@ chromium:
 	  $$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq chromium >/dev/null; }
 
 run: setup
-	$(PY) -m remediation explain "The Restore Point collection max limit has reached."
+	$(PY) -m remediation serve --simulate --port $(PORT) --replay remediation/localhost/demo/alerts.jsonl
 
 test: setup
 	$(PY) -m pytest

@@ -35,33 +35,35 @@ class Loaded:
 
 
 def load_signals(path: Path) -> Loaded:
-    """A JSON array, or one JSON value per line; unreadable lines are counted, not fatal."""
+    """One JSON document (a payload or an array of them), or one JSON value per line;
+    unreadable lines and payloads are counted, not fatal."""
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise ReplayError(f"cannot read {path}: {exc}") from exc
     loaded = Loaded()
-    stripped = text.lstrip()
-    values: list[tuple[int, Any]] = []
-    if stripped.startswith("["):
-        try:
-            values = list(enumerate(json.loads(text), 1))
-        except ValueError as exc:
-            raise ReplayError(f"{path} is not a valid JSON array: {exc}") from exc
+    try:
+        document = json.loads(text)
+    except ValueError:
+        values = list(_json_lines(text, loaded))
     else:
-        for number, line in enumerate(text.splitlines(), 1):
-            if not line.strip():
-                continue
-            try:
-                values.append((number, json.loads(line)))
-            except ValueError as exc:
-                loaded.errors.append(f"line {number}: not JSON ({exc})")
+        values = list(enumerate(document if isinstance(document, list) else [document], 1))
     for number, value in values:
         try:
             loaded.signals.extend(signals_from_payload(value))
         except SignalError as exc:
             loaded.errors.append(f"item {number}: {exc}")
     return loaded
+
+
+def _json_lines(text: str, loaded: Loaded) -> Iterator[tuple[int, Any]]:
+    for number, line in enumerate(text.splitlines(), 1):
+        if not line.strip():
+            continue
+        try:
+            yield number, json.loads(line)
+        except ValueError as exc:
+            loaded.errors.append(f"line {number}: not JSON ({exc})")
 
 
 def estate_for(signals: list[Signal]):
