@@ -1,0 +1,132 @@
+"""Command parsing (EN/FR, forgiving), the delta-cycle rule and live facts' failure tolerance."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from bot.answers import why_card
+from bot.commands import Command, parse
+from bot.vmfacts import VmFacts, next_delta_cycle, replication
+from tests.bot_app.conftest import MIGRATE_VAULT_ID, VAULT_ID
+from tests.bot_app.test_incident_flow import texts
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("why did VM erp-app-03 fail", Command("why", "erp-app-03")),
+        ("Why did vm ERP-APP-03 fail?", Command("why", "ERP-APP-03")),
+        ("why is web-01 failing", Command("why", "web-01")),
+        ("why does sql-01 keep failing", Command("why", "sql-01")),
+        ("what happened to VM file-02?", Command("why", "file-02")),
+        ("What happened to dc-01", Command("why", "dc-01")),
+        ("pourquoi la VM erp-app-03 a échoué", Command("why", "erp-app-03", "fr")),
+        ("pourquoi web-03 échoue ?", Command("why", "web-03", "fr")),
+        ("que s'est-il passé avec la vm sql-02", Command("why", "sql-02", "fr")),
+        ('why did VM x" | union * fail', Command("why", 'x"')),
+        ("explain UserErrorRpCollectionLimitReached", Command("explain", "UserErrorRpCollection"
+                                                              "LimitReached")),
+        ("explain: 1004", Command("explain", "1004")),
+        ("explique 1004", Command("explain", "1004", "fr")),
+        ("status", Command("status")),
+        ("Incidents", Command("status")),
+        ("état", Command("status", "", "fr")),
+        ("pause", Command("pause")),
+        ("resume", Command("resume")),
+        ("reprendre", Command("resume", "", "fr")),
+        ("dry-run on", Command("dry_run", "on")),
+        ("Dry run OFF", Command("dry_run", "off")),
+        ("help", Command("help")),
+        ("aide", Command("help", "", "fr")),
+        ("make me a sandwich", Command("unknown", "make me a sandwich")),
+        ("", Command("unknown", "")),
+    ],
+)  # fmt: skip
+def test_phrasings(text, expected):
+    assert parse(text) == expected
+
+
+def test_delta_cycle_rule_from_the_seed():
+    end = datetime(2026, 10, 31, 10, tzinfo=UTC)
+    hour = timedelta(hours=1)
+    assert next_delta_cycle(end, 4 * hour) == (end + 2 * hour, end + 2 * hour)
+    assert next_delta_cycle(end, 30 * timedelta(minutes=1)) == (end + hour, end + hour)
+    assert next_delta_cycle(end, 40 * hour) == (end + 12 * hour, end + 12 * hour)
+    assert next_delta_cycle(end, None) == (end + hour, end + 12 * hour)
+
+
+def _item(**details) -> dict:
+    return {
+        "name": "erp-app-03-item",
+        "properties": {
+            "machineName": "erp-app-03",
+            "health": "Critical",
+            "migrationStateDescription": "Delta sync",
+            "healthErrors": [{"errorCode": "1004", "errorMessage": "changed blocks ${x}"}],
+            "providerSpecificDetails": details,
+        },
+    }
+
+
+def test_replication_facts_say_when_the_next_cycle_is_expected():
+    last = "2026-10-31T10:00:00Z"
+    four_hours = {"timeElapsed": 4 * 3600 * 1000}  # milliseconds
+    timed = replication(_item(lastRecoveryPointReceived=last, gatewayOperationDetails=four_hours))
+    assert timed.next_cycle == ("at", "2026-10-31T12:00:00+00:00")
+    untimed = replication(_item(lastRecoveryPointReceived=last))
+    assert untimed.next_cycle == ("between", "2026-10-31T11:00:00+00:00",
+                                  "2026-10-31T22:00:00+00:00")  # fmt: skip
+    running = replication(_item(lastRecoveryPointReceived=last, deltaSyncProgressPercentage=40))
+    assert running.next_cycle == ("running", "40")
+    assert replication(_item()).next_cycle is None
+
+
+class FakeArm:
+    """Stands in for the live sources of one unit test: one vault fails, one answers."""
+
+    def list_migration_items(self, vault_id):
+        if vault_id == VAULT_ID:
+            raise PermissionError("AuthorizationFailed on the backup vault")
+        return [_item(lastRecoveryPointReceived="2026-10-31T10:00:00Z"), _item() | {"name": "x"}]
+
+    def list_backup_jobs(self, vault_id, vm):
+        errors = [{"errorCode": 400237, "errorString": "full"}]
+        return [
+            {
+                "properties": {
+                    "status": "Failed",
+                    "startTime": "2026-10-31T09:00",
+                    "errorDetails": errors,
+                }
+            }
+        ]
+
+
+class BrokenLogs:
+    configured = True
+
+    def for_vm(self, vm):
+        raise TimeoutError("workspace did not answer")
+
+
+def test_each_live_source_fails_alone_and_is_named():
+    facts = VmFacts(lambda sub, actor: FakeArm(), [MIGRATE_VAULT_ID], BrokenLogs())
+    found = facts.gather("erp-app-03", [VAULT_ID, None])
+    assert [r.item for r in found.replication] == ["erp-app-03-item", "x"]
+    assert found.backup_jobs[0]["errors"] == ["400237: full"]
+    assert found.unavailable == [
+        "vault rsv-prod-weu: PermissionError: AuthorizationFailed on the backup vault",
+        "Log Analytics: TimeoutError: workspace did not answer",
+    ]
+    said = texts(why_card("erp-app-03", [], found, "fr"))
+    assert "Aucun incident enregistré pour erp-app-03" in said
+    assert "Prochain cycle de réplication delta prévu entre 2026-10-31T11:00:00+00:00" in said
+    assert "données en direct indisponibles : Log Analytics" in said
+    assert "${" not in str(why_card("erp-app-03", [], found, "en"))
+
+
+def test_no_vault_known_is_said():
+    found = VmFacts(lambda sub, actor: FakeArm()).gather("erp-app-03", [])
+    assert found.unavailable == ["Azure: no vault known for this VM (set POLL_VAULT_IDS)"]
