@@ -3,12 +3,19 @@
 from __future__ import annotations
 
 import json
+import os
+import shutil
+import subprocess
+from pathlib import Path
 from typing import Any
 
 import pytest
 
-from bot.cards import MAX_CARD_BYTES, incident_card, portal_url, size_of
+from bot import answers
+from bot.cards import MAX_CARD_BYTES, incident_card, notice_card, portal_url, size_of
 from remediation.catalogue.loader import default_catalogue
+from remediation.explain import explain
+from remediation.policy import Policy
 from tests.bot_app.test_incident_flow import buttons, texts
 
 HOSTILE = ['x" | union *', "${x}", "<script>alert(1)</script>", "**b** [click](https://evil)"]
@@ -147,3 +154,32 @@ def test_french_incident_card():
 @pytest.mark.parametrize("value", [None, "", "not-an-id", "https://evil.example/x"])
 def test_portal_links_only_for_arm_ids(value):
     assert portal_url(value) is None
+
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.mark.skipif(
+    shutil.which("node") is None or not (ROOT / "node_modules" / "adaptivecards").is_dir(),
+    reason="node and the adaptivecards npm package are needed (npm install)",
+)
+def test_every_card_kind_parses_cleanly_with_the_adaptivecards_renderer_library():
+    storm = [f"vm-{n}" for n in range(40)]
+    runs = [{"vm": "vm-1", "state": "failed", "failure": "boom", "journal": []}]
+    cards = [
+        incident_card(view(["erp-app-03"])),
+        incident_card(view(storm, approval_state="executing", runs=runs,
+                           policy={"dry_run": True, "paused": True})),
+        incident_card(view(["erp-app-03"], lang="fr"), notice="Already approved", compact=True),
+        answers.help_card("en", not_understood=True),
+        answers.explain_card(explain("UserErrorRpCollectionLimitReached")),
+        notice_card("This approval does not exist."),
+        answers.status_card([view(storm)["incident"]], [view([])["approval"]], Policy(), "fr"),
+    ]  # fmt: skip
+    result = subprocess.run(
+        ["node", str(Path(__file__).with_name("validate_cards.js"))],
+        input=json.dumps(cards), capture_output=True, text=True, cwd=ROOT, timeout=60,
+        env={**os.environ, "NODE_PATH": str(ROOT / "node_modules")},
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout) == [[]] * len(cards)
