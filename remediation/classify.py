@@ -1,13 +1,15 @@
 """Match a signal to its catalogue entry: by error code when that is unambiguous, else by message.
 
 Everything is compiled once per catalogue; a call normalises the message once and then only runs
-substring checks and precompiled regexes, so thousands of signals a second stay cheap.
+substring checks and precompiled regexes, so thousands of signals a second stay cheap. The work
+that depends only on the text (normal forms, the VM it names, the codes and phrases it holds) is
+memoised per distinct text, since streams repeat the same messages.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from functools import cache
 from typing import Literal
@@ -15,7 +17,7 @@ from typing import Literal
 from remediation.catalogue import Catalogue, Entry, Pattern, default_catalogue
 from remediation.signals.language import detect_language
 from remediation.signals.model import Signal
-from remediation.textnorm import clean, fold
+from remediation.textnorm import memo, text_forms
 
 MatchedBy = Literal["code", "pattern"]
 # Error messages are short; matching stops here so a huge payload cannot make a regex crawl.
@@ -70,6 +72,10 @@ class Classifier:
         self._patterns: tuple[tuple[Entry, Pattern], ...] = tuple(
             (entry, pattern) for entry in ordered for pattern in entry.all_patterns()
         )
+        self._entries = {entry.id: entry for entry in catalogue}
+        self._text_codes = memo(self._codes_in_text)
+        self._first_match = memo(self._match_any)
+        self._phrase_language = memo(self._entry_phrase_language)
 
     def classify(self, signal: Signal) -> Classification:
         return self._classify(signal.message or "", signal.codes, signal.vm, signal.language)
@@ -80,29 +86,32 @@ class Classifier:
     def _classify(
         self, text: str, codes: Iterable[str], vm: str | None, language: str | None
     ) -> Classification:
-        readable = clean(text[:MAX_MATCH_CHARS])
-        key = fold(readable)
+        readable, key = text_forms(text[:MAX_MATCH_CHARS])
         vm = vm or _extract_vm(readable, key)
         ambiguous: set[str] = set()
         for code, entries in self._codes(key, codes):
             if len(entries) == 1:
-                lang = _language(entries[0], key, readable, language)
-                return Classification(entries[0], entries[0].id, vm, code, "code", lang)
+                entry = entries[0]
+                lang = self._phrase_language(key, entry.id) or _detect(readable, language)
+                return Classification(entry, entry.id, vm, code, "code", lang)
             ambiguous.update(e.id for e in entries)
-        hit = (self._match(key, ambiguous) if ambiguous else None) or self._match(key, None)
+        hit = (self._match(key, ambiguous) if ambiguous else None) or self._first_match(key)
         if hit:
             entry, pattern = hit
             lang = pattern.lang if " " in pattern.source else _detect(readable, language)
             return Classification(entry, entry.id, vm, pattern.source, "pattern", lang)
         return Classification(None, None, vm, None, None, _detect(readable, language))
 
-    def _codes(self, key: str, explicit: Iterable[str]) -> list[tuple[str, tuple[Entry, ...]]]:
+    def _codes(self, key: str, explicit: Iterable[str]) -> Iterator[tuple[str, tuple[Entry, ...]]]:
         """Known codes in payload order, then the whole text as a code, then codes in the text."""
-        found = []
         for raw in explicit:
             owned = self._owners.get(str(raw).strip().lower())
             if owned:
-                found.append(owned)
+                yield owned
+        yield from self._text_codes(key)
+
+    def _codes_in_text(self, key: str) -> tuple[tuple[str, tuple[Entry, ...]], ...]:
+        found = []
         owned = self._owners.get(key.strip())
         if owned:
             found.append(owned)
@@ -114,7 +123,10 @@ class Classifier:
                 owned = self._owners.get(number)
                 if owned:
                     found.append(owned)
-        return found
+        return tuple(found)
+
+    def _match_any(self, key: str) -> tuple[Entry, Pattern] | None:
+        return self._match(key, None)
 
     def _match(self, key: str, only: set[str] | None) -> tuple[Entry, Pattern] | None:
         for entry, pattern in self._patterns:
@@ -124,7 +136,15 @@ class Classifier:
                 return entry, pattern
         return None
 
+    def _entry_phrase_language(self, key: str, entry_id: str) -> str | None:
+        """Language of a text matched by code when the entry's own phrases tell, else None."""
+        for pattern in self._entries[entry_id].all_patterns():
+            if pattern.anchor in key and pattern.regex.search(key):
+                return pattern.lang
+        return None
 
+
+@memo
 def _extract_vm(readable: str, key: str) -> str | None:
     for needles, regex in _VM_PATTERNS:
         if any(n in key for n in needles):
@@ -132,14 +152,6 @@ def _extract_vm(readable: str, key: str) -> str | None:
             if found:
                 return found.group(1)
     return None
-
-
-def _language(entry: Entry, key: str, readable: str, default: str | None) -> str:
-    """Language of a text matched by code: the entry's own phrases tell, else the heuristic."""
-    for pattern in entry.all_patterns():
-        if pattern.anchor in key and pattern.regex.search(key):
-            return pattern.lang
-    return _detect(readable, default)
 
 
 def _detect(readable: str, default: str | None) -> str:

@@ -24,8 +24,8 @@ _MEMOS: weakref.WeakSet[Any] = weakref.WeakSet()
 
 
 def memo(func: F) -> F:
-    """A bounded LRU cache over a pure function of a text (and more hashable arguments) whose
-    result is immutable.
+    """A bounded LRU cache over a pure function of a text or tuple (and more hashable arguments)
+    whose result is immutable.
 
     Streams repeat the same messages (redeliveries, polls, storms), so the work a message needs
     (normalising, code spotting, language, ids, times) is done once per distinct text.
@@ -34,10 +34,10 @@ def memo(func: F) -> F:
     _MEMOS.add(cached)
 
     @functools.wraps(func)
-    def call(text: str, *args: Any) -> Any:
-        if len(text) > MEMO_MAX_CHARS:
-            return func(text, *args)
-        return cached(text, *args)
+    def call(first: str | tuple[Any, ...], *args: Any) -> Any:
+        if len(first) > MEMO_MAX_CHARS:
+            return func(first, *args)
+        return cached(first, *args)
 
     return call  # type: ignore[return-value]
 
@@ -134,6 +134,13 @@ def fold(cleaned: str) -> str:
     if not cleaned.isascii():
         cleaned = _FOLD_CHARS.sub(_folded_char, cleaned)
     return cleaned.lower()
+
+
+@memo
+def text_forms(text: str) -> tuple[str, str]:
+    """(`clean(text)`, its `fold`): the readable and the matching form, once per distinct text."""
+    readable = clean(text)
+    return readable, fold(readable)
 
 
 def normalize(text: str) -> str:

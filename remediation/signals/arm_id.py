@@ -23,11 +23,7 @@ class ArmId:
 
     def get(self, kind: str) -> str | None:
         """The name after the last segment `kind` (e.g. "vaults", "virtualMachines")."""
-        kind = kind.lower()
-        for name, value in reversed(self.pairs):
-            if name.lower() == kind:
-                return value
-        return None
+        return _named(self.pairs, kind)
 
     @property
     def subscription_id(self) -> str | None:
@@ -43,11 +39,7 @@ class ArmId:
 
     def prefix_through(self, kind: str) -> str | None:
         """The id cut just after the `kind/name` pair, e.g. the vault id of a child resource."""
-        kind = kind.lower()
-        for index in range(len(self.pairs) - 1, -1, -1):
-            if self.pairs[index][0].lower() == kind:
-                return "/" + "/".join(f"{k}/{v}" for k, v in self.pairs[: index + 1])
-        return None
+        return _prefix_through(self.pairs, kind)
 
     @property
     def vault_id(self) -> str | None:
@@ -62,3 +54,25 @@ def _parsed(value: str) -> ArmId | None:
         return None
     pairs = tuple((parts[i], parts[i + 1]) for i in range(0, len(parts) - 1, 2))
     return ArmId(value.strip(), pairs)
+
+
+def _last_index(pairs: tuple[tuple[str, str], ...], kind: str) -> int | None:
+    kind = kind.lower()
+    for index in range(len(pairs) - 1, -1, -1):
+        if pairs[index][0].lower() == kind:
+            return index
+    return None
+
+
+@memo
+def _named(pairs: tuple[tuple[str, str], ...], kind: str) -> str | None:
+    index = _last_index(pairs, kind)
+    return None if index is None else pairs[index][1]
+
+
+@memo
+def _prefix_through(pairs: tuple[tuple[str, str], ...], kind: str) -> str | None:
+    index = _last_index(pairs, kind)
+    if index is None:
+        return None
+    return "/" + "/".join(f"{k}/{v}" for k, v in pairs[: index + 1])

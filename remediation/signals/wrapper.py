@@ -128,19 +128,26 @@ class DictWrapper:
     def _where(self, keys: tuple[str, ...]) -> str:
         return ".".join((self._path, *keys))
 
-    def _own(self, key: str) -> Any:
-        """This object's value for `key` (ignoring case when the class says so)."""
-        data = self._data
-        if key in data:
-            return data[key]
-        if not self.case_insensitive:
-            return None
+    def _folded(self, key: str) -> Any:
+        """This object's value for a key spelled in another case."""
         if self._lowered is None:
-            self._lowered = _lowered_keys(data)
+            self._lowered = _lowered_keys(self._data)
         return self._lowered.get(key.lower())
 
+    def _get(self, keys: tuple[str, ...]) -> Any:
+        """`_value(*keys)`, with the one-key case (nearly every read) inline."""
+        if len(keys) == 1:
+            key = keys[0]
+            data = self._data
+            if key in data:
+                return data[key]
+            return self._folded(key) if self.case_insensitive else None
+        return self._value(*keys)
+
     def _value(self, *keys: str) -> Any:
-        node: Any = self._own(keys[0])
+        if not keys:
+            return self._data
+        node: Any = self._get(keys[:1])
         for depth, key in enumerate(keys[1:], 1):
             if node is None:
                 return None
@@ -151,7 +158,7 @@ class DictWrapper:
         return node
 
     def _typed(self, keys: tuple[str, ...], kinds: type | tuple[type, ...], label: str) -> Any:
-        return self._checked(keys, self._value(*keys), kinds, label)
+        return self._checked(keys, self._get(keys), kinds, label)
 
     def _checked(
         self, keys: tuple[str, ...], value: Any, kinds: type | tuple[type, ...], label: str
@@ -163,14 +170,14 @@ class DictWrapper:
         raise SignalError(f"{self._where(keys)}: expected {label}, got {type_name(value)}")
 
     def _str(self, *keys: str) -> str | None:
-        value = self._value(*keys)
+        value = self._get(keys)
         if value is None or type(value) is str:
             return value
         return self._checked(keys, value, str, "a string")
 
     def _text(self, *keys: str) -> str | None:
         """A string field that some producers send as a number (codes, counts)."""
-        value = self._value(*keys)
+        value = self._get(keys)
         if value is None or type(value) is str:
             return value
         value = self._checked(keys, value, (str, int, float), "a string")
@@ -180,14 +187,14 @@ class DictWrapper:
         return self._typed(keys, int, "an integer")
 
     def _dict(self, *keys: str) -> Mapping[str, Any] | None:
-        value = self._value(*keys)
+        value = self._get(keys)
         if value is None or type(value) is dict:
             return value
         return self._checked(keys, value, Mapping, "an object")
 
     def _list(self, *keys: str) -> list[Any]:
         """Arrays default to empty: absent and null lists mean "none"."""
-        value = self._value(*keys)
+        value = self._get(keys)
         if type(value) is list and value:
             return value
         return self._checked(keys, value, list, "an array") or []
@@ -201,13 +208,13 @@ class DictWrapper:
         return items
 
     def _time(self, *keys: str) -> datetime | None:
-        value = self._value(*keys)
+        value = self._get(keys)
         if value is None:
             return None
         return to_datetime(value, self._where(keys))
 
     def _wrap(self, cls: type[W], *keys: str) -> W | None:
-        value = self._value(*keys)
+        value = self._get(keys)
         return None if value is None else cls(value, self._where(keys))
 
     def _wrap_list(self, cls: type[W], *keys: str) -> list[W]:
