@@ -26,17 +26,18 @@ _FRENCH = re.compile(
     r"suspendre|quoi)\b|qu'"
 )
 _WHY = (
-    re.compile(r"\b(?:why|pourquoi)\b.*?\b(?:vm|machine|server|serveur)\s+(?P<vm>\S+)"),
-    re.compile(r"\bwhy\s+(?:did|does|do|is|was|has)\s+(?:the\s+)?(?P<vm>\S+)"),
-    re.compile(r"\bwhy\s+(?P<vm>\S+)\s+(?:fail|failed|failing|broke|broken)\b"),
-    re.compile(r"\bwhat\s+happened\s+(?:to|with)\s+(?:the\s+)?(?:vm\s+)?(?P<vm>\S+)"),
-    re.compile(r"\bpourquoi\s+(?:la\s+|le\s+|l')?(?P<vm>\S+)\s+(?:a\b|est\b|échoue|echoue)"),
+    re.compile(r"\b(?:why|pourquoi)\b.*?\b(?:vm|machine|server|serveur)\s+(?P<vm>\S+)", re.I),
+    re.compile(r"\bwhy\s+(?:did|does|do|is|was|has)\s+(?:the\s+)?(?P<vm>\S+)", re.I),
+    re.compile(r"\bwhy\s+(?P<vm>\S+)\s+(?:fail|failed|failing|broke|broken)\b", re.I),
+    re.compile(r"\bwhat\s+happened\s+(?:to|with)\s+(?:the\s+)?(?:vm\s+)?(?P<vm>\S+)", re.I),
+    re.compile(r"\bpourquoi\s+(?:la\s+|le\s+|l')?(?P<vm>\S+)\s+(?:a\b|est\b|échoue|echoue)", re.I),
     re.compile(
         r"\b(?:que\s+s'est-il\s+passé|qu'est-il\s+arrivé)\s+(?:avec|pour|à|a)\s+"
-        r"(?:la\s+|le\s+)?(?:vm\s+)?(?P<vm>\S+)"
+        r"(?:la\s+|le\s+)?(?:vm\s+)?(?P<vm>\S+)",
+        re.I,
     ),
 )
-_EXPLAIN = re.compile(r"^(?:explain|explique[rz]?)\s*:?\s+(?P<arg>.+)$", re.S)
+_EXPLAIN = re.compile(r"^(?:explain|explique[rz]?)\s*:?\s+(?P<arg>.+)$", re.S | re.I)
 _STATUS = re.compile(r"^(?:status|incidents|open incidents|état|etat|statut)\W*$")
 _PAUSE = re.compile(r"^(?:pause|suspend|suspendre)\b")
 _RESUME = re.compile(r"^(?:resume|reprendre|reprise|unpause)\b")
@@ -64,10 +65,9 @@ def parse(text: str) -> Command:
     if explained:
         return Command("explain", explained["arg"].strip(), lang)
     for pattern in _WHY:
-        found = pattern.search(low)
+        found = pattern.search(said)
         if found:
-            start, end = found.span("vm")
-            return Command("why", said[start:end].rstrip(_TRAILING), lang)
+            return Command("why", found["vm"].rstrip(_TRAILING), lang)
     for name, pattern in (
         ("status", _STATUS),
         ("pause", _PAUSE),
