@@ -23,6 +23,7 @@ MIGRATION_ITEMS = (
     f"{RS}/vaults/replicationFabrics/replicationProtectionContainers/replicationMigrationItems"
 )
 PROTECTED_ITEMS = f"{RS}/Vaults/backupFabrics/protectionContainers/protectedItems"
+COMPUTE_OPERATIONS = "Microsoft.Compute/locations/operations/read"
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,6 +31,7 @@ class ArmAction:
     method: str
     action: str
     write: bool
+    polls: tuple[str, ...] = ()  # status reads the SDK's poller makes for a long-running call
 
 
 ACTIONS: dict[str, ArmAction] = {}
@@ -39,11 +41,13 @@ class ArmCallError(RuntimeError):
     """An ARM id or response the playbook cannot use; permanent, with a reason."""
 
 
-def arm_action(action: str, *, write: bool = False) -> Callable[[F], F]:
-    """Declare the RBAC action of an ARM call; writes are audited."""
+def arm_action(
+    action: str, *, write: bool = False, polls: tuple[str, ...] = ()
+) -> Callable[[F], F]:
+    """Declare the RBAC action of an ARM call (and of its LRO polling); writes are audited."""
 
     def decorate(fn: F) -> F:
-        ACTIONS[fn.__name__] = ArmAction(fn.__name__, action, write)
+        ACTIONS[fn.__name__] = ArmAction(fn.__name__, action, write, polls)
         if not write:
             return fn
 
@@ -62,6 +66,11 @@ def arm_action(action: str, *, write: bool = False) -> Callable[[F], F]:
         return audited  # type: ignore[return-value]
 
     return decorate
+
+
+def required_actions() -> set[str]:
+    """Every RBAC action the code can need: the custom role must hold exactly these."""
+    return {a.action for a in ACTIONS.values()} | {p for a in ACTIONS.values() for p in a.polls}
 
 
 def _remember_request_id(seen: dict[str, str], response: Any) -> None:
@@ -145,7 +154,9 @@ class Arm:
         found = self._clients.compute.restore_point_collections.list(resource_group)
         return [c.as_dict() for c in found]
 
-    @arm_action("Microsoft.Compute/restorePointCollections/delete", write=True)
+    @arm_action(
+        "Microsoft.Compute/restorePointCollections/delete", write=True, polls=(COMPUTE_OPERATIONS,)
+    )
     def delete_restore_point_collection(self, collection_id: str, **kwargs: Any) -> None:
         rg, name = _ids(collection_id, "restorePointCollections")
         self._clients.compute.restore_point_collections.begin_delete(rg, name, **kwargs).result()
@@ -178,13 +189,6 @@ class Arm:
         return _lock(created)
 
     # -- Azure Backup -----------------------------------------------------------------------
-    @arm_action(f"{PROTECTED_ITEMS}/read")
-    def get_protected_item(self, vault_id: str, vm_id: str) -> dict[str, Any]:
-        rg, vault = _ids(vault_id, "vaults")
-        container, item = _backup_names(vm_id)
-        found = self._clients.backup.protected_items.get(vault, rg, "Azure", container, item)
-        return found.as_dict()
-
     @arm_action(f"{PROTECTED_ITEMS}/backup/action", write=True)
     def trigger_backup(self, vm_id: str, vault_id: str, **kwargs: Any) -> None:
         rg, vault = _ids(vault_id, "vaults")
@@ -241,7 +245,11 @@ class Arm:
         rg, vm = _ids(vm_id, "virtualMachines")
         return self._clients.compute.virtual_machines.instance_view(rg, vm).as_dict()
 
-    @arm_action("Microsoft.Compute/virtualMachines/extensions/delete", write=True)
+    @arm_action(
+        "Microsoft.Compute/virtualMachines/extensions/delete",
+        write=True,
+        polls=(COMPUTE_OPERATIONS,),
+    )
     def delete_extension(self, vm_id: str, name: str, **kwargs: Any) -> None:
         rg, vm = _ids(vm_id, "virtualMachines")
         self._clients.compute.virtual_machine_extensions.begin_delete(
