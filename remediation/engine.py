@@ -189,9 +189,11 @@ class Engine:
             self.runs.add(run)
             started.append(run["id"])
             limit -= 1
-        for run_id in started:
-            if self._active_count() <= policy.limits.max_concurrent_fixes:
-                self.runner.start(run_id)
+        if decided_by.startswith("policy:") and not policy.in_window(self.clock()):
+            if started:
+                self._note(incident_id, "automatic fixes wait for the maintenance window")
+            return started
+        self.start_pending()
         return started
 
     def _blocked(self, playbook: str, vm: str, policy: Policy) -> str | None:
@@ -215,16 +217,21 @@ class Engine:
 
     def _run_changed(self, run: dict[str, Any]) -> None:
         if run["state"] in TERMINAL:
-            self._start_next_pending()
+            self.start_pending()
             self._settle_approval(run["incident_id"])
         self._refresh(run["incident_id"])
 
-    def _start_next_pending(self) -> None:
-        limit = self.policy().limits.max_concurrent_fixes
+    def start_pending(self) -> None:
+        """Start waiting runs while the concurrency limit and maintenance windows allow."""
+        policy = self.policy()
+        if policy.paused:
+            return
+        in_window = policy.in_window(self.clock())
         for run in self.runs.all(state="pending"):
-            if self._active_count() >= limit:
+            if self._active_count() >= policy.limits.max_concurrent_fixes:
                 return
-            self.runner.start(run["id"])
+            if in_window or not run["decided_by"].startswith("policy:"):
+                self.runner.start(run["id"])
 
     def _settle_approval(self, incident_id: str) -> None:
         incident = self.incidents.get(incident_id)

@@ -32,6 +32,7 @@ class PollResult:
 def poll(engine, arm, vault_ids: list[str]) -> PollResult:
     """One poll cycle over `vault_ids`; a failing vault is logged and does not stop the rest."""
     result = PollResult(resumed=len(engine.runner.resume_stale()))
+    engine.start_pending()  # runs held back by a maintenance window or the concurrency limit
     now = engine.clock()
     for vault_id in vault_ids:
         try:

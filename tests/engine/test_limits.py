@@ -1,0 +1,72 @@
+"""Blast radius: limits per fix, concurrency, cool-down, circuit breaker, windows, kill switch."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, time, timedelta
+
+from remediation.policy import Limits, Policy, Window
+from tests.engine.signals import dispose_timeout
+
+# Every DisposeArtefactsTimedOut VM gets an automatic, read-only `diagnose` run.
+
+
+def _storm(engine, vms: int) -> dict:
+    for n in range(vms):
+        engine.ingest(dispose_timeout(f"vm-{n:02}"))
+    return engine.incidents.open_incidents()[0]
+
+
+def _engine_with(engine, policy: Policy):
+    engine._policy = lambda: policy
+    return engine
+
+
+def test_max_vms_per_fix_caps_the_runs_and_says_so(engine):
+    _engine_with(engine, Policy(limits=Limits(max_vms_per_fix=3)))
+    incident = _storm(engine, 5)
+    assert len(engine.runs.all()) == 3
+    assert any(
+        "over the limit of 3 VMs" in n for n in engine.incidents.get(incident["id"])["notes"]
+    )
+
+
+def test_max_concurrent_fixes_holds_the_rest_pending(engine):
+    _engine_with(engine, Policy(limits=Limits(max_concurrent_fixes=2)))
+    _storm(engine, 4)
+    states = sorted(r["state"] for r in engine.runs.all())
+    assert states == ["pending", "pending", "queued", "queued"]
+
+
+def test_kill_switch_starts_nothing(engine):
+    engine.set_switch("paused", True, "user:ops")
+    _storm(engine, 2)
+    assert engine.runs.all() == []
+    assert engine.incidents.open_incidents()[0]["plan"]["reason"] == "automation is paused"
+    assert engine.audit.entries()[0]["action"] == "set paused"
+
+
+def test_outside_the_maintenance_window_automatic_runs_wait(engine):
+    saturday_noon = datetime(2026, 11, 28, 12, 0, tzinfo=UTC)
+    engine.clock = lambda: saturday_noon
+    window = Window(("mon",), time(1, 0), time(3, 0))
+    _engine_with(engine, Policy(windows=(window,)))
+    _storm(engine, 2)
+    assert {r["state"] for r in engine.runs.all()} == {"pending"}
+    engine.clock = lambda: datetime(2026, 11, 30, 2, 0, tzinfo=UTC)  # Monday 02:00
+    engine.start_pending()
+    assert {r["state"] for r in engine.runs.all()} == {"queued"}
+
+
+def test_circuit_breaker_stops_a_playbook_after_repeated_failures(engine):
+    _engine_with(engine, Policy(limits=Limits(breaker_failures=2)))
+    now = engine.clock()
+    for n in range(2):
+        engine.runs.add({
+            "id": f"run-old-{n}", "incident_id": "inc-x", "playbook": "diagnose", "vm": f"old-{n}",
+            "target": {}, "state": "failed", "decided_by": "policy:auto",
+            "updated": (now - timedelta(minutes=5)).isoformat(),
+        })  # fmt: skip
+    incident = _storm(engine, 1)
+    assert [r["vm"] for r in engine.runs.all() if r["state"] != "failed"] == []
+    notes = engine.incidents.get(incident["id"])["notes"]
+    assert any("circuit breaker open" in n for n in notes)
