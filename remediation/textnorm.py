@@ -24,8 +24,8 @@ _MEMOS: weakref.WeakSet[Any] = weakref.WeakSet()
 
 
 def memo(func: F) -> F:
-    """A bounded LRU cache over a pure function of a text or tuple (and more hashable arguments)
-    whose result is immutable.
+    """A bounded LRU cache over a pure function of texts (or tuples of them) whose result is
+    immutable.
 
     Streams repeat the same messages (redeliveries, polls, storms), so the work a message needs
     (normalising, code spotting, language, ids, times) is done once per distinct text.
@@ -34,10 +34,10 @@ def memo(func: F) -> F:
     _MEMOS.add(cached)
 
     @functools.wraps(func)
-    def call(first: str | tuple[Any, ...], *args: Any) -> Any:
-        if len(first) > MEMO_MAX_CHARS:
-            return func(first, *args)
-        return cached(first, *args)
+    def call(*args: str | tuple[Any, ...]) -> Any:
+        if sum(map(len, args)) > MEMO_MAX_CHARS:
+            return func(*args)
+        return cached(*args)
 
     return call  # type: ignore[return-value]
 

@@ -9,6 +9,9 @@ from remediation.signals.arm_id import ArmId
 from remediation.signals.language import detect_language
 from remediation.signals.model import Signal, SourceKind
 from remediation.signals.text import clean_text, merge_codes
+from remediation.textnorm import memo
+
+MAX_CODE_CHARS = 200
 
 
 def make_signal(
@@ -27,24 +30,45 @@ def make_signal(
 ) -> Signal:
     """Clean the message (NULs, 8 KB cap noted in extra), detect its language, dedupe codes and
     fill vault/subscription/resource group from the ARM ids when the caller did not know them."""
-    extra = dict(extra or {})
+    extra = dict(extra) if extra else {}
     text, original_length = clean_text(message)
     if original_length is not None:
         extra["message_truncated_from"] = original_length
-    resource = ArmId.parse(resource_id)
-    vault_arm = ArmId.parse(vault_id) or (resource and ArmId.parse(resource.vault_id))
-    owner = resource or vault_arm
+    owner_vault_id, owner_vault, owner_subscription, owner_group = _arm_fields(
+        resource_id or "", vault_id or ""
+    )
     return Signal(
         source=source,
         message=text,
-        codes=merge_codes(clean_text(c, 200)[0] for c in codes),
+        codes=_clean_codes(tuple(codes)) if codes else (),
         resource_id=resource_id or None,
-        vault_id=vault_arm.vault_id if vault_arm else None,
-        vault=vault or (vault_arm.get("vaults") if vault_arm else None),
-        subscription_id=subscription_id or (owner.subscription_id if owner else None),
-        resource_group=resource_group or (owner.resource_group if owner else None),
+        vault_id=owner_vault_id,
+        vault=vault or owner_vault,
+        subscription_id=subscription_id or owner_subscription,
+        resource_group=resource_group or owner_group,
         time=time,
         language=detect_language(text),
         extra=extra,
         **fields,
+    )
+
+
+@memo
+def _clean_codes(codes: tuple[str, ...]) -> tuple[str, ...]:
+    return merge_codes(clean_text(code, MAX_CODE_CHARS)[0] for code in codes)
+
+
+@memo
+def _arm_fields(
+    resource_id: str, vault_id: str
+) -> tuple[str | None, str | None, str | None, str | None]:
+    """(vault id, vault name, subscription, resource group) as the ARM ids tell them."""
+    resource = ArmId.parse(resource_id)
+    vault_arm = ArmId.parse(vault_id) or (resource and ArmId.parse(resource.vault_id))
+    owner = resource or vault_arm
+    return (
+        vault_arm.vault_id if vault_arm else None,
+        vault_arm.get("vaults") if vault_arm else None,
+        owner.subscription_id if owner else None,
+        owner.resource_group if owner else None,
     )

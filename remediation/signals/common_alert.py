@@ -16,6 +16,7 @@ from remediation.signals.build import make_signal
 from remediation.signals.model import Signal, SignalError, SourceKind
 from remediation.signals.text import aka_ms_codes, find_codes, merge_codes
 from remediation.signals.wrapper import DictWrapper, lazy
+from remediation.textnorm import memo
 
 SCHEMA_ID = "azureMonitorCommonAlertSchema"
 BUILT_IN_SERVICES = ("azure backup", "azure site recovery")
@@ -113,8 +114,7 @@ class AlertEssentials(_CaseInsensitive):
     @property
     def origin_suffix(self) -> str | None:
         """The lower-cased error code Azure Backup appends to originAlertId, if any."""
-        match = _ORIGIN_SUFFIX.search(self.origin_alert_id or "")
-        return match.group(1) if match else None
+        return _origin_suffix(self.origin_alert_id or "")
 
 
 class BackupExtendedInfo(_CaseInsensitive):
@@ -348,6 +348,12 @@ class CommonAlert(DictWrapper):
             scope=found.scope or base.scope,
             extra={**base.extra, **found.extra, "row_source": found.source.value},
         )
+
+
+@memo
+def _origin_suffix(origin_alert_id: str) -> str | None:
+    match = _ORIGIN_SUFFIX.search(origin_alert_id)
+    return match.group(1) if match else None
 
 
 def matches(data: Mapping[str, Any]) -> bool:

@@ -51,7 +51,14 @@ def _is_camel_code(token: str) -> bool:
 
 def aka_ms_codes(text: str) -> list[str]:
     """Codes named by Azure Backup's https://aka.ms/AB-<code> troubleshooting links."""
-    return _unique(_AKA_MS.findall(text))
+    return list(_aka_ms_codes(text))
+
+
+@memo
+def _aka_ms_codes(text: str) -> tuple[str, ...]:
+    # Only ASCII letters and the Kelvin sign lower to the letters of "aka.m" (the regex ignores
+    # case), so a text without it in lower case holds no link.
+    return tuple(_unique(_AKA_MS.findall(text))) if "aka.m" in text.lower() else ()
 
 
 def find_codes(text: str) -> list[str]:
@@ -63,14 +70,12 @@ def find_codes(text: str) -> list[str]:
 @memo
 def _codes_in(text: str) -> tuple[str, ...]:
     # Each pattern needs a literal the text must hold; checking it first skips most regex scans.
-    # The case-insensitive ones are tested on the lower-cased text: no other character lowers
-    # to the ASCII letters of "aka.m" and "err".
-    lowered = text.lower()
-    found = _AKA_MS.findall(text) if "aka.m" in lowered else []
+    # The case-insensitive one is tested on the lower-cased text: only E and R lower to e and r.
+    found = list(_aka_ms_codes(text))
     if any(literal in text for literal in _PREFIX_LITERALS):
         found += _PREFIXED.findall(text)
     found += [t for t in _CAMEL.findall(text) if _is_camel_code(t)]
-    if "err" in lowered:
+    if "err" in text.lower():
         found += _NUMERIC_ID.findall(text)
     return tuple(_unique(found))
 

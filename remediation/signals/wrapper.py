@@ -42,6 +42,9 @@ def lookup(data: Mapping[str, Any], key: str, case_insensitive: bool = False) ->
 
 def _lowered_keys(data: Mapping[str, Any]) -> dict[str, Any]:
     """lower-cased key -> value, the first spelling winning, as `lookup` resolves them."""
+    if type(data) is dict and all(type(name) is str for name in data):
+        # Filled last key first, so the first spelling of a key is the one that stays.
+        return {name.lower(): value for name, value in reversed(data.items())}
     lowered: dict[str, Any] = {}
     for name, value in data.items():
         if isinstance(name, str):
