@@ -97,6 +97,7 @@ def engine_on_simulator(
     notifier=None,
     policy=None,
     queue=None,
+    client_options: dict[str, Any] | None = None,
 ):
     """An engine whose ARM calls go to a running simulator through the real SDK clients.
 
@@ -135,7 +136,7 @@ def engine_on_simulator(
     )  # fmt: skip
     holder["arm"] = ArmFactory(
         Settings({"ARM_ENDPOINT": base_url, "ARM_CA_BUNDLE": ca_path}), engine.audit, credential,
-        polling_interval=0, retry=RetrySettings.fast(),
+        **{"polling_interval": 0, "retry": RetrySettings.fast(), **(client_options or {})},
     )  # fmt: skip
     return engine, holder["arm"]
 

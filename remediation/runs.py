@@ -16,6 +16,7 @@ from typing import Any
 from remediation.audit import AuditLog
 from remediation.azure.operations import ArmCallError
 from remediation.clock import Clock, iso, parse_iso, utcnow
+from remediation.leases import Leases
 from remediation.playbooks.base import Playbook, RunContext, StepFailed, StepResult
 from remediation.queue.base import Queue, StepMessage
 from remediation.store import Conflict, Store
@@ -97,6 +98,11 @@ class Runner:
         self._dry_run = dry_run
         self._clock = clock
         self._on_change = on_change
+        self._leases = Leases(store, self._finished)
+
+    def _finished(self, run_id: str) -> bool:
+        run = Runs(self._store).get(run_id)
+        return run is None or run["state"] in TERMINAL
 
     def start(self, run_id: str) -> None:
         """Move a pending run to queued and send its first step."""
@@ -163,18 +169,27 @@ class Runner:
         dry_run = self._dry_run()
         if step.writes and dry_run:
             return StepResult.next(f"dry run: {step.name} not executed")
-        ctx = RunContext(run, self._arm_for(run), dry_run, self._clock, interrupted)
+        ctx = RunContext(run, self._arm_for(run), dry_run, self._clock, interrupted, self._leases)
         try:
             return step.run(ctx)
         except (StepFailed, ArmCallError) as exc:
+            if step.always:  # compensation never gives up: protection must come back
+                return self._retry_later(run, step, str(exc))
             return StepResult.failed(str(exc))
         except Exception as exc:  # a transient ARM error after azure-core's own retries
-            run["failures"] += 1
             reason = f"{type(exc).__name__}: {str(exc)[:300]}"
-            log.warning("run %s step %s attempt failed: %s", run["id"], step.name, reason)
-            if run["failures"] >= playbook.max_attempts:
+            if run["failures"] + 1 >= playbook.max_attempts and not step.always:
+                run["failures"] += 1
                 return StepResult.failed(f"{step.name} failed {run['failures']} times: {reason}")
-            return StepResult.wait(min(300.0, 5.0 * 2 ** (run["failures"] - 1)), f"retry: {reason}")
+            return self._retry_later(run, step, reason)
+
+    @staticmethod
+    def _retry_later(run: dict[str, Any], step, reason: str) -> StepResult:
+        run["failures"] += 1
+        log.warning("run %s step %s attempt %d failed: %s", run["id"], step.name,
+                    run["failures"], reason)  # fmt: skip
+        delay = min(300.0, 5.0 * 2 ** min(run["failures"] - 1, 10))
+        return StepResult.wait(delay, f"retry {run['failures']}: {reason}")
 
     def _advance(self, playbook, run, etag, step_name, result: StepResult) -> None:
         now = self._clock()

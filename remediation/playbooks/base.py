@@ -51,6 +51,7 @@ class RunContext:
     dry_run: bool
     now: Callable[[], Any]
     interrupted_at: str | None = None  # when a previous attempt of this step died mid-way
+    leases: Any = None  # remediation.leases.Leases: exclusive use of shared resources
 
     @property
     def state(self) -> dict[str, Any]:

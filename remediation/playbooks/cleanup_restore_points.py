@@ -34,8 +34,20 @@ def find_collections(ctx: RunContext) -> StepResult:
     return StepResult.next(f"{len(collections)} collection(s) in {', '.join(groups)}")
 
 
+LEASE_WAIT_SECONDS = 60.0
+
+
+def _lease(group: str) -> str:
+    return f"backup-group-locks:{group.lower()}"
+
+
 def record_locks(ctx: RunContext) -> StepResult:
-    """Persist every lock on the groups before anything is removed; never re-record."""
+    """Hold the groups (one cleanup per group at a time), then persist every lock on them
+    before anything is removed; never re-record."""
+    for group in ctx.state["groups"]:
+        holder = ctx.leases.acquire(_lease(group), ctx.run["id"])
+        if holder:
+            return StepResult.wait(LEASE_WAIT_SECONDS, f"{group} is being cleaned by {holder}")
     if "locks" not in ctx.state:
         ctx.state["locks"] = [
             lock for group in ctx.state["groups"] for lock in ctx.arm.list_locks(group)
@@ -86,6 +98,8 @@ def restore_locks(ctx: RunContext) -> StepResult:
     if missing:
         raise StepFailed(f"locks not restored: {', '.join(missing)}")
     ctx.state["locks_restored"] = len(recorded)
+    for group in ctx.state.get("groups") or []:
+        ctx.leases.release(_lease(group), ctx.run["id"])
     return StepResult.next(f"restored {len(recorded)} lock(s)")
 
 

@@ -97,3 +97,17 @@ def test_retry_backup_waits_then_backs_up(pipeline):
     assert (run["playbook"], run["state"]) == ("retry-backup", "succeeded"), run["failure"]
     assert [r["vm"] for r in p.sim.estate.to_state()["backup_requests"]] == ["erp-app-05"]
     assert any(j["phase"] == "wait" and j["step"] == "settle" for j in run["journal"])
+
+
+def _finished_at(run, step):
+    return next(j["time"] for j in run["journal"] if j["step"] == step and j["phase"] == "next")
+
+
+def test_two_cleanups_in_one_backup_group_take_turns_with_its_lock(pipeline):
+    p = pipeline([rp_limit_alert("erp-app-01"), rp_limit_alert("erp-app-02")])
+    first, second = sorted(p.runs(), key=lambda r: _finished_at(r, "restore-locks"))
+    assert first["state"] == second["state"] == "succeeded"
+    assert [len(run["context"]["locks"]) for run in (first, second)] == [1, 1]
+    assert any(j["phase"] == "wait" and j["step"] == "record-locks" for j in second["journal"])
+    assert _finished_at(second, "record-locks") >= _finished_at(first, "restore-locks")
+    assert p.sim.estate.to_state()["locks"] == p.initial["locks"]
