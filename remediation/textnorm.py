@@ -34,10 +34,10 @@ def memo(func: F) -> F:
     _MEMOS.add(cached)
 
     @functools.wraps(func)
-    def call(*args: str | tuple[Any, ...]) -> Any:
-        if sum(map(len, args)) > MEMO_MAX_CHARS:
-            return func(*args)
-        return cached(*args)
+    def call(first: str | tuple[Any, ...], *more: str | tuple[Any, ...]) -> Any:
+        if len(first) + (sum(map(len, more)) if more else 0) > MEMO_MAX_CHARS:
+            return func(first, *more)
+        return cached(first, *more)
 
     return call  # type: ignore[return-value]
 

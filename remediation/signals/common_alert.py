@@ -281,9 +281,7 @@ class CommonAlert(DictWrapper):
         ess, ctx = self.essentials, self.alert_context
         info = ctx.extended_info
         dims = {k.lower(): v for k, v in ctx.dimensions.items()}
-        targets = [ArmId.parse(t) for t in ess.alert_target_ids]
-        vault_id = next((t.vault_id for t in targets if t and t.vault_id), None)
-        target_vm = next((t.get("virtualMachines") for t in targets if t), None)
+        vault_id, target_vm, target_subscription = _target_facts(tuple(ess.alert_target_ids))
         text = ess.description or ess.alert_rule or "Azure Monitor alert"
         suffix = ess.origin_suffix if ess.is_built_in else None
         actions = info.recommended_actions if info else None
@@ -309,8 +307,6 @@ class CommonAlert(DictWrapper):
             (dims[k] for k in _VM_DIMENSIONS if k in dims), target_vm
         )
         resolved = ess.is_resolved
-        # The alert target (vault, VM or workspace) is in the subscription that raised it.
-        target_subscription = next((t.subscription_id for t in targets if t), None)
         return make_signal(
             SourceKind.COMMON_ALERT,
             text,
@@ -348,6 +344,19 @@ class CommonAlert(DictWrapper):
             scope=found.scope or base.scope,
             extra={**base.extra, **found.extra, "row_source": found.source.value},
         )
+
+
+@memo
+def _target_facts(target_ids: tuple[str, ...]) -> tuple[str | None, str | None, str | None]:
+    """(vault id, VM name, subscription) the alert targets name.
+
+    The alert target (vault, VM or workspace) is in the subscription that raised it.
+    """
+    targets = [ArmId.parse(t) for t in target_ids]
+    vault_id = next((t.vault_id for t in targets if t and t.vault_id), None)
+    target_vm = next((t.get("virtualMachines") for t in targets if t), None)
+    subscription = next((t.subscription_id for t in targets if t), None)
+    return vault_id, target_vm, subscription
 
 
 @memo

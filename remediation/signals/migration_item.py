@@ -116,6 +116,13 @@ class MigrationItem(DictWrapper):
         return self.properties.machine_name or self.name
 
     def _base(self) -> dict[str, Any]:
+        """The fields every signal of this item shares; each call gives its own copy."""
+        base = dict(self._shared_fields)
+        base["extra"] = dict(base["extra"])
+        return base
+
+    @lazy
+    def _shared_fields(self) -> dict[str, Any]:
         props = self.properties
         details = props.provider_specific_details
         extra = {
