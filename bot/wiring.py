@@ -58,6 +58,7 @@ def bot_token_provider(bot: BotSettings, settings: Settings) -> TokenProvider:
             secret=env["AZURE_CLIENT_SECRET"] or None,
             certificate_path=env["AZURE_CLIENT_CERTIFICATE_PATH"] or None,
             authority_host=env["AZURE_AUTHORITY_HOST"],
+            ca_bundle=env["ARM_CA_BUNDLE"] or None,
         )
 
     class _Lazy:
