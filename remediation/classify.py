@@ -76,16 +76,18 @@ class Classifier:
         self._text_codes = memo(self._codes_in_text)
         self._first_match = memo(self._match_any)
         self._phrase_language = memo(self._entry_phrase_language)
+        # A verdict depends only on these four values (a Classification is immutable).
+        self._verdict = memo(self._classify)
 
     def classify(self, signal: Signal) -> Classification:
-        return self._classify(signal.message or "", signal.codes, signal.vm, signal.language)
+        message, codes = signal.message or "", tuple(signal.codes)
+        return self._verdict(message, codes, signal.vm or "", signal.language or "")
 
     def classify_text(self, text: str) -> Classification:
-        return self._classify(text, (), None, None)
+        return self._verdict(text, (), "", "")
 
-    def _classify(
-        self, text: str, codes: Iterable[str], vm: str | None, language: str | None
-    ) -> Classification:
+    def _classify(self, text: str, codes: Iterable[str], vm: str, language: str) -> Classification:
+        """`vm` and `language` are "" when unknown."""
         readable, key = text_forms(text[:MAX_MATCH_CHARS])
         vm = vm or _extract_vm(readable, key)
         ambiguous: set[str] = set()
@@ -154,7 +156,7 @@ def _extract_vm(readable: str, key: str) -> str | None:
     return None
 
 
-def _detect(readable: str, default: str | None) -> str:
+def _detect(readable: str, default: str) -> str:
     return detect_language(readable) if readable else default or "en"
 
 
