@@ -9,11 +9,12 @@ log = logging.getLogger(__name__)
 
 
 class RecordingNotifier:
-    """Keeps every post and update, as a channel would show them (latest view per card)."""
+    """Keeps every post and what each card shows now; updates are counted, not kept, so a
+    storm's thousands of card edits cost no memory."""
 
     def __init__(self) -> None:
         self.posts: list[dict[str, Any]] = []
-        self.updates: list[dict[str, Any]] = []
+        self.updates = 0
         self.latest: dict[str, dict[str, Any]] = {}
 
     def post(self, view: dict[str, Any]) -> dict[str, Any]:
@@ -23,7 +24,7 @@ class RecordingNotifier:
         return card
 
     def update(self, view: dict[str, Any], card: dict[str, Any]) -> None:
-        self.updates.append(view)
+        self.updates += 1
         self.latest[card["message_id"]] = view
 
 
