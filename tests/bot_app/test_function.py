@@ -12,26 +12,17 @@ from tests.botkit.activities import BOT_APP_ID, sample
 from tests.botkit.servers import run_async
 from tests.botkit.stack import TENANT_ID
 from tests.botkit.tokens import running_issuer
+from tests.function_app_fixture import registered_functions
 
 
 @pytest.fixture
 def function_app(tmp_path, monkeypatch):
     """function_app on a fresh store; BOT_* settings are added by each test."""
-    monkeypatch.setenv("STORE_KIND", "sqlite")
-    monkeypatch.setenv("STORE_SQLITE_PATH", str(tmp_path / "store.db"))
-    monkeypatch.setenv("POLICY_FILE", str(tmp_path / "absent.yaml"))
-    from remediation import app as composition
-
-    composition.services.cache_clear()
-    import function_app
-
-    function_app.app.functions_bindings = None
-    functions = {f.get_function_name(): f for f in function_app.app.get_functions()}
-    yield functions["messages"].get_user_function(), composition
-    notifier = composition.services().engine.notifier
-    if isinstance(notifier, TeamsNotifier):
-        notifier.runtime.close()
-    composition.services.cache_clear()
+    with registered_functions(tmp_path, monkeypatch) as (functions, composition):
+        yield functions["messages"].get_user_function(), composition
+        notifier = composition.services().engine.notifier
+        if isinstance(notifier, TeamsNotifier):
+            notifier.runtime.close()
 
 
 def _request(body: bytes, authorization: str | None = None) -> func.HttpRequest:

@@ -9,6 +9,7 @@ import pytest
 from azure.functions.servicebus import ServiceBusMessage
 
 from tests.engine.signals import load
+from tests.function_app_fixture import registered_functions
 
 ROUTES = {"alerts": "alerts", "eventgrid_webhook": "eventgrid"}
 
@@ -16,18 +17,8 @@ ROUTES = {"alerts": "alerts", "eventgrid_webhook": "eventgrid"}
 @pytest.fixture
 def app(tmp_path, monkeypatch):
     """function_app with its services on a fresh SQLite store."""
-    monkeypatch.setenv("STORE_KIND", "sqlite")
-    monkeypatch.setenv("STORE_SQLITE_PATH", str(tmp_path / "store.db"))
-    monkeypatch.setenv("POLICY_FILE", str(tmp_path / "absent.yaml"))
-    from remediation import app as composition
-
-    composition.services.cache_clear()
-    import function_app
-
-    function_app.app.functions_bindings = None
-    functions = {f.get_function_name(): f for f in function_app.app.get_functions()}
-    yield functions, composition.services()
-    composition.services.cache_clear()
+    with registered_functions(tmp_path, monkeypatch) as (functions, composition):
+        yield functions, composition.services()
 
 
 def _post(function, body: bytes, method="POST", headers=None) -> func.HttpResponse:
