@@ -15,8 +15,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from aiohttp import web
-
 from bot.model import Handler
 from bot.teams_notifier import TeamsNotifier
 from bot.wiring import handler_for, teams_notifier
@@ -30,6 +28,7 @@ from remediation.store import SqliteStore
 from tests.bot_app.conftest import MIGRATE_VAULT_ID
 from tests.botkit.activities import BOT_APP_ID, sample
 from tests.botkit.connector import Call, FakeConnector, running_connector
+from tests.botkit.host import messages_app
 from tests.botkit.servers import serve
 from tests.botkit.stack import FAST_RETRY, TENANT_ID, BotStack
 from tests.botkit.tokens import running_issuer
@@ -167,16 +166,7 @@ async def bot_app(tmp_path: Path, sim: ArmSimulator | None = None) -> AsyncItera
         services = _services(settings, notifier, store, sim)
         handler = handler_for(services)
 
-        async def messages(request: web.Request) -> web.Response:
-            result = await notifier.runtime.process(
-                await request.read(), request.headers.get("Authorization"), handler
-            )
-            if result.body is None:
-                return web.Response(status=result.status)
-            return web.json_response(result.body, status=result.status)
-
-        app = web.Application()
-        app.router.add_post("/api/messages", messages)
+        app = messages_app(notifier.runtime, handler)  # the runtime processes like the adapter
         try:
             async with serve(app) as url:
                 stack = BotStack(issuer, connector, notifier.runtime.adapter, url + "/api/messages")
