@@ -72,6 +72,11 @@ class Classifier:
         self._patterns: tuple[tuple[Entry, Pattern], ...] = tuple(
             (entry, pattern) for entry in ordered for pattern in entry.all_patterns()
         )
+        # The same, flattened for the scan every unmatched text goes through.
+        self._searches = tuple(
+            (pattern.anchor, pattern.regex.search, (entry, pattern))
+            for entry, pattern in self._patterns
+        )
         self._entries = {entry.id: entry for entry in catalogue}
         self._text_codes = memo(self._codes_in_text)
         self._first_match = memo(self._match_any)
@@ -128,7 +133,10 @@ class Classifier:
         return tuple(found)
 
     def _match_any(self, key: str) -> tuple[Entry, Pattern] | None:
-        return self._match(key, None)
+        for anchor, search, hit in self._searches:
+            if anchor in key and search(key):
+                return hit
+        return None
 
     def _match(self, key: str, only: set[str] | None) -> tuple[Entry, Pattern] | None:
         for entry, pattern in self._patterns:

@@ -10,7 +10,6 @@ import re
 
 from remediation.textnorm import memo
 
-_APOSTROPHES = str.maketrans({"\u2019": "'", "\u2018": "'"})
 _WORD = re.compile(r"[a-zà-ÿœæ]+(?:'[a-zà-ÿœæ]+)?")
 _ACCENTED = re.compile(r"[àâæçéèêëîïôœùûüÿ]")
 
@@ -50,7 +49,7 @@ def detect_language(text: str) -> str:
 def _language_of(text: str) -> str:
     lowered = text.lower()
     if not lowered.isascii():
-        lowered = lowered.translate(_APOSTROPHES)
+        lowered = lowered.replace("\u2019", "'").replace("\u2018", "'")
     words = _WORD.findall(lowered)
     french = sum(map(_FRENCH_WORDS.__contains__, words))
     english = sum(map(_ENGLISH_WORDS.__contains__, words))
