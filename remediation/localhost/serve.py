@@ -42,15 +42,35 @@ def simulated_environment(sim: Any) -> dict[str, str]:
     }
 
 
+def base_url(host: str, port: int) -> str:
+    return f"http://{'[::1]' if host == '::1' else host}:{port}"
+
+
+def dev_chat(sim: Any, host: str, port: int) -> Any:
+    """The dev chat page's Teams side, playing Teams for the bot against the simulator."""
+    from remediation.localhost.devchat.app import DevChat
+    from remediation.simulator.testing import TEST_TENANT
+
+    return DevChat(
+        base_url(host, port),
+        tenant_id=TEST_TENANT,
+        user=DEV_USER,
+        token_check=sim.tokens.is_valid,  # the bot's token comes from the simulator's Entra
+        simulator={"base_url": sim.base_url, "ca_path": sim.ca_path},
+    )
+
+
 def build(host: str, port: int, simulate: bool, replay: Path | None) -> tuple[web.Application, Any]:
     """The aiohttp application and the simulator (or None); settings go to os.environ."""
-    sim = None
+    sim = dev = None
     if simulate:
-        from remediation.simulator import ArmSimulator, Estate
+        from remediation.simulator import ArmSimulator, Behaviour, Estate
 
-        sim = ArmSimulator(Estate.demo()).start()
+        # ARM answers LROs with Retry-After; one second keeps a demo fix run short.
+        sim = ArmSimulator(Estate.demo(behaviour=Behaviour(retry_after=1))).start()
         (STATE / "simulate.db").unlink(missing_ok=True)
-        os.environ.update(simulated_environment(sim))
+        dev = dev_chat(sim, host, port)
+        os.environ.update(simulated_environment(sim) | dev.environment())
     os.environ.setdefault("QUEUE_KIND", "memory")
 
     import function_app
@@ -63,6 +83,9 @@ def build(host: str, port: int, simulate: bool, replay: Path | None) -> tuple[we
     local.mount(web_app)
     for method, path, name in local.routes:
         log.info("function %s: %s %s", name, method, path)
+    if dev is not None:
+        dev.mount(web_app)
+        log.info("dev chat page: %s/dev/ (simulator at %s)", base_url(host, port), sim.base_url)
     resumed = app_services.engine.runner.resume_stale(sole_worker=True)
     if resumed:
         log.info("resumed %d interrupted fix run(s)", len(resumed))
@@ -78,7 +101,7 @@ async def _replay_later(app: web.Application, path: Path, host: str, port: int) 
 async def _post_file(path: Path, host: str, port: int) -> None:
     """Feed payloads in through the real webhook routes, once the server listens."""
     await asyncio.sleep(0.5)
-    base = f"http://{'[::1]' if host == '::1' else host}:{port}"
+    base = base_url(host, port)
     async with ClientSession() as session:
         for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
             if not line.strip():

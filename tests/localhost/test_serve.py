@@ -3,55 +3,17 @@
 from __future__ import annotations
 
 import json
-import socket
-import subprocess
-import sys
-import time
-from pathlib import Path
 
 import pytest
 import requests
 
+from tests.botkit.activities import sample
 from tests.engine.signals import load
 
-ROOT = Path(__file__).resolve().parents[2]
 
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-@pytest.fixture(scope="module")
-def served(tmp_path_factory):
-    workdir = tmp_path_factory.mktemp("serve")
-    port = _free_port()
-    log = (workdir / "serve.log").open("w")
-    command = [sys.executable, "-m", "remediation", "serve", "--simulate", "--port", str(port)]
-    process = subprocess.Popen(
-        command, cwd=workdir, stdout=log, stderr=subprocess.STDOUT,
-        env={**_env(), "PYTHONPATH": str(ROOT)},
-    )  # fmt: skip
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            requests.post(base + "/api/alerts", data=b"", timeout=2)
-            break
-        except requests.ConnectionError:
-            if process.poll() is not None:
-                pytest.fail((workdir / "serve.log").read_text())
-            time.sleep(0.2)
-    yield base, workdir / "serve.log"
-    process.terminate()
-    process.wait(timeout=20)
-
-
-def _env() -> dict[str, str]:
-    import os
-
-    return {k: v for k, v in os.environ.items() if not k.startswith(("STORE_", "QUEUE_"))}
+@pytest.fixture
+def served(served_process):
+    return served_process.base, served_process.log
 
 
 def test_alert_route_accepts_and_deduplicates(served):
@@ -84,11 +46,12 @@ def test_event_grid_handshake_and_local_trigger_endpoint(served):
     assert requests.post(unknown, json=[event], timeout=10).status_code == 404
 
 
-def test_bot_endpoint_without_bot_settings_refuses_clearly(served):
+def test_bot_endpoint_is_configured_and_refuses_unsigned_activities(served):
     base, _ = served
-    response = requests.post(base + "/api/messages", json={"type": "message"}, timeout=10)
-    assert response.status_code == 503
-    assert "BOT_APP_ID" in response.json()["reason"]
+    activity = sample("message_channel", base + "/dev/connector/")
+    response = requests.post(base + "/api/messages", json=activity, timeout=10)
+    assert response.status_code == 401
+    assert "Authorization" in response.json()["reason"]
 
 
 def test_logs_are_structured_json(served):

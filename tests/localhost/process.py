@@ -1,0 +1,91 @@
+"""`python -m remediation serve --simulate` started as a user starts it, in a scratch folder."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import requests
+
+from remediation.simulator.estate import DEMO_SUBSCRIPTION
+from tests.engine.signals import backup_alert_payload
+
+ROOT = Path(__file__).resolve().parents[2]
+# The sample alert's estate -> the demo estate that `serve --simulate` runs.
+_TO_DEMO = {
+    "00000000-0000-0000-0000-000000000001": DEMO_SUBSCRIPTION,
+    "rg-backup-prod": "rg-backup",
+    "rsv-prod-weu": "rsv-backup-weu",
+}
+
+
+def demo_rp_limit_alert(vm: str = "erp-app-03") -> dict[str, Any]:
+    """tests/events' restore-point-limit alert for `vm` of the demo estate and its vault."""
+    text = json.dumps(backup_alert_payload(vm))
+    for sample, demo in _TO_DEMO.items():
+        text = text.replace(sample, demo)
+    return json.loads(text)
+
+
+@dataclass(frozen=True)
+class Served:
+    base: str
+    log: Path
+
+    def log_text(self) -> str:
+        return self.log.read_text(encoding="utf-8", errors="replace")
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _env() -> dict[str, str]:
+    keep = {k: v for k, v in os.environ.items() if not k.startswith(("STORE_", "QUEUE_", "BOT_"))}
+    return {**keep, "PYTHONPATH": str(ROOT)}
+
+
+@contextmanager
+def serve_simulated(workdir: Path, timeout: float = 60) -> Iterator[Served]:
+    """Start the local host with the simulator; ready once the bot is installed in the dev
+    channel. Raises RuntimeError with the log when it does not come up."""
+    port = free_port()
+    log_path = workdir / "serve.log"
+    command = [sys.executable, "-m", "remediation", "serve", "--simulate", "--port", str(port)]
+    with log_path.open("w") as log:
+        process = subprocess.Popen(
+            command, cwd=workdir, stdout=log, stderr=subprocess.STDOUT, env=_env()
+        )
+    served = Served(f"http://127.0.0.1:{port}", log_path)
+    try:
+        _wait_installed(served, process, timeout)
+        yield served
+    finally:
+        process.terminate()
+        process.wait(timeout=20)
+
+
+def _wait_installed(served: Served, process: subprocess.Popen, timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"serve exited with {process.returncode}:\n{served.log_text()}")
+        try:
+            threads = requests.get(served.base + "/dev/api/threads", timeout=2)
+            if threads.ok and threads.json()["installed"]:
+                return
+        except requests.ConnectionError:
+            pass
+        time.sleep(0.1)
+    raise RuntimeError(f"serve did not install the bot in {timeout}s:\n{served.log_text()}")

@@ -1,0 +1,154 @@
+"""The dev channel of `serve --simulate` over HTTP: it plays Teams for the real bot."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import threading
+from pathlib import Path
+
+import pytest
+import requests
+from aiohttp import web
+from aiohttp.test_utils import make_mocked_request
+
+from remediation.localhost.devchat.app import is_loopback, loopback_only
+from tests.localhost.process import demo_rp_limit_alert
+
+
+def _chat(base: str, text: str) -> requests.Response:
+    return requests.post(base + "/dev/api/chat", json={"text": text}, timeout=30)
+
+
+def _card_text(activity: dict) -> str:
+    return json.dumps(activity["attachments"][0]["content"], ensure_ascii=False)
+
+
+def test_the_bot_is_installed_in_the_dev_channel_through_api_messages(served_process):
+    snapshot = requests.get(served_process.base + "/dev/api/threads", timeout=10).json()
+    assert snapshot["installed"] is True
+    assert snapshot["channel"]["name"] == "remediation"
+    # the bot's own handler stored the channel it was installed in
+    assert "bot installed in channel conversation" in served_process.log_text()
+
+
+def test_chat_sends_a_signed_message_and_returns_the_bots_reply(served_process):
+    answer = _chat(served_process.base, "help")
+    assert answer.status_code == 200, answer.text
+    body = answer.json()
+    assert body["message"]["from"]["name"] == "Dev Operator"
+    [reply] = body["activities"]
+    assert reply["fromBot"] and reply["replyToId"] == body["message"]["id"]
+    assert "What I can do" in _card_text(reply)
+
+
+def test_an_incident_gets_a_thread_and_a_click_reaches_the_bot(served_process):
+    base = served_process.base
+    posted = requests.post(base + "/api/alerts", json=demo_rp_limit_alert("erp-app-01"), timeout=10)
+    assert posted.status_code == 202
+    snapshot = requests.get(base + "/dev/api/threads", timeout=10).json()
+    [thread] = [t for t in snapshot["threads"] if "erp-app-01" in _card_text(t["activities"][0])]
+    root = thread["activities"][0]
+    assert thread["id"].endswith(f";messageid={root['id']}") and root["fromBot"]
+    # A read-only refresh: any verb other than a decision answers the current card.
+    clicked = requests.post(
+        base + "/dev/api/invoke",
+        json={"activityId": root["id"], "verb": "refresh", "data": {}},
+        timeout=30,
+    )
+    assert clicked.status_code == 200, clicked.text
+    assert clicked.json()["type"] == "application/vnd.microsoft.card.adaptive"
+
+
+def test_events_stream_pushes_new_activities(served_process):
+    base = served_process.base
+    seen: list[dict] = []
+    opened = threading.Event()
+
+    def listen() -> None:
+        with requests.get(base + "/dev/api/events", stream=True, timeout=30) as stream:
+            opened.set()
+            for line in stream.iter_lines(decode_unicode=True):
+                if line.startswith("data: "):
+                    seen.append(json.loads(line[6:]))
+                    if any(a["fromBot"] for a in seen):
+                        return
+
+    listener = threading.Thread(target=listen, daemon=True)
+    listener.start()
+    assert opened.wait(10)
+    assert _chat(base, "status").status_code == 200
+    listener.join(20)
+    assert [a["fromBot"] for a in seen] == [False, True]
+    assert seen[0]["text"] == "status"
+
+
+def test_page_api_refuses_bad_requests_clearly(served_process):
+    base = served_process.base
+    form = requests.post(base + "/dev/api/chat", data={"text": "hi"}, timeout=10)
+    assert form.status_code == 415  # only JSON: a form on another site cannot post here
+    empty = requests.post(base + "/dev/api/chat", json={"text": "  "}, timeout=10)
+    assert empty.status_code == 400 and "text" in empty.json()["reason"]
+    unknown = requests.post(
+        base + "/dev/api/invoke", json={"activityId": "404", "verb": "approve"}, timeout=10
+    )
+    assert unknown.status_code == 404
+
+
+def test_connector_accepts_only_tokens_the_bot_could_obtain(served_process):
+    url = served_process.base + "/dev/connector/v3/conversations"
+    params = {"isGroup": True, "channelData": {"channel": {"id": "19:x"}}, "activity": {}}
+    for auth in (None, "Bearer not-issued-by-the-token-endpoint"):
+        headers = {"Authorization": auth} if auth else {}
+        refused = requests.post(url, json=params, headers=headers, timeout=10)
+        assert refused.status_code == 401
+
+
+def test_page_and_vendored_renderer_are_served(served_process):
+    base = served_process.base
+    page = requests.get(base + "/dev/", timeout=10)
+    assert page.status_code == 200 and "vendor/adaptivecards.min.js" in page.text
+    for path in ("/dev/vendor/adaptivecards.min.js", "/dev/static/app.js", "/dev/static/app.css"):
+        assert requests.get(base + path, timeout=10).status_code == 200, path
+    assert requests.get(base + "/dev/vendor/other.js", timeout=10).status_code == 404
+
+
+def test_simulator_is_exposed_for_tests(served_process):
+    sim = requests.get(served_process.base + "/dev/api/simulator", timeout=10).json()
+    assert Path(sim["ca_path"]).is_file()
+    state = requests.get(sim["base_url"] + "/_sim/state", verify=sim["ca_path"], timeout=10)
+    assert state.status_code == 200 and "locks" in state.json()
+
+
+@pytest.mark.parametrize(
+    ("remote", "loopback"),
+    [("127.0.0.1", True), ("::1", True), ("::ffff:127.0.0.1", True), ("10.1.2.3", False),
+     ("192.168.0.7", False), (None, False), ("not-an-ip", False)],
+)  # fmt: skip
+def test_loopback_detection(remote, loopback):
+    assert is_loopback(remote) is loopback
+
+
+class _Transport:
+    def __init__(self, peer: str) -> None:
+        self._peer = peer
+
+    def get_extra_info(self, name: str, default=None):
+        return (self._peer, 50000) if name == "peername" else default
+
+    def is_closing(self) -> bool:
+        return False
+
+
+async def _middleware_answer(peer: str) -> int:
+    request = make_mocked_request("GET", "/dev/", transport=_Transport(peer))
+
+    async def page(_: web.Request) -> web.Response:
+        return web.Response(text="page")
+
+    return (await loopback_only(request, page)).status
+
+
+@pytest.mark.parametrize(("peer", "status"), [("10.0.0.5", 403), ("127.0.0.1", 200)])
+def test_non_loopback_clients_get_403(peer, status):
+    assert asyncio.run(_middleware_answer(peer)) == status
