@@ -24,6 +24,9 @@ MIGRATION_ITEMS = (
 )
 PROTECTED_ITEMS = f"{RS}/Vaults/backupFabrics/protectionContainers/protectedItems"
 COMPUTE_OPERATIONS = "Microsoft.Compute/locations/operations/read"
+PRIVATE_DNS_ZONES = "Microsoft.Network/privateDnsZones"
+KEY_VAULT_TYPE = "Microsoft.KeyVault/vaults"
+KEY_VAULT_API = "2023-07-01"  # read through the generic resources API: no key vault SDK needed
 
 
 @dataclass(frozen=True, slots=True)
@@ -255,6 +258,53 @@ class Arm:
         self._clients.compute.virtual_machine_extensions.begin_delete(
             rg, vm, name, **kwargs
         ).result()
+
+    # -- Private endpoints, private DNS and key vaults (read-only diagnosis) ------------------
+    @arm_action("Microsoft.Network/privateEndpoints/read")
+    def list_private_endpoints(self) -> list[dict[str, Any]]:
+        """Every private endpoint of the subscription (a vault's may live in a network group)."""
+        found = self._clients.network.private_endpoints.list_by_subscription()
+        return [endpoint.as_dict() for endpoint in found]
+
+    @arm_action(f"{PRIVATE_DNS_ZONES}/read")
+    def list_private_dns_zones(self) -> list[dict[str, Any]]:
+        return [zone.as_dict() for zone in self._clients.private_dns.private_zones.list()]
+
+    @arm_action(f"{PRIVATE_DNS_ZONES}/virtualNetworkLinks/read")
+    def list_virtual_network_links(self, zone_id: str) -> list[dict[str, Any]]:
+        rg, zone = _ids(zone_id, "privateDnsZones")
+        links = self._clients.private_dns.virtual_network_links.list(rg, zone)
+        return [link.as_dict() for link in links]
+
+    @arm_action(f"{PRIVATE_DNS_ZONES}/A/read")
+    def get_a_record(self, zone_id: str, name: str) -> dict[str, Any] | None:
+        """The A record set `name` of the zone, or None when it does not exist."""
+        from azure.core.exceptions import ResourceNotFoundError
+
+        rg, zone = _ids(zone_id, "privateDnsZones")
+        try:
+            return self._clients.private_dns.record_sets.get(rg, zone, "A", name).as_dict()
+        except ResourceNotFoundError:
+            return None
+
+    @arm_action("Microsoft.Resources/subscriptions/resources/read")
+    def list_key_vaults(self) -> list[dict[str, Any]]:
+        """Id, name and location of every key vault of the subscription."""
+        found = self._clients.resources.resources.list(filter=f"resourceType eq '{KEY_VAULT_TYPE}'")
+        return [{"id": r.id, "name": r.name, "location": r.location} for r in found]
+
+    @arm_action(f"{KEY_VAULT_TYPE}/read")
+    def get_key_vault(self, key_vault_id: str) -> dict[str, Any]:
+        arm = ArmId.parse(key_vault_id)
+        if (
+            arm is None
+            or (arm.get("providers") or "").lower() != KEY_VAULT_TYPE.split("/")[0].lower()
+        ):
+            raise ArmCallError(f"not a key vault id: {key_vault_id!r}")
+        resource = self._clients.resources.resources.get_by_id(
+            key_vault_id, api_version=KEY_VAULT_API
+        )
+        return resource.as_dict()
 
 
 def _lock(lock: Any) -> dict[str, Any]:

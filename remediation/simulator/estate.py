@@ -31,6 +31,7 @@ from remediation.simulator.resources import (
     RestorePointCollection,
     Vault,
     VirtualMachine,
+    generic_arm,
     rg_id,
     stable_guid,
 )
@@ -227,6 +228,14 @@ class Estate(_Kinds):
         prefix = key(f"/subscriptions/{subscription_id}") + "/"
         with self.lock:
             return [r for k, r in table.items() if k.startswith(prefix)]
+
+    def generic_resources(self, subscription_id: str) -> list[dict[str, Any]]:
+        """The top-level resources of a subscription, as `GET .../resources` lists them."""
+        tables = (
+            self.vaults, self.vms, self.restore_point_collections, self.private_endpoints,
+            self.dns_zones, self.key_vaults,
+        )  # fmt: skip
+        return [generic_arm(r) for t in tables for r in self.in_subscription(t, subscription_id)]
 
     def locks_on(self, subscription_id: str, resource_group: str) -> list[Lock]:
         return self.in_group(self.locks, subscription_id, resource_group)

@@ -23,6 +23,17 @@ def provider_id(subscription_id: str, resource_group: str, path: str) -> str:
     return f"{rg_id(subscription_id, resource_group)}/providers/{path}"
 
 
+def generic_arm(resource: Any, location: str = "global") -> dict[str, Any]:
+    """A top-level resource as the generic resources list shows it: id, name, type, location."""
+    namespace, kind = resource.id.split("/providers/", 1)[1].split("/")[:2]
+    return {
+        "id": resource.id,
+        "name": resource.name,
+        "type": f"{namespace}/{kind}",
+        "location": getattr(resource, "location", location),
+    }
+
+
 def stable_guid(*parts: str) -> str:
     """A GUID derived from names, so the same estate always gets the same ids."""
     return str(uuid.uuid5(uuid.NAMESPACE_URL, "/".join(p.lower() for p in parts)))

@@ -317,7 +317,9 @@ def backup_operation_result(ctx: Ctx) -> Reply:
 FILTER_TERM = re.compile(r"(\w+)\s+eq\s+'([^']*)'", re.IGNORECASE)
 
 
-def parse_odata_filter(text: str | None) -> dict[str, str]:
+def parse_odata_filter(
+    text: str | None, error_code: str = "BMSUserErrorInvalidInput"
+) -> dict[str, str]:
     """`a eq 'x' and b eq 'y'` -> {"a": "x", "b": "y"} (keys lower-cased)."""
     if not text:
         return {}
@@ -326,7 +328,7 @@ def parse_odata_filter(text: str | None) -> dict[str, str]:
     for term in terms:
         found = FILTER_TERM.fullmatch(term.strip())
         if not found:
-            raise ArmError(400, "BMSUserErrorInvalidInput", f"Unsupported $filter term '{term}'.")
+            raise ArmError(400, error_code, f"Unsupported $filter term '{term}'.")
         parsed[found.group(1).lower()] = found.group(2)
     return parsed
 
@@ -428,6 +430,21 @@ def delete_extension(ctx: Ctx) -> Reply:
 # -- Network, private DNS, key vault ---------------------------------------------------------
 
 
+def list_resources(ctx: Ctx) -> Reply:
+    """The generic resources list; `$filter` may name a resourceType (case-insensitive)."""
+    filters = parse_odata_filter(ctx.query.get("$filter"), "InvalidFilterInQueryString")
+    unsupported = set(filters) - {"resourcetype"}
+    if unsupported:
+        raise ArmError(
+            400,
+            "InvalidFilterInQueryString",
+            f"Unsupported $filter field(s) {sorted(unsupported)}.",
+        )
+    wanted = filters.get("resourcetype", "").lower()
+    found = ctx.estate.generic_resources(ctx["sub"])
+    return listing([r for r in found if not wanted or r["type"].lower() == wanted])
+
+
 def get_private_endpoint(ctx: Ctx) -> Reply:
     endpoint_id = provider_id(
         ctx["sub"], ctx["rg"], f"Microsoft.Network/privateEndpoints/{ctx['name']}"
@@ -439,6 +456,16 @@ def get_private_endpoint(ctx: Ctx) -> Reply:
 def list_private_endpoints(ctx: Ctx) -> Reply:
     table = ctx.estate.private_endpoints
     return listing([e.to_arm() for e in ctx.estate.in_group(table, ctx["sub"], ctx["rg"])])
+
+
+def list_subscription_private_endpoints(ctx: Ctx) -> Reply:
+    table = ctx.estate.private_endpoints
+    return listing([e.to_arm() for e in ctx.estate.in_subscription(table, ctx["sub"])])
+
+
+def list_zones(ctx: Ctx) -> Reply:
+    zones = ctx.estate.in_subscription(ctx.estate.dns_zones, ctx["sub"])
+    return listing([z.to_arm() for z in zones])
 
 
 def zone(ctx: Ctx):
@@ -481,6 +508,7 @@ def build_router() -> Router:
     table: list[tuple[str, str, str, Handler]] = [
         ("resources.groups.list", "GET", SUB + "/resourcegroups", list_groups),
         ("resources.groups.get", "GET", RG, get_group),
+        ("resources.list", "GET", SUB + "/resources", list_resources),
         ("locks.list", "GET", LOCKS, list_locks),
         (
             "locks.list",
@@ -557,6 +585,18 @@ def build_router() -> Router:
             "GET",
             RG + "/providers/Microsoft.Network/privateEndpoints/{name}",
             get_private_endpoint,
+        ),
+        (
+            "network.private_endpoints.list",
+            "GET",
+            SUB + "/providers/Microsoft.Network/privateEndpoints",
+            list_subscription_private_endpoints,
+        ),
+        (
+            "dns.zones.list",
+            "GET",
+            SUB + "/providers/Microsoft.Network/privateDnsZones",
+            list_zones,
         ),
         ("dns.zones.get", "GET", ZONE, get_zone),
         ("dns.links.list", "GET", ZONE + "/virtualNetworkLinks", list_links),

@@ -290,6 +290,26 @@ def test_network_dns_and_key_vault_reads(arm_clients, sim):
     assert BACKUP_RG in groups
 
 
+def test_subscription_lists_of_endpoints_zones_and_key_vaults(arm_clients, sim):
+    (endpoint,) = arm_clients.network.private_endpoints.list_by_subscription()
+    connection = endpoint.private_link_service_connections[0]
+    assert connection.private_link_service_id.endswith("/vaults/rsv-backup-weu")
+    assert endpoint.custom_dns_configs[0].ip_addresses == ["10.10.1.4"]
+    zones = [z.name for z in arm_clients.private_dns.private_zones.list()]
+    assert zones == ["privatelink.westeurope.backup.windowsazure.com"]
+    vaults = arm_clients.resources.resources.list(
+        filter="resourceType eq 'microsoft.keyvault/vaults'"
+    )
+    assert [(v.name, v.type, v.location) for v in vaults] == [
+        ("kv-erp-prod", "Microsoft.KeyVault/vaults", "westeurope")
+    ]
+    everything = {r.type for r in arm_clients.resources.resources.list()}
+    assert {"Microsoft.Compute/virtualMachines", "Microsoft.Network/privateDnsZones"} <= everything
+    with pytest.raises(HttpResponseError) as caught:
+        list(arm_clients.resources.resources.list(filter="location eq 'westeurope'"))
+    assert caught.value.error.code == "InvalidFilterInQueryString"
+
+
 def test_unknown_resources_and_routes_get_arm_404s(arm_clients, sim):
     with pytest.raises(ResourceNotFoundError) as caught:
         arm_clients.compute.virtual_machines.instance_view("rg-web-prod", "nope")
