@@ -18,8 +18,8 @@ from typing import Any, TypeVar
 F = TypeVar("F", bound=Callable[..., Any])
 MEMO_SIZE = 1024
 """Distinct texts remembered per memoised function: an alert storm repeats a few messages."""
-MEMO_MAX_CHARS = 4096
-"""Longer texts are not remembered, so the caches stay a few megabytes at most."""
+MEMO_MAX_CHARS = 2048
+"""Longer texts are not remembered: a cache holds at most MEMO_SIZE * MEMO_MAX_CHARS chars."""
 _MEMOS: weakref.WeakSet[Any] = weakref.WeakSet()
 
 
