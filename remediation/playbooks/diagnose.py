@@ -1,39 +1,240 @@
 """diagnose: read-only checks reported as findings; it never changes anything.
 
-Covers the network and key vault errors: the VM agent as Azure sees it (instance view), and,
-when the target names them, private endpoint connection state, private DNS zone links and
-A records, and the key vault access policies.
+Covers the network and key vault errors (seeds 003 and 004): the VM agent as Azure sees it
+(instance view); for key vault errors, the access policies of the key vaults in the incident's
+resource groups or named in the error; the private endpoints that serve the vault (or those
+key vaults): connection Approved; and for each endpoint FQDN, its `privatelink.*` zone exists,
+is linked to the endpoint's virtual network and holds an A record with the endpoint's IP.
+Findings go to `ctx.state["findings"]` as {check, ok, detail, resource_id}.
 """
 
 from __future__ import annotations
 
+from typing import Any
+
+from remediation.playbooks import keyvaults, privatelink
 from remediation.playbooks.base import Playbook, RunContext, Step, StepResult
+from remediation.playbooks.findings import Finding, finding, guarded, record
+from remediation.signals.arm_id import ArmId
 
 
 def check_vm_agent(ctx: RunContext) -> StepResult:
     vm_id = ctx.target.get("resource_id") or ""
     if "/virtualmachines/" not in vm_id.lower():
         return StepResult.next("no Azure VM to inspect")
-    view = ctx.arm.instance_view(vm_id)
-    agent = view.get("vmAgent") or {}
-    statuses = agent.get("statuses") or []
-    ready = any((s.get("displayStatus") or "").lower() == "ready" for s in statuses)
-    finding = {
-        "check": "vm-agent",
-        "ok": ready,
-        "detail": f"agent {agent.get('vmAgentVersion', 'unknown')}: "
-        + ", ".join(s.get("displayStatus") or s.get("code") or "?" for s in statuses),
+    view, found = guarded("vm-agent", vm_id, lambda: ctx.arm.instance_view(vm_id))
+    if view is not None:
+        agent = view.get("vmAgent") or {}
+        statuses = agent.get("statuses") or []
+        ready = any((s.get("displayStatus") or "").lower() == "ready" for s in statuses)
+        shown = ", ".join(s.get("displayStatus") or s.get("code") or "?" for s in statuses)
+        detail = f"agent {agent.get('vmAgentVersion', 'unknown')}: {shown or 'no status'}"
+        if not ready:
+            detail += "; restart or reinstall the VM agent, then retry the backup"
+        found = [finding("vm-agent", ready, detail, vm_id)]
+    return StepResult.next(record(ctx, "vm-agent", found))
+
+
+def check_key_vaults(ctx: RunContext) -> StepResult:
+    """Only for key vault errors; the vaults found are also checked for private endpoints."""
+    text = _evidence_text(ctx)
+    if not keyvaults.is_key_vault_entry(_entry_id(text)):
+        return StepResult.next("not a key vault error")
+    vaults, found = guarded("key-vault", None, lambda: ctx.arm.list_key_vaults())
+    groups = {_group(ctx.target.get(k)) for k in ("vault_id", "resource_id")} - {""}
+    chosen = [
+        v for v in vaults or [] if _group(v["id"]) in groups or keyvaults.mentioned(v["name"], text)
+    ]
+    ctx.state["key_vaults"] = [v["id"] for v in chosen]
+    if vaults is not None and not chosen:
+        where = ", ".join(sorted(groups)) or "the incident's resource groups"
+        found.append(
+            finding(
+                "key-vault",
+                False,
+                f"no key vault found in {where} nor named in the error: check the key vault "
+                "the operation uses by hand",
+            )
+        )
+    principal = keyvaults.principal_in(text)
+    for vault_id in ctx.state["key_vaults"]:
+        vault, failed = guarded(
+            keyvaults.CHECK, vault_id, lambda v=vault_id: ctx.arm.get_key_vault(v)
+        )
+        found += failed or [keyvaults.access_policy_finding(vault, principal)]
+    return StepResult.next(record(ctx, "key-vault", found))
+
+
+def check_private_endpoints(ctx: RunContext) -> StepResult:
+    targets = [t for t in (_vault_id(ctx), *ctx.state.get("key_vaults", [])) if t]
+    ctx.state["private_endpoints"] = []
+    if not targets:
+        return StepResult.next(record(ctx, "private-endpoint", []))
+    check = "private-endpoint.connection"
+    endpoints, found = guarded(check, targets[0], lambda: ctx.arm.list_private_endpoints())
+    if endpoints is not None:
+        serving = privatelink.serving(endpoints, targets)
+        ctx.state["private_endpoints"] = serving
+        found = [_connection_finding(e, c) for e in serving for c in e["connections"]]
+        if not serving:
+            names = ", ".join(t.rsplit("/", 1)[-1] for t in targets)
+            found = [finding(check, True, f"no private endpoint serves {names}", targets[0])]
+    return StepResult.next(record(ctx, "private-endpoint", found))
+
+
+def _connection_finding(endpoint: dict[str, Any], connection: dict[str, str]) -> Finding:
+    status, target = connection["status"], connection["target_id"].rsplit("/", 1)[-1]
+    detail = f"{endpoint['name']} -> {target}: connection {status}"
+    if status.lower() != "approved":
+        detail += f"; {privatelink.connection_fix(status)}"
+    elif connection["description"]:
+        detail += f" ({connection['description']})"
+    return finding(
+        "private-endpoint.connection", status.lower() == "approved", detail, endpoint["id"]
+    )
+
+
+def check_private_dns(ctx: RunContext) -> StepResult:
+    endpoints = ctx.state.get("private_endpoints") or []
+    names = [(e, d) for e in endpoints for d in e["dns"]]
+    if not names:
+        return StepResult.next(record(ctx, "private-dns", []))
+    zones, found = guarded(
+        "private-dns.zone", endpoints[0]["id"], lambda: ctx.arm.list_private_dns_zones()
+    )
+    if zones is not None:
+        links: dict[str, Any] = {}  # zone id -> its links (None when unreadable), read once
+        for endpoint, dns in names:
+            found += _dns_findings(ctx, endpoint, dns, zones, links)
+    return StepResult.next(record(ctx, "private-dns", found))
+
+
+def _dns_findings(ctx, endpoint, dns, zones, links) -> list[Finding]:
+    fqdn, ips = dns["fqdn"], sorted(dns["ips"])
+    parsed = privatelink.zone_and_record(fqdn)
+    if parsed is None:
+        return [finding("private-dns.zone", False, f"{fqdn} is not a DNS name", endpoint["id"])]
+    zone_name, name = parsed
+    candidates = [z for z in zones if (z.get("name") or "").lower() == zone_name]
+    if not candidates:
+        return [
+            finding(
+                "private-dns.zone",
+                False,
+                f"no private DNS zone {zone_name} for {fqdn}: create it in the endpoint's "
+                f"resource group and link it to {_name(endpoint['vnet_id'])}",
+                endpoint["id"],
+            )
+        ]
+    found = [
+        finding("private-dns.zone", True, f"{zone_name} exists for {fqdn}", candidates[0]["id"])
+    ]
+    linked, unreadable = [], False
+    for zone in candidates:
+        if zone["id"] not in links:
+            links[zone["id"]], failed = guarded(
+                "private-dns.link",
+                zone["id"],
+                lambda z=zone["id"]: ctx.arm.list_virtual_network_links(z),
+            )
+            found += failed
+        unreadable |= links[zone["id"]] is None
+        if endpoint["vnet_id"].lower() in _linked_vnets(links[zone["id"]] or []):
+            linked.append(zone)
+    vnet = _name(endpoint["vnet_id"])
+    if linked:
+        found.append(
+            finding("private-dns.link", True, f"{zone_name} is linked to {vnet}", linked[0]["id"])
+        )
+    elif not unreadable:
+        found.append(
+            finding(
+                "private-dns.link",
+                False,
+                f"{zone_name} is not linked to {vnet}, the endpoint's virtual network: add a "
+                "virtual network link, or DNS queries from it ignore the zone",
+                candidates[0]["id"],
+            )
+        )
+    zone = (linked or candidates)[0]
+    return found + _a_record_findings(ctx, zone, name, fqdn, ips)
+
+
+def _a_record_findings(ctx, zone, name, fqdn, ips) -> list[Finding]:
+    record_id = f"{zone['id']}/A/{name}"
+    record_set, failed = guarded(
+        "private-dns.a-record", record_id, lambda: ctx.arm.get_a_record(zone["id"], name)
+    )
+    if failed:
+        return failed
+    wanted = ", ".join(ips) or "the endpoint's private IP"
+    if record_set is None:
+        return [
+            finding(
+                "private-dns.a-record",
+                False,
+                f"no A record {name} in {zone['name']} for {fqdn}: add one with {wanted}",
+                zone["id"],
+            )
+        ]
+    props = record_set.get("properties") or {}
+    held = sorted(a.get("ipv4Address") or "" for a in props.get("aRecords") or [])
+    if held == ips:
+        return [finding("private-dns.a-record", True, f"{fqdn} -> {', '.join(held)}", record_id)]
+    return [
+        finding(
+            "private-dns.a-record",
+            False,
+            f"{fqdn} -> {', '.join(held) or 'nothing'}, but the endpoint's private IP is "
+            f"{wanted}: delete the A record, add it again with {wanted}, then flush DNS on the "
+            "appliance (the old address lives until its TTL expires)",
+            record_id,
+        )
+    ]
+
+
+def _linked_vnets(links: list[dict[str, Any]]) -> set[str]:
+    return {
+        (((link.get("properties") or {}).get("virtualNetwork") or {}).get("id") or "").lower()
+        for link in links
     }
-    _add(ctx, finding)
-    return StepResult.next(finding["detail"])
 
 
-def _add(ctx: RunContext, finding: dict) -> None:
-    ctx.state["findings"] = [*ctx.state.get("findings", []), finding]
+def _evidence_text(ctx: RunContext) -> str:
+    evidence = ctx.target.get("evidence") or {}
+    return " ".join([*(evidence.get("codes") or []), evidence.get("message") or ""]).strip()
+
+
+def _entry_id(text: str) -> str | None:
+    """The catalogue entry of the evidence (the run target names the incident, not its entry)."""
+    from remediation.classify import classify_text
+
+    return classify_text(text).entry_id if text else None
+
+
+def _vault_id(ctx: RunContext) -> str | None:
+    arm = ArmId.parse(ctx.target.get("resource_id"))
+    return ctx.target.get("vault_id") or (arm.vault_id if arm else None)
+
+
+def _group(resource_id: str | None) -> str:
+    """The resource group of an id, lower-cased ("" when there is none)."""
+    arm = ArmId.parse(resource_id)
+    return (arm.resource_group or "").lower() if arm else ""
+
+
+def _name(resource_id: str) -> str:
+    return resource_id.rsplit("/", 1)[-1] or "(unknown virtual network)"
 
 
 PLAYBOOK = Playbook(
     "diagnose",
-    (Step("check-vm-agent", check_vm_agent),),
-    "Read-only checks reported on the card.",
+    (
+        Step("check-vm-agent", check_vm_agent),
+        Step("check-key-vaults", check_key_vaults),
+        Step("check-private-endpoints", check_private_endpoints),
+        Step("check-private-dns", check_private_dns),
+    ),
+    "Read-only checks reported on the card: VM agent, key vault access policies, private "
+    "endpoint connections, private DNS zones, links and A records.",
 )

@@ -27,11 +27,16 @@ class Pipeline:
 
 @pytest.fixture
 def pipeline():
-    """run(signals, approve=..., behaviour=..., faults=...) -> Pipeline, on a fresh simulator."""
+    """run(signals, approve=..., behaviour=..., faults=..., prepare=...) -> Pipeline, on a fresh
+    simulator; `prepare(estate)` adds to or breaks the estate derived from the signals."""
     with ExitStack() as stack:
 
-        def run(signals, approve=True, behaviour=None, policy=None, faults=None) -> Pipeline:
+        def run(
+            signals, approve=True, behaviour=None, policy=None, faults=None, prepare=None
+        ) -> Pipeline:
             estate = estate_for(signals)
+            if prepare:
+                prepare(estate)
             if behaviour:
                 estate.behaviour = behaviour
             engine, sim = stack.enter_context(simulated_engine(estate, policy=policy))
