@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
+from datetime import timedelta
 from typing import Any, Protocol
 
 from remediation.approvals import Approvals, Approver, Outcome
@@ -26,6 +27,7 @@ from remediation.store import Store
 log = logging.getLogger(__name__)
 
 SEEN = "signals"
+CARD_INTERVAL = timedelta(seconds=10)
 SWITCHES = "switches"
 
 
@@ -120,7 +122,7 @@ class Engine:
             if correlation.changed and not signal.resolved:
                 self._extend(incident, signal)
             if correlation.changed:
-                self._refresh(incident["id"])
+                self._refresh(incident["id"], urgent=signal.resolved)
         return Ingested(False, classification, incident["id"], correlation.created)
 
     def _plan(self, incident: dict[str, Any], classification: Classification, signal) -> None:
@@ -277,7 +279,20 @@ class Engine:
         if card:
             self.incidents.update(incident_id, lambda doc: {**doc, "card": card})
 
-    def _refresh(self, incident_id: str) -> None:
+    def _refresh(self, incident_id: str, urgent: bool = True) -> None:
+        """Edit the incident's card. A storm adds VMs by the hundred: those non-urgent edits
+        are coalesced to one per CARD_INTERVAL, the rest marked for `flush_cards`."""
+        now = self.clock()
+        incident = self.incidents.get(incident_id)
+        last = incident.get("card_refreshed_at")
+        if not urgent and last and now - parse_iso(last) < CARD_INTERVAL:
+            if not incident.get("card_dirty"):
+                self.incidents.update(incident_id, lambda doc: {**doc, "card_dirty": True})
+            return
+        self.incidents.update(
+            incident_id,
+            lambda doc: {**doc, "card_dirty": False, "card_refreshed_at": iso(now)},
+        )
         view = self.view(incident_id)
         card = view["incident"].get("card")
         if card is None:
@@ -287,6 +302,13 @@ class Engine:
             self.counters.card_updates += 1
         except Exception:  # a card that fails to update must not fail the fix
             log.exception("card update for %s failed", incident_id)
+
+    def flush_cards(self) -> int:
+        """Send the coalesced card edits; the poller calls this every cycle."""
+        dirty = [i["id"] for i in self.incidents.open_incidents() if i.get("card_dirty")]
+        for incident_id in dirty:
+            self._refresh(incident_id)
+        return len(dirty)
 
     def _note(self, incident_id: str, note: str) -> None:
         self.incidents.update(

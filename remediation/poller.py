@@ -54,6 +54,7 @@ def poll(engine, arm, vault_ids: list[str]) -> PollResult:
                 result.errors += 1
         engine.store.upsert(WATERMARKS, "backup-jobs", _key(vault_id), {"until": iso(now)})
         result.vaults += 1
+    engine.flush_cards()
     return result
 
 

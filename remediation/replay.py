@@ -175,6 +175,7 @@ def replay(
                 engine.decide(approval["id"], "approve", REPLAY_APPROVER)
                 progress(f"approved {approval['playbook']} for {approval['incident_id']}")
         steps = engine.queue.drain(engine.runner.handle)
+        engine.flush_cards()
         progress(f"{steps} playbook step(s) run")
         remediations: dict[str, Counter] = {}
         for run in engine.runs.all():

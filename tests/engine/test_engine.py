@@ -47,3 +47,14 @@ def test_unknown_error_is_a_manual_unclassified_incident(engine):
     incident = engine.incidents.open_incidents()[0]
     assert incident["entry_id"] is None
     assert incident["plan"]["mode"] == "manual"
+
+
+def test_a_storm_edits_its_card_a_few_times_not_once_per_vm(engine):
+    for n in range(150):
+        engine.ingest(dispose_timeout(f"erp-vm-{n:03}"))
+    assert engine.counters.card_updates < 10
+    incident = engine.incidents.open_incidents()[0]
+    assert incident["card_dirty"]
+    assert engine.flush_cards() == 1
+    latest = engine.notifier.latest[incident["card"]["message_id"]]
+    assert len(latest["incident"]["vms"]) == 150
