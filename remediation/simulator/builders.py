@@ -150,7 +150,7 @@ def demo_estate(*, behaviour: Behaviour | None = None) -> Estate:
             "errorCode": "1004",
             "errorLevel": "Error",
             "summaryMessage": "Replication failed: unable to fetch changed blocks.",
-            "errorMessage": "Failed to fetch the changed blocks for the virtual machine.",
+            "errorMessage": "Encountered an error while trying to fetch change blocks",
             "recommendedAction": "Resynchronize the virtual machine.",
             "customerResolvability": "Allowed",
         }
