@@ -86,6 +86,9 @@ def build(host: str, port: int, simulate: bool, replay: Path | None) -> tuple[we
     if dev is not None:
         dev.mount(web_app)
         log.info("dev chat page: %s/dev/ (simulator at %s)", base_url(host, port), sim.base_url)
+    bot_runtime = getattr(app_services.engine.notifier, "runtime", None)
+    if bot_runtime is not None:  # the Teams bot's loop thread and its Bot Connector session
+        web_app.on_cleanup.append(lambda _: asyncio.to_thread(bot_runtime.close))
     resumed = app_services.engine.runner.resume_stale(sole_worker=True)
     if resumed:
         log.info("resumed %d interrupted fix run(s)", len(resumed))

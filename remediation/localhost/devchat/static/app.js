@@ -11,6 +11,12 @@
   const shown = new Map(); // activity id -> {record, el}
   const threads = new Map(); // conversation id -> thread element
 
+  // Closer to Teams: up to six buttons, and tighter spacing than the renderer's default.
+  AC.defaultHostConfig.actions.maxActions = 6;
+  Object.assign(AC.defaultHostConfig.spacing, {
+    small: 4, default: 8, medium: 16, large: 20, extraLarge: 28, padding: 16,
+  });
+
   // Markdown: escape everything, then only **bold** and line breaks.
   AC.AdaptiveCard.onProcessMarkdown = (text, result) => {
     result.outputHtml = escapeHtml(text)
