@@ -20,6 +20,7 @@ MAX_CARD_BYTES = 100 * 1024
 SHOWN_VMS = 5
 SHOWN_RUNS = 10
 SHOWN_NOTES = 5
+SHOWN_FINDINGS = 6
 SHORT_TEXT = 300
 LONG_TEXT = 2000
 PORTAL = "https://portal.azure.com/#@/resource"
@@ -74,6 +75,7 @@ LABELS: dict[str, dict[str, str]] = {
         "mode_manual": "manual fix (no automation)",
         "truncated": "… ({n} more characters)",
         "no_runs": "No fix has started yet.",
+        "checks_ok": "{n} check(s) passed",
         "incident": "Incident",
         "approved": "Approved",
         "rejected": "Rejected",
@@ -118,6 +120,7 @@ LABELS: dict[str, dict[str, str]] = {
         "mode_manual": "correction manuelle (pas d'automatisation)",
         "truncated": "… ({n} caractères de plus)",
         "no_runs": "Aucune correction n'a encore démarré.",
+        "checks_ok": "{n} vérification(s) réussie(s)",
         "incident": "Incident",
         "approved": "Approuvé",
         "rejected": "Refusé",
@@ -328,12 +331,30 @@ def _progress(view: dict[str, Any], text: dict[str, str], lang: str) -> list[dic
         )
         if item.get("failure"):
             blocks.append(line(clip(item["failure"], SHORT_TEXT, lang), color="attention"))
+        blocks += _findings(item, text, lang)
     if len(runs) > SHOWN_RUNS:
         blocks.append(line(text["more"].format(n=len(runs) - SHOWN_RUNS), isSubtle=True))
     notes = incident.get("notes") or []
     if notes:
         blocks.append(heading(text["notes"]))
         blocks += bullets(notes, SHOWN_NOTES, lang)
+    return blocks
+
+
+def _findings(item: dict[str, Any], text: dict[str, str], lang: str) -> list[dict[str, Any]]:
+    """What a read-only diagnosis found: every failing check, and how many passed."""
+    found = (item.get("context") or {}).get("findings") or []
+    failing = [f for f in found if not f.get("ok")]
+    blocks = [
+        rich(run("✗ ", color="attention"),
+             run(clip(f"{f.get('check')}: {f.get('detail')}", SHORT_TEXT, lang)))
+        for f in failing[:SHOWN_FINDINGS]
+    ]  # fmt: skip
+    if len(failing) > SHOWN_FINDINGS:
+        blocks.append(line(text["more"].format(n=len(failing) - SHOWN_FINDINGS), isSubtle=True))
+    if len(found) > len(failing):
+        blocks.append(line("✓ " + text["checks_ok"].format(n=len(found) - len(failing)),
+                           color="good", isSubtle=True))  # fmt: skip
     return blocks
 
 

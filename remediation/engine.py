@@ -320,6 +320,7 @@ class Engine:
 def _target(incident: dict[str, Any], vm: str) -> dict[str, Any]:
     return {
         "vm": vm,
+        "entry_id": incident.get("entry_id"),
         "resource_id": incident["resources"].get(vm),
         "vault_id": incident.get("vault_id"),
         "subscription_id": incident.get("subscription_id"),

@@ -176,7 +176,7 @@ def _apply(doc: dict[str, Any], signal: Signal, now) -> dict[str, Any]:
         if signal.resource_id:
             doc["resources"] = {**doc["resources"], vm: signal.resource_id}
         if is_new and len(doc["evidence"]) < MAX_SAMPLES:
-            doc["evidence"] = [*doc["evidence"], _evidence(signal)]
+            doc["evidence"] = [*doc["evidence"], _evidence(signal, vm)]
     doc["vms"], doc["active_vms"] = vms, active
     doc["last_seen"] = iso(now)
     if not active and vms:
@@ -185,9 +185,10 @@ def _apply(doc: dict[str, Any], signal: Signal, now) -> dict[str, Any]:
     return doc
 
 
-def _evidence(signal: Signal) -> dict[str, Any]:
+def _evidence(signal: Signal, vm: str) -> dict[str, Any]:
+    """`vm` is the key the incident lists the VM under, so a run can find its evidence."""
     return {
-        "vm": signal.vm,
+        "vm": vm,
         "codes": list(signal.codes),
         "message": signal.message[:1000],
         "time": iso(signal.time) if signal.time else None,

@@ -38,7 +38,7 @@ def check_vm_agent(ctx: RunContext) -> StepResult:
 def check_key_vaults(ctx: RunContext) -> StepResult:
     """Only for key vault errors; the vaults found are also checked for private endpoints."""
     text = _evidence_text(ctx)
-    if not keyvaults.is_key_vault_entry(_entry_id(text)):
+    if not keyvaults.is_key_vault_entry(ctx.target.get("entry_id")):
         return StepResult.next("not a key vault error")
     vaults, found = guarded("key-vault", None, lambda: ctx.arm.list_key_vaults())
     groups = {_group(ctx.target.get(k)) for k in ("vault_id", "resource_id")} - {""}
@@ -203,13 +203,6 @@ def _linked_vnets(links: list[dict[str, Any]]) -> set[str]:
 def _evidence_text(ctx: RunContext) -> str:
     evidence = ctx.target.get("evidence") or {}
     return " ".join([*(evidence.get("codes") or []), evidence.get("message") or ""]).strip()
-
-
-def _entry_id(text: str) -> str | None:
-    """The catalogue entry of the evidence (the run target names the incident, not its entry)."""
-    from remediation.classify import classify_text
-
-    return classify_text(text).entry_id if text else None
 
 
 def _vault_id(ctx: RunContext) -> str | None:

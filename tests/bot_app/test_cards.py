@@ -144,6 +144,23 @@ def test_progress_banners_and_decision_are_shown():
     assert "erp-app-03  running  attempt 2" in said
 
 
+def test_diagnosis_findings_show_each_failing_check_and_how_many_passed():
+    findings = [
+        {"check": "private-endpoint.connection", "ok": False, "detail": "pe-rsv is Pending"},
+        {"check": "private-dns.link", "ok": True, "detail": "linked"},
+        {"check": "vm-agent", "ok": True, "detail": "Ready"},
+        {"check": "key-vault", "ok": False, "detail": HOSTILE[1]},
+    ]
+    runs = [
+        {"vm": "erp-app-03", "state": "succeeded", "journal": [], "context": {"findings": findings}}
+    ]
+    card = incident_card(view(["erp-app-03"], runs=runs))
+    said = texts(card)
+    assert "✗ private-endpoint.connection: pe-rsv is Pending" in said
+    assert "✓ 2 check(s) passed" in said
+    assert not any("${" in text for text in text_outside_text_runs(card))
+
+
 def test_french_incident_card():
     said = texts(incident_card(view(["erp-app-03"], lang="fr")))
     assert "CRITIQUE" in said and "Causes possibles" in said and "Correction" in said
