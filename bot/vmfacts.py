@@ -68,7 +68,10 @@ class VmFacts:
 
     def gather(self, vm: str, known_vaults: Iterable[str]) -> LiveFacts:
         facts = LiveFacts()
-        vaults = list(dict.fromkeys(v for v in [*known_vaults, *self._poll_vaults] if v))
+        vaults: list[str] = []  # ARM ids ignore case: alerts lower-case them, settings may not
+        for vault in (v for v in [*known_vaults, *self._poll_vaults] if v):
+            if vault.lower() not in {known.lower() for known in vaults}:
+                vaults.append(vault)
         for vault_id in vaults[:MAX_VAULTS]:
             self._from_vault(vm, vault_id, facts)
         if not vaults:

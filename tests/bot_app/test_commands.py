@@ -130,3 +130,24 @@ def test_each_live_source_fails_alone_and_is_named():
 def test_no_vault_known_is_said():
     found = VmFacts(lambda sub, actor: FakeArm()).gather("erp-app-03", [])
     assert found.unavailable == ["Azure: no vault known for this VM (set POLL_VAULT_IDS)"]
+
+
+def test_live_facts_read_each_vault_once_whatever_the_case_of_its_id():
+    from bot.vmfacts import VmFacts
+
+    calls = []
+
+    class Arm:
+        def list_migration_items(self, vault_id):
+            calls.append(vault_id)
+            return []
+
+        def list_backup_jobs(self, vault_id, vm):
+            return []
+
+    vault = (
+        "/subscriptions/s/resourceGroups/rg-Backup/providers/Microsoft.RecoveryServices/vaults/V1"
+    )
+    facts = VmFacts(lambda subscription, actor: Arm(), poll_vaults=[vault])
+    facts.gather("erp-app-03", [vault.lower()])
+    assert calls == [vault.lower()]
