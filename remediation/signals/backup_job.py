@@ -10,7 +10,7 @@ from remediation.signals.arm_id import ArmId
 from remediation.signals.build import make_signal
 from remediation.signals.model import Signal, SignalError, SourceKind
 from remediation.signals.text import find_codes, join_text, merge_codes
-from remediation.signals.wrapper import DictWrapper, lazy, type_name
+from remediation.signals.wrapper import ArmResource, DictWrapper, lazy, type_name
 
 RESOLVED_STATUSES = ("completed",)
 
@@ -108,19 +108,9 @@ class BackupJobProperties(DictWrapper):
         return self._wrap(BackupJobExtendedInfo, "extendedInfo")
 
 
-class BackupJob(DictWrapper):
-    @property
-    def id(self) -> str | None:
-        return self._str("id")
-
-    @property
-    def name(self) -> str | None:
-        """The job GUID: the alert's extendedInfo.jobId and LA's JobUniqueId."""
-        return self._str("name")
-
-    @property
-    def type(self) -> str | None:
-        return self._str("type")
+class BackupJob(ArmResource):
+    """A Backup job; its `name` is the job GUID (the alert's extendedInfo.jobId, LA's
+    JobUniqueId)."""
 
     @lazy
     def properties(self) -> BackupJobProperties:

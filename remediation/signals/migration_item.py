@@ -9,7 +9,7 @@ from remediation.signals.arm_id import ArmId
 from remediation.signals.build import make_signal
 from remediation.signals.health_error import HealthError, by_severity, error_identity
 from remediation.signals.model import Signal, SourceKind
-from remediation.signals.wrapper import DictWrapper, lazy
+from remediation.signals.wrapper import ArmResource, DictWrapper, lazy
 
 HEALTHY = ("normal", "none")
 
@@ -78,20 +78,8 @@ class MigrationItemProperties(DictWrapper):
         return self._wrap(ProviderSpecificDetails, "providerSpecificDetails")
 
 
-class MigrationItem(DictWrapper):
+class MigrationItem(ArmResource):
     """One `replicationMigrationItems` resource; `signals()` gives one Signal per health error."""
-
-    @property
-    def id(self) -> str | None:
-        return self._str("id")
-
-    @property
-    def name(self) -> str | None:
-        return self._str("name")
-
-    @property
-    def type(self) -> str | None:
-        return self._str("type")
 
     @lazy
     def properties(self) -> MigrationItemProperties:

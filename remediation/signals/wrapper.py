@@ -226,3 +226,19 @@ class DictWrapper:
             return []
         where = self._where(keys)
         return [cls(item, f"{where}[{i}]") for i, item in enumerate(items)]
+
+
+class ArmResource(DictWrapper):
+    """An ARM resource as GET returns it: id, name, type and a `properties` object."""
+
+    @property
+    def id(self) -> str | None:
+        return self._str("id")
+
+    @property
+    def name(self) -> str | None:
+        return self._str("name")
+
+    @property
+    def type(self) -> str | None:
+        return self._str("type")
