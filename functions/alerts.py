@@ -17,4 +17,7 @@ def alerts(req: func.HttpRequest) -> func.HttpResponse:
 
     app = services()
     secret = app.settings.get("ALERTS_SHARED_SECRET")
-    return to_response(handle_alert(req.get_body(), headers_of(req), app.engine.ingest, secret))
+    reply = handle_alert(
+        req.get_body(), headers_of(req), app.engine.ingest, secret, dict(req.params)
+    )
+    return to_response(reply)

@@ -60,13 +60,21 @@ def _json(body: bytes, limit: int) -> tuple[Any, Reply | None]:
 
 
 def handle_alert(
-    body: bytes, headers: Mapping[str, str], ingest: Ingest, shared_secret: str = ""
+    body: bytes,
+    headers: Mapping[str, str],
+    ingest: Ingest,
+    shared_secret: str = "",
+    params: Mapping[str, str] | None = None,
 ) -> Reply:
-    """Action-group webhook (common alert schema): 202 once the signal is recorded."""
+    """Action-group webhook (common alert schema): 202 once the signal is recorded.
+
+    With a shared secret configured, the caller must present it in the `x-alert-secret`
+    header or, since action groups cannot set headers, a `secret` query parameter.
+    """
     if shared_secret:
-        given = _header(headers, "x-alert-secret") or ""
+        given = _header(headers, "x-alert-secret") or (params or {}).get("secret") or ""
         if not hmac.compare_digest(given.encode(), shared_secret.encode()):
-            return _reject(401, "missing or wrong x-alert-secret header")
+            return _reject(401, "missing or wrong alert secret (x-alert-secret or ?secret=)")
     payload, error = _json(body, MAX_ALERT_BYTES)
     if error:
         return error

@@ -123,3 +123,23 @@ def test_remediation_step_drops_an_unreadable_message(app, caplog):
     )  # fmt: skip
     functions["remediation_step"].get_user_function()(msg=message)
     assert "dropped" in caplog.text
+
+
+def test_alert_secret_is_required_when_configured(app, monkeypatch):
+    functions, _ = app
+    monkeypatch.setenv("ALERTS_SHARED_SECRET", "s3cret-value")
+    body = json.dumps(load("common_alert_backup_failure_rp_limit.json")).encode()
+
+    def post(headers=None, params=None):
+        request = func.HttpRequest(
+            "POST", "http://localhost/api/alerts", headers=headers or {}, params=params or {},
+            body=body,
+        )  # fmt: skip
+        return functions["alerts"].get_user_function()(req=request)
+
+    refused = post()
+    assert refused.status_code == 401 and "secret" in json.loads(refused.get_body())["error"]
+    assert b"s3cret-value" not in refused.get_body()
+    assert post(params={"secret": "wrong"}).status_code == 401
+    assert post(params={"secret": "s3cret-value"}).status_code == 202
+    assert post(headers={"x-alert-secret": "s3cret-value"}).status_code == 202
