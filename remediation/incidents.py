@@ -7,7 +7,9 @@ names: the appliance (fabric), else the vault, else the resource group.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
+import time
 import uuid
 from dataclasses import dataclass
 from datetime import timedelta
@@ -16,12 +18,14 @@ from typing import Any
 from remediation.classify import Classification
 from remediation.clock import Clock, iso, parse_iso, utcnow
 from remediation.signals.model import Signal
-from remediation.store import Store
+from remediation.store import Conflict, Store
 
 INCIDENTS = "incidents"
 OPEN_KEYS = "incident_keys"
 PARTITION = "incident"
 MAX_SAMPLES = 5
+CREATION_GRACE = timedelta(seconds=30)
+_BEING_CREATED = object()
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,8 +88,11 @@ class Incidents:
         """Attach the signal to its incident; None for a resolution with no open incident."""
         key = incident_key(signal, classification)
         now = self._clock()
-        for _ in range(5):
+        for attempt in range(100):
             current = self._open_for(key, now)
+            if current is _BEING_CREATED:
+                time.sleep(min(0.05, 0.001 * 2**attempt))  # its creator is inserting it
+                continue
             if current is None:
                 if signal.resolved:
                     return None
@@ -99,7 +106,7 @@ class Incidents:
             if changed is not None:
                 data = changed.data
                 if data["status"] == "resolved":
-                    self._store.delete(OPEN_KEYS, PARTITION, key)
+                    self._drop_pointer(key, data["id"])
                 moved = (data["vms"], data["active_vms"], data["status"]) != (
                     current["vms"],
                     current["active_vms"],
@@ -112,23 +119,39 @@ class Incidents:
         record = self._store.update(INCIDENTS, PARTITION, incident_id, fn)
         return record.data
 
-    def _open_for(self, key: str, now) -> dict[str, Any] | None:
+    def _open_for(self, key: str, now) -> Any:
+        """The open incident for `key`, None, or _BEING_CREATED while its creator inserts it."""
         pointer = self._store.get(OPEN_KEYS, PARTITION, key)
         if pointer is None:
             return None
         incident = self.get(pointer.data["incident_id"])
-        if incident is None or incident["status"] != "open":
-            self._store.delete(OPEN_KEYS, PARTITION, key, etag=pointer.etag)
+        if incident is None:
+            claimed = parse_iso(pointer.data["claimed"])
+            if now - claimed < CREATION_GRACE:
+                return _BEING_CREATED
+            self._drop_pointer(key, pointer.data["incident_id"])  # its creator died
+            return None
+        if incident["status"] != "open":
+            self._drop_pointer(key, incident["id"])
             return None
         if now - parse_iso(incident["last_seen"]) > self._window:
             self.update(incident["id"], lambda doc: {**doc, "status": "expired"})
-            self._store.delete(OPEN_KEYS, PARTITION, key, etag=pointer.etag)
+            self._drop_pointer(key, incident["id"])
             return None
         return incident
 
+    def _drop_pointer(self, key: str, incident_id: str) -> None:
+        """Forget `key`'s pointer if it still names `incident_id`; a concurrent drop is fine."""
+        pointer = self._store.get(OPEN_KEYS, PARTITION, key)
+        if pointer is None or pointer.data["incident_id"] != incident_id:
+            return
+        with contextlib.suppress(Conflict):
+            self._store.delete(OPEN_KEYS, PARTITION, key, etag=pointer.etag)
+
     def _try_create(self, key, signal, classification, now) -> dict[str, Any] | None:
         incident_id = "inc-" + uuid.uuid4().hex[:12]
-        if not self._store.claim(OPEN_KEYS, PARTITION, key, {"incident_id": incident_id}):
+        pointer = {"incident_id": incident_id, "claimed": iso(self._clock())}
+        if not self._store.claim(OPEN_KEYS, PARTITION, key, pointer):
             return None
         entry = classification.entry
         doc = {

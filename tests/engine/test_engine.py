@@ -58,3 +58,27 @@ def test_a_storm_edits_its_card_a_few_times_not_once_per_vm(engine):
     assert engine.flush_cards() == 1
     latest = engine.notifier.latest[incident["card"]["message_id"]]
     assert len(latest["incident"]["vms"]) == 150
+
+
+def test_concurrent_first_signals_of_one_root_cause_open_exactly_one_incident(engine):
+    import threading
+
+    signals = [rp_limit_alert(f"erp-app-{n:02}") for n in range(16)]
+    barrier, errors = threading.Barrier(len(signals)), []
+
+    def ingest(signal):
+        barrier.wait()
+        try:
+            engine.ingest(signal)
+        except Exception as exc:  # the webhook would answer 500
+            errors.append(exc)
+
+    threads = [threading.Thread(target=ingest, args=(s,)) for s in signals]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    (incident,) = engine.incidents.open_incidents()
+    assert len(incident["vms"]) == 16
+    assert len(engine.notifier.posts) == 1
