@@ -29,7 +29,7 @@ def parse_activity(body: bytes | str) -> dict[str, Any]:
     """Decode and check the fields every later step relies on."""
     try:
         activity = json.loads(body)
-    except (ValueError, UnicodeDecodeError) as exc:
+    except (ValueError, RecursionError) as exc:  # RecursionError: nested too deep to decode
         raise BadActivity(f"body is not JSON: {exc}") from exc
     if not isinstance(activity, dict):
         raise BadActivity("body is not a JSON object")

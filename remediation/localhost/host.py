@@ -115,7 +115,7 @@ class LocalHost:
             return web.json_response({"error": f"no Event Grid function {name!r}"}, status=404)
         try:
             events = await request.json()
-        except ValueError:
+        except (ValueError, RecursionError):  # RecursionError: nested too deep to decode
             return web.json_response({"error": "body is not JSON"}, status=400)
         events = events if isinstance(events, list) else [events]
         for event in events:

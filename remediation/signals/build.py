@@ -7,11 +7,14 @@ from typing import Any
 
 from remediation.signals.arm_id import ArmId
 from remediation.signals.language import detect_language
-from remediation.signals.model import Signal, SourceKind
+from remediation.signals.model import Signal, SignalError, SourceKind
 from remediation.signals.text import clean_text, merge_codes
 from remediation.textnorm import memo
 
 MAX_CODE_CHARS = 200
+# Azure resource ids and names are far shorter; a longer one cannot name anything real, and
+# stored in an incident (several times over) it would break the store's document size limit.
+MAX_ID_CHARS = 2048
 
 
 def make_signal(
@@ -29,7 +32,12 @@ def make_signal(
     **fields: Any,
 ) -> Signal:
     """Clean the message (NULs, 8 KB cap noted in extra), detect its language, dedupe codes and
-    fill vault/subscription/resource group from the ARM ids when the caller did not know them."""
+    fill vault/subscription/resource group from the ARM ids when the caller did not know them.
+    Raises SignalError for an identifier longer than MAX_ID_CHARS."""
+    _check_lengths(
+        resource_id=resource_id, vault_id=vault_id, vault=vault, subscription_id=subscription_id,
+        resource_group=resource_group, **fields,
+    )  # fmt: skip
     extra = dict(extra) if extra else {}
     text, original_length = clean_text(message)
     if original_length is not None:
@@ -51,6 +59,13 @@ def make_signal(
         extra=extra,
         **fields,
     )
+
+
+def _check_lengths(**identifiers: Any) -> None:
+    for name, value in identifiers.items():
+        if isinstance(value, str) and len(value) > MAX_ID_CHARS:
+            reason = f"{name} is {len(value)} characters long; the limit is {MAX_ID_CHARS}"
+            raise SignalError(reason)
 
 
 @memo

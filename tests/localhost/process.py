@@ -8,7 +8,7 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -51,21 +51,23 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def _env() -> dict[str, str]:
+def _env(extra: Mapping[str, str]) -> dict[str, str]:
     keep = {k: v for k, v in os.environ.items() if not k.startswith(("STORE_", "QUEUE_", "BOT_"))}
-    return {**keep, "PYTHONPATH": str(ROOT)}
+    return {**keep, **extra, "PYTHONPATH": str(ROOT)}
 
 
 @contextmanager
-def serve_simulated(workdir: Path, timeout: float = 60) -> Iterator[Served]:
-    """Start the local host with the simulator; ready once the bot is installed in the dev
-    channel. Raises RuntimeError with the log when it does not come up."""
+def serve_simulated(
+    workdir: Path, timeout: float = 60, env: Mapping[str, str] | None = None
+) -> Iterator[Served]:
+    """Start the local host with the simulator (`env`: extra app settings); ready once the bot
+    is installed in the dev channel. Raises RuntimeError with the log when it does not come up."""
     port = free_port()
     log_path = workdir / "serve.log"
     command = [sys.executable, "-m", "remediation", "serve", "--simulate", "--port", str(port)]
     with log_path.open("w") as log:
         process = subprocess.Popen(
-            command, cwd=workdir, stdout=log, stderr=subprocess.STDOUT, env=_env()
+            command, cwd=workdir, stdout=log, stderr=subprocess.STDOUT, env=_env(env or {})
         )
     served = Served(f"http://127.0.0.1:{port}", log_path)
     try:

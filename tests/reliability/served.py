@@ -1,0 +1,98 @@
+"""What the reliability suites read from a running `serve --simulate`: its store, its dev
+channel and its simulator, all as an outside observer would."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import requests
+
+from tests.localhost.process import Served, serve_simulated
+
+# The poller would add signals on its own every five minutes: once a year keeps counts still.
+QUIET = {"POLLER_SCHEDULE": "0 0 0 1 1 *"}
+# Tables a request can write to directly; the background worker only adds runs' side records.
+INPUT_TABLES = ("signals", "incidents", "incident_keys", "approvals", "runs", "conversations")
+
+
+class StoreProbe:
+    """Read-only view of the server's SQLite store (`.state/simulate.db` in its folder)."""
+
+    def __init__(self, path: Path) -> None:
+        self._conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, check_same_thread=False)
+
+    def counts(self, tables: tuple[str, ...] = INPUT_TABLES) -> dict[str, int]:
+        marks = ",".join("?" * len(tables))
+        rows = self._conn.execute(
+            f"SELECT tbl, COUNT(*) FROM records WHERE tbl IN ({marks}) GROUP BY tbl", tables
+        ).fetchall()
+        return {table: 0 for table in tables} | dict(rows)
+
+    def signal_total(self) -> int:
+        """Signals the incidents have taken in (each fired signal counts once)."""
+        row = self._conn.execute(
+            "SELECT COALESCE(SUM(json_extract(data, '$.signal_count')), 0) FROM records "
+            "WHERE tbl = 'incidents'"
+        ).fetchone()
+        return int(row[0])
+
+    def documents(self, table: str) -> list[dict[str, Any]]:
+        rows = self._conn.execute("SELECT data FROM records WHERE tbl = ?", (table,)).fetchall()
+        return [json.loads(data) for (data,) in rows]
+
+    def close(self) -> None:
+        self._conn.close()
+
+
+@dataclass(frozen=True)
+class Server:
+    served: Served
+    store: StoreProbe
+    session: requests.Session = field(default_factory=requests.Session)
+
+    @property
+    def base(self) -> str:
+        return self.served.base
+
+    def threads(self) -> list[dict[str, Any]]:
+        """The dev channel's threads: one per card the bot posted."""
+        return self.session.get(self.base + "/dev/api/threads", timeout=10).json()["threads"]
+
+    def chat(self, text: str) -> dict[str, Any]:
+        answer = self.session.post(self.base + "/dev/api/chat", json={"text": text}, timeout=30)
+        answer.raise_for_status()
+        return answer.json()
+
+    def simulator_state(self) -> dict[str, Any]:
+        sim = requests.get(self.base + "/dev/api/simulator", timeout=10).json()
+        state = requests.get(sim["base_url"] + "/_sim/state", verify=sim["ca_path"], timeout=10)
+        state.raise_for_status()
+        return state.json()
+
+
+@contextmanager
+def running_server(workdir: Path, env: dict[str, str] | None = None) -> Iterator[Server]:
+    """A quiet `serve --simulate` in `workdir` with extra settings `env`, and its store."""
+    with serve_simulated(workdir, env=QUIET | (env or {})) as served:
+        probe = StoreProbe(workdir / ".state" / "simulate.db")
+        try:
+            yield Server(served, probe)
+        finally:
+            probe.close()
+
+
+def eventually(check: Callable[[], bool], timeout: float = 10.0) -> bool:
+    """Poll `check` until it holds or `timeout` passes; the last answer is returned."""
+    deadline = time.monotonic() + timeout
+    while not check():
+        if time.monotonic() > deadline:
+            return check()
+        time.sleep(0.05)
+    return True
