@@ -70,11 +70,34 @@ class Server:
         answer.raise_for_status()
         return answer.json()
 
+    def click(self, root: dict[str, Any], verb: str, data: dict[str, Any]) -> int:
+        """The dev user pressing the card button `verb` on the message `root`."""
+        answer = self.session.post(
+            self.base + "/dev/api/invoke",
+            json={"activityId": root["id"], "verb": verb, "data": data},
+            timeout=30,
+        )
+        return answer.status_code
+
     def simulator_state(self) -> dict[str, Any]:
         sim = requests.get(self.base + "/dev/api/simulator", timeout=10).json()
         state = requests.get(sim["base_url"] + "/_sim/state", verify=sim["ca_path"], timeout=10)
         state.raise_for_status()
         return state.json()
+
+
+def action_data(card: Any, verb: str) -> dict[str, Any] | None:
+    """The data of the card's Action.Execute button for `verb`, wherever it sits."""
+    if isinstance(card, dict):
+        if card.get("type") == "Action.Execute" and card.get("verb") == verb:
+            return card.get("data") or {}
+        children = list(card.values())
+    elif isinstance(card, list):
+        children = card
+    else:
+        return None
+    found = (action_data(child, verb) for child in children)
+    return next((data for data in found if data is not None), None)
 
 
 @contextmanager

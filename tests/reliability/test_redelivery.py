@@ -28,7 +28,7 @@ from remediation.simulator import ArmSimulator, Behaviour, Estate
 from remediation.simulator.testing import TEST_TENANT
 from tests.function_app_fixture import registered_functions
 from tests.localhost.process import demo_rp_limit_alert
-from tests.reliability.served import Server, eventually, running_server
+from tests.reliability.served import Server, action_data, eventually, running_server
 
 COPIES = 5
 TRIGGER = "/runtime/webhooks/eventgrid?functionName=eventgrid_trigger"
@@ -74,28 +74,6 @@ def _deliveries(server: Server) -> list[Callable[[], requests.Response]]:
     return calls
 
 
-def _action_data(card: Any, verb: str) -> dict[str, Any] | None:
-    """The data of the card's Action.Execute button for `verb`, wherever it sits."""
-    if isinstance(card, dict):
-        if card.get("type") == "Action.Execute" and card.get("verb") == verb:
-            return card.get("data") or {}
-        children = card.values()
-    elif isinstance(card, list):
-        children = card
-    else:
-        return None
-    return next((d for d in map(lambda c: _action_data(c, verb), children) if d is not None), None)
-
-
-def _click(server: Server, root: dict[str, Any], verb: str, data: dict[str, Any]) -> int:
-    answer = requests.post(
-        server.base + "/dev/api/invoke",
-        json={"activityId": root["id"], "verb": verb, "data": data},
-        timeout=30,
-    )
-    return answer.status_code
-
-
 def test_each_webhook_message_delivered_five_times_counts_once(server):
     threads_before = len(server.threads())
     sim_before = server.simulator_state()
@@ -109,11 +87,11 @@ def test_each_webhook_message_delivered_five_times_counts_once(server):
     threads = server.threads()
     assert len(threads) == threads_before + 1, "one card for the incident, posted once"
     root = threads[-1]["activities"][0]
-    approve = _action_data(root["attachments"], "approve")
+    approve = action_data(root["attachments"], "approve")
     assert approve is not None, "the card offers an approval"
 
     # Teams resends a click it thinks was lost: five approvals of the same card at once.
-    clicks = _concurrently([lambda: _click(server, root, "approve", approve)] * COPIES)
+    clicks = _concurrently([lambda: server.click(root, "approve", approve)] * COPIES)
     assert set(clicks) == {200}
     # Cleanups in one backup resource group take turns (a minute apart), so the first fix to
     # finish is the effect to count; the others must exist once each and wait their turn.
