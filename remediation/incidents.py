@@ -177,7 +177,11 @@ class Incidents:
             "card": None,
         }
         doc = _apply(doc, signal, now)
-        self._store.insert(INCIDENTS, PARTITION, incident_id, doc)
+        try:
+            self._store.insert(INCIDENTS, PARTITION, incident_id, doc)
+        except Exception:
+            self._drop_pointer(key, incident_id)  # never leave the root cause blocked
+            raise
         return doc
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from tests.engine.signals import dispose_timeout, rp_limit_alert
 
 
@@ -82,3 +84,23 @@ def test_concurrent_first_signals_of_one_root_cause_open_exactly_one_incident(en
     (incident,) = engine.incidents.open_incidents()
     assert len(incident["vms"]) == 16
     assert len(engine.notifier.posts) == 1
+
+
+def test_a_failed_incident_insert_does_not_block_its_root_cause(engine, monkeypatch):
+    from remediation.store import InvalidData
+
+    insert = engine.store.insert
+
+    def failing_once(table, *args, **kwargs):
+        if table == "incidents" and not failing_once.done:
+            failing_once.done = True
+            raise InvalidData("document too large")
+        return insert(table, *args, **kwargs)
+
+    failing_once.done = False
+    monkeypatch.setattr(engine.store, "insert", failing_once)
+    with pytest.raises(InvalidData):
+        engine.ingest(rp_limit_alert("erp-app-01"))
+    engine.ingest(rp_limit_alert("erp-app-02"))
+    (incident,) = engine.incidents.open_incidents()
+    assert incident["vms"] == ["erp-app-02"]
