@@ -265,12 +265,13 @@ class Engine:
             self.classifier.catalogue.get(incident["entry_id"]) if incident["entry_id"] else None
         )
         approval = self.approvals.get(incident.get("approval_id") or "")
+        policy = self.policy()
         return {
             "incident": incident,
             "entry": entry,
             "runs": self.runs.for_incident(incident_id),
             "approval": approval,
-            "policy": {"dry_run": self.policy().dry_run, "paused": self.policy().paused},
+            "policy": {"dry_run": policy.dry_run, "paused": policy.paused},
         }
 
     def _post(self, incident_id: str) -> None:

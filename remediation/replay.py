@@ -185,8 +185,7 @@ def replay(
             "signals": counters.signals,
             "duplicates": counters.duplicates,
             "unreadable": len(loaded.errors),
-            "incidents": len(engine.incidents.open_incidents())
-            + len([i for i in _all_incidents(engine) if i["status"] != "open"]),
+            "incidents": len(_all_incidents(engine)),
             "notifications": counters.notifications,
             "card_updates": counters.card_updates,
             "remediations": {k: dict(v) for k, v in remediations.items()},
