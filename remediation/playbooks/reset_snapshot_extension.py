@@ -21,9 +21,14 @@ def find_failed_extension(ctx: RunContext) -> StepResult:
 
 
 def remove_extension(ctx: RunContext) -> StepResult:
-    """Deleting an absent extension is a no-op in ARM, so a repeat is harmless."""
+    """An extension already gone (deleted before a crash, or by hand) counts as removed."""
+    from azure.core.exceptions import ResourceNotFoundError
+
     for name in ctx.state.get("extensions") or []:
-        ctx.arm.delete_extension(ctx.target["resource_id"], name)
+        try:
+            ctx.arm.delete_extension(ctx.target["resource_id"], name)
+        except ResourceNotFoundError:
+            continue
     return StepResult.next(f"removed {ctx.state.get('extensions') or 'nothing'}")
 
 
