@@ -60,3 +60,25 @@ def dispose_timeout(vm: str, cycle: int = 0) -> Signal:
         }
     ]
     return signals_from_payload(item)[0]
+
+
+def backup_error_alert(vm: str, code: str, description: str) -> Signal:
+    """A Backup Failure alert for `vm` carrying another error than the restore point limit."""
+    return parse_payload(backup_alert_payload(vm, code=code, description=description))
+
+
+def changed_blocks_error(vm: str) -> Signal:
+    """A migration item whose replication cannot fetch changed blocks: a resync repairs it."""
+    item = copy.deepcopy(load("migration_item_dispose_artefacts.json"))
+    item["id"] = item["id"].rsplit("/", 1)[0] + f"/{vm}-item"
+    item["name"] = f"{vm}-item"
+    item["properties"]["machineName"] = vm
+    item["properties"]["healthErrors"] = [
+        {
+            "errorCode": "Unknown",
+            "errorMessage": f"VM: {vm}. Encountered an error while trying to fetch changed blocks",
+            "creationTimeUtc": "2025-06-02T20:00:00Z",
+            "errorLevel": "Error",
+        }
+    ]
+    return signals_from_payload(item)[0]

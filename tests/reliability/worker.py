@@ -1,37 +1,83 @@
-"""A remediation worker as its own process, for crash tests.
+"""A remediation worker in its own process, for crash tests.
 
-    python -m tests.reliability.worker STORE BASE_URL CA_PATH SUBSCRIPTION DIE_AFTER
+`run_worker` starts a worker that resumes whatever runs the store holds and drains the queue.
+With `die_at` >= 0 it kills itself (os._exit, no cleanup) the first time the step at index
+`die_at` of a run's playbook returns: after that step has acted on Azure but before its end is
+journaled, the worst moment for a crash.
 
-It resumes whatever runs the store holds and drains the queue; with DIE_AFTER >= 0 it kills
-itself (os._exit, no cleanup) right after the DIE_AFTER-th step has acted on Azure but before
-that step's end is journaled: the worst moment for a crash.
+Each worker is a new OS process forked from a forkserver that imported the SDKs once: a fresh
+interpreter per worker spends over a second importing them, and a crash suite starts dozens.
+The forkserver only imports, so every worker still starts from a state no run has touched.
+Waits (polls, the retry-backup settle time) pass on the in-process queue's virtual clock, so
+they cost nothing; production delays are left as they are.
 """
 
 from __future__ import annotations
 
+import multiprocessing
 import os
 import sys
+from pathlib import Path
 
 from remediation.playbooks import cleanup_restore_points
 from remediation.replay import engine_on_simulator
 from remediation.store import SqliteStore
 
 CRASH_EXIT = 17
+PRELOAD = [
+    __name__,
+    "remediation.app",
+    "remediation.classify",
+    "remediation.engine",
+    "remediation.simulator.testing",
+    "azure.mgmt.compute",
+    "azure.mgmt.network",
+    "azure.mgmt.privatedns",
+    "azure.mgmt.recoveryservicesbackup",
+    "azure.mgmt.recoveryservicessiterecovery",
+    "azure.mgmt.resource.locks",
+    "azure.mgmt.resource.resources",
+    "msal",
+]
+_PROCESSES = multiprocessing.get_context("forkserver")
+_PROCESSES.set_forkserver_preload(PRELOAD)
 
 
-def main(store_path: str, base_url: str, ca_path: str, subscription: str, die_after: str) -> int:
-    cleanup_restore_points.CONFLICT_RETRY["initial_wait"] = 0.01
-    engine, arms = engine_on_simulator(
-        base_url, ca_path, subscription, store=SqliteStore(store_path)
+class WorkerError(RuntimeError):
+    """The worker neither finished nor crashed on purpose; carries its output."""
+
+
+def run_worker(
+    store: Path, base_url: str, ca_path: str, subscription: str, die_at: int, timeout: float = 120
+) -> int:
+    """Run one worker to its end; returns 0 (drained) or CRASH_EXIT (killed itself)."""
+    log = store.with_suffix(".worker.log")
+    process = _PROCESSES.Process(
+        target=_main,
+        args=(log, str(store), base_url, ca_path, subscription, die_at),
+        name="remediation-worker",
     )
-    budget = int(die_after)
-    execute = engine.runner._execute
-    done = {"steps": 0}
+    process.start()
+    process.join(timeout)
+    if process.is_alive():
+        process.kill()
+        process.join()
+    if process.exitcode not in {0, CRASH_EXIT}:
+        raise WorkerError(f"worker exit {process.exitcode}: {log.read_text()[-3000:]}")
+    return process.exitcode
 
-    def execute_then_die(*args, **kwargs):
-        result = execute(*args, **kwargs)
-        done["steps"] += 1
-        if 0 <= budget < done["steps"]:
+
+def _main(log: Path, store: str, base_url: str, ca_path: str, subscription: str, die_at: int):
+    with log.open("a") as out:  # the worker's own stdout and stderr, for WorkerError
+        os.dup2(out.fileno(), sys.stdout.fileno())
+        os.dup2(out.fileno(), sys.stderr.fileno())
+    cleanup_restore_points.CONFLICT_RETRY["initial_wait"] = 0.01  # a sleep inside one step
+    engine, arms = engine_on_simulator(base_url, ca_path, subscription, store=SqliteStore(store))
+    execute = engine.runner._execute
+
+    def execute_then_die(playbook, run, step, interrupted):
+        result = execute(playbook, run, step, interrupted)
+        if run["step"] == die_at:
             os._exit(CRASH_EXIT)
         return result
 
@@ -39,9 +85,3 @@ def main(store_path: str, base_url: str, ca_path: str, subscription: str, die_af
     engine.runner.resume_stale(sole_worker=True)
     engine.queue.drain(engine.runner.handle)
     arms.close()
-    print(f"steps={done['steps']}")
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main(*sys.argv[1:]))
