@@ -17,6 +17,7 @@ from remediation.catalogue.loader import default_catalogue
 from remediation.explain import explain
 from remediation.policy import Policy
 from tests.bot_app.test_incident_flow import buttons, texts
+from tests.reliability.summary import record
 
 HOSTILE = ['x" | union *', "${x}", "<script>alert(1)</script>", "**b** [click](https://evil)"]
 VM_ID = "/subscriptions/s-1/resourceGroups/rg/providers/Microsoft.Compute/virtualMachines/{}"
@@ -105,6 +106,7 @@ def test_a_500_vm_storm_with_20_kb_messages_stays_under_100_kb():
 
 def test_untrusted_text_only_in_text_runs_and_never_a_template():
     for hostile in HOSTILE:
+        record("injection", into_cards=1)
         card = incident_card(view([hostile, "erp-app-02"], hostile, decided_by=hostile,
                                   approval_state="rejected"))  # fmt: skip
         raw = json.dumps(card, ensure_ascii=False)
@@ -114,6 +116,7 @@ def test_untrusted_text_only_in_text_runs_and_never_a_template():
             assert piece not in outside
         said = texts(card)
         assert hostile.replace("${", "$\u200b{") in said
+        record("injection", blocked=1)
 
 
 def test_buttons_only_while_pending_and_carry_only_the_approval_id():

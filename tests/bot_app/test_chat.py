@@ -8,6 +8,7 @@ from tests.bot_app.harness import APPROVER, STRANGER, bot_app
 from tests.bot_app.test_incident_flow import texts
 from tests.botkit.servers import run_async
 from tests.engine.signals import rp_limit_alert
+from tests.reliability.summary import record
 
 
 @pytest.mark.timeout(60)
@@ -44,9 +45,11 @@ async def test_why_did_a_vm_fail_tells_cause_what_was_done_and_what_next(tmp_pat
 @run_async
 async def test_why_with_an_invalid_vm_name_looks_nothing_up(tmp_path, arm_sim):
     async with bot_app(tmp_path, arm_sim) as app:
+        record("injection", into_chat=1)
         answer = texts(await app.say('why did VM x" | union * fail'))
         assert "is not a valid Azure VM name" in answer
         assert arm_sim.requests.entries() == []
+        record("injection", blocked=1)
 
 
 @run_async

@@ -10,6 +10,7 @@ import pytest
 from tests.bot_app.harness import APPROVER, OTHER_TENANT, STRANGER, bot_app
 from tests.botkit.servers import run_async
 from tests.engine.signals import rp_limit_alert
+from tests.engine.test_approvals import record_attacks
 
 
 def texts(card: dict) -> str:
@@ -87,6 +88,12 @@ async def _pending(app) -> str:
     return app.engine.incidents.get(ingested.incident_id)["approval_id"]
 
 
+def _record_attack(app, approval_id: str, unchanged: str, legit: int = 0) -> None:
+    """One attacking click, after `legit` genuine ones; it took if the state moved on."""
+    accepted = app.engine.approvals.get(approval_id)["state"] != unchanged
+    record_attacks(app.engine, 1 + legit, accepted + legit, legit)
+
+
 def _nothing_runs(app, approval_id: str) -> None:
     approval = app.engine.approvals.get(approval_id)
     assert approval["state"] == "pending"
@@ -109,6 +116,7 @@ async def test_a_click_by_a_non_approver_or_another_tenant_is_refused(
         approval_id = await _pending(app)
         kwargs = {"tenant": tenant} if tenant else {}
         answer = await app.click(approval_id, "approve", user=who, **kwargs)
+        _record_attack(app, approval_id, "pending")
         refused = answer["value"]
         assert message in texts(refused)
         assert set(buttons(refused)) == {"approve", "reject", "snooze"}
@@ -123,6 +131,7 @@ async def test_a_replayed_click_is_refused_and_names_the_first_decision(tmp_path
         first = await app.click(approval_id, "reject")
         assert "Rejected by Alex Operator" in texts(first["value"])
         again = await app.click(approval_id, "approve")
+        _record_attack(app, approval_id, "rejected", legit=1)
         assert "Already rejected by Alex Operator" in texts(again["value"])
         assert app.engine.approvals.get(approval_id)["state"] == "rejected"
         assert app.engine.runs.all() == []
@@ -137,6 +146,7 @@ async def test_an_expired_approval_is_refused(tmp_path):
             lambda doc: {**doc, "expires": "2020-01-01T00:00:00+00:00"},
         )  # fmt: skip
         answer = await app.click(approval_id, "approve")
+        _record_attack(app, approval_id, "expired")
         assert "expired" in texts(answer["value"])
         assert app.engine.approvals.get(approval_id)["state"] == "expired"
         assert app.engine.runs.all() == []
@@ -148,6 +158,7 @@ async def test_an_unknown_or_forged_approval_id_gets_a_clear_card(tmp_path, appr
     async with bot_app(tmp_path) as app:
         real = await _pending(app)
         answer = await app.click(approval_id, "approve")
+        _record_attack(app, real, "pending")
         assert answer["type"] == "application/vnd.microsoft.card.adaptive"
         assert "does not exist" in texts(answer["value"])
         _nothing_runs(app, real)

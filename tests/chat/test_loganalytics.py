@@ -7,6 +7,7 @@ import pytest
 from remediation.loganalytics import LogFacts, asr_jobs_query, backup_jobs_query
 from remediation.settings import Settings
 from remediation.vmnames import InvalidVmName, checked_vm_name
+from tests.reliability.summary import record
 
 HOSTILE = [
     'x" | union *',
@@ -23,10 +24,11 @@ HOSTILE = [
 
 @pytest.mark.parametrize("name", HOSTILE)
 def test_hostile_vm_names_are_rejected_before_any_query(name):
-    with pytest.raises(InvalidVmName):
-        backup_jobs_query(name)
-    with pytest.raises(InvalidVmName):
-        asr_jobs_query(name)
+    for query in (backup_jobs_query, asr_jobs_query):
+        record("injection", into_kql=1)
+        with pytest.raises(InvalidVmName):
+            query(name)
+        record("injection", blocked=1)
 
 
 @pytest.mark.parametrize("name", ["erp-app-03", "WEB01", "sql_prod.2", "a"])

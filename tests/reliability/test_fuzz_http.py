@@ -21,6 +21,7 @@ from remediation.webhooks import COMMON_SCHEMA, MAX_ALERT_BYTES
 from tests.localhost.process import demo_rp_limit_alert
 from tests.reliability.payloads import deep_bytes, junk_bodies, load_samples, mutated
 from tests.reliability.served import Server, eventually, running_server
+from tests.reliability.summary import record
 
 EXAMPLES = 700
 FUZZ = settings(
@@ -77,10 +78,15 @@ def _send(server: Server, route: str, body: bytes, headers=None) -> requests.Res
     """Post, and check that a refusal stored nothing and that nothing answered 5xx."""
     before = server.store.counts()
     response = _post(server, route, body, headers)
+    refused = response.status_code >= 400
+    stored = refused and server.store.counts() != before
+    record("fuzz", payloads=1, answered_5xx=int(response.status_code >= 500),
+           refused=int(400 <= response.status_code < 500), stored_by_refusal=int(stored),
+           **{"to_" + route.partition("?")[0]: 1})  # fmt: skip
     assert response.status_code < 500, (route, response.status_code, response.text[:300])
-    if response.status_code >= 400:
+    if refused:
         _refused(response)
-        assert server.store.counts() == before, f"{route} refused {body[:200]!r} but stored"
+        assert not stored, f"{route} refused {body[:200]!r} but stored"
     return response
 
 

@@ -29,6 +29,7 @@ from remediation.simulator.testing import TEST_TENANT
 from tests.function_app_fixture import registered_functions
 from tests.localhost.process import demo_rp_limit_alert
 from tests.reliability.served import Server, action_data, eventually, running_server
+from tests.reliability.summary import record
 
 COPIES = 5
 TRIGGER = "/runtime/webhooks/eventgrid?functionName=eventgrid_trigger"
@@ -83,7 +84,9 @@ def test_each_webhook_message_delivered_five_times_counts_once(server):
     [incident] = server.store.documents("incidents")
     assert sorted(incident["vms"]) == sorted(BY_ROUTE.values())
     assert incident["signal_count"] == len(BY_ROUTE), "a redelivered signal was counted twice"
-    assert server.store.counts()["signals"] == len(BY_ROUTE)
+    stored = server.store.counts()["signals"]
+    record("redelivery", messages=len(BY_ROUTE), deliveries=len(answers), effects=stored)
+    assert stored == len(BY_ROUTE)
     threads = server.threads()
     assert len(threads) == threads_before + 1, "one card for the incident, posted once"
     root = threads[-1]["activities"][0]
@@ -93,6 +96,10 @@ def test_each_webhook_message_delivered_five_times_counts_once(server):
     # Teams resends a click it thinks was lost: five approvals of the same card at once.
     clicks = _concurrently([lambda: server.click(root, "approve", approve)] * COPIES)
     assert set(clicks) == {200}
+    audit = server.store.documents("audit")
+    accepted = [a for a in audit if a["action"] == "approval approve" and a["result"] == "accepted"]
+    record("redelivery", messages=1, deliveries=len(clicks), effects=len(accepted))
+    assert len(accepted) == 1, "one of the five clicks decided"
     # Cleanups in one backup resource group take turns (a minute apart), so the first fix to
     # finish is the effect to count; the others must exist once each and wait their turn.
     assert eventually(lambda: _finished(server), timeout=30)
@@ -154,6 +161,7 @@ def test_each_step_message_delivered_five_times_runs_once(functions_on_simulator
     [run] = engine.runs.all()
     assert run["state"] == "succeeded", run["failure"]
     starts = [j for j in run["journal"] if j["phase"] == "start"]
+    record("redelivery", messages=delivered, deliveries=delivered * COPIES, effects=len(starts))
     assert len(starts) == delivered, "each distinct message ran its step once"
     state = sim.estate.to_state()
     assert [r["vm"] for r in state["backup_requests"]] == [vm]

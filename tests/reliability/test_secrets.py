@@ -22,6 +22,7 @@ from remediation.localhost.devchat.botframework import BotFrameworkIssuer
 from remediation.localhost.serve import simulated_environment
 from tests.localhost.process import demo_rp_limit_alert
 from tests.reliability.served import Server, action_data, eventually, running_server
+from tests.reliability.summary import record
 
 ALERT_SECRET = "alert-" + secrets.token_urlsafe(24)
 TOKEN_SHAPES = (
@@ -80,18 +81,38 @@ def test_a_realistic_run_leaks_no_secret_or_token(server):
     assert eventually(lambda: any(r["state"] == "succeeded" for r in _runs(server)), timeout=30)
     replies = [server.chat(text) for text in ("status", "why did VM erp-app-01 fail", "help")]
 
-    seen = {
-        "log": server.served.log_text(),
-        "channel": json.dumps(server.threads(), ensure_ascii=False),
-        "chat": json.dumps(replies, ensure_ascii=False),
-    }
-    assert "erp-app-01" in seen["channel"] and "succeeded" in seen["log"] + seen["channel"]
-    for where, text in seen.items():
-        for value in (ALERT_SECRET, _sim_client_secret(), *sent):
-            assert value not in text, f"a configured secret or sent token is in the {where}"
-        for shape in TOKEN_SHAPES:
-            found = shape.search(text)
-            assert found is None, f"a token is in the {where}: {found.group()[:24]}..."
+    log = server.served.log_text()
+    posted = [a for thread in server.threads() for a in thread["activities"]]
+    seen = [("log", log)] + [("channel", _text(a)) for a in posted]
+    seen += [("chat", _text(reply)) for reply in replies]
+    channel = _text(posted)
+    assert "erp-app-01" in channel and "succeeded" in log + channel
+    known = (ALERT_SECRET, _sim_client_secret(), *sent)
+    leaks = [
+        f"a configured secret or sent token is in the {where}"
+        for where, text in seen
+        for value in known
+        if value in text
+    ]
+    leaks += [
+        f"a token is in the {where}: {found.group()[:24]}..."
+        for where, text in seen
+        for shape in TOKEN_SHAPES
+        if (found := shape.search(text))
+    ]
+    record(
+        "secrets",
+        artefacts=len(seen),
+        characters=sum(len(text) for _, text in seen),
+        known_values=len(known),
+        token_shapes=len(TOKEN_SHAPES),
+        leaks=len(leaks),
+    )
+    assert leaks == []
+
+
+def _text(artefact: object) -> str:
+    return json.dumps(artefact, ensure_ascii=False)
 
 
 def _runs(server: Server) -> list[dict]:
