@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 import html
+import inspect
 import re
 import unicodedata
 import weakref
@@ -32,10 +33,17 @@ def memo(func: F) -> F:
     """
     cached = functools.lru_cache(maxsize=MEMO_SIZE)(func)
     _MEMOS.add(cached)
+    if len(inspect.signature(func).parameters) == 1:
+        # Most memoised functions take one text: the common call is one length check.
+        @functools.wraps(func)
+        def call_one(text: str | tuple[Any, ...]) -> Any:
+            return cached(text) if len(text) <= MEMO_MAX_CHARS else func(text)
+
+        return call_one  # type: ignore[return-value]
 
     @functools.wraps(func)
     def call(first: str | tuple[Any, ...], *more: str | tuple[Any, ...]) -> Any:
-        if len(first) + (sum(map(len, more)) if more else 0) > MEMO_MAX_CHARS:
+        if len(first) + sum(map(len, more)) > MEMO_MAX_CHARS:
             return func(first, *more)
         return cached(first, *more)
 

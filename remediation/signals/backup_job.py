@@ -3,14 +3,21 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import datetime
 from typing import Any
 
 from remediation.signals.arm_id import ArmId
 from remediation.signals.build import make_signal
 from remediation.signals.model import Signal, SignalError, SourceKind
 from remediation.signals.text import find_codes, join_text, merge_codes
-from remediation.signals.wrapper import ArmResource, DictWrapper, lazy, type_name
+from remediation.signals.wrapper import (
+    ArmResource,
+    DictWrapper,
+    lazy,
+    str_field,
+    str_list_field,
+    time_field,
+    type_name,
+)
 
 RESOLVED_STATUSES = ("completed",)
 
@@ -26,17 +33,9 @@ class BackupJobErrorInfo(DictWrapper):
         where = self._where(("errorCode",))
         raise SignalError(f"{where}: expected an integer, got {type_name(value)}")
 
-    @property
-    def error_string(self) -> str | None:
-        return self._str("errorString")
-
-    @property
-    def error_title(self) -> str | None:
-        return self._str("errorTitle")
-
-    @property
-    def recommendations(self) -> list[str]:
-        return self._str_list("recommendations")
+    error_string = str_field("errorString")
+    error_title = str_field("errorTitle")
+    recommendations = str_list_field("recommendations")
 
     @property
     def text(self) -> str:
@@ -44,9 +43,7 @@ class BackupJobErrorInfo(DictWrapper):
 
 
 class BackupJobExtendedInfo(DictWrapper):
-    @property
-    def dynamic_error_message(self) -> str | None:
-        return self._str("dynamicErrorMessage")
+    dynamic_error_message = str_field("dynamicErrorMessage")
 
     @property
     def property_bag(self) -> Mapping[str, Any]:
@@ -58,46 +55,16 @@ class BackupJobExtendedInfo(DictWrapper):
 
 
 class BackupJobProperties(DictWrapper):
-    @property
-    def job_type(self) -> str | None:
-        return self._str("jobType")
-
-    @property
-    def entity_friendly_name(self) -> str | None:
-        """The VM name for IaaS VM jobs."""
-        return self._str("entityFriendlyName")
-
-    @property
-    def backup_management_type(self) -> str | None:
-        return self._str("backupManagementType")
-
-    @property
-    def operation(self) -> str | None:
-        return self._str("operation")
-
-    @property
-    def status(self) -> str | None:
-        return self._str("status")
-
-    @property
-    def start_time(self) -> datetime | None:
-        return self._time("startTime")
-
-    @property
-    def end_time(self) -> datetime | None:
-        return self._time("endTime")
-
-    @property
-    def activity_id(self) -> str | None:
-        return self._str("activityId")
-
-    @property
-    def duration(self) -> str | None:
-        return self._str("duration")
-
-    @property
-    def container_name(self) -> str | None:
-        return self._str("containerName")
+    job_type = str_field("jobType")
+    entity_friendly_name = str_field("entityFriendlyName", "The VM name for IaaS VM jobs.")
+    backup_management_type = str_field("backupManagementType")
+    operation = str_field("operation")
+    status = str_field("status")
+    start_time = time_field("startTime")
+    end_time = time_field("endTime")
+    activity_id = str_field("activityId")
+    duration = str_field("duration")
+    container_name = str_field("containerName")
 
     @lazy
     def error_details(self) -> list[BackupJobErrorInfo]:
@@ -114,7 +81,7 @@ class BackupJob(ArmResource):
 
     @lazy
     def properties(self) -> BackupJobProperties:
-        return BackupJobProperties(self._dict("properties") or {}, self._where(("properties",)))
+        return BackupJobProperties(self._dict("properties") or {}, self._child(("properties",)))
 
     @lazy
     def codes(self) -> tuple[str, ...]:

@@ -34,10 +34,12 @@ def make_signal(
     """Clean the message (NULs, 8 KB cap noted in extra), detect its language, dedupe codes and
     fill vault/subscription/resource group from the ARM ids when the caller did not know them.
     Raises SignalError for an identifier longer than MAX_ID_CHARS."""
-    _check_lengths(
-        resource_id=resource_id, vault_id=vault_id, vault=vault, subscription_id=subscription_id,
-        resource_group=resource_group, **fields,
-    )  # fmt: skip
+    identifiers = (resource_id, vault_id, vault, subscription_id, resource_group, *fields.values())
+    if any(type(value) is str and len(value) > MAX_ID_CHARS for value in identifiers):
+        _check_lengths(
+            resource_id=resource_id, vault_id=vault_id, vault=vault,
+            subscription_id=subscription_id, resource_group=resource_group, **fields,
+        )  # fmt: skip
     extra = dict(extra) if extra else {}
     text, original_length = clean_text(message)
     if original_length is not None:
@@ -62,6 +64,7 @@ def make_signal(
 
 
 def _check_lengths(**identifiers: Any) -> None:
+    """Raise SignalError naming the first identifier over the limit."""
     for name, value in identifiers.items():
         if isinstance(value, str) and len(value) > MAX_ID_CHARS:
             reason = f"{name} is {len(value)} characters long; the limit is {MAX_ID_CHARS}"

@@ -7,7 +7,6 @@ from __future__ import annotations
 import dataclasses
 import re
 from collections.abc import Mapping
-from datetime import datetime
 from typing import Any
 
 from remediation.signals import log_analytics
@@ -15,7 +14,14 @@ from remediation.signals.arm_id import ArmId
 from remediation.signals.build import make_signal
 from remediation.signals.model import Signal, SignalError, SourceKind
 from remediation.signals.text import aka_ms_codes, find_codes, merge_codes
-from remediation.signals.wrapper import DictWrapper, lazy
+from remediation.signals.wrapper import (
+    DictWrapper,
+    int_field,
+    lazy,
+    str_field,
+    str_list_field,
+    time_field,
+)
 from remediation.textnorm import memo
 
 SCHEMA_ID = "azureMonitorCommonAlertSchema"
@@ -37,70 +43,22 @@ class _CaseInsensitive(DictWrapper):
 
 
 class AlertEssentials(_CaseInsensitive):
-    @property
-    def alert_id(self) -> str | None:
-        return self._str("alertId")
-
-    @property
-    def alert_rule(self) -> str | None:
-        return self._str("alertRule")
-
-    @property
-    def alert_rule_id(self) -> str | None:
-        return self._str("alertRuleId")
-
-    @property
-    def severity(self) -> str | None:
-        return self._str("severity")
-
-    @property
-    def signal_type(self) -> str | None:
-        return self._str("signalType")
-
-    @property
-    def monitor_condition(self) -> str | None:
-        """ "Fired" or "Resolved"."""
-        return self._str("monitorCondition")
-
-    @property
-    def monitoring_service(self) -> str | None:
-        return self._str("monitoringService")
-
-    @property
-    def alert_target_ids(self) -> list[str]:
-        return self._str_list("alertTargetIDs")
-
-    @property
-    def configuration_items(self) -> list[str]:
-        return self._str_list("configurationItems")
-
-    @property
-    def origin_alert_id(self) -> str | None:
-        return self._str("originAlertId")
-
-    @property
-    def fired_date_time(self) -> datetime | None:
-        return self._time("firedDateTime")
-
-    @property
-    def resolved_date_time(self) -> datetime | None:
-        return self._time("resolvedDateTime")
-
-    @property
-    def description(self) -> str | None:
-        return self._str("description")
-
-    @property
-    def target_resource_type(self) -> str | None:
-        return self._str("targetResourceType")
-
-    @property
-    def target_resource_group(self) -> str | None:
-        return self._str("targetResourceGroup")
-
-    @property
-    def investigation_link(self) -> str | None:
-        return self._str("investigationLink")
+    alert_id = str_field("alertId")
+    alert_rule = str_field("alertRule")
+    alert_rule_id = str_field("alertRuleId")
+    severity = str_field("severity")
+    signal_type = str_field("signalType")
+    monitor_condition = str_field("monitorCondition", '"Fired" or "Resolved".')
+    monitoring_service = str_field("monitoringService")
+    alert_target_ids = str_list_field("alertTargetIDs")
+    configuration_items = str_list_field("configurationItems")
+    origin_alert_id = str_field("originAlertId")
+    fired_date_time = time_field("firedDateTime")
+    resolved_date_time = time_field("resolvedDateTime")
+    description = str_field("description")
+    target_resource_type = str_field("targetResourceType")
+    target_resource_group = str_field("targetResourceGroup")
+    investigation_link = str_field("investigationLink")
 
     @property
     def is_resolved(self) -> bool:
@@ -118,27 +76,14 @@ class AlertEssentials(_CaseInsensitive):
 
 
 class BackupExtendedInfo(_CaseInsensitive):
-    @property
-    def job_id(self) -> str | None:
-        return self._str("jobId")
-
-    @property
-    def possible_causes(self) -> str | None:
-        return self._str("possibleCauses")
-
-    @property
-    def recommended_actions(self) -> str | None:
-        return self._str("recommendedActions")
-
-    @property
-    def occurrence_count(self) -> int | None:
-        return self._int("occurrenceCount")
+    job_id = str_field("jobId")
+    possible_causes = str_field("possibleCauses")
+    recommended_actions = str_field("recommendedActions")
+    occurrence_count = int_field("occurrenceCount")
 
 
 class SearchResultTable(_CaseInsensitive):
-    @property
-    def name(self) -> str | None:
-        return self._str("name")
+    name = str_field("name")
 
     @property
     def column_names(self) -> list[str]:
@@ -167,13 +112,8 @@ class SearchResultTable(_CaseInsensitive):
 class AlertCondition(_CaseInsensitive):
     """One `condition.allOf[]` criterion of a metric or log search v2 alert."""
 
-    @property
-    def search_query(self) -> str | None:
-        return self._str("searchQuery")
-
-    @property
-    def metric_name(self) -> str | None:
-        return self._str("metricName")
+    search_query = str_field("searchQuery")
+    metric_name = str_field("metricName")
 
     @property
     def metric_value(self) -> float | None:
@@ -184,7 +124,7 @@ class AlertCondition(_CaseInsensitive):
         """name -> value, names as sent."""
         result = {}
         for index, item in enumerate(self._list("dimensions")):
-            dimension = _CaseInsensitive(item, f"{self._where(('dimensions',))}[{index}]")
+            dimension = _CaseInsensitive(item, self._child(("dimensions",), index))
             name, value = dimension._str("name"), dimension._text("value")
             if name and value is not None:
                 result[name] = value
@@ -194,45 +134,24 @@ class AlertCondition(_CaseInsensitive):
 class AlertContext(_CaseInsensitive):
     """alertContext: its shape depends on the monitoring service; all are read from here."""
 
-    @property
-    def linked_resource_id(self) -> str | None:
-        return self._str("linkedResourceId")
-
-    @property
-    def linked_resource_name(self) -> str | None:
-        return self._str("linkedResourceName")
-
-    @property
-    def protected_item_id(self) -> str | None:
-        return self._str("protectedItemId")
-
-    @property
-    def source_type(self) -> str | None:
-        return self._str("sourceType")
-
-    @property
-    def category(self) -> str | None:
-        return self._str("category")
+    linked_resource_id = str_field("linkedResourceId")
+    linked_resource_name = str_field("linkedResourceName")
+    protected_item_id = str_field("protectedItemId")
+    source_type = str_field("sourceType")
+    category = str_field("category")
 
     @lazy
     def extended_info(self) -> BackupExtendedInfo | None:
         return self._wrap(BackupExtendedInfo, "extendedInfo")
 
-    @property
-    def condition_type(self) -> str | None:
-        return self._str("conditionType")
+    condition_type = str_field("conditionType")
 
     @lazy
     def conditions(self) -> list[AlertCondition]:
         return self._wrap_list(AlertCondition, "condition", "allOf")
 
-    @property
-    def search_query(self) -> str | None:
-        return self._str("SearchQuery")
-
-    @property
-    def result_count(self) -> int | None:
-        return self._int("ResultCount")
+    search_query = str_field("SearchQuery")
+    result_count = int_field("ResultCount")
 
     @lazy
     def search_result_tables(self) -> list[SearchResultTable]:
@@ -252,9 +171,7 @@ class AlertContext(_CaseInsensitive):
 class CommonAlert(DictWrapper):
     """The webhook body: schemaId + data.essentials + data.alertContext."""
 
-    @property
-    def schema_id(self) -> str | None:
-        return self._str("schemaId")
+    schema_id = str_field("schemaId")
 
     @lazy
     def essentials(self) -> AlertEssentials:

@@ -13,7 +13,7 @@ from datetime import datetime
 from typing import Any
 
 from remediation.signals.model import Signal, SignalError
-from remediation.signals.wrapper import DictWrapper, lazy
+from remediation.signals.wrapper import DictWrapper, lazy, str_field, text_field
 
 VALIDATION_EVENT_TYPE = "Microsoft.EventGrid.SubscriptionValidationEvent"
 MAX_DATA_BASE64 = 1024 * 1024
@@ -42,9 +42,7 @@ class _Envelope(DictWrapper):
     def id(self) -> str | None:
         return self._text("id")
 
-    @property
-    def subject(self) -> str | None:
-        return self._str("subject")
+    subject = str_field("subject")
 
     @lazy
     def data(self) -> Any:
@@ -114,21 +112,14 @@ class EventGridEvent(_Envelope):
     def topic(self) -> str | None:
         return self.origin
 
-    @property
-    def data_version(self) -> str | None:
-        return self._text("dataVersion")
-
-    @property
-    def metadata_version(self) -> str | None:
-        return self._text("metadataVersion")
+    data_version = text_field("dataVersion")
+    metadata_version = text_field("metadataVersion")
 
 
 class CloudEvent(_Envelope):
     type_key, time_key, origin_key, schema = "type", "time", "source", "cloudevents"
 
-    @property
-    def specversion(self) -> str | None:
-        return self._text("specversion")
+    specversion = text_field("specversion")
 
     @property
     def type(self) -> str | None:
@@ -142,9 +133,7 @@ class CloudEvent(_Envelope):
     def time(self) -> datetime | None:
         return self.event_time
 
-    @property
-    def datacontenttype(self) -> str | None:
-        return self._str("datacontenttype")
+    datacontenttype = str_field("datacontenttype")
 
     @property
     def data_base64(self) -> str | None:

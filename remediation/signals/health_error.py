@@ -3,10 +3,8 @@ ASRReplicatedItems.ReplicationHealthErrors column."""
 
 from __future__ import annotations
 
-from datetime import datetime
-
 from remediation.signals.text import find_codes, join_text, merge_codes
-from remediation.signals.wrapper import DictWrapper, lazy
+from remediation.signals.wrapper import DictWrapper, lazy, str_field, text_field, time_field
 
 _LEVEL_RANK = {"critical": 0, "error": 1, "warning": 2}
 
@@ -14,67 +12,21 @@ _LEVEL_RANK = {"critical": 0, "error": 1, "warning": 2}
 class InnerHealthError(DictWrapper):
     """The scalar fields every health error has (InnerHealthError in the REST model)."""
 
-    @property
-    def error_code(self) -> str | None:
-        """A string of digits such as "181008" (numbers are accepted and turned into text)."""
-        return self._text("errorCode")
-
-    @property
-    def error_message(self) -> str | None:
-        return self._str("errorMessage")
-
-    @property
-    def summary_message(self) -> str | None:
-        return self._str("summaryMessage")
-
-    @property
-    def possible_causes(self) -> str | None:
-        return self._str("possibleCauses")
-
-    @property
-    def recommended_action(self) -> str | None:
-        return self._str("recommendedAction")
-
-    @property
-    def error_id(self) -> str | None:
-        return self._text("errorId")
-
-    @property
-    def error_level(self) -> str | None:
-        return self._str("errorLevel")
-
-    @property
-    def error_category(self) -> str | None:
-        return self._str("errorCategory")
-
-    @property
-    def error_source(self) -> str | None:
-        return self._str("errorSource")
-
-    @property
-    def error_type(self) -> str | None:
-        return self._text("errorType")
-
-    @property
-    def entity_id(self) -> str | None:
-        return self._str("entityId")
-
-    @property
-    def customer_resolvability(self) -> str | None:
-        return self._str("customerResolvability")
-
-    @property
-    def recovery_provider_error_message(self) -> str | None:
-        return self._str("recoveryProviderErrorMessage")
-
-    @property
-    def creation_time_utc_raw(self) -> str | None:
-        """The creation time exactly as sent: part of the dedup identity."""
-        return self._text("creationTimeUtc")
-
-    @property
-    def creation_time_utc(self) -> datetime | None:
-        return self._time("creationTimeUtc")
+    error_code = text_field("errorCode", 'Digits such as "181008" (numbers become text).')
+    error_message = str_field("errorMessage")
+    summary_message = str_field("summaryMessage")
+    possible_causes = str_field("possibleCauses")
+    recommended_action = str_field("recommendedAction")
+    error_id = text_field("errorId")
+    error_level = str_field("errorLevel")
+    error_category = str_field("errorCategory")
+    error_source = str_field("errorSource")
+    error_type = text_field("errorType")
+    entity_id = str_field("entityId")
+    customer_resolvability = str_field("customerResolvability")
+    recovery_provider_error_message = str_field("recoveryProviderErrorMessage")
+    creation_time_utc_raw = text_field("creationTimeUtc", "As sent: part of the dedup identity.")
+    creation_time_utc = time_field("creationTimeUtc")
 
     @property
     def severity_rank(self) -> int:

@@ -5,14 +5,20 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from datetime import datetime
 from typing import Any
 
 from remediation.signals.arm_id import ArmId
 from remediation.signals.build import make_signal
 from remediation.signals.health_error import HealthError, by_severity, error_identity
 from remediation.signals.model import Signal, SignalError, SourceKind
-from remediation.signals.wrapper import DictWrapper, lazy, type_name
+from remediation.signals.wrapper import (
+    DictWrapper,
+    lazy,
+    str_field,
+    text_field,
+    time_field,
+    type_name,
+)
 
 NO_FAILURE = ("", "success", "none", "n/a")
 MAX_HEALTH_ERRORS_JSON = 256 * 1024
@@ -22,37 +28,14 @@ _UNHEALTHY_STATUSES = ("critical", "warning", "error", "failed")
 class BackupJobRow(DictWrapper):
     """One AddonAzureBackupJobs record."""
 
-    @property
-    def job_unique_id(self) -> str | None:
-        return self._str("JobUniqueId")
-
-    @property
-    def job_status(self) -> str | None:
-        return self._str("JobStatus")
-
-    @property
-    def job_failure_code(self) -> str | None:
-        return self._text("JobFailureCode")
-
-    @property
-    def job_operation(self) -> str | None:
-        return self._str("JobOperation")
-
-    @property
-    def backup_item_friendly_name(self) -> str | None:
-        return self._str("BackupItemFriendlyName")
-
-    @property
-    def datasource_friendly_name(self) -> str | None:
-        return self._str("DatasourceFriendlyName")
-
-    @property
-    def datasource_resource_id(self) -> str | None:
-        return self._str("DatasourceResourceId")
-
-    @property
-    def vault_name(self) -> str | None:
-        return self._str("VaultName")
+    job_unique_id = str_field("JobUniqueId")
+    job_status = str_field("JobStatus")
+    job_failure_code = text_field("JobFailureCode")
+    job_operation = str_field("JobOperation")
+    backup_item_friendly_name = str_field("BackupItemFriendlyName")
+    datasource_friendly_name = str_field("DatasourceFriendlyName")
+    datasource_resource_id = str_field("DatasourceResourceId")
+    vault_name = str_field("VaultName")
 
     @property
     def resource_id(self) -> str | None:
@@ -63,17 +46,9 @@ class BackupJobRow(DictWrapper):
     def subscription_id(self) -> str | None:
         return self._str("SubscriptionId") or self._str("_SubscriptionId")
 
-    @property
-    def resource_group_name(self) -> str | None:
-        return self._str("ResourceGroupName")
-
-    @property
-    def job_start_date_time(self) -> datetime | None:
-        return self._time("JobStartDateTime")
-
-    @property
-    def time_generated(self) -> datetime | None:
-        return self._time("TimeGenerated")
+    resource_group_name = str_field("ResourceGroupName")
+    job_start_date_time = time_field("JobStartDateTime")
+    time_generated = time_field("TimeGenerated")
 
     @property
     def failure_code(self) -> str | None:
@@ -108,41 +83,19 @@ class BackupJobRow(DictWrapper):
 class ReplicatedItemRow(DictWrapper):
     """One ASRReplicatedItems record (written once a day per item)."""
 
-    @property
-    def replicated_item_id(self) -> str | None:
-        return self._str("ReplicatedItemId")
-
-    @property
-    def replicated_item_friendly_name(self) -> str | None:
-        return self._str("ReplicatedItemFriendlyName")
-
-    @property
-    def datasource_friendly_name(self) -> str | None:
-        return self._str("DatasourceFriendlyName")
-
-    @property
-    def source_resource_id(self) -> str | None:
-        return self._str("SourceResourceId")
-
-    @property
-    def replication_status(self) -> str | None:
-        return self._str("ReplicationStatus")
-
-    @property
-    def failover_readiness(self) -> str | None:
-        return self._str("FailoverReadiness")
-
-    @property
-    def vault_name(self) -> str | None:
-        return self._str("VaultName")
+    replicated_item_id = str_field("ReplicatedItemId")
+    replicated_item_friendly_name = str_field("ReplicatedItemFriendlyName")
+    datasource_friendly_name = str_field("DatasourceFriendlyName")
+    source_resource_id = str_field("SourceResourceId")
+    replication_status = str_field("ReplicationStatus")
+    failover_readiness = str_field("FailoverReadiness")
+    vault_name = str_field("VaultName")
 
     @property
     def subscription_id(self) -> str | None:
         return self._str("_SubscriptionId")
 
-    @property
-    def time_generated(self) -> datetime | None:
-        return self._time("TimeGenerated")
+    time_generated = time_field("TimeGenerated")
 
     @lazy
     def replication_health_errors_raw(self) -> str | list[Any] | None:
@@ -162,8 +115,8 @@ class ReplicatedItemRow(DictWrapper):
             raw = [raw]
         if not isinstance(raw, list):
             return []
-        where = self._where(("ReplicationHealthErrors",))
-        return [HealthError(item, f"{where}[{i}]") for i, item in enumerate(raw)]
+        keys = ("ReplicationHealthErrors",)
+        return [HealthError(item, self._child(keys, i)) for i, item in enumerate(raw)]
 
     @lazy
     def plain_text_errors(self) -> str | None:

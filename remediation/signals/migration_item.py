@@ -9,40 +9,31 @@ from remediation.signals.arm_id import ArmId
 from remediation.signals.build import make_signal
 from remediation.signals.health_error import HealthError, by_severity, error_identity
 from remediation.signals.model import Signal, SourceKind
-from remediation.signals.wrapper import ArmResource, DictWrapper, lazy
+from remediation.signals.wrapper import (
+    ArmResource,
+    DictWrapper,
+    lazy,
+    str_field,
+    str_list_field,
+    text_field,
+)
 
 HEALTHY = ("normal", "none")
 
 
 class ProviderSpecificDetails(DictWrapper):
-    @property
-    def instance_type(self) -> str | None:
-        """ "VMwareCbt" for agentless VMware."""
-        return self._str("instanceType")
-
-    @property
-    def resync_required(self) -> str | None:
-        return self._text("resyncRequired")
-
-    @property
-    def resync_state(self) -> str | None:
-        return self._str("resyncState")
+    instance_type = str_field("instanceType", '"VMwareCbt" for agentless VMware.')
+    resync_required = text_field("resyncRequired")
+    resync_state = str_field("resyncState")
 
 
 class CurrentJob(DictWrapper):
-    @property
-    def job_name(self) -> str | None:
-        return self._str("jobName")
-
-    @property
-    def job_id(self) -> str | None:
-        return self._str("jobId")
+    job_name = str_field("jobName")
+    job_id = str_field("jobId")
 
 
 class MigrationItemProperties(DictWrapper):
-    @property
-    def machine_name(self) -> str | None:
-        return self._str("machineName")
+    machine_name = str_field("machineName")
 
     @lazy
     def health(self) -> str | None:
@@ -53,21 +44,10 @@ class MigrationItemProperties(DictWrapper):
     def health_errors(self) -> list[HealthError]:
         return self._wrap_list(HealthError, "healthErrors")
 
-    @property
-    def migration_state(self) -> str | None:
-        return self._str("migrationState")
-
-    @property
-    def migration_state_description(self) -> str | None:
-        return self._str("migrationStateDescription")
-
-    @property
-    def replication_status(self) -> str | None:
-        return self._str("replicationStatus")
-
-    @property
-    def allowed_operations(self) -> list[str]:
-        return self._str_list("allowedOperations")
+    migration_state = str_field("migrationState")
+    migration_state_description = str_field("migrationStateDescription")
+    replication_status = str_field("replicationStatus")
+    allowed_operations = str_list_field("allowedOperations")
 
     @property
     def current_job(self) -> CurrentJob | None:
@@ -83,7 +63,7 @@ class MigrationItem(ArmResource):
 
     @lazy
     def properties(self) -> MigrationItemProperties:
-        return MigrationItemProperties(self._dict("properties") or {}, self._where(("properties",)))
+        return MigrationItemProperties(self._dict("properties") or {}, self._child(("properties",)))
 
     @lazy
     def arm_id(self) -> ArmId | None:

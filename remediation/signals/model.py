@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import hashlib
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from datetime import datetime
 from enum import StrEnum
 from typing import Any
@@ -71,3 +71,34 @@ class Signal:
         data["codes"] = list(self.codes)
         data["dedup_key"] = self.dedup_key
         return data
+
+    @classmethod
+    def from_dict(cls, data: Any) -> Signal:
+        """The inverse of `to_dict`, for a signal recorded in the store or sent on the queue.
+
+        Raises SignalError naming what is wrong, including a `dedup_key` that no longer matches
+        the fields (a record written by a different rule must not be merged silently).
+        """
+        if not isinstance(data, dict):
+            raise SignalError(f"a recorded signal must be an object, got {type(data).__name__}")
+        known = {f.name for f in fields(cls)}
+        unknown = set(data) - known - {"dedup_key"}
+        if unknown:
+            raise SignalError(f"a recorded signal has unknown fields: {sorted(unknown)}")
+        values = {name: data[name] for name in known if name in data}
+        try:
+            values["source"] = SourceKind(values["source"])
+            values["codes"] = tuple(values.get("codes") or ())
+            if values.get("time") is not None:
+                values["time"] = datetime.fromisoformat(values["time"])
+            signal = cls(**values)
+        except (KeyError, TypeError, ValueError) as exc:
+            raise SignalError(f"not a recorded signal: {exc!r}") from exc
+        if not all(isinstance(code, str) for code in signal.codes):
+            raise SignalError("a recorded signal's codes must be strings")
+        if not isinstance(signal.message, str) or not isinstance(signal.extra, dict):
+            raise SignalError("a recorded signal needs a string message and an object extra")
+        expected = data.get("dedup_key")
+        if expected is not None and expected != signal.dedup_key:
+            raise SignalError("a recorded signal's dedup_key does not match its fields")
+        return signal

@@ -10,6 +10,7 @@ documented, a value of the right type) takes a short path; anything else takes t
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from typing import Any, Generic, TypeVar, overload
@@ -40,16 +41,30 @@ def lookup(data: Mapping[str, Any], key: str, case_insensitive: bool = False) ->
     return None
 
 
-def _lowered_keys(data: Mapping[str, Any]) -> dict[str, Any]:
-    """lower-cased key -> value, the first spelling winning, as `lookup` resolves them."""
-    if type(data) is dict and all(type(name) is str for name in data):
-        # Filled last key first, so the first spelling of a key is the one that stays.
-        return {name.lower(): value for name, value in reversed(data.items())}
-    lowered: dict[str, Any] = {}
-    for name, value in data.items():
+MAX_INDEXED_KEYS = 64
+"""Objects with more keys are searched key by key (no real payload object has that many)."""
+
+
+@functools.lru_cache(maxsize=512)
+def _key_index(names: tuple[Any, ...]) -> dict[str, str]:
+    """lower-cased key -> the first key spelled that way, as `lookup` resolves them.
+
+    Keyed by the object's key names: payloads of one kind share a few shapes, so the index
+    is built once per shape, not once per payload.
+    """
+    index: dict[str, str] = {}
+    for name in names:
         if isinstance(name, str):
-            lowered.setdefault(name.lower(), value)
-    return lowered
+            index.setdefault(name.lower(), name)
+    return index
+
+
+def folded_lookup(data: Mapping[str, Any], key: str) -> Any:
+    """data's value for `key` spelled in any case (the first such key), None when absent."""
+    if type(data) is dict and len(data) <= MAX_INDEXED_KEYS:
+        name = _key_index(tuple(data)).get(key.lower())
+        return None if name is None else data[name]
+    return lookup(data, key, True)
 
 
 def to_datetime(value: object, path: str) -> datetime | None:
@@ -79,6 +94,8 @@ def _parse_time(value: str) -> datetime | None:
 
 
 W = TypeVar("W", bound="DictWrapper")
+ChildPath = tuple["DictWrapper", tuple[str, ...], int | None]
+"""(parent, keys, list index): a path kept in parts until an error needs it spelled out."""
 T = TypeVar("T")
 
 
@@ -116,12 +133,23 @@ class DictWrapper:
 
     case_insensitive = False
 
-    def __init__(self, data: object, path: str = "$") -> None:
-        if type(data) is not dict and not isinstance(data, Mapping):
-            raise SignalError(f"{path}: expected an object, got {type_name(data)}")
-        self._data: Mapping[str, Any] = data
+    def __init__(self, data: object, path: str | ChildPath = "$") -> None:
         self._path = path
-        self._lowered: dict[str, Any] | None = None
+        if type(data) is not dict and not isinstance(data, Mapping):
+            raise SignalError(f"{self.path}: expected an object, got {type_name(data)}")
+        self._data: Mapping[str, Any] = data
+
+    @property
+    def path(self) -> str:
+        """This object's JSON path, for error reasons; spelled out only when one is raised."""
+        path = self._path
+        if type(path) is not str:
+            parent, keys, index = path
+            path = self._path = parent._where(keys) + ("" if index is None else f"[{index}]")
+        return path
+
+    def _child(self, keys: tuple[str, ...], index: int | None = None) -> ChildPath:
+        return (self, keys, index)
 
     @property
     def raw_event(self) -> Mapping[str, Any]:
@@ -129,13 +157,11 @@ class DictWrapper:
         return self._data
 
     def _where(self, keys: tuple[str, ...]) -> str:
-        return ".".join((self._path, *keys))
+        return ".".join((self.path, *keys))
 
     def _folded(self, key: str) -> Any:
         """This object's value for a key spelled in another case."""
-        if self._lowered is None:
-            self._lowered = _lowered_keys(self._data)
-        return self._lowered.get(key.lower())
+        return folded_lookup(self._data, key)
 
     def _get(self, keys: tuple[str, ...]) -> Any:
         """`_value(*keys)`, with the one-key case (nearly every read) inline."""
@@ -151,13 +177,17 @@ class DictWrapper:
         if not keys:
             return self._data
         node: Any = self._get(keys[:1])
-        for depth, key in enumerate(keys[1:], 1):
+        for depth in range(1, len(keys)):
             if node is None:
                 return None
             if type(node) is not dict and not isinstance(node, Mapping):
                 where = self._where(keys[:depth])
                 raise SignalError(f"{where}: expected an object, got {type_name(node)}")
-            node = lookup(node, key, self.case_insensitive)
+            key = keys[depth]
+            if key in node:
+                node = node[key]
+            else:
+                node = folded_lookup(node, key) if self.case_insensitive else None
         return node
 
     def _typed(self, keys: tuple[str, ...], kinds: type | tuple[type, ...], label: str) -> Any:
@@ -198,9 +228,9 @@ class DictWrapper:
     def _list(self, *keys: str) -> list[Any]:
         """Arrays default to empty: absent and null lists mean "none"."""
         value = self._get(keys)
-        if type(value) is list and value:
+        if type(value) is list:
             return value
-        return self._checked(keys, value, list, "an array") or []
+        return [] if value is None else self._checked(keys, value, list, "an array") or []
 
     def _str_list(self, *keys: str) -> list[str]:
         items = self._list(*keys)
@@ -214,31 +244,87 @@ class DictWrapper:
         value = self._get(keys)
         if value is None:
             return None
+        if type(value) is str and value:
+            parsed = _parse_time(value)
+            if parsed is not None:
+                return parsed
         return to_datetime(value, self._where(keys))
 
     def _wrap(self, cls: type[W], *keys: str) -> W | None:
         value = self._get(keys)
-        return None if value is None else cls(value, self._where(keys))
+        return None if value is None else cls(value, self._child(keys))
 
     def _wrap_list(self, cls: type[W], *keys: str) -> list[W]:
         items = self._list(*keys)
         if not items:
             return []
-        where = self._where(keys)
-        return [cls(item, f"{where}[{i}]") for i, item in enumerate(items)]
+        return [cls(item, self._child(keys, i)) for i, item in enumerate(items)]
+
+
+class field(Generic[T]):
+    """A JSON field of the wrapped object, read and type-checked once, then kept on the instance.
+
+    Parsers read a payload's fields several times; a field costs one lookup the first time and
+    a plain attribute read after that. `read` is the DictWrapper accessor that checks the type
+    (and raises SignalError naming the path); a string field found as a string skips it.
+    """
+
+    def __init__(self, key: str, read: Callable[..., T], doc: str | None = None) -> None:
+        self.key = key
+        self.read = read
+        self.name = key
+        self.plain_str = read in (DictWrapper._str, DictWrapper._text)
+        self.__doc__ = doc
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.name = name
+
+    @overload
+    def __get__(self, instance: None, owner: type | None = None) -> field[T]: ...
+
+    @overload
+    def __get__(self, instance: object, owner: type | None = None) -> T: ...
+
+    def __get__(self, instance: Any, owner: type | None = None) -> T | field[T]:
+        if instance is None:
+            return self
+        if self.plain_str:
+            data, key = instance._data, self.key
+            if key in data:
+                value = data[key]
+            else:
+                value = instance._folded(key) if instance.case_insensitive else None
+            if value is None or type(value) is str:
+                instance.__dict__[self.name] = value
+                return value
+        value = instance.__dict__[self.name] = self.read(instance, self.key)
+        return value
+
+
+def str_field(key: str, doc: str | None = None) -> field[str | None]:
+    return field(key, DictWrapper._str, doc)
+
+
+def text_field(key: str, doc: str | None = None) -> field[str | None]:
+    """A string that some producers send as a number (codes, counts)."""
+    return field(key, DictWrapper._text, doc)
+
+
+def int_field(key: str, doc: str | None = None) -> field[int | None]:
+    return field(key, DictWrapper._int, doc)
+
+
+def str_list_field(key: str, doc: str | None = None) -> field[list[str]]:
+    return field(key, DictWrapper._str_list, doc)
+
+
+def time_field(key: str, doc: str | None = None) -> field[datetime | None]:
+    return field(key, DictWrapper._time, doc)
 
 
 class ArmResource(DictWrapper):
     """An ARM resource as GET returns it: id, name, type and a `properties` object."""
 
-    @property
-    def id(self) -> str | None:
-        return self._str("id")
-
-    @property
-    def name(self) -> str | None:
-        return self._str("name")
-
-    @property
-    def type(self) -> str | None:
-        return self._str("type")
+    id = str_field("id")
+    name = str_field("name")
+    type = str_field("type")
