@@ -8,9 +8,9 @@ import threading
 import time
 from collections.abc import Callable
 
-from remediation.queue.base import StepMessage
+from remediation.queue.base import Message
 
-Handler = Callable[[StepMessage], None]
+Handler = Callable[[Message], None]
 
 
 class InProcessQueue:
@@ -22,7 +22,7 @@ class InProcessQueue:
     """
 
     def __init__(self, monotonic: Callable[[], float] = time.monotonic) -> None:
-        self._heap: list[tuple[float, int, StepMessage]] = []
+        self._heap: list[tuple[float, int, Message]] = []
         self._ids: set[str] = set()
         self._seq = itertools.count()
         self._lock = threading.Condition()
@@ -34,7 +34,7 @@ class InProcessQueue:
     def now(self) -> float:
         return self._monotonic() + self._virtual_offset
 
-    def send(self, message: StepMessage) -> None:
+    def send(self, message: Message) -> None:
         with self._lock:
             if message.message_id in self._ids:
                 return
@@ -47,7 +47,7 @@ class InProcessQueue:
         with self._lock:
             return len(self._heap)
 
-    def _pop(self) -> StepMessage:
+    def _pop(self) -> Message:
         _, _, message = heapq.heappop(self._heap)
         self._ids.discard(message.message_id)
         return message

@@ -1,8 +1,8 @@
 """Azure Service Bus transport for the remediation queue.
 
-One message per playbook step; the session id is the target resource so one VM's steps
-never run concurrently; waits and backoffs are scheduled messages; the message id lets
-Service Bus duplicate detection drop a re-sent step. The Functions trigger settles messages;
+One message per playbook step or recorded signal; the session id is the resource so one VM's
+messages never run concurrently; waits and backoffs are scheduled messages; the message id
+lets Service Bus duplicate detection drop a re-sent message. The Functions trigger settles messages;
 `settle_failure` is for a worker that receives itself, dead-lettering with the reason after
 the last attempt.
 """
@@ -12,22 +12,22 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from remediation.queue.base import StepMessage
+from remediation.queue.base import Message, bounded_id
 from remediation.settings import Settings
 
 MAX_DELIVERIES = 5
 
 
-def to_servicebus(message: StepMessage, now: datetime | None = None) -> Any:
-    """The SDK message for one step, with its session, id and schedule."""
+def to_servicebus(message: Message, now: datetime | None = None) -> Any:
+    """The SDK message for one step or signal, with its session, id and schedule."""
     from azure.servicebus import ServiceBusMessage
 
     sb = ServiceBusMessage(
         message.to_json(),
         content_type="application/json",
-        session_id=message.session_id or message.run_id,
+        session_id=bounded_id(message.session),
         message_id=message.message_id,
-        subject=f"step {message.step}",
+        subject=message.subject,
     )
     if message.delay_seconds > 0:
         moment = (now or datetime.now(UTC)) + timedelta(seconds=message.delay_seconds)
@@ -36,7 +36,7 @@ def to_servicebus(message: StepMessage, now: datetime | None = None) -> Any:
 
 
 class ServiceBusQueue:
-    """Sends step messages with a lazily created, reused sender."""
+    """Sends queue messages with a lazily created, reused sender."""
 
     def __init__(self, sender_factory) -> None:
         self._sender_factory = sender_factory
@@ -57,7 +57,7 @@ class ServiceBusQueue:
 
         return cls(factory)
 
-    def send(self, message: StepMessage) -> None:
+    def send(self, message: Message) -> None:
         if self._sender is None:
             self._sender = self._sender_factory()
         self._sender.send_messages(to_servicebus(message))

@@ -6,7 +6,14 @@ from datetime import UTC, datetime, timedelta
 
 from azure.servicebus import ServiceBusMessage
 
-from remediation.queue.base import QueueError, StepMessage
+from remediation.queue.base import (
+    MAX_ID_CHARS,
+    IngestMessage,
+    QueueError,
+    StepMessage,
+    bounded_id,
+    parse_message,
+)
 from remediation.queue.memory import InProcessQueue
 from remediation.queue.servicebus import ServiceBusQueue, settle_failure, to_servicebus
 
@@ -31,6 +38,47 @@ def test_step_message_round_trip_and_rejects_garbage():
         except QueueError:
             continue
         raise AssertionError(f"{body!r} was accepted")
+
+
+def test_both_kinds_round_trip_and_are_told_apart():
+    step = StepMessage("run-1", 2, 3, session_id="vm1", extra={"note": "kept"})
+    ingest = IngestMessage("0123456789abcdef0123456789abcdef", 2, session_id="vm1")
+    assert parse_message(step.to_json(), "vm1") == step
+    assert parse_message(ingest.to_json(), "vm1") == ingest
+    assert ingest.message_id != IngestMessage(ingest.dedup_key, 3).message_id
+    legacy = b'{"run_id": "run-1", "step": 2, "attempt": 3, "note": "kept"}'
+    assert parse_message(legacy, "vm1") == step, "a step sent before `kind` existed"
+
+
+def test_unreadable_messages_of_either_kind_raise_queue_error():
+    for body in (
+        b'{"kind": "teleport", "run_id": "r", "step": 0}',
+        b'{"kind": "ingest"}',
+        b'{"kind": "ingest", "dedup_key": 7}',
+        b'{"kind": "ingest", "dedup_key": "k", "attempt": "1"}',
+        b'{"kind": "step", "run_id": "r", "step": true}',
+        b"[1]",
+        b"\xff",
+    ):
+        try:
+            parse_message(body)
+        except QueueError:
+            continue
+        raise AssertionError(f"{body!r} was accepted")
+
+
+def test_session_ids_fit_service_bus_and_keep_one_resource_one_session():
+    item = "/subscriptions/s/resourceGroups/rg/providers/Microsoft.RecoveryServices/vaults/v" + (
+        "/replicationFabrics/f/replicationProtectionContainers/c/replicationMigrationItems/i" * 2
+    )
+    assert len(item) > MAX_ID_CHARS
+    bounded = bounded_id(item)
+    assert len(bounded) == MAX_ID_CHARS and bounded == bounded_id(item)
+    assert bounded != bounded_id(item[:-1] + "j")
+    assert bounded_id("vm1") == "vm1"
+    sb = to_servicebus(IngestMessage("k" * 32, session_id=item))
+    assert sb.session_id == bounded and sb.subject == "ingest"
+    assert parse_message(str(sb), sb.session_id).dedup_key == "k" * 32
 
 
 def test_servicebus_message_carries_session_id_and_schedule():
