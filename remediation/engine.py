@@ -19,14 +19,24 @@ from remediation.clock import Clock, iso, parse_iso, utcnow
 from remediation.incidents import Incidents
 from remediation.playbooks.base import Playbook
 from remediation.policy import Policy, Target
-from remediation.queue.base import Queue
+from remediation.queue.base import (
+    IngestMessage,
+    Message,
+    Queue,
+    QueueError,
+    QueueUnavailable,
+    StepMessage,
+)
 from remediation.runs import ACTIVE, TERMINAL, Runner, Runs, new_run
-from remediation.signals.model import Signal
-from remediation.store import Store
+from remediation.signals.model import Signal, SignalError
+from remediation.store import Conflict, InvalidData, NotFound, Record, Store
 
 log = logging.getLogger(__name__)
 
 SEEN = "signals"
+ACCEPTED, PROCESSED, ABANDONED = "accepted", "processed", "abandoned"
+REQUEUE_GRACE = timedelta(minutes=2)
+MAX_REQUEUES = 5
 CARD_INTERVAL = timedelta(seconds=10)
 SWITCHES = "switches"
 
@@ -37,6 +47,12 @@ class Notifier(Protocol):
     def post(self, view: dict[str, Any]) -> dict[str, Any] | None: ...
 
     def update(self, view: dict[str, Any], card: dict[str, Any]) -> None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class Accepted:
+    duplicate: bool
+    dedup_key: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,13 +119,123 @@ class Engine:
         self.audit.record(actor, f"set {name}", "automation", "ok", value=value)
 
     # -- ingestion ------------------------------------------------------------------------
-    def ingest(self, signal: Signal) -> Ingested:
-        """Record, classify and correlate one signal; idempotent per dedup key."""
+    # A signal is first claimed under its dedup key with the signal itself in the claim record
+    # (durably recorded: the webhook may answer 202), then processed, which marks the record.
+    # `accept` + a queue message + `process` is the webhook's path; `ingest` does both inline.
+
+    def accept(self, signal: Signal) -> Accepted:
+        """Record `signal` and queue its processing; raises QueueUnavailable when the send fails
+        (the record stays and `requeue_unprocessed` sends it later).
+
+        A duplicate sends nothing, unless its first delivery's send failed and the sender is
+        retrying: a recorded signal still unprocessed is sent again under the same message id,
+        which the queue deduplicates, and processing it twice is a no-op.
+        """
         self.counters.signals += 1
         key = signal.dedup_key
-        if not self.store.claim(SEEN, key[:2], key, {"seen": iso(self.clock())}):
+        if self._claim(signal):
+            self._send(IngestMessage(key, 0, _session(signal)))
+            return Accepted(False, key)
+        self.counters.duplicates += 1
+        record = self.store.get(SEEN, key[:2], key)
+        if record is not None and record.data.get("state") == ACCEPTED:
+            self._send(_ingest_message(record))
+        return Accepted(True, key)
+
+    def process(self, dedup_key: str) -> Ingested:
+        """Classify, correlate and notify the recorded signal once; a redelivery is a no-op."""
+        record = self.store.get(SEEN, dedup_key[:2], dedup_key)
+        if record is None or record.data.get("state") != ACCEPTED:
+            log.info("signal %s is not waiting to be processed; message ignored", dedup_key)
+            return Ingested(duplicate=True)
+        try:
+            signal = Signal.from_dict(record.data.get("signal"))
+        except SignalError as exc:
+            log.error("recorded signal %s cannot be read, abandoned: %s", dedup_key, exc)
+            self._settle(dedup_key, ABANDONED)
+            return Ingested(duplicate=True)
+        return self._process(signal)
+
+    def ingest(self, signal: Signal) -> Ingested:
+        """Record and process one signal inline; idempotent per dedup key."""
+        self.counters.signals += 1
+        if not self._claim(signal):
             self.counters.duplicates += 1
             return Ingested(duplicate=True)
+        return self._process(signal)
+
+    def handle(self, message: Message) -> None:
+        """The queue's one entry: an ingest message or a playbook step."""
+        if isinstance(message, IngestMessage):
+            self.process(message.dedup_key)
+        elif isinstance(message, StepMessage):
+            self.runner.handle(message)
+        else:
+            raise QueueError(f"not a remediation queue message: {type(message).__name__}")
+
+    def requeue_unprocessed(self, older_than: timedelta = REQUEUE_GRACE) -> int:
+        """Re-send recorded signals whose processing never happened (the process died between
+        record and send, or the message failed); gives up after MAX_REQUEUES. The timer runs it."""
+        now = self.clock()
+        sent = 0
+        for record in self.store.query(SEEN, where={"state": ACCEPTED}):
+            data = record.data
+            if now - parse_iso(data["queued"]) < older_than:
+                continue
+            if data["attempt"] >= MAX_REQUEUES:
+                log.error("signal %s was never processed after %d sends; abandoned",
+                          record.key, data["attempt"] + 1)  # fmt: skip
+                self._settle(record.key, ABANDONED)
+                continue
+            again = {**data, "attempt": data["attempt"] + 1, "queued": iso(now)}
+            try:
+                record = self.store.replace(SEEN, record.partition, record.key, again,
+                                            etag=record.etag)  # fmt: skip
+            except (Conflict, NotFound):  # processed meanwhile, or another sweep got there
+                continue
+            try:
+                self._send(_ingest_message(record))
+            except QueueUnavailable:  # the next cycle tries again
+                break
+            sent += 1
+        return sent
+
+    def _claim(self, signal: Signal) -> bool:
+        key, now = signal.dedup_key, iso(self.clock())
+        record = {"seen": now, "queued": now, "state": ACCEPTED, "attempt": 0,
+                  "session": _session(signal), "signal": signal.to_dict()}  # fmt: skip
+        try:
+            return self.store.claim(SEEN, key[:2], key, record)
+        except InvalidData:  # huge alert extras (causes, dimensions) that no stage reads
+            log.warning("signal %s recorded without its extras: over the document limit", key)
+            record["signal"] = {**record["signal"], "extra": {"extra_dropped": True}}
+            return self.store.claim(SEEN, key[:2], key, record)
+
+    def _send(self, message: IngestMessage) -> None:
+        try:
+            self.queue.send(message)
+        except Exception as exc:  # any transport failure: the record stays for the sweep
+            log.warning("ingest message %s not sent: %s", message.message_id, exc)
+            reason = f"signal recorded but not queued ({type(exc).__name__}); try again"
+            raise QueueUnavailable(reason) from exc
+
+    def _settle(self, key: str, state: str) -> None:
+        """Mark the record; a processed one sheds its signal, which the incident now holds."""
+
+        def settled(doc: dict[str, Any] | None) -> dict[str, Any]:
+            doc = {**(doc or {}), "state": state}
+            if state == PROCESSED:
+                doc.pop("signal", None)
+            return doc
+
+        self.store.update(SEEN, key[:2], key, settled)
+
+    def _process(self, signal: Signal) -> Ingested:
+        result = self._correlate(signal)
+        self._settle(signal.dedup_key, PROCESSED)
+        return result
+
+    def _correlate(self, signal: Signal) -> Ingested:
         classification = self.classifier.classify(signal)
         correlation = self.incidents.correlate(signal, classification)
         if correlation is None:
@@ -316,6 +442,15 @@ class Engine:
             incident_id,
             lambda doc: {**doc, "notes": sorted({*doc.get("notes", []), note})[:20]},
         )
+
+
+def _session(signal: Signal) -> str:
+    """One resource's signals share a session, so they are processed in order."""
+    return (signal.resource_id or signal.vm or signal.dedup_key).lower()
+
+
+def _ingest_message(record: Record) -> IngestMessage:
+    return IngestMessage(record.key, record.data["attempt"], record.data["session"])
 
 
 def _target(incident: dict[str, Any], vm: str) -> dict[str, Any]:
