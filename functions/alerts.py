@@ -18,6 +18,6 @@ def alerts(req: func.HttpRequest) -> func.HttpResponse:
     app = services()
     secret = app.settings.get("ALERTS_SHARED_SECRET")
     reply = handle_alert(
-        req.get_body(), headers_of(req), app.engine.ingest, secret, dict(req.params)
+        req.get_body(), headers_of(req), app.engine.accept, secret, dict(req.params)
     )
     return to_response(reply)

@@ -18,7 +18,7 @@ log = logging.getLogger(__name__)
 def eventgrid_webhook(req: func.HttpRequest) -> func.HttpResponse:
     from remediation.app import services
 
-    reply = handle_eventgrid(req.method, req.get_body(), headers_of(req), services().engine.ingest)
+    reply = handle_eventgrid(req.method, req.get_body(), headers_of(req), services().engine.accept)
     return to_response(reply)
 
 
@@ -42,5 +42,5 @@ def eventgrid_trigger(event: func.EventGridEvent) -> None:
     except SignalError as exc:
         log.warning("event %s ignored: %s", event.id, exc)
         return
-    for signal in signals:
-        services().engine.ingest(signal)
+    for signal in signals:  # a failed send raises, so Event Grid delivers the event again
+        services().engine.accept(signal)

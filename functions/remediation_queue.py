@@ -1,4 +1,5 @@
-"""Service Bus queue trigger: one playbook step per message, sessions per resource."""
+"""Service Bus queue trigger: one playbook step or recorded signal per message, sessions per
+resource."""
 
 from __future__ import annotations
 
@@ -19,11 +20,11 @@ log = logging.getLogger(__name__)
 )
 def remediation_step(msg: func.ServiceBusMessage) -> None:
     from remediation.app import services
-    from remediation.queue.base import QueueError, StepMessage
+    from remediation.queue.base import QueueError, parse_message
 
     try:
-        step = StepMessage.from_json(msg.get_body(), session_id=msg.session_id or "")
+        message = parse_message(msg.get_body(), session_id=msg.session_id or "")
     except QueueError as exc:
         log.error("remediation message %s dropped: %s", msg.message_id, exc)
         return
-    services().engine.runner.handle(step)
+    services().engine.handle(message)

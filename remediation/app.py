@@ -27,18 +27,15 @@ class Services:
         return self.arm_factory(subscription_id, actor)
 
     def poll(self):
+        """The timer's cycle over the configured vaults, grouped by subscription."""
         from remediation.poller import poll
 
-        vaults = self.settings.items("POLL_VAULT_IDS")
         by_subscription: dict[str, list[str]] = {}
-        for vault in vaults:
+        for vault in self.settings.items("POLL_VAULT_IDS"):
             arm_id = ArmId.parse(vault)
             if arm_id and arm_id.subscription_id:
                 by_subscription.setdefault(arm_id.subscription_id, []).append(vault)
-        results = [
-            poll(self.engine, self.arm(sub, "poller"), ids) for sub, ids in by_subscription.items()
-        ]
-        return results
+        return poll(self.engine, by_subscription, lambda sub: self.arm(sub, "poller"))
 
 
 class ArmFactory:

@@ -3,14 +3,17 @@
 Agentless VMware replication health only exists on the migration items, and Backup job
 failures can be missed by alerts, so each run lists the configured vaults' migration items
 (every health error, and healthy items to close incidents) and the Backup jobs that failed
-since the stored watermark. It also resumes fix runs orphaned by a dead worker.
+since the stored watermark. It also re-sends recorded signals whose processing never happened
+and resumes fix runs orphaned by a dead worker, whether or not any vault is configured.
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import Any
 
 from remediation.clock import iso, parse_iso
 from remediation.signals import SignalError, signals_from_payload
@@ -27,12 +30,23 @@ class PollResult:
     signals: int = 0
     errors: int = 0
     resumed: int = 0
+    requeued: int = 0
 
 
-def poll(engine, arm, vault_ids: list[str]) -> PollResult:
-    """One poll cycle over `vault_ids`; a failing vault is logged and does not stop the rest."""
-    result = PollResult(resumed=len(engine.runner.resume_stale()))
+def poll(engine, vaults: Mapping[str, list[str]], arm_for: Callable[[str], Any]) -> PollResult:
+    """One timer cycle. `vaults` maps each subscription to its vault ids, `arm_for` gives a
+    subscription's ARM client; a failing vault is logged and does not stop the rest."""
+    result = PollResult(
+        requeued=engine.requeue_unprocessed(), resumed=len(engine.runner.resume_stale())
+    )
     engine.start_pending()  # runs held back by a maintenance window or the concurrency limit
+    for subscription, vault_ids in vaults.items():
+        _poll_vaults(engine, arm_for(subscription), vault_ids, result)
+    engine.flush_cards()
+    return result
+
+
+def _poll_vaults(engine, arm, vault_ids: list[str], result: PollResult) -> None:
     now = engine.clock()
     for vault_id in vault_ids:
         try:
@@ -54,8 +68,6 @@ def poll(engine, arm, vault_ids: list[str]) -> PollResult:
                 result.errors += 1
         engine.store.upsert(WATERMARKS, "backup-jobs", _key(vault_id), {"until": iso(now)})
         result.vaults += 1
-    engine.flush_cards()
-    return result
 
 
 def _key(vault_id: str) -> str:

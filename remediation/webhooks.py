@@ -2,7 +2,9 @@
 
 The Functions blueprints and the local host both call these, so the rules (size limit,
 shared secret, schema checks, Event Grid handshake) live in one place and never answer 500
-to malformed input.
+to malformed input. They answer 202 once each signal is recorded and queued (`Engine.accept`);
+processing happens on the queue. A store or queue outage answers 503, which action groups and
+Event Grid retry.
 """
 
 from __future__ import annotations
@@ -14,7 +16,9 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from remediation.queue.base import QueueUnavailable
 from remediation.signals import Signal, SignalError, signals_from_payload
+from remediation.store import StoreError
 
 log = logging.getLogger(__name__)
 
@@ -23,7 +27,7 @@ MAX_EVENT_BATCH_BYTES = 1024 * 1024
 COMMON_SCHEMA = "azureMonitorCommonAlertSchema"
 VALIDATION_EVENT = "Microsoft.EventGrid.SubscriptionValidationEvent"
 
-Ingest = Callable[[Signal], Any]
+Accept = Callable[[Signal], Any]
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,11 +66,11 @@ def _json(body: bytes, limit: int) -> tuple[Any, Reply | None]:
 def handle_alert(
     body: bytes,
     headers: Mapping[str, str],
-    ingest: Ingest,
+    accept: Accept,
     shared_secret: str = "",
     params: Mapping[str, str] | None = None,
 ) -> Reply:
-    """Action-group webhook (common alert schema): 202 once the signal is recorded.
+    """Action-group webhook (common alert schema): 202 once the signal is recorded and queued.
 
     With a shared secret configured, the caller must present it in the `x-alert-secret`
     header or, since action groups cannot set headers, a `secret` query parameter.
@@ -80,10 +84,10 @@ def handle_alert(
         return error
     if not isinstance(payload, dict) or payload.get("schemaId") != COMMON_SCHEMA:
         return _reject(400, f"not a common alert schema payload (schemaId must be {COMMON_SCHEMA})")
-    return _ingest_all(payload, ingest)
+    return _accept_all(payload, accept)
 
 
-def handle_eventgrid(method: str, body: bytes, headers: Mapping[str, str], ingest: Ingest) -> Reply:
+def handle_eventgrid(method: str, body: bytes, headers: Mapping[str, str], accept: Accept) -> Reply:
     """Event Grid webhook delivery, both schemas, with the validation handshakes."""
     if method.upper() == "OPTIONS":  # CloudEvents abuse-protection handshake
         origin = _header(headers, "WebHook-Request-Origin")
@@ -106,13 +110,15 @@ def handle_eventgrid(method: str, body: bytes, headers: Mapping[str, str], inges
         if not isinstance(code, str) or not code:
             return _reject(400, "validation event without data.validationCode")
         return Reply(200, {"validationResponse": code})
-    return _ingest_batch(events, ingest)
+    return _accept_batch(events, accept)
 
 
-def _ingest_batch(events: list[dict[str, Any]], ingest: Ingest) -> Reply:
+def _accept_batch(events: list[dict[str, Any]], accept: Accept) -> Reply:
     accepted, errors = 0, []
     for index, event in enumerate(events):
-        reply = _ingest_all(event, ingest)
+        reply = _accept_all(event, accept)
+        if reply.status == 503:  # the whole batch again: the events already taken are duplicates
+            return reply
         if reply.status >= 400:
             errors.append({"index": index, "error": reply.body["error"]})
         else:
@@ -122,11 +128,17 @@ def _ingest_batch(events: list[dict[str, Any]], ingest: Ingest) -> Reply:
     return Reply(202, {"status": "accepted", "signals": accepted, "rejected": errors})
 
 
-def _ingest_all(payload: Any, ingest: Ingest) -> Reply:
+def _accept_all(payload: Any, accept: Accept) -> Reply:
     try:
         signals = signals_from_payload(payload)
     except SignalError as exc:
         return _reject(400, str(exc))
-    results = [ingest(signal) for signal in signals]
+    try:
+        results = [accept(signal) for signal in signals]
+    except QueueUnavailable as exc:
+        return _reject(503, str(exc))
+    except StoreError as exc:
+        log.warning("store refused a signal: %s", exc)
+        return _reject(503, f"signal not recorded ({type(exc).__name__}); try again")
     duplicates = sum(1 for r in results if getattr(r, "duplicate", False))
     return Reply(202, {"status": "accepted", "signals": len(signals), "duplicates": duplicates})

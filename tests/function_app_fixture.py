@@ -6,6 +6,10 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
+from azure.functions.servicebus import ServiceBusMessage
+
+from remediation.queue.base import Message
+
 
 @contextmanager
 def registered_functions(tmp_path, monkeypatch) -> Iterator[tuple[dict[str, Any], Any]]:
@@ -23,3 +27,20 @@ def registered_functions(tmp_path, monkeypatch) -> Iterator[tuple[dict[str, Any]
         yield {f.get_function_name(): f for f in function_app.app.get_functions()}, composition
     finally:
         composition.services.cache_clear()
+
+
+def bus_message(message: Message) -> ServiceBusMessage:
+    """What the Service Bus trigger receives for a message the engine sent."""
+    return ServiceBusMessage(
+        body=message.to_json().encode(), message_id=message.message_id,
+        session_id=message.session, content_type="application/json",
+        application_properties={}, user_properties={},
+    )  # fmt: skip
+
+
+def run_queue(functions: dict[str, Any], services: Any) -> int:
+    """Deliver everything the engine queued (webhook signals, the steps they start) to the
+    Service Bus function, as Azure would, until the in-process queue is empty; returns the count.
+    """
+    trigger = functions["remediation_step"].get_user_function()
+    return services.engine.queue.drain(lambda message: trigger(msg=bus_message(message)))

@@ -25,7 +25,7 @@ from azure.functions.servicebus import ServiceBusMessage
 from azure.functions.timer import TimerRequest
 
 from remediation.localhost.ncrontab import Schedule
-from remediation.queue.base import StepMessage
+from remediation.queue.base import Message
 from remediation.settings import Settings
 
 log = logging.getLogger("remediation.localhost")
@@ -159,10 +159,10 @@ class LocalHost:
             except Exception:
                 log.exception("timer function %s failed", function.get_function_name())
 
-    def _deliver(self, loop: asyncio.AbstractEventLoop, function: Any, step: StepMessage) -> None:
+    def _deliver(self, loop: asyncio.AbstractEventLoop, function: Any, sent: Message) -> None:
         """Called on the queue's thread: run the function as the Service Bus trigger would."""
         message = ServiceBusMessage(
-            body=step.to_json().encode(), message_id=step.message_id, session_id=step.session_id,
+            body=sent.to_json().encode(), message_id=sent.message_id, session_id=sent.session,
             content_type="application/json", application_properties={}, user_properties={},
         )  # fmt: skip
         name = function.get_trigger().name
@@ -171,4 +171,4 @@ class LocalHost:
 
     @staticmethod
     def _queue_error(exc: Exception) -> None:
-        log.error("remediation step failed: %s", exc)
+        log.error("remediation queue message failed: %s", exc)

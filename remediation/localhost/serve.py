@@ -6,6 +6,7 @@ import asyncio
 import json
 import logging
 import os
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -92,6 +93,10 @@ def build(host: str, port: int, simulate: bool, replay: Path | None) -> tuple[we
     resumed = app_services.engine.runner.resume_stale(sole_worker=True)
     if resumed:
         log.info("resumed %d interrupted fix run(s)", len(resumed))
+    # The in-process queue died with the last process: its unprocessed signals are sent again.
+    requeued = app_services.engine.requeue_unprocessed(older_than=timedelta(0))
+    if requeued:
+        log.info("queued %d recorded signal(s) again", requeued)
     if replay:
         web_app.on_startup.append(lambda app: _replay_later(app, replay, host, port))
     return web_app, sim

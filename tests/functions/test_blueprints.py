@@ -9,7 +9,7 @@ import pytest
 from azure.functions.servicebus import ServiceBusMessage
 
 from tests.engine.signals import load
-from tests.function_app_fixture import registered_functions
+from tests.function_app_fixture import registered_functions, run_queue
 
 ROUTES = {"alerts": "alerts", "eventgrid_webhook": "eventgrid"}
 
@@ -55,6 +55,43 @@ def test_alert_webhook_accepts_once_and_deduplicates(app):
     second = _post(functions["alerts"], body)
     assert first.status_code == second.status_code == 202
     assert json.loads(second.get_body())["duplicates"] == 1
+    assert run_queue(functions, services) == 1, "the duplicate sent nothing more"
+    assert len(services.engine.incidents.open_incidents()) == 1
+
+
+def test_alert_webhook_answers_before_processing(app):
+    functions, services = app
+    body = json.dumps(load("common_alert_backup_failure_rp_limit.json")).encode()
+    reply = _post(functions["alerts"], body)
+    assert reply.status_code == 202
+    assert json.loads(reply.get_body()) == {"status": "accepted", "signals": 1, "duplicates": 0}
+    assert services.engine.incidents.open_incidents() == [], "no incident before the queue runs"
+    assert run_queue(functions, services) == 1
+    [incident] = services.engine.incidents.open_incidents()
+    assert incident["entry_id"] == "rp-collection-limit-reached"
+
+
+def _queue_down(monkeypatch, services) -> None:
+    def send(message):
+        raise ConnectionError("Service Bus unreachable")
+
+    monkeypatch.setattr(services.engine.queue, "send", send)
+
+
+def test_a_queue_outage_answers_503_and_the_retry_is_queued(app, monkeypatch):
+    functions, services = app
+    body = json.dumps(load("common_alert_backup_failure_rp_limit.json")).encode()
+    with monkeypatch.context() as patch:
+        _queue_down(patch, services)
+        refused = _post(functions["alerts"], body)
+        batch = json.dumps(load("eventgrid_event_wrapping_alert.json")).encode()
+        refused_batch = _post(functions["eventgrid_webhook"], batch)
+    for reply in (refused, refused_batch):
+        assert reply.status_code == 503
+        assert "recorded but not queued" in json.loads(reply.get_body())["error"]
+    retried = _post(functions["alerts"], body)  # the action group's retry
+    assert retried.status_code == 202
+    assert run_queue(functions, services) == 1
     assert len(services.engine.incidents.open_incidents()) == 1
 
 
@@ -101,6 +138,7 @@ def test_eventgrid_delivery_of_a_wrapped_alert_is_ingested(app):
     functions, services = app
     body = json.dumps(load("eventgrid_event_wrapping_alert.json")).encode()
     assert _post(functions["eventgrid_webhook"], body).status_code == 202
+    run_queue(functions, services)
     assert len(services.engine.incidents.open_incidents()) == 1
 
 
@@ -112,6 +150,7 @@ def test_eventgrid_trigger_ingests_the_event_data(app):
         event_type="Contoso.Remediation.Alert", event_time=None, data_version="1",
     )  # fmt: skip
     functions["eventgrid_trigger"].get_user_function()(event=event)
+    run_queue(functions, services)
     assert len(services.engine.incidents.open_incidents()) == 1
 
 

@@ -6,9 +6,12 @@ import pytest
 from azure.functions.servicebus import ServiceBusMessage
 from azure.functions.timer import TimerRequest
 
+from remediation.engine import REQUEUE_GRACE
 from remediation.localhost.serve import simulated_environment
+from remediation.signals import signals_from_payload
 from remediation.simulator import ArmSimulator, Estate
-from tests.function_app_fixture import registered_functions
+from tests.function_app_fixture import registered_functions, run_queue
+from tests.localhost.process import demo_rp_limit_alert
 
 
 @pytest.fixture
@@ -56,3 +59,23 @@ def test_queue_trigger_runs_one_playbook_step_per_message(simulated):
     assert after["step"] == 1 and after["state"] == "queued"
     functions["remediation_step"].get_user_function()(msg=message)  # redelivered: no effect
     assert services.engine.runs.get(run["id"])["journal"] == after["journal"]
+
+
+def test_timer_sends_again_a_recorded_signal_that_was_never_queued(simulated, monkeypatch):
+    functions, services, _ = simulated
+    engine = services.engine
+    [signal] = signals_from_payload(demo_rp_limit_alert("erp-app-02"))
+    with monkeypatch.context() as patch:
+        patch.setattr(engine, "_send", lambda message: None)  # the process died before the send
+        engine.accept(signal)
+    timer = functions["poller"].get_user_function()
+
+    def vms_after_a_timer_cycle() -> list[str]:
+        timer(timer=TimerRequest(past_due=False))
+        run_queue(functions, services)
+        return [vm for incident in engine.incidents.open_incidents() for vm in incident["vms"]]
+
+    assert "erp-app-02" not in vms_after_a_timer_cycle(), "too early: the send may just be late"
+    later = engine.clock() + REQUEUE_GRACE
+    monkeypatch.setattr(engine, "clock", lambda: later)
+    assert "erp-app-02" in vms_after_a_timer_cycle()

@@ -5,11 +5,12 @@ from __future__ import annotations
 import json
 import os
 import socket
+import sqlite3
 import subprocess
 import sys
 import time
 from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from contextlib import closing, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -43,6 +44,23 @@ class Served:
 
     def log_text(self) -> str:
         return self.log.read_text(encoding="utf-8", errors="replace")
+
+    def wait_processed(self, timeout: float = 10.0) -> None:
+        """Wait until every signal the host recorded has left its queue (incident correlated,
+        card posted): webhooks answer 202 once a signal is recorded, before that work."""
+        store = f"file:{self.log.parent / '.state' / 'simulate.db'}?mode=ro"
+        deadline = time.monotonic() + timeout
+        while True:
+            with closing(sqlite3.connect(store, uri=True)) as db:
+                waiting = db.execute(
+                    "SELECT COUNT(*) FROM records WHERE tbl = 'signals' "
+                    "AND json_extract(data, '$.state') = 'accepted'"
+                ).fetchone()[0]
+            if not waiting:
+                return
+            if time.monotonic() > deadline:
+                raise AssertionError(f"{waiting} recorded signal(s) unprocessed after {timeout}s")
+            time.sleep(0.02)
 
 
 def free_port() -> int:

@@ -46,6 +46,7 @@ def test_an_incident_gets_a_thread_and_a_click_reaches_the_bot(served_process):
     base = served_process.base
     posted = requests.post(base + "/api/alerts", json=demo_rp_limit_alert("erp-app-01"), timeout=10)
     assert posted.status_code == 202
+    served_process.wait_processed()
     snapshot = requests.get(base + "/dev/api/threads", timeout=10).json()
     [thread] = [t for t in snapshot["threads"] if "erp-app-01" in _card_text(t["activities"][0])]
     root = thread["activities"][0]

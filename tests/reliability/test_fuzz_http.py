@@ -105,6 +105,7 @@ def _parse(payload: Any) -> list | None:
 def _landed(server: Server, before: dict[str, int], total: int, new: int, fired: bool) -> None:
     """`new` signals were recorded and each fired one joined or opened an incident."""
     assert eventually(lambda: server.store.counts()["signals"] - before["signals"] == new)
+    server.served.wait_processed()
     joined = server.store.signal_total() - total
     grown = server.store.counts()["incidents"] - before["incidents"]
     assert 0 <= grown <= new

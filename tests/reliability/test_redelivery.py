@@ -80,6 +80,7 @@ def test_each_webhook_message_delivered_five_times_counts_once(server):
     sim_before = server.simulator_state()
     answers = _concurrently(_deliveries(server))
     assert {a.status_code for a in answers} <= {200, 202}, [a.text for a in answers]
+    server.served.wait_processed()
 
     [incident] = server.store.documents("incidents")
     assert sorted(incident["vms"]) == sorted(BY_ROUTE.values())

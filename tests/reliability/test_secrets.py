@@ -75,6 +75,7 @@ def test_a_realistic_run_leaks_no_secret_or_token(server):
         assert answer.status_code == 401
         sent.append(authorization.split(" ", 1)[1])
 
+    server.served.wait_processed()
     [thread] = server.threads()
     root = thread["activities"][0]
     assert server.click(root, "approve", action_data(root["attachments"], "approve")) == 200

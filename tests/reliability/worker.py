@@ -83,5 +83,5 @@ def _main(log: Path, store: str, base_url: str, ca_path: str, subscription: str,
 
     engine.runner._execute = execute_then_die
     engine.runner.resume_stale(sole_worker=True)
-    engine.queue.drain(engine.runner.handle)
+    engine.queue.drain(engine.handle)
     arms.close()
