@@ -300,7 +300,8 @@ def status_card(
     newest = sorted(incidents, key=lambda i: i["last_seen"], reverse=True)
     for incident in newest[:15]:
         vms = incident.get("vms") or []
-        more = f" +{len(vms) - 3}" if len(vms) > 3 else ""
+        count = incident.get("vm_count", len(vms))
+        more = f" +{count - min(len(vms), 3)}" if count > min(len(vms), 3) else ""
         body.append(
             fact(
                 f"{incident.get('severity')} · {incident['root_cause']}",

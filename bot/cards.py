@@ -271,11 +271,13 @@ def _title(view: dict[str, Any], text: dict[str, str]) -> dict[str, Any]:
 def _summary(incident: dict[str, Any], text: dict[str, str], lang: str) -> list[dict[str, Any]]:
     vms = incident.get("vms") or []
     shown = ", ".join(clip(vm, 80, lang) for vm in vms[:SHOWN_VMS])
-    if len(vms) > SHOWN_VMS:
-        shown += ", " + text["more"].format(n=len(vms) - SHOWN_VMS)
-    active = len(incident.get("active_vms") or [])
+    # A large storm lists its first VMs and counts the rest (remediation.incidents).
+    count = incident.get("vm_count", len(vms))
+    if count > min(len(vms), SHOWN_VMS):
+        shown += ", " + text["more"].format(n=count - min(len(vms), SHOWN_VMS))
+    active = incident.get("active_count", len(incident.get("active_vms") or []))
     return [
-        fact(text["vms"] + " " + text["count"].format(n=len(vms), active=active), shown),
+        fact(text["vms"] + " " + text["count"].format(n=count, active=active), shown),
         fact(text["status"], incident.get("status")),
         fact(text["seen"], f"{incident.get('first_seen')} → {incident.get('last_seen')}"),
         fact(text["signals"], incident.get("signal_count")),

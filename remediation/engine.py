@@ -16,7 +16,7 @@ from remediation.approvals import Approvals, Approver, Outcome
 from remediation.audit import AuditLog
 from remediation.classify import Classification, Classifier
 from remediation.clock import Clock, iso, parse_iso, utcnow
-from remediation.incidents import Incidents
+from remediation.incidents import Incidents, add_note
 from remediation.playbooks.base import Playbook
 from remediation.policy import Policy, Target
 from remediation.queue.base import (
@@ -438,10 +438,7 @@ class Engine:
         return len(dirty)
 
     def _note(self, incident_id: str, note: str) -> None:
-        self.incidents.update(
-            incident_id,
-            lambda doc: {**doc, "notes": sorted({*doc.get("notes", []), note})[:20]},
-        )
+        self.incidents.update(incident_id, lambda doc: add_note(doc, note))
 
 
 def _session(signal: Signal) -> str:

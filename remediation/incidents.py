@@ -3,12 +3,20 @@
 A storm (one appliance down, 150 VMs failing every poll) must read as one card listing the
 VMs, so the incident key is the catalogue entry plus the narrowest shared scope the signal
 names: the appliance (fabric), else the vault, else the resource group.
+
+An incident is one stored document, and the store refuses documents over MAX_DOCUMENT_CHARS
+(256 KiB of JSON), so every part that grows with the storm is bounded: VMs are listed in full
+(name, failing or not, resource id) up to LISTED_CHARS of JSON, and beyond that only counted,
+by a short fingerprint that tells a new VM from a repeat, up to MAX_COUNTED_VMS; the evidence
+keeps at most MAX_SAMPLES items within EVIDENCE_CHARS; notes are few and short. `vm_count` and
+`active_count` cover listed and counted VMs alike.
 """
 
 from __future__ import annotations
 
 import contextlib
 import hashlib
+import json
 import time
 import uuid
 from dataclasses import dataclass
@@ -24,6 +32,12 @@ INCIDENTS = "incidents"
 OPEN_KEYS = "incident_keys"
 PARTITION = "incident"
 MAX_SAMPLES = 5
+LISTED = ("vms", "active_vms", "resources")
+LISTED_CHARS = 64 * 1024
+MAX_COUNTED_VMS = 4_000  # 15 characters of JSON each
+EVIDENCE_CHARS = 24 * 1024
+MAX_NOTES = 20
+NOTE_CHARS = 200
 CREATION_GRACE = timedelta(seconds=30)
 _BEING_CREATED = object()
 
@@ -76,10 +90,14 @@ class Incidents:
         return [r.data for r in self._store.query(INCIDENTS, PARTITION, where={"status": "open"})]
 
     def for_vm(self, vm: str) -> list[dict[str, Any]]:
-        name = vm.lower()
+        name, mark = vm.lower(), fingerprint(vm)
         found = [r.data for r in self._store.query(INCIDENTS, PARTITION)]
         return sorted(
-            (i for i in found if name in (v.lower() for v in i["vms"])),
+            (
+                i
+                for i in found
+                if name in (v.lower() for v in i["vms"]) or mark in i.get("counted_vms", {})
+            ),
             key=lambda i: i["last_seen"],
             reverse=True,
         )
@@ -107,11 +125,7 @@ class Incidents:
                 data = changed.data
                 if data["status"] == "resolved":
                     self._drop_pointer(key, data["id"])
-                moved = (data["vms"], data["active_vms"], data["status"]) != (
-                    current["vms"],
-                    current["active_vms"],
-                    current["status"],
-                )
+                moved = _counts(data) != _counts(current) or data["status"] != current["status"]
                 return Correlation(data, created=False, changed=moved)
         raise RuntimeError(f"could not correlate signal for incident key {key}")
 
@@ -167,6 +181,9 @@ class Incidents:
             "vms": [],
             "active_vms": [],
             "resources": {},
+            "counted_vms": {},
+            "vm_count": 0,
+            "active_count": 0,
             "signal_count": 0,
             "first_seen": iso(now),
             "last_seen": iso(now),
@@ -189,27 +206,83 @@ def _apply(doc: dict[str, Any], signal: Signal, now) -> dict[str, Any]:
     """Pure update of an incident document by one signal."""
     doc = dict(doc)
     vm = signal.vm or signal.resource_id or "unknown"
-    vms, active = list(doc["vms"]), list(doc["active_vms"])
-    if signal.resolved:
-        if vm in active:
-            active.remove(vm)
-    else:
+    if vm in doc["vms"]:
+        _mark_listed(doc, vm, signal)
+    elif fingerprint(vm) in doc.setdefault("counted_vms", {}):
+        _mark_counted(doc, vm, signal)
+    elif not signal.resolved:
+        _add_vm(doc, vm, signal)
+    if not signal.resolved:
         doc["signal_count"] += 1
-        is_new = vm not in vms
-        if is_new:
-            vms.append(vm)
-        if vm not in active:
-            active.append(vm)
-        if signal.resource_id:
-            doc["resources"] = {**doc["resources"], vm: signal.resource_id}
-        if is_new and len(doc["evidence"]) < MAX_SAMPLES:
-            doc["evidence"] = [*doc["evidence"], _evidence(signal, vm)]
-    doc["vms"], doc["active_vms"] = vms, active
+    doc["vm_count"] = len(doc["vms"]) + len(doc["counted_vms"])
+    doc["active_count"] = len(doc["active_vms"]) + sum(doc["counted_vms"].values())
     doc["last_seen"] = iso(now)
-    if not active and vms:
+    if not doc["active_count"] and doc["vm_count"]:
         doc["status"] = "resolved"
         doc["resolved_at"] = iso(now)
     return doc
+
+
+def _mark_listed(doc: dict[str, Any], vm: str, signal: Signal) -> None:
+    if signal.resolved:
+        doc["active_vms"] = [v for v in doc["active_vms"] if v != vm]
+        return
+    if vm not in doc["active_vms"]:
+        doc["active_vms"] = [*doc["active_vms"], vm]
+    if signal.resource_id and doc["resources"].get(vm) != signal.resource_id:
+        _list_resource(doc, vm, signal.resource_id)
+
+
+def _mark_counted(doc: dict[str, Any], vm: str, signal: Signal) -> None:
+    doc["counted_vms"] = {**doc["counted_vms"], fingerprint(vm): int(not signal.resolved)}
+
+
+def _add_vm(doc: dict[str, Any], vm: str, signal: Signal) -> None:
+    """List a new VM in full while the lists have room, else count it; once counting has
+    begun, later VMs are counted too, so the listed ones stay the first seen."""
+    listed = {"vms": [*doc["vms"], vm], "active_vms": [*doc["active_vms"], vm]}
+    if signal.resource_id:
+        listed["resources"] = {**doc["resources"], vm: signal.resource_id}
+    if not doc["counted_vms"] and _json_chars({**doc, **listed}, LISTED) <= LISTED_CHARS:
+        doc.update(listed)
+    elif len(doc["counted_vms"]) < MAX_COUNTED_VMS:
+        _mark_counted(doc, vm, signal)
+        if len(doc["counted_vms"]) == 1:
+            doc.update(add_note(doc, "VMs beyond those listed are counted: no automatic fix"))
+    else:
+        doc.update(add_note(doc, f"over {doc['vm_count']:,} VMs: later ones are not counted"))
+        return
+    if len(doc["evidence"]) < MAX_SAMPLES:
+        evidence = [*doc["evidence"], _evidence(signal, vm)]
+        if _json_chars({"evidence": evidence}, ("evidence",)) <= EVIDENCE_CHARS:
+            doc["evidence"] = evidence
+
+
+def _list_resource(doc: dict[str, Any], vm: str, resource_id: str) -> None:
+    resources = {**doc["resources"], vm: resource_id}
+    if _json_chars({**doc, "resources": resources}, LISTED) <= LISTED_CHARS:
+        doc["resources"] = resources
+
+
+def _json_chars(doc: dict[str, Any], fields: tuple[str, ...]) -> int:
+    """Characters `fields` take as stored: JSON with non-ASCII escaped, as the store writes."""
+    return len(json.dumps([doc.get(f) for f in fields], ensure_ascii=True))
+
+
+def _counts(doc: dict[str, Any]) -> tuple[int, int]:
+    return doc.get("vm_count", len(doc["vms"])), doc.get("active_count", len(doc["active_vms"]))
+
+
+def fingerprint(vm: str) -> str:
+    """A short, case-blind mark of a VM that is counted rather than listed."""
+    data = vm.lower().encode("utf-8", "surrogatepass")
+    return hashlib.blake2b(data, digest_size=5).hexdigest()
+
+
+def add_note(doc: dict[str, Any], note: str) -> dict[str, Any]:
+    """The document with `note` among its notes: at most MAX_NOTES, each clipped."""
+    notes = sorted({*doc.get("notes", []), note[:NOTE_CHARS]})[:MAX_NOTES]
+    return {**doc, "notes": notes}
 
 
 def _evidence(signal: Signal, vm: str) -> dict[str, Any]:
