@@ -59,14 +59,23 @@ def scope_of(signal: Signal) -> str:
     ).lower()
 
 
+MAX_ROOT_CAUSE_CODES = 200
+"""Characters of joined codes kept readable in an unclassified root cause."""
+
+
 def root_cause_of(signal: Signal, classification: Classification) -> str:
     """Entry id when classified; otherwise the codes, else a hash of the message shape."""
     if classification.entry_id:
         return classification.entry_id
     if signal.codes:
-        return "unclassified:" + ",".join(sorted(c.lower() for c in signal.codes))
-    shape = " ".join(signal.message.lower().split())[:200]
-    return "unclassified:" + hashlib.sha256(shape.encode()).hexdigest()[:12]
+        codes = ",".join(sorted(c.lower() for c in signal.codes))
+        # Readable when short; a text naming dozens of codes is identified by their hash.
+        return "unclassified:" + (codes if len(codes) <= MAX_ROOT_CAUSE_CODES else _digest(codes))
+    return "unclassified:" + _digest(" ".join(signal.message.lower().split())[:200])
+
+
+def _digest(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()[:12]
 
 
 def incident_key(signal: Signal, classification: Classification) -> str:

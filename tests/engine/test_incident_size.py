@@ -81,3 +81,18 @@ def test_notes_are_few_and_short():
         doc = add_note(doc, f"{n:02d} " + "y" * 1_000)
     assert len(doc["notes"]) == MAX_NOTES
     assert all(len(note) == NOTE_CHARS for note in doc["notes"])
+
+
+def test_an_unclassified_text_naming_dozens_of_codes_has_a_short_root_cause():
+    from remediation.classify import classify
+    from remediation.signals import Signal, SourceKind
+
+    codes = tuple(f"UnknownVendorFailureNumber{n:03}Happened" for n in range(60))
+    signal = Signal(SourceKind.RAW_TEXT, " ".join(codes), codes)
+    cause = incidents.root_cause_of(signal, classify(signal))
+    assert cause.startswith("unclassified:") and len(cause) <= 13 + 12
+    assert cause == incidents.root_cause_of(signal, classify(signal))  # stable
+    few = Signal(SourceKind.RAW_TEXT, "x", codes[:2])
+    assert incidents.root_cause_of(few, classify(few)) == "unclassified:" + ",".join(
+        sorted(c.lower() for c in codes[:2])
+    )
