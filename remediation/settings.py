@@ -44,7 +44,11 @@ SETTINGS: tuple[Setting, ...] = (
         "",
         "Service Bus namespace host for the remediation queue (identity-based)",
     ),
-    Setting("REMEDIATION_QUEUE_NAME", "remediation", "queue that carries one playbook step each"),
+    Setting(
+        "REMEDIATION_QUEUE_NAME",
+        "remediation",
+        "queue that carries signals to process and playbook steps, one per message",
+    ),
     Setting("AZURE_CLIENT_ID", "", "client id of the user-assigned managed identity or app"),
     Setting("AZURE_TENANT_ID", "", "Entra tenant of the estate and of the approvers"),
     Setting(
