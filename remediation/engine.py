@@ -133,7 +133,7 @@ class Engine:
         """
         self.counters.signals += 1
         key = signal.dedup_key
-        if self._claim(signal):
+        if self._claim(signal, key):
             self._send(IngestMessage(key, 0, _session(signal)))
             return Accepted(False, key)
         self.counters.duplicates += 1
@@ -154,15 +154,16 @@ class Engine:
             log.error("recorded signal %s cannot be read, abandoned: %s", dedup_key, exc)
             self._settle(dedup_key, ABANDONED)
             return Ingested(duplicate=True)
-        return self._process(signal)
+        return self._process(signal, dedup_key)
 
     def ingest(self, signal: Signal) -> Ingested:
         """Record and process one signal inline; idempotent per dedup key."""
         self.counters.signals += 1
-        if not self._claim(signal):
+        key = signal.dedup_key
+        if not self._claim(signal, key):
             self.counters.duplicates += 1
             return Ingested(duplicate=True)
-        return self._process(signal)
+        return self._process(signal, key)
 
     def handle(self, message: Message) -> None:
         """The queue's one entry: an ingest message or a playbook step."""
@@ -200,8 +201,8 @@ class Engine:
             sent += 1
         return sent
 
-    def _claim(self, signal: Signal) -> bool:
-        key, now = signal.dedup_key, iso(self.clock())
+    def _claim(self, signal: Signal, key: str) -> bool:
+        now = iso(self.clock())
         record = {"seen": now, "queued": now, "state": ACCEPTED, "attempt": 0,
                   "session": _session(signal), "signal": signal.to_dict()}  # fmt: skip
         try:
@@ -230,9 +231,11 @@ class Engine:
 
         self.store.update(SEEN, key[:2], key, settled)
 
-    def _process(self, signal: Signal) -> Ingested:
+    def _process(self, signal: Signal, key: str) -> Ingested:
+        """`key` is the record's: a signal recorded before a change to the dedup rule is settled
+        where it was recorded."""
         result = self._correlate(signal)
-        self._settle(signal.dedup_key, PROCESSED)
+        self._settle(key, PROCESSED)
         return result
 
     def _correlate(self, signal: Signal) -> Ingested:

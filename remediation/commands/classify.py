@@ -73,10 +73,11 @@ def classify_value(value: Any, number: int | None = None) -> list[dict[str, Any]
         signals = parse_batch(value) if isinstance(value, list) else [parse_payload(value)]
     except SignalError as exc:
         return [_error(number, str(exc))]
-    return [_classified(signal, number) for signal in signals]
+    return [verdict_record(signal, number) for signal in signals]
 
 
-def _classified(signal: Signal, number: int | None) -> dict[str, Any]:
+def verdict_record(signal: Signal, number: int | None = None) -> dict[str, Any]:
+    """What `classify --jsonl` prints for one signal (also the benchmark's verdict)."""
     from remediation.classify import default_classifier
 
     found = default_classifier().classify(signal)

@@ -80,18 +80,20 @@ class Signal:
     def from_dict(cls, data: Any) -> Signal:
         """The inverse of `to_dict`, for a signal recorded in the store or sent on the queue.
 
-        Raises SignalError naming what is wrong, including a `dedup_key` that no longer matches
-        the fields (a record written by a different rule must not be merged silently).
+        Raises SignalError naming what is wrong. The recorded `dedup_key` is derived and not
+        read back: the store keeps the record under it, which is what the engine settles.
         """
         if not isinstance(data, dict):
             raise SignalError(f"a recorded signal must be an object, got {type(data).__name__}")
-        known = set(_FIELDS)
-        unknown = set(data) - known - {"dedup_key"}
+        unknown = data.keys() - _RECORDED_FIELDS
         if unknown:
             raise SignalError(f"a recorded signal has unknown fields: {sorted(unknown)}")
-        values = {name: data[name] for name in known if name in data}
+        values = {name: value for name, value in data.items() if name != "dedup_key"}
+        source = values.get("source")
+        if not isinstance(source, str) or source not in _SOURCES:
+            raise SignalError(f"not a recorded signal: unknown source {str(source)[:80]!r}")
         try:
-            values["source"] = SourceKind(values["source"])
+            values["source"] = _SOURCES[source]
             values["codes"] = tuple(values.get("codes") or ())
             if values.get("time") is not None:
                 values["time"] = datetime.fromisoformat(values["time"])
@@ -102,13 +104,12 @@ class Signal:
             raise SignalError("a recorded signal's codes must be strings")
         if not isinstance(signal.message, str) or not isinstance(signal.extra, dict):
             raise SignalError("a recorded signal needs a string message and an object extra")
-        expected = data.get("dedup_key")
-        if expected is not None and expected != signal.dedup_key:
-            raise SignalError("a recorded signal's dedup_key does not match its fields")
         return signal
 
 
 _FIELDS = tuple(f.name for f in fields(Signal))
+_RECORDED_FIELDS = frozenset((*_FIELDS, "dedup_key"))
+_SOURCES = {kind.value: kind for kind in SourceKind}
 
 
 def _copy(value: Any) -> Any:

@@ -101,9 +101,7 @@ def test_a_duplicate_accept_sends_nothing_more(engine):
 
 def test_a_redelivered_ingest_message_is_processed_once(engine):
     engine.accept(rp_limit_alert())
-    messages: list[Message] = []
-    engine.queue.drain(messages.append)
-    [message] = messages
+    [message] = _sent(engine)
     for _ in range(3):
         engine.handle(message)
     [incident] = engine.incidents.open_incidents()
@@ -218,3 +216,25 @@ def test_an_unknown_message_or_an_unreadable_record_is_refused(engine, caplog):
     assert "cannot be read" in caplog.text
     assert _state(engine, signal.dedup_key) == "abandoned"
     assert engine.incidents.open_incidents() == []
+
+
+def test_a_signal_recorded_under_an_older_dedup_rule_is_settled_where_it_was_recorded(engine):
+    """An upgrade that changes how dedup keys are computed must not strand recorded signals."""
+    signal = rp_limit_alert()
+    engine.accept(signal)
+    [message] = _sent(engine)
+    old_key = "0f" + "0" * 30  # what an older rule called this signal
+    record = engine.store.get(SEEN, signal.dedup_key[:2], signal.dedup_key)
+    engine.store.insert(SEEN, old_key[:2], old_key, record.data)
+
+    engine.handle(IngestMessage(old_key, 0, message.session))
+    assert _state(engine, old_key) == "processed"
+    assert len(engine.incidents.open_incidents()) == 1
+    resent = engine.requeue_unprocessed(older_than=timedelta(0))
+    assert resent == 1, "only the copy under today's key, never processed, is sent again"
+
+
+def _sent(engine: Engine) -> list[Message]:
+    messages: list[Message] = []
+    engine.queue.drain(messages.append)
+    return messages

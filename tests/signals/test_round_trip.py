@@ -35,7 +35,6 @@ def test_every_sample_signal_survives_a_round_trip_through_json(name):
         (lambda d: d.update(codes=[1, 2]), "codes must be strings"),
         (lambda d: d.update(message=None), "string message"),
         (lambda d: d.update(colour="blue"), "unknown fields"),
-        (lambda d: d.update(source_id="another-alert"), "dedup_key does not match"),
     ],
 )
 def test_a_damaged_record_is_a_signal_error_with_the_reason(change, reason):
