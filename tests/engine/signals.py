@@ -42,24 +42,28 @@ def backup_alert_payload(
     return payload
 
 
-def dispose_timeout(vm: str, cycle: int = 0) -> Signal:
-    """A DisposeArtefactsTimedOut health error on a migration item behind appliance 01."""
+def migration_item_error(vm: str, code: str, message: str, created: str) -> Signal:
+    """A health error on `vm`'s migration item behind appliance 01."""
     item = copy.deepcopy(load("migration_item_dispose_artefacts.json"))
     item["id"] = item["id"].rsplit("/", 1)[0] + f"/{vm}-item"
     item["name"] = f"{vm}-item"
     item["properties"]["machineName"] = vm
     item["properties"]["healthErrors"] = [
-        {
-            "errorCode": "181008",
-            "errorMessage": f"VM: {vm}. Error: Encountered timeout event 'DisposeArtefactsTimeout' "
-            "in the state &'['Gateway.Service.StateMachine.SnapshotReplication."
-            "SnapshotReplicationEngine+WaitingForArtefactsDisposalPreCycle' "
-            "('WaitingForArtefactsDisposalPreCycle')]'.",
-            "creationTimeUtc": f"2025-06-02T2{cycle % 10}:00:00Z",
-            "errorLevel": "Error",
-        }
-    ]
+        {"errorCode": code, "errorMessage": message, "creationTimeUtc": created,
+         "errorLevel": "Error"}
+    ]  # fmt: skip
     return signals_from_payload(item)[0]
+
+
+def dispose_timeout(vm: str, cycle: int = 0) -> Signal:
+    """A DisposeArtefactsTimedOut health error on a migration item behind appliance 01."""
+    message = (
+        f"VM: {vm}. Error: Encountered timeout event 'DisposeArtefactsTimeout' "
+        "in the state &'['Gateway.Service.StateMachine.SnapshotReplication."
+        "SnapshotReplicationEngine+WaitingForArtefactsDisposalPreCycle' "
+        "('WaitingForArtefactsDisposalPreCycle')]'."
+    )
+    return migration_item_error(vm, "181008", message, f"2025-06-02T2{cycle % 10}:00:00Z")
 
 
 def backup_error_alert(vm: str, code: str, description: str) -> Signal:
@@ -69,16 +73,5 @@ def backup_error_alert(vm: str, code: str, description: str) -> Signal:
 
 def changed_blocks_error(vm: str) -> Signal:
     """A migration item whose replication cannot fetch changed blocks: a resync repairs it."""
-    item = copy.deepcopy(load("migration_item_dispose_artefacts.json"))
-    item["id"] = item["id"].rsplit("/", 1)[0] + f"/{vm}-item"
-    item["name"] = f"{vm}-item"
-    item["properties"]["machineName"] = vm
-    item["properties"]["healthErrors"] = [
-        {
-            "errorCode": "Unknown",
-            "errorMessage": f"VM: {vm}. Encountered an error while trying to fetch changed blocks",
-            "creationTimeUtc": "2025-06-02T20:00:00Z",
-            "errorLevel": "Error",
-        }
-    ]
-    return signals_from_payload(item)[0]
+    message = f"VM: {vm}. Encountered an error while trying to fetch changed blocks"
+    return migration_item_error(vm, "Unknown", message, "2025-06-02T20:00:00Z")
