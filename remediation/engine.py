@@ -303,6 +303,7 @@ class Engine:
             return []
         existing = {r["vm"] for r in self.runs.for_incident(incident_id)}
         limit = policy.limits.max_vms_per_fix - len(existing)
+        blocked_by = self._blockers(playbook, policy)
         started = []
         for vm in incident["active_vms"]:
             if vm in existing:
@@ -310,7 +311,7 @@ class Engine:
             if limit <= 0:
                 self._note(incident_id, f"over the limit of {policy.limits.max_vms_per_fix} VMs")
                 break
-            blocked = self._blocked(playbook, vm, policy)
+            blocked = blocked_by(vm)
             if blocked:
                 self._note(incident_id, f"{vm}: {blocked}")
                 continue
@@ -327,21 +328,21 @@ class Engine:
         self.start_pending()
         return started
 
-    def _blocked(self, playbook: str, vm: str, policy: Policy) -> str | None:
-        """Cool-down per resource and circuit breaker per playbook."""
-        now = self.clock()
+    def _blockers(self, playbook: str, policy: Policy) -> Callable[[str], str | None]:
+        """Why a VM may not get a `playbook` run now (None when it may): cool-down per resource
+        and circuit breaker per playbook, from one read of the playbook's runs."""
+        now, limits = self.clock(), policy.limits
+        cooling, failures = set(), 0
         for run in self.runs.all(playbook=playbook):
             age = now - parse_iso(run["updated"])
-            if run["vm"] == vm and run["state"] in TERMINAL and age < policy.limits.cooldown:
-                return "cooling down after a recent fix"
-        recent_failures = [
-            r
-            for r in self.runs.all(playbook=playbook, state="failed")
-            if now - parse_iso(r["updated"]) < policy.limits.breaker_window
-        ]
-        if len(recent_failures) >= policy.limits.breaker_failures:
-            return f"circuit breaker open: {len(recent_failures)} recent failures of {playbook}"
-        return None
+            if run["state"] in TERMINAL and age < limits.cooldown:
+                cooling.add(run["vm"])
+            if run["state"] == "failed" and age < limits.breaker_window:
+                failures += 1
+        breaker = None
+        if failures >= limits.breaker_failures:
+            breaker = f"circuit breaker open: {failures} recent failures of {playbook}"
+        return lambda vm: "cooling down after a recent fix" if vm in cooling else breaker
 
     def _active_count(self) -> int:
         return sum(1 for r in self.runs.all() if r["state"] in ACTIVE)
@@ -358,11 +359,13 @@ class Engine:
         if policy.paused:
             return
         in_window = policy.in_window(self.clock())
+        active = self._active_count()
         for run in self.runs.all(state="pending"):
-            if self._active_count() >= policy.limits.max_concurrent_fixes:
+            if active >= policy.limits.max_concurrent_fixes:
                 return
             if in_window or not run["decided_by"].startswith("policy:"):
                 self.runner.start(run["id"])
+                active += 1
 
     def _settle_approval(self, incident_id: str) -> None:
         incident = self.incidents.get(incident_id)
