@@ -261,34 +261,21 @@ class DictWrapper:
         return [cls(item, self._child(keys, i)) for i, item in enumerate(items)]
 
 
-class field(Generic[T]):
+class field(lazy[T]):
     """A JSON field of the wrapped object, read and type-checked once, then kept on the instance.
 
-    Parsers read a payload's fields several times; a field costs one lookup the first time and
-    a plain attribute read after that. `read` is the DictWrapper accessor that checks the type
-    (and raises SignalError naming the path); a string field found as a string skips it.
+    `read` is the DictWrapper accessor that checks the type (and raises SignalError naming the
+    path); a string field found as a string, the common case, skips it.
     """
 
     def __init__(self, key: str, read: Callable[..., T], doc: str | None = None) -> None:
+        super().__init__(lambda instance: read(instance, key))
         self.key = key
-        self.read = read
-        self.name = key
         self.plain_str = read in (DictWrapper._str, DictWrapper._text)
         self.__doc__ = doc
 
-    def __set_name__(self, owner: type, name: str) -> None:
-        self.name = name
-
-    @overload
-    def __get__(self, instance: None, owner: type | None = None) -> field[T]: ...
-
-    @overload
-    def __get__(self, instance: object, owner: type | None = None) -> T: ...
-
-    def __get__(self, instance: Any, owner: type | None = None) -> T | field[T]:
-        if instance is None:
-            return self
-        if self.plain_str:
+    def __get__(self, instance: Any, owner: type | None = None) -> Any:
+        if instance is not None and self.plain_str:
             data, key = instance._data, self.key
             if key in data:
                 value = data[key]
@@ -297,8 +284,7 @@ class field(Generic[T]):
             if value is None or type(value) is str:
                 instance.__dict__[self.name] = value
                 return value
-        value = instance.__dict__[self.name] = self.read(instance, self.key)
-        return value
+        return super().__get__(instance, owner)
 
 
 def str_field(key: str, doc: str | None = None) -> field[str | None]:
