@@ -38,6 +38,7 @@ MAX_COUNTED_VMS = 4_000  # 15 characters of JSON each
 EVIDENCE_CHARS = 24 * 1024
 MAX_NOTES = 20
 NOTE_CHARS = 200
+MAX_ROOT_CAUSE_CODES = 200  # characters of joined codes an unclassified root cause shows
 CREATION_GRACE = timedelta(seconds=30)
 _BEING_CREATED = object()
 
@@ -57,10 +58,6 @@ def scope_of(signal: Signal) -> str:
         or (f"rg:{signal.resource_group}" if signal.resource_group else None)
         or (signal.vault or "global")
     ).lower()
-
-
-MAX_ROOT_CAUSE_CODES = 200
-"""Characters of joined codes kept readable in an unclassified root cause."""
 
 
 def root_cause_of(signal: Signal, classification: Classification) -> str:
