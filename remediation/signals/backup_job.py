@@ -12,6 +12,7 @@ from remediation.signals.text import find_codes, join_text, merge_codes
 from remediation.signals.wrapper import (
     ArmResource,
     DictWrapper,
+    is_arm_resource,
     lazy,
     str_field,
     str_list_field,
@@ -129,13 +130,7 @@ class BackupJob(ArmResource):
 
 
 def matches(data: Mapping[str, Any]) -> bool:
-    props = data.get("properties")
-    if not isinstance(props, Mapping):
-        return False
-    kind = data.get("type")
-    if isinstance(kind, str) and kind.lower().endswith("/backupjobs"):
-        return True
-    return "jobType" in props or "errorDetails" in props
+    return is_arm_resource(data, "/backupjobs", ("jobType", "errorDetails"))
 
 
 def signals(data: Mapping[str, Any]) -> list[Signal]:

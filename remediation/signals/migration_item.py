@@ -12,6 +12,7 @@ from remediation.signals.model import Signal, SourceKind
 from remediation.signals.wrapper import (
     ArmResource,
     DictWrapper,
+    is_arm_resource,
     lazy,
     str_field,
     str_list_field,
@@ -142,13 +143,11 @@ class MigrationItem(ArmResource):
 
 
 def matches(data: Mapping[str, Any]) -> bool:
-    props = data.get("properties")
-    if not isinstance(props, Mapping):
-        return False
-    kind = data.get("type")
-    if isinstance(kind, str) and kind.lower().endswith("/replicationmigrationitems"):
-        return True
-    return any(k in props for k in ("healthErrors", "providerSpecificDetails", "migrationState"))
+    return is_arm_resource(
+        data,
+        "/replicationmigrationitems",
+        ("healthErrors", "providerSpecificDetails", "migrationState"),
+    )
 
 
 def signals(data: Mapping[str, Any]) -> list[Signal]:

@@ -314,3 +314,17 @@ class ArmResource(DictWrapper):
     id = str_field("id")
     name = str_field("name")
     type = str_field("type")
+
+
+def is_arm_resource(
+    data: Mapping[str, Any], type_suffix: str, property_keys: tuple[str, ...]
+) -> bool:
+    """An ARM resource of this kind: its `type` ends with `type_suffix` (lower case), or else
+    its `properties` hold one of the keys only this kind has."""
+    props = data.get("properties")
+    if not isinstance(props, Mapping):
+        return False
+    kind = data.get("type")
+    if isinstance(kind, str) and kind.lower().endswith(type_suffix):
+        return True
+    return any(key in props for key in property_keys)
