@@ -29,25 +29,13 @@ def type_name(value: object) -> str:
     return "number" if isinstance(value, int | float) else type(value).__name__
 
 
-def lookup(data: Mapping[str, Any], key: str, case_insensitive: bool = False) -> Any:
-    """data[key], or the first key equal ignoring case when asked; None when absent."""
-    if key in data:
-        return data[key]
-    if case_insensitive:
-        folded = key.lower()
-        for name, value in data.items():
-            if isinstance(name, str) and name.lower() == folded:
-                return value
-    return None
-
-
 MAX_INDEXED_KEYS = 64
 """Objects with more keys are searched key by key (no real payload object has that many)."""
 
 
 @functools.lru_cache(maxsize=512)
 def _key_index(names: tuple[Any, ...]) -> dict[str, str]:
-    """lower-cased key -> the first key spelled that way, as `lookup` resolves them.
+    """lower-cased key -> the first key spelled that way.
 
     Keyed by the object's key names: payloads of one kind share a few shapes, so the index
     is built once per shape, not once per payload.
@@ -60,11 +48,17 @@ def _key_index(names: tuple[Any, ...]) -> dict[str, str]:
 
 
 def folded_lookup(data: Mapping[str, Any], key: str) -> Any:
-    """data's value for `key` spelled in any case (the first such key), None when absent."""
+    """data's value for `key` spelled in any case (the first such key), None when absent.
+
+    Callers look the key up as spelled first; this is the fallback for other spellings."""
+    folded = key.lower()
     if type(data) is dict and len(data) <= MAX_INDEXED_KEYS:
-        name = _key_index(tuple(data)).get(key.lower())
+        name = _key_index(tuple(data)).get(folded)
         return None if name is None else data[name]
-    return lookup(data, key, True)
+    for name, value in data.items():
+        if isinstance(name, str) and name.lower() == folded:
+            return value
+    return None
 
 
 def to_datetime(value: object, path: str) -> datetime | None:
