@@ -12,12 +12,12 @@ bp = func.Blueprint()
 
 @bp.function_name("alerts")
 @bp.route(route="alerts", methods=["POST"], auth_level=func.AuthLevel.FUNCTION)
-def alerts(req: func.HttpRequest) -> func.HttpResponse:
+async def alerts(req: func.HttpRequest) -> func.HttpResponse:
     from remediation.app import services
 
     app = services()
     secret = app.settings.get("ALERTS_SHARED_SECRET")
-    reply = handle_alert(
+    reply = await handle_alert(
         req.get_body(), headers_of(req), app.engine.accept, secret, dict(req.params)
     )
     return to_response(reply)

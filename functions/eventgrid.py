@@ -15,16 +15,18 @@ log = logging.getLogger(__name__)
 
 @bp.function_name("eventgrid_webhook")
 @bp.route(route="eventgrid", methods=["POST", "OPTIONS"], auth_level=func.AuthLevel.FUNCTION)
-def eventgrid_webhook(req: func.HttpRequest) -> func.HttpResponse:
+async def eventgrid_webhook(req: func.HttpRequest) -> func.HttpResponse:
     from remediation.app import services
 
-    reply = handle_eventgrid(req.method, req.get_body(), headers_of(req), services().engine.accept)
+    reply = await handle_eventgrid(
+        req.method, req.get_body(), headers_of(req), services().engine.accept
+    )
     return to_response(reply)
 
 
 @bp.function_name("eventgrid_trigger")
 @bp.event_grid_trigger(arg_name="event")
-def eventgrid_trigger(event: func.EventGridEvent) -> None:
+async def eventgrid_trigger(event: func.EventGridEvent) -> None:
     from remediation.app import services
     from remediation.signals import SignalError, signals_from_payload
 
@@ -43,4 +45,4 @@ def eventgrid_trigger(event: func.EventGridEvent) -> None:
         log.warning("event %s ignored: %s", event.id, exc)
         return
     for signal in signals:  # a failed send raises, so Event Grid delivers the event again
-        services().engine.accept(signal)
+        await services().engine.accept(signal)

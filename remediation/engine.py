@@ -123,9 +123,10 @@ class Engine:
     # (durably recorded: the webhook may answer 202), then processed, which marks the record.
     # `accept` + a queue message + `process` is the webhook's path; `ingest` does both inline.
 
-    def accept(self, signal: Signal) -> Accepted:
+    async def accept(self, signal: Signal) -> Accepted:
         """Record `signal` and queue its processing; raises QueueUnavailable when the send fails
-        (the record stays and `requeue_unprocessed` sends it later).
+        (the record stays and `requeue_unprocessed` sends it later). Async: the webhooks run
+        it on the event loop, so the I/O goes through the store's and queue's async twins.
 
         A duplicate sends nothing, unless its first delivery's send failed and the sender is
         retrying: a recorded signal still unprocessed is sent again under the same message id,
@@ -133,14 +134,24 @@ class Engine:
         """
         self.counters.signals += 1
         key = signal.dedup_key
-        if self._claim(signal, key):
-            self._send(IngestMessage(key, 0, _session(signal)))
-            return Accepted(False, key)
-        self.counters.duplicates += 1
-        record = self.store.get(SEEN, key[:2], key)
-        if record is not None and record.data.get("state") == ACCEPTED:
-            self._send(_ingest_message(record))
-        return Accepted(True, key)
+        record = self._claim_document(signal)
+        try:
+            claimed = await self.store.aclaim(SEEN, key[:2], key, record)
+        except InvalidData:
+            claimed = await self.store.aclaim(SEEN, key[:2], key, _without_extras(record, key))
+        if claimed:
+            message = IngestMessage(key, 0, record["session"])
+        else:
+            self.counters.duplicates += 1
+            seen = await self.store.aget(SEEN, key[:2], key)
+            if seen is None or seen.data.get("state") != ACCEPTED:
+                return Accepted(True, key)
+            message = _ingest_message(seen)
+        try:
+            await self.queue.asend(message)
+        except Exception as exc:  # any transport failure: the record stays for the sweep
+            raise _unsent(message, exc) from exc
+        return Accepted(not claimed, key)
 
     def process(self, dedup_key: str) -> Ingested:
         """Classify, correlate and notify the recorded signal once; a redelivery is a no-op."""
@@ -202,23 +213,22 @@ class Engine:
         return sent
 
     def _claim(self, signal: Signal, key: str) -> bool:
-        now = iso(self.clock())
-        record = {"seen": now, "queued": now, "state": ACCEPTED, "attempt": 0,
-                  "session": _session(signal), "signal": signal.to_dict()}  # fmt: skip
+        record = self._claim_document(signal)
         try:
             return self.store.claim(SEEN, key[:2], key, record)
-        except InvalidData:  # huge alert extras (causes, dimensions) that no stage reads
-            log.warning("signal %s recorded without its extras: over the document limit", key)
-            record["signal"] = {**record["signal"], "extra": {"extra_dropped": True}}
-            return self.store.claim(SEEN, key[:2], key, record)
+        except InvalidData:
+            return self.store.claim(SEEN, key[:2], key, _without_extras(record, key))
+
+    def _claim_document(self, signal: Signal) -> dict[str, Any]:
+        now = iso(self.clock())
+        return {"seen": now, "queued": now, "state": ACCEPTED, "attempt": 0,
+                "session": _session(signal), "signal": signal.to_dict()}  # fmt: skip
 
     def _send(self, message: IngestMessage) -> None:
         try:
             self.queue.send(message)
         except Exception as exc:  # any transport failure: the record stays for the sweep
-            log.warning("ingest message %s not sent: %s", message.message_id, exc)
-            reason = f"signal recorded but not queued ({type(exc).__name__}); try again"
-            raise QueueUnavailable(reason) from exc
+            raise _unsent(message, exc) from exc
 
     def _settle(self, key: str, state: str) -> None:
         """Mark the record; a processed one sheds its signal, which the incident now holds."""
@@ -450,6 +460,19 @@ class Engine:
 def _session(signal: Signal) -> str:
     """One resource's signals share a session, so they are processed in order."""
     return (signal.resource_id or signal.vm or signal.dedup_key).lower()
+
+
+def _without_extras(record: dict[str, Any], key: str) -> dict[str, Any]:
+    """The claim document without the signal's extras (huge alert causes and dimensions that
+    no stage reads), for a signal over the store's document limit."""
+    log.warning("signal %s recorded without its extras: over the document limit", key)
+    return {**record, "signal": {**record["signal"], "extra": {"extra_dropped": True}}}
+
+
+def _unsent(message: IngestMessage, exc: Exception) -> QueueUnavailable:
+    log.warning("ingest message %s not sent: %s", message.message_id, exc)
+    reason = f"signal recorded but not queued ({type(exc).__name__}); try again"
+    return QueueUnavailable(reason)
 
 
 def _ingest_message(record: Record) -> IngestMessage:

@@ -4,7 +4,8 @@ The Functions blueprints and the local host both call these, so the rules (size 
 shared secret, schema checks, Event Grid handshake) live in one place and never answer 500
 to malformed input. They answer 202 once each signal is recorded and queued (`Engine.accept`);
 processing happens on the queue. A store or queue outage answers 503, which action groups and
-Event Grid retry.
+Event Grid retry. They are coroutines: the Functions worker runs async functions on its event
+loop, so an acknowledgement never waits for a thread of the pool.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from __future__ import annotations
 import hmac
 import json
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -27,7 +28,7 @@ MAX_EVENT_BATCH_BYTES = 1024 * 1024
 COMMON_SCHEMA = "azureMonitorCommonAlertSchema"
 VALIDATION_EVENT = "Microsoft.EventGrid.SubscriptionValidationEvent"
 
-Accept = Callable[[Signal], Any]
+Accept = Callable[[Signal], Awaitable[Any]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,7 +64,7 @@ def _json(body: bytes, limit: int) -> tuple[Any, Reply | None]:
         return None, _reject(400, f"body is not valid JSON: {str(exc)[:120]}")
 
 
-def handle_alert(
+async def handle_alert(
     body: bytes,
     headers: Mapping[str, str],
     accept: Accept,
@@ -84,10 +85,12 @@ def handle_alert(
         return error
     if not isinstance(payload, dict) or payload.get("schemaId") != COMMON_SCHEMA:
         return _reject(400, f"not a common alert schema payload (schemaId must be {COMMON_SCHEMA})")
-    return _accept_all(payload, accept)
+    return await _accept_all(payload, accept)
 
 
-def handle_eventgrid(method: str, body: bytes, headers: Mapping[str, str], accept: Accept) -> Reply:
+async def handle_eventgrid(
+    method: str, body: bytes, headers: Mapping[str, str], accept: Accept
+) -> Reply:
     """Event Grid webhook delivery, both schemas, with the validation handshakes."""
     if method.upper() == "OPTIONS":  # CloudEvents abuse-protection handshake
         origin = _header(headers, "WebHook-Request-Origin")
@@ -110,13 +113,13 @@ def handle_eventgrid(method: str, body: bytes, headers: Mapping[str, str], accep
         if not isinstance(code, str) or not code:
             return _reject(400, "validation event without data.validationCode")
         return Reply(200, {"validationResponse": code})
-    return _accept_batch(events, accept)
+    return await _accept_batch(events, accept)
 
 
-def _accept_batch(events: list[dict[str, Any]], accept: Accept) -> Reply:
+async def _accept_batch(events: list[dict[str, Any]], accept: Accept) -> Reply:
     accepted, errors = 0, []
     for index, event in enumerate(events):
-        reply = _accept_all(event, accept)
+        reply = await _accept_all(event, accept)
         if reply.status == 503:  # the whole batch again: the events already taken are duplicates
             return reply
         if reply.status >= 400:
@@ -128,13 +131,13 @@ def _accept_batch(events: list[dict[str, Any]], accept: Accept) -> Reply:
     return Reply(202, {"status": "accepted", "signals": accepted, "rejected": errors})
 
 
-def _accept_all(payload: Any, accept: Accept) -> Reply:
+async def _accept_all(payload: Any, accept: Accept) -> Reply:
     try:
         signals = signals_from_payload(payload)
     except SignalError as exc:
         return _reject(400, str(exc))
     try:
-        results = [accept(signal) for signal in signals]
+        results = [await accept(signal) for signal in signals]
     except QueueUnavailable as exc:
         return _reject(503, str(exc))
     except StoreError as exc:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import inspect
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -27,6 +29,12 @@ def registered_functions(tmp_path, monkeypatch) -> Iterator[tuple[dict[str, Any]
         yield {f.get_function_name(): f for f in function_app.app.get_functions()}, composition
     finally:
         composition.services.cache_clear()
+
+
+def call(function: Any, **bindings: Any) -> Any:
+    """Run a registered function as the Python worker does: a coroutine on an event loop."""
+    result = function.get_user_function()(**bindings)
+    return asyncio.run(result) if inspect.iscoroutine(result) else result
 
 
 def bus_message(message: Message) -> ServiceBusMessage:

@@ -160,3 +160,6 @@ def _is_int(value: Any) -> bool:
 class Queue(Protocol):
     def send(self, message: Message) -> None:
         """Enqueue, delivering no earlier than `message.delay_seconds` from now."""
+
+    async def asend(self, message: Message) -> None:
+        """`send` for the webhooks' accept path, which runs on the event loop."""

@@ -9,6 +9,8 @@ the last attempt.
 
 from __future__ import annotations
 
+import asyncio
+import threading
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -36,11 +38,16 @@ def to_servicebus(message: Message, now: datetime | None = None) -> Any:
 
 
 class ServiceBusQueue:
-    """Sends queue messages with a lazily created, reused sender."""
+    """Sends queue messages with a lazily created, reused sender.
+
+    The SDK does not promise that a sender is thread-safe, and sync functions and `asend` call
+    from several threads: one lock covers creating the sender and each send.
+    """
 
     def __init__(self, sender_factory) -> None:
         self._sender_factory = sender_factory
         self._sender = None
+        self._lock = threading.Lock()
 
     @classmethod
     def from_settings(cls, settings: Settings, credential=None) -> ServiceBusQueue:
@@ -58,9 +65,14 @@ class ServiceBusQueue:
         return cls(factory)
 
     def send(self, message: Message) -> None:
-        if self._sender is None:
-            self._sender = self._sender_factory()
-        self._sender.send_messages(to_servicebus(message))
+        with self._lock:
+            if self._sender is None:
+                self._sender = self._sender_factory()
+            self._sender.send_messages(to_servicebus(message))
+
+    async def asend(self, message: Message) -> None:
+        """The sync sender on a worker thread, so the event loop never waits on the network."""
+        await asyncio.to_thread(self.send, message)
 
 
 def settle_failure(receiver: Any, received: Any, reason: str) -> str:

@@ -7,6 +7,7 @@ behave the same way for the domain code.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import random
 import re
@@ -147,6 +148,16 @@ class Store(ABC):
         except AlreadyExists:
             return False
         return True
+
+    # Async twins for the webhooks' accept path, which runs on the event loop. By default
+    # the blocking call runs on a worker thread; a backend whose call is shorter than that
+    # hop (a local file) or that has an async client overrides them.
+
+    async def aget(self, table: str, partition: str, key: str) -> Record | None:
+        return await asyncio.to_thread(self.get, table, partition, key)
+
+    async def aclaim(self, table: str, partition: str, key: str, data: Mapping[str, Any]) -> bool:
+        return await asyncio.to_thread(self.claim, table, partition, key, data)
 
     def update(
         self, table: str, partition: str, key: str, fn: Updater, *, retries: int = 25

@@ -8,6 +8,7 @@ the timer's sweep.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 from datetime import UTC, datetime, timedelta
@@ -15,12 +16,12 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from remediation.classify import default_classifier
-from remediation.engine import MAX_REQUEUES, REQUEUE_GRACE, SEEN, Engine
+from remediation.engine import MAX_REQUEUES, REQUEUE_GRACE, SEEN, Accepted, Engine
 from remediation.notify import RecordingNotifier
 from remediation.playbooks import PLAYBOOKS
 from remediation.queue.base import IngestMessage, Message, QueueError, QueueUnavailable
 from remediation.queue.memory import InProcessQueue
-from remediation.signals import parse_payload
+from remediation.signals import Signal, parse_payload
 from remediation.store import SqliteStore
 from remediation.store.base import MAX_DOCUMENT_CHARS
 from tests.engine.signals import backup_alert_payload, rp_limit_alert
@@ -68,13 +69,18 @@ def engine(store, policy, clock) -> Engine:
     return new_engine(store, policy, clock)
 
 
+def accept(engine: Engine, signal: Signal) -> Accepted:
+    """What a webhook does for one signal (accept is a coroutine: the webhooks are async)."""
+    return asyncio.run(engine.accept(signal))
+
+
 def _state(engine: Engine, key: str) -> str:
     return engine.store.get(SEEN, key[:2], key).data["state"]
 
 
 def test_accept_records_and_queues_without_processing(engine):
     signal = rp_limit_alert()
-    accepted = engine.accept(signal)
+    accepted = accept(engine, signal)
     assert not accepted.duplicate and accepted.dedup_key == signal.dedup_key
     assert engine.incidents.open_incidents() == [] and engine.notifier.posts == []
     assert len(engine.queue) == 1
@@ -90,17 +96,17 @@ def test_accept_records_and_queues_without_processing(engine):
 
 
 def test_a_duplicate_accept_sends_nothing_more(engine):
-    first, second = engine.accept(rp_limit_alert()), engine.accept(rp_limit_alert())
+    first, second = accept(engine, rp_limit_alert()), accept(engine, rp_limit_alert())
     assert (first.duplicate, second.duplicate) == (False, True)
     assert len(engine.queue) == 1
     engine.queue.drain(engine.handle)
-    assert engine.accept(rp_limit_alert()).duplicate
+    assert accept(engine, rp_limit_alert()).duplicate
     assert len(engine.queue) == 0, "a processed signal is never queued again"
     assert engine.counters.duplicates == 2
 
 
 def test_a_redelivered_ingest_message_is_processed_once(engine):
-    engine.accept(rp_limit_alert())
+    accept(engine, rp_limit_alert())
     [message] = _sent(engine)
     for _ in range(3):
         engine.handle(message)
@@ -114,7 +120,7 @@ def test_a_crash_between_record_and_send_is_recovered_by_the_sweep(store, policy
     dying = new_engine(store, policy, clock)
     dying.queue.down = True  # the send never happens: the process died right after the claim
     with pytest.raises(QueueUnavailable, match="recorded but not queued"):
-        dying.accept(rp_limit_alert())
+        accept(dying, rp_limit_alert())
 
     restarted = new_engine(store, policy, clock)
     assert restarted.requeue_unprocessed() == 0, "within the grace period the send may be late"
@@ -130,7 +136,7 @@ def test_a_crash_between_record_and_send_is_recovered_by_the_sweep(store, policy
 def test_a_sweep_during_a_queue_outage_tries_again_next_cycle(engine, clock):
     engine.queue.down = True
     with pytest.raises(QueueUnavailable):
-        engine.accept(rp_limit_alert())
+        accept(engine, rp_limit_alert())
     clock.now += REQUEUE_GRACE
     assert engine.requeue_unprocessed() == 0
     engine.queue.down = False
@@ -141,9 +147,9 @@ def test_a_sweep_during_a_queue_outage_tries_again_next_cycle(engine, clock):
 def test_a_retry_after_a_failed_send_queues_at_once(engine):
     engine.queue.down = True
     with pytest.raises(QueueUnavailable):
-        engine.accept(rp_limit_alert())
+        accept(engine, rp_limit_alert())
     engine.queue.down = False
-    assert engine.accept(rp_limit_alert()).duplicate  # the sender's retry
+    assert accept(engine, rp_limit_alert()).duplicate  # the sender's retry
     assert len(engine.queue) == 1, "the recorded signal is sent now, not after the sweep's wait"
     engine.queue.drain(engine.handle)
     assert len(engine.incidents.open_incidents()) == 1
@@ -151,7 +157,7 @@ def test_a_retry_after_a_failed_send_queues_at_once(engine):
 
 def test_the_sweep_gives_up_on_a_signal_that_never_gets_processed(engine, clock, caplog):
     signal = rp_limit_alert()
-    engine.accept(signal)
+    accept(engine, signal)
     ids = set()
     for _ in range(MAX_REQUEUES):
         engine.queue.drain(lambda message: ids.add(message.message_id))  # lost every time
@@ -173,7 +179,7 @@ def test_a_signal_with_huge_extras_is_recorded_without_them(engine):
     payload["data"]["alertContext"]["extendedInfo"]["possibleCauses"] = "é" * 100_000
     signal = parse_payload(payload)
     assert len(json.dumps(signal.to_dict())) > MAX_DOCUMENT_CHARS
-    engine.accept(signal)
+    accept(engine, signal)
     engine.queue.drain(engine.handle)
     [incident] = engine.incidents.open_incidents()
     assert incident["vms"] == ["erp-app-05"]
@@ -190,7 +196,7 @@ def test_inline_ingest_leaves_nothing_for_the_sweep(engine, clock):
 
 def test_a_failed_processing_stays_recorded_for_the_sweep(engine, clock):
     signal = rp_limit_alert()
-    engine.accept(signal)
+    accept(engine, signal)
 
     def teams_down(view):
         raise RuntimeError("Teams is down")
@@ -208,7 +214,7 @@ def test_an_unknown_message_or_an_unreadable_record_is_refused(engine, caplog):
     with pytest.raises(QueueError):
         engine.handle("run step 1")  # type: ignore[arg-type]
     signal = rp_limit_alert()
-    engine.accept(signal)
+    accept(engine, signal)
     engine.store.update(SEEN, signal.dedup_key[:2], signal.dedup_key,
                         lambda doc: {**doc, "signal": {"source": "carrier-pigeon"}})  # fmt: skip
     with caplog.at_level(logging.ERROR):
@@ -221,7 +227,7 @@ def test_an_unknown_message_or_an_unreadable_record_is_refused(engine, caplog):
 def test_a_signal_recorded_under_an_older_dedup_rule_is_settled_where_it_was_recorded(engine):
     """An upgrade that changes how dedup keys are computed must not strand recorded signals."""
     signal = rp_limit_alert()
-    engine.accept(signal)
+    accept(engine, signal)
     [message] = _sent(engine)
     old_key = "0f" + "0" * 30  # what an older rule called this signal
     record = engine.store.get(SEEN, signal.dedup_key[:2], signal.dedup_key)

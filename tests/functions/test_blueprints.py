@@ -9,7 +9,7 @@ import pytest
 from azure.functions.servicebus import ServiceBusMessage
 
 from tests.engine.signals import load
-from tests.function_app_fixture import registered_functions, run_queue
+from tests.function_app_fixture import call, registered_functions, run_queue
 
 ROUTES = {"alerts": "alerts", "eventgrid_webhook": "eventgrid"}
 
@@ -25,7 +25,7 @@ def _post(function, body: bytes, method="POST", headers=None) -> func.HttpRespon
     request = func.HttpRequest(
         method, "http://localhost/api/x", headers=headers or {}, params={}, body=body
     )
-    return function.get_user_function()(req=request)
+    return call(function, req=request)
 
 
 def test_functions_have_the_expected_triggers_and_routes(app):
@@ -149,7 +149,7 @@ def test_eventgrid_trigger_ingests_the_event_data(app):
         id="e-1", data=alert, topic="/t", subject="/s",
         event_type="Contoso.Remediation.Alert", event_time=None, data_version="1",
     )  # fmt: skip
-    functions["eventgrid_trigger"].get_user_function()(event=event)
+    call(functions["eventgrid_trigger"], event=event)
     run_queue(functions, services)
     assert len(services.engine.incidents.open_incidents()) == 1
 
@@ -174,7 +174,7 @@ def test_alert_secret_is_required_when_configured(app, monkeypatch):
             "POST", "http://localhost/api/alerts", headers=headers or {}, params=params or {},
             body=body,
         )  # fmt: skip
-        return functions["alerts"].get_user_function()(req=request)
+        return call(functions["alerts"], req=request)
 
     refused = post()
     assert refused.status_code == 401 and "secret" in json.loads(refused.get_body())["error"]

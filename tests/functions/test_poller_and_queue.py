@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 from azure.functions.servicebus import ServiceBusMessage
 from azure.functions.timer import TimerRequest
@@ -65,9 +67,13 @@ def test_timer_sends_again_a_recorded_signal_that_was_never_queued(simulated, mo
     functions, services, _ = simulated
     engine = services.engine
     [signal] = signals_from_payload(demo_rp_limit_alert("erp-app-02"))
+
+    async def lost(message) -> None:  # the process died before the send
+        return None
+
     with monkeypatch.context() as patch:
-        patch.setattr(engine, "_send", lambda message: None)  # the process died before the send
-        engine.accept(signal)
+        patch.setattr(engine.queue, "asend", lost)
+        asyncio.run(engine.accept(signal))
     timer = functions["poller"].get_user_function()
 
     def vms_after_a_timer_cycle() -> list[str]:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import time
 from datetime import UTC, datetime, timedelta
 
 from azure.servicebus import ServiceBusMessage
@@ -128,6 +130,33 @@ def test_servicebus_queue_sends_through_one_sender():
     queue.send(StepMessage("run-1", 1, session_id="vm1"))
     assert len(created) == 1
     assert [m.message_id for m in created[0].sent] == ["run-1:0:0", "run-1:1:0"]
+
+
+def test_servicebus_async_sends_from_the_loop_share_one_sender_one_at_a_time():
+    """The webhooks send from the event loop through worker threads: one sender, never two
+    sends inside it at once (the SDK does not promise a thread-safe sender)."""
+    created, inside, overlaps = [], [], []
+
+    class SlowSender(_Sender):
+        def send_messages(self, message):
+            inside.append(1)
+            overlaps.append(len(inside) > 1)
+            time.sleep(0.01)
+            super().send_messages(message)
+            inside.pop()
+
+    def factory():
+        created.append(SlowSender())
+        return created[-1]
+
+    queue = ServiceBusQueue(factory)
+
+    async def send_all():
+        await asyncio.gather(*(queue.asend(IngestMessage(f"key-{n}")) for n in range(8)))
+
+    asyncio.run(send_all())
+    assert len(created) == 1 and not any(overlaps)
+    assert sorted(m.message_id for m in created[0].sent) == [f"ingest:key-{n}:0" for n in range(8)]
 
 
 def test_failure_is_abandoned_then_dead_lettered_with_reason():

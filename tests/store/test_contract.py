@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -211,6 +212,22 @@ def test_claim_is_exactly_once_under_8_racing_threads(store: Store) -> None:
     assert not store.claim("seen", "sig", "3", {"by": "late"})
     winners = {r.key: r.data["by"] for r in store.query("seen", "sig")}
     assert len(winners) == 10
+
+
+def test_async_claims_are_exactly_once_among_concurrent_coroutines(store: Store) -> None:
+    """The webhooks claim from the event loop: concurrent coroutines, one winner per key."""
+
+    async def claims() -> list[bool]:
+        attempts = [store.aclaim("seen", "sig", str(n % 5), {"by": n}) for n in range(20)]
+        return list(await asyncio.gather(*attempts))
+
+    assert sum(asyncio.run(claims())) == 5
+    winners = {r.key: r.data["by"] for r in store.query("seen", "sig")}
+    assert sorted(winners) == ["0", "1", "2", "3", "4"]
+    assert asyncio.run(store.aget("seen", "sig", "2")).data == {"by": winners["2"]}
+    assert asyncio.run(store.aget("seen", "sig", "9")) is None
+    with pytest.raises(InvalidData):
+        asyncio.run(store.aclaim("seen", "sig", "big", {"text": "x" * 300_000}))
 
 
 def test_update_retries_so_no_increment_is_lost(store: Store) -> None:
