@@ -77,8 +77,11 @@ def build(host: str, port: int, simulate: bool, replay: Path | None) -> tuple[we
     import function_app
     from remediation.app import services
     from remediation.localhost.host import LocalHost
+    from remediation.store import SqliteStore
 
     app_services = services()
+    if isinstance(app_services.engine.store, SqliteStore):  # acks never wait for a checkpoint
+        app_services.engine.store.checkpoint_in_background()
     local = LocalHost(function_app.app, app_services.settings, app_services.engine.queue)
     web_app = web.Application(client_max_size=4 * 1024 * 1024)
     local.mount(web_app)
