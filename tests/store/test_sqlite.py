@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import multiprocessing
+import sqlite3
 import time
+from contextlib import closing
 from pathlib import Path
 from typing import Any
 
@@ -82,3 +84,18 @@ def test_background_checkpoints_run_on_their_own(tmp_path: Path) -> None:
             time.sleep(0.05)
         assert path.stat().st_size > 300 * 3000
         assert store.get("seen", "sig", "k299").data["n"] == 299
+
+
+def test_a_file_made_with_the_earlier_without_rowid_layout_still_works(tmp_path: Path) -> None:
+    path = tmp_path / "old.db"
+    with closing(sqlite3.connect(path)) as old:
+        old.execute(
+            "CREATE TABLE records (tbl TEXT NOT NULL, part TEXT NOT NULL, key TEXT NOT NULL, "
+            "data TEXT NOT NULL, etag TEXT NOT NULL, PRIMARY KEY (tbl, part, key)) WITHOUT ROWID"
+        )
+        old.execute("INSERT INTO records VALUES ('seen', 'p', 'a', '{\"n\": 1}', 'e1')")
+        old.commit()
+    with SqliteStore(path) as store:
+        assert store.get("seen", "p", "a").data == {"n": 1}
+        assert store.claim("seen", "p", "b", {"n": 2}) and not store.claim("seen", "p", "a", {})
+        assert [r.key for r in store.query("seen", "p")] == ["a", "b"]
