@@ -136,7 +136,22 @@ def _queue(settings: Settings):
     return InProcessQueue()
 
 
+_installed: Services | None = None
+
+
+def install(given: Services) -> Services:
+    """Make `services()` return `given` in this process from now on.
+
+    For a process whose parts are not the settings' defaults: the local host's queue worker
+    sends its queue messages back to the host instead of to a queue of its own.
+    """
+    global _installed
+    _installed = given
+    services.cache_clear()
+    return given
+
+
 @functools.cache
 def services() -> Services:
     """The process-wide services the Functions triggers share."""
-    return build_services()
+    return _installed or build_services()
