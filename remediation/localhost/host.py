@@ -3,16 +3,16 @@
 Core Tools can't be installed here, so this host reads the Functions library's own metadata
 (`FunctionApp.get_functions()`) and mounts each function the way Azure would: HTTP triggers at
 /api/<route>, Event Grid triggers at Core Tools' /runtime/webhooks/eventgrid, the timer on its
-NCRONTAB schedule, and the Service Bus trigger fed by the in-process queue. The function code
-that runs is exactly the code Azure runs. Like Core Tools, it does not check function keys.
+NCRONTAB schedule, and the Service Bus trigger fed by the in-process queue. As on Flex
+Consumption, the Service Bus-triggered function runs in a process of its own (see queue_worker);
+the rest run in the host's. The function code that runs is exactly the code Azure runs. Like
+Core Tools, it does not check function keys.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import functools
-import inspect
 import logging
 import re
 from collections.abc import Callable
@@ -21,11 +21,11 @@ from typing import Any
 
 import azure.functions as func
 from aiohttp import web
-from azure.functions.servicebus import ServiceBusMessage
 from azure.functions.timer import TimerRequest
 
+from remediation.localhost.invocation import invoke
 from remediation.localhost.ncrontab import Schedule
-from remediation.queue.base import Message
+from remediation.localhost.queue_worker import QueueWorker
 from remediation.settings import Settings
 
 log = logging.getLogger("remediation.localhost")
@@ -36,15 +36,6 @@ _ROUTE_PARAM = re.compile(r"\{(\w+)(?::[^}]*)?\}")
 def resolve(value: str, settings: Settings) -> str:
     """Binding expressions such as %POLLER_SCHEDULE% read from the app settings."""
     return _SETTING_REF.sub(lambda m: settings.get(m.group(1)), value)
-
-
-async def invoke(function: Any, **kwargs: Any) -> Any:
-    """Async functions on the loop, sync ones in the thread pool, as the Python worker does."""
-    user = function.get_user_function()
-    if inspect.iscoroutinefunction(user):
-        return await user(**kwargs)
-    loop = asyncio.get_running_loop()
-    return await loop.run_in_executor(None, functools.partial(user, **kwargs))
 
 
 def _to_aiohttp(response: func.HttpResponse) -> web.Response:
@@ -59,11 +50,22 @@ def _to_aiohttp(response: func.HttpResponse) -> web.Response:
 
 
 class LocalHost:
-    def __init__(self, app: func.FunctionApp, settings: Settings, queue: Any) -> None:
+    """The functions mounted on an aiohttp app; `on_worker_restart` runs when the queue
+    worker died and was replaced."""
+
+    def __init__(
+        self,
+        app: func.FunctionApp,
+        settings: Settings,
+        queue: Any,
+        on_worker_restart: Callable[[], None] | None = None,
+    ) -> None:
         self._settings = settings
         self._queue = queue
+        self._on_worker_restart = on_worker_restart
         self._functions = app.get_functions()  # the library allows one call per app
         self._tasks: list[asyncio.Task] = []
+        self._worker: QueueWorker | None = None
         self.routes: list[tuple[str, str, str]] = []
 
     def mount(self, web_app: web.Application) -> None:
@@ -137,16 +139,20 @@ class LocalHost:
                 schedule = Schedule.parse(resolve(trigger.schedule, self._settings))
                 self._tasks.append(loop.create_task(self._timer(function, schedule)))
             elif trigger.type == "serviceBusTrigger":
-                self._queue.start(
-                    functools.partial(self._deliver, loop, function), self._queue_error
-                )
+                name = function.get_function_name()
+                self._worker = QueueWorker(name, self._queue, self._on_worker_restart)
+                self._worker.start()
+                self._queue.start(self._worker.deliver, self._queue_error)
 
     async def _stop_background(self, _: web.Application) -> None:
         for task in self._tasks:
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await task
-        self._queue.stop()
+        # Off the loop: each waits for the message in flight, the worker for its exit too.
+        await asyncio.to_thread(self._queue.stop)
+        if self._worker is not None:
+            await asyncio.to_thread(self._worker.stop)
 
     async def _timer(self, function: Any, schedule: Schedule) -> None:
         name = function.get_trigger().name
@@ -158,16 +164,6 @@ class LocalHost:
                 await invoke(function, **{name: TimerRequest(past_due=False)})
             except Exception:
                 log.exception("timer function %s failed", function.get_function_name())
-
-    def _deliver(self, loop: asyncio.AbstractEventLoop, function: Any, sent: Message) -> None:
-        """Called on the queue's thread: run the function as the Service Bus trigger would."""
-        message = ServiceBusMessage(
-            body=sent.to_json().encode(), message_id=sent.message_id, session_id=sent.session,
-            content_type="application/json", application_properties={}, user_properties={},
-        )  # fmt: skip
-        name = function.get_trigger().name
-        future = asyncio.run_coroutine_threadsafe(invoke(function, **{name: message}), loop)
-        future.result()
 
     @staticmethod
     def _queue_error(exc: Exception) -> None:

@@ -14,6 +14,7 @@ class JsonFormatter(logging.Formatter):
             "time": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
             "level": record.levelname.lower(),
             "logger": record.name,
+            "pid": record.process,  # the host and its queue worker share one output
             "message": record.getMessage(),
         }
         if record.exc_info:

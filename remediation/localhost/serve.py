@@ -80,9 +80,12 @@ def build(host: str, port: int, simulate: bool, replay: Path | None) -> tuple[we
     from remediation.store import SqliteStore
 
     app_services = services()
-    if isinstance(app_services.engine.store, SqliteStore):  # acks never wait for a checkpoint
-        app_services.engine.store.checkpoint_in_background()
-    local = LocalHost(function_app.app, app_services.settings, app_services.engine.queue)
+    engine = app_services.engine
+    if isinstance(engine.store, SqliteStore):  # acks never wait for a checkpoint
+        engine.store.checkpoint_in_background()
+    local = LocalHost(
+        function_app.app, app_services.settings, engine.queue, lambda: resume_runs(engine)
+    )
     web_app = web.Application(client_max_size=4 * 1024 * 1024)
     local.mount(web_app)
     for method, path, name in local.routes:
@@ -90,19 +93,26 @@ def build(host: str, port: int, simulate: bool, replay: Path | None) -> tuple[we
     if dev is not None:
         dev.mount(web_app)
         log.info("dev chat page: %s/dev/ (simulator at %s)", base_url(host, port), sim.base_url)
-    bot_runtime = getattr(app_services.engine.notifier, "runtime", None)
+    bot_runtime = getattr(engine.notifier, "runtime", None)
     if bot_runtime is not None:  # the Teams bot's loop thread and its Bot Connector session
         web_app.on_cleanup.append(lambda _: asyncio.to_thread(bot_runtime.close))
-    resumed = app_services.engine.runner.resume_stale(sole_worker=True)
-    if resumed:
-        log.info("resumed %d interrupted fix run(s)", len(resumed))
+    resume_runs(engine)
     # The in-process queue died with the last process: its unprocessed signals are sent again.
-    requeued = app_services.engine.requeue_unprocessed(older_than=timedelta(0))
+    requeued = engine.requeue_unprocessed(older_than=timedelta(0))
     if requeued:
         log.info("queued %d recorded signal(s) again", requeued)
     if replay:
         web_app.on_startup.append(lambda app: _replay_later(app, replay, host, port))
     return web_app, sim
+
+
+def resume_runs(engine: Any) -> None:
+    """Send again the current step of every fix the queue worker held when it died (or when
+    the last `serve` ended): it is the only process running steps, so none is held by another.
+    """
+    resumed = engine.runner.resume_stale(sole_worker=True)
+    if resumed:
+        log.info("resumed %d interrupted fix run(s)", len(resumed))
 
 
 async def _replay_later(app: web.Application, path: Path, host: str, port: int) -> None:

@@ -1,0 +1,245 @@
+"""The Service Bus-triggered function in a process of its own, as Flex Consumption runs it.
+
+Flex Consumption scales the HTTP-triggered functions as one group and every other function on
+instances of its own, so queue work never competes with the webhooks for a process (and its
+GIL). The local host mirrors that: its InProcessQueue (due times, duplicate detection) stays in
+the host, and each message it delivers is handed over a pipe to a worker process that runs the
+function. The worker's own sends (a fix's next step) travel back over the pipe to that queue.
+
+The pipe carries tuples, one delivery at a time:
+    host -> worker: ("deliver", body, session, message_id) | ("stop",)
+    worker -> host: ("send", body, session, delay_seconds) ... then ("done",) | ("failed", reason)
+A worker that dies mid-message (the pipe reads EOF) is replaced and the message queued again, as
+Service Bus redelivers a message whose lock expired, up to MAX_DELIVERIES times.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import multiprocessing
+import os
+import signal
+import threading
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import replace
+from multiprocessing.connection import Connection
+from multiprocessing.process import BaseProcess
+from typing import Any
+
+from azure.functions.servicebus import ServiceBusMessage
+
+from remediation.localhost import logs
+from remediation.localhost.invocation import invoke
+from remediation.queue.base import Message, QueueError, parse_message
+
+log = logging.getLogger("remediation.localhost")
+
+MAX_DELIVERIES = 5  # Service Bus's default is 10; five crashes in a row say enough
+STOP_TIMEOUT = 10.0
+# A fresh interpreter: a fork would copy the host's threads' locks (simulator, bot loop) mid-use.
+_SPAWN = multiprocessing.get_context("spawn")
+
+
+class FunctionFailed(Exception):
+    """The function raised in the worker; the reason names the exception."""
+
+
+class QueueWorker:
+    """The host's side: owns the worker process and the pipe to it.
+
+    `deliver` is the InProcessQueue's handler and runs on the queue's thread; `start` and `stop`
+    run on the host's. A delivery count per message id bounds redelivery after crashes;
+    `on_restart` runs once a dead worker is replaced (the host resumes the fixes it held).
+    """
+
+    def __init__(
+        self, function_name: str, queue: Any, on_restart: Callable[[], None] | None = None
+    ) -> None:
+        self._function_name = function_name
+        self._queue = queue
+        self._on_restart = on_restart
+        self._process: BaseProcess | None = None
+        self._conn: Connection | None = None
+        self._deliveries: Counter[str] = Counter()
+        self._stopping = False
+        self._lock = threading.Lock()  # the process and pipe change hands under it
+
+    @property
+    def pid(self) -> int | None:
+        return self._process.pid if self._process else None
+
+    def start(self) -> None:
+        with self._lock:
+            self._stopping = False
+            self._spawn()
+
+    def deliver(self, message: Message) -> None:
+        """Run `message` in the worker and wait for its end; raises FunctionFailed when the
+        function raised there. A worker death is handled here, not raised."""
+        message_id = message.message_id
+        self._deliveries[message_id] += 1
+        try:
+            reason = self._exchange(message)
+        except (EOFError, OSError) as exc:
+            self._died(message, exc)
+            return
+        del self._deliveries[message_id]
+        if reason is not None:
+            raise FunctionFailed(reason)
+
+    def stop(self, timeout: float = STOP_TIMEOUT) -> None:
+        """Ask the worker to finish its message and exit; terminate it after `timeout`."""
+        with self._lock:
+            self._stopping = True
+            process, conn = self._process, self._conn
+            if process is None or conn is None:
+                return
+            with contextlib.suppress(OSError):  # already gone
+                conn.send(("stop",))
+        _end(process, timeout)
+        conn.close()
+
+    def _spawn(self) -> None:
+        host_end, worker_end = _SPAWN.Pipe()
+        process = _SPAWN.Process(
+            target=run_worker,
+            args=(worker_end, self._function_name),
+            name="remediation-queue-worker",
+            daemon=True,  # multiprocessing ends it if the host exits without stopping it
+        )
+        process.start()
+        worker_end.close()  # the host's copy: the worker's death must read as EOF here
+        self._process, self._conn = process, host_end
+
+    def _exchange(self, message: Message) -> str | None:
+        """Send one delivery and serve the worker's sends until it ends; the failure reason."""
+        with self._lock:
+            conn = self._conn
+            if conn is None:
+                raise EOFError("no queue worker")
+            conn.send(("deliver", message.to_json(), message.session, message.message_id))
+        while True:
+            reply = conn.recv()
+            if reply[0] == "send":
+                self._requeue_from_worker(*reply[1:])
+            elif reply[0] == "done":
+                return None
+            else:
+                return str(reply[1])
+
+    def _requeue_from_worker(self, body: str, session: str, delay_seconds: float) -> None:
+        try:
+            message = parse_message(body, session)
+        except QueueError as exc:  # never from our own worker; the pipe stays in step
+            log.error("message from the queue worker dropped: %s", exc)
+            return
+        self._queue.send(replace(message, delay_seconds=delay_seconds))
+
+    def _died(self, message: Message, exc: BaseException) -> None:
+        """Replace the dead worker and queue the message again, or dead-letter it."""
+        with self._lock:
+            process = self._process
+            if process is not None:
+                _end(process, STOP_TIMEOUT)  # reaped; ended if it only closed the pipe
+            code = process.exitcode if process else None
+            if self._stopping:
+                log.warning("queue worker ended while stopping; message %s not finished",
+                            message.message_id)  # fmt: skip
+                return
+            log.error("queue worker %s died (exit code %s, %s) handling message %s: restarting",
+                      self.pid, code, type(exc).__name__, message.message_id)  # fmt: skip
+            if self._conn is not None:
+                self._conn.close()
+            self._spawn()
+        message_id = message.message_id
+        if self._deliveries[message_id] >= MAX_DELIVERIES:
+            del self._deliveries[message_id]
+            log.error("message %s dead-lettered: the worker died on each of its %d deliveries",
+                      message_id, MAX_DELIVERIES)  # fmt: skip
+        else:
+            self._queue.send(replace(message, delay_seconds=0.0))  # its delay was served
+        if self._on_restart is not None:
+            self._on_restart()
+
+
+def _end(process: BaseProcess, timeout: float) -> None:
+    """Wait up to `timeout` for `process` to exit, then terminate it."""
+    process.join(timeout)
+    if process.is_alive():
+        log.warning("queue worker %d did not stop in %.0fs: terminated", process.pid, timeout)
+        process.terminate()
+        process.join(timeout)
+
+
+class HostQueue:
+    """The worker's queue: a send goes back to the host, whose queue schedules it."""
+
+    def __init__(self, conn: Connection) -> None:
+        self._conn = conn
+        self._lock = threading.Lock()  # the function's thread sends, the main thread replies
+
+    def send(self, message: Message) -> None:
+        self.post("send", message.to_json(), message.session, message.delay_seconds)
+
+    async def asend(self, message: Message) -> None:
+        self.send(message)
+
+    def post(self, *fields: Any) -> None:
+        with self._lock:
+            self._conn.send(fields)
+
+
+def run_worker(conn: Connection, function_name: str) -> None:
+    """The worker process: serve deliveries until the host says stop or goes away."""
+    # Ctrl-C reaches the whole process group; the host stops its worker itself.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    logs.configure()
+    import function_app
+    from remediation.app import build_services, install
+
+    function = _queue_function(function_app.app, function_name)
+    queue = HostQueue(conn)
+    services = install(build_services(queue=queue))
+    log.info("queue worker %d started for function %s", os.getpid(), function_name)
+    loop = asyncio.new_event_loop()
+    try:
+        _serve(conn, queue, loop, function)
+    finally:
+        loop.close()
+        bot_runtime = getattr(services.engine.notifier, "runtime", None)
+        if bot_runtime is not None:
+            bot_runtime.close()
+        log.info("queue worker %d stopped", os.getpid())
+
+
+def _queue_function(app: Any, name: str) -> Any:
+    for function in app.get_functions():
+        if function.get_function_name() == name:
+            return function
+    raise LookupError(f"function_app registers no function {name!r}")
+
+
+def _serve(conn: Connection, queue: HostQueue, loop: asyncio.AbstractEventLoop, function: Any):
+    arg_name = function.get_trigger().name
+    while True:
+        try:
+            request = conn.recv()
+        except EOFError:
+            log.warning("queue worker %d: the host went away", os.getpid())
+            return
+        if request[0] == "stop":
+            return
+        _, body, session, message_id = request
+        message = ServiceBusMessage(
+            body=body.encode(), message_id=message_id, session_id=session,
+            content_type="application/json", application_properties={}, user_properties={},
+        )  # fmt: skip
+        try:
+            loop.run_until_complete(invoke(function, **{arg_name: message}))
+        except Exception as exc:  # reported to the host, which logs it as before
+            queue.post("failed", f"{type(exc).__name__}: {exc}")
+        else:
+            queue.post("done")
