@@ -53,14 +53,21 @@ class QueueWorker:
     `deliver` is the InProcessQueue's handler and runs on the queue's thread; `start` and `stop`
     run on the host's. A delivery count per message id bounds redelivery after crashes;
     `on_restart` runs once a dead worker is replaced (the host resumes the fixes it held).
+    `main` is the worker process's entry, a module-level function the child can import.
     """
 
     def __init__(
-        self, function_name: str, queue: Any, on_restart: Callable[[], None] | None = None
+        self,
+        function_name: str,
+        queue: Any,
+        on_restart: Callable[[], None] | None = None,
+        *,
+        main: Callable[[Connection, str], None] | None = None,
     ) -> None:
         self._function_name = function_name
         self._queue = queue
         self._on_restart = on_restart
+        self._main = main or run_worker
         self._process: BaseProcess | None = None
         self._conn: Connection | None = None
         self._deliveries: Counter[str] = Counter()
@@ -105,7 +112,7 @@ class QueueWorker:
     def _spawn(self) -> None:
         host_end, worker_end = _SPAWN.Pipe()
         process = _SPAWN.Process(
-            target=run_worker,
+            target=self._main,
             args=(worker_end, self._function_name),
             name="remediation-queue-worker",
             daemon=True,  # multiprocessing ends it if the host exits without stopping it
