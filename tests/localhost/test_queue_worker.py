@@ -1,6 +1,9 @@
 """The Service Bus-triggered function runs in a worker process of its own, as on Flex
 Consumption: signals and fix steps are processed there, the steps it sends come back through the
-host's queue, and a worker killed mid-message is replaced and the message delivered again."""
+host's queue, and a worker killed mid-message is replaced and the message delivered again.
+
+The protocol tests give the host side stand-in workers (tests/localhost/stand_in_workers.py);
+the others run `serve --simulate` with the real one."""
 
 from __future__ import annotations
 
@@ -16,7 +19,11 @@ import pytest
 import requests
 
 from remediation import app
+from remediation.localhost.queue_worker import MAX_DELIVERIES, FunctionFailed, QueueWorker
+from remediation.queue.base import IngestMessage
+from remediation.queue.memory import InProcessQueue
 from tests.localhost.process import Served, demo_rp_limit_alert
+from tests.localhost.stand_in_workers import NEXT_STEP, dies_on_delivery, sends_then_fails
 from tests.reliability.served import Server, action_data, eventually, running_server
 
 VM = "erp-app-03"
@@ -108,6 +115,40 @@ def test_install_makes_services_return_the_given_ones(monkeypatch):
         assert app.services() is given, "a cleared cache still answers the installed services"
     finally:
         app.services.cache_clear()
+
+
+@contextmanager
+def _worker(queue: InProcessQueue, main, **options: Any) -> Iterator[QueueWorker]:
+    worker = QueueWorker("remediation_step", queue, main=main, **options)
+    worker.start()
+    try:
+        yield worker
+    finally:
+        worker.stop()
+
+
+def test_a_message_its_worker_dies_on_is_dead_lettered_after_five_deliveries(caplog):
+    queue, restarts = InProcessQueue(), []
+    with _worker(queue, dies_on_delivery, on_restart=lambda: restarts.append(1)) as worker:
+        queue.send(IngestMessage("poison", session_id="vm-1"))
+        delivered = queue.drain(worker.deliver, max_messages=MAX_DELIVERIES + 1)
+        assert delivered == MAX_DELIVERIES, "delivered again after each death, then no more"
+    assert len(queue) == 0 and len(restarts) == MAX_DELIVERIES
+    assert "message ingest:poison:0 dead-lettered" in caplog.text
+
+
+def test_a_failing_function_is_reported_and_its_sends_reach_the_queue():
+    queue = InProcessQueue()
+    with _worker(queue, sends_then_fails) as worker:
+        pid = worker.pid
+        for _ in range(2):  # a failure is not a crash: the same worker serves the next one
+            with pytest.raises(FunctionFailed, match="ValueError: remediation_step broke"):
+                worker.deliver(IngestMessage("key"))
+        assert worker.pid == pid
+    received: list[Any] = []
+    queue.drain(received.append)
+    assert received == [NEXT_STEP], "sent once (the second send has the same message id)"
+    assert not _alive(pid), "stopped"
 
 
 def test_alerts_are_processed_in_the_workers_process(tmp_path):
