@@ -12,7 +12,16 @@ import os
 from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
-from .base import AlreadyExists, Conflict, InvalidData, NotFound, Record, Store, StoreError
+from .base import (
+    AlreadyExists,
+    Conflict,
+    InvalidData,
+    NotFound,
+    Record,
+    Store,
+    StoreError,
+    Unavailable,
+)
 from .sqlite import SqliteStore
 
 if TYPE_CHECKING:
@@ -27,6 +36,7 @@ __all__ = [
     "SqliteStore",
     "Store",
     "StoreError",
+    "Unavailable",
     "open_store",
 ]
 

@@ -45,6 +45,10 @@ class NotFound(StoreError):
     """The record the operation needs does not exist."""
 
 
+class Unavailable(StoreError):
+    """The backend could not serve the operation in time (a database locked too long)."""
+
+
 class InvalidData(StoreError, ValueError):
     """A table name, key or document breaks the store's rules (the message says which)."""
 

@@ -1,26 +1,30 @@
 """The embedded store: one SQLite file (or memory), safe across threads and processes.
 
 One connection guarded by a lock serves the threads of a process (an in-memory database only
-exists on its own connection); WAL mode and a busy timeout let several processes share a file.
+exists on its own connection); WAL mode lets several processes share a file, and a statement that
+finds the database locked by another process waits its turn here, asynchronously on the event
+loop, rather than in SQLite's busy handler.
 Every write sets a fresh random etag, so a record deleted and re-created never matches an etag
 read before (a per-row counter would restart and could).
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import os
 import secrets
 import sqlite3
 import threading
-from collections.abc import Iterator, Mapping
+import time
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from .base import (
-    AlreadyExists,
     Record,
     Store,
+    Unavailable,
     Where,
     check_address,
     decode_document,
@@ -46,6 +50,8 @@ CREATE TABLE IF NOT EXISTS records (
 """
 
 _INT64 = range(-(2**63), 2**63)
+_BUSY, _EXISTS = object(), object()  # outcomes of an attempt
+T = TypeVar("T")
 log = logging.getLogger(__name__)
 
 
@@ -56,68 +62,90 @@ class SqliteStore(Store):
         in_memory = str(path) == ":memory:"
         if not in_memory:
             Path(path).parent.mkdir(parents=True, exist_ok=True)
-        self._path, self._in_memory = path, in_memory
+        self._path, self._in_memory, self._timeout = path, in_memory, timeout
         self._checkpoints: _Checkpointer | None = None
         self._lock = threading.Lock()
-        self._conn = sqlite3.connect(
-            path, timeout=timeout, isolation_level=None, check_same_thread=False
-        )
-        with self._lock:
-            if not in_memory:
-                self._conn.execute("PRAGMA journal_mode=WAL")
-                self._conn.execute("PRAGMA synchronous=NORMAL")
-            self._conn.execute(_SCHEMA)
+        # No busy timeout in SQLite: its handler sleeps 1 ms, then 2, 5, 10... while another
+        # process writes, which on the event loop stalls every request. `_run` waits instead.
+        self._conn = sqlite3.connect(path, timeout=0, isolation_level=None, check_same_thread=False)
+        if not in_memory:
+            self._execute("PRAGMA journal_mode=WAL")
+            self._execute("PRAGMA synchronous=NORMAL")
+        self._execute(_SCHEMA)
+
+    # -- one statement at a time, waiting out other processes' writes ----------------------
+
+    def _run(self, work: Callable[[sqlite3.Connection], T]) -> T:
+        """`work` on the connection, retried while another process holds the write lock."""
+        for delay in self._waits():
+            outcome = self._attempt(work, blocking=True)
+            if outcome is not _BUSY:
+                return outcome
+            time.sleep(delay)
+        raise self._still_locked()
+
+    async def _arun(self, work: Callable[[sqlite3.Connection], T]) -> T:
+        """`_run` for the event loop: a busy database or a thread holding the connection
+        makes it wait with asyncio.sleep, so the loop serves other requests meanwhile."""
+        for delay in self._waits():
+            outcome = self._attempt(work, blocking=False)
+            if outcome is not _BUSY:
+                return outcome
+            await asyncio.sleep(delay)
+        raise self._still_locked()
+
+    def _attempt(self, work: Callable[[sqlite3.Connection], T], *, blocking: bool) -> T | object:
+        if not self._lock.acquire(blocking):
+            return _BUSY
+        try:
+            return work(self._conn)
+        except sqlite3.OperationalError as error:
+            if error.sqlite_errorcode & 0xFF == sqlite3.SQLITE_BUSY:
+                return _BUSY
+            raise
+        finally:
+            self._lock.release()
+
+    def _waits(self) -> Iterator[float]:
+        """Pauses between attempts: 0.1 ms doubling to 5 ms, for `timeout` seconds."""
+        deadline, delay = time.monotonic() + self._timeout, 0.0001
+        while time.monotonic() < deadline:
+            yield delay
+            delay = min(delay * 2, 0.005)
+
+    def _still_locked(self) -> Unavailable:
+        return Unavailable(f"the database stayed locked for {self._timeout:g} s")
 
     def _execute(self, sql: str, params: tuple[Any, ...] = ()) -> sqlite3.Cursor:
-        with self._lock:
-            return self._conn.execute(sql, params)
+        return self._run(lambda conn: conn.execute(sql, params))
+
+    # -- records -------------------------------------------------------------------------
 
     def get(self, table: str, partition: str, key: str) -> Record | None:
         check_address(table, partition, key)
-        with self._lock:
-            row = self._conn.execute(
-                "SELECT data, etag FROM records WHERE tbl = ? AND part = ? AND key = ?",
-                (table, partition, key),
-            ).fetchone()
-        if row is None:
-            return None
-        return Record(table, partition, key, decode_document(row[0]), row[1])
+        return _record(table, partition, key, self._run(_get_row(table, partition, key)))
+
+    async def aget(self, table: str, partition: str, key: str) -> Record | None:
+        check_address(table, partition, key)
+        return _record(table, partition, key, await self._arun(_get_row(table, partition, key)))
 
     def insert(self, table: str, partition: str, key: str, data: Mapping[str, Any]) -> Record:
         check_address(table, partition, key)
-        text = encode_document(data)
-        etag = self._insert_text(table, partition, key, text)
+        text, etag = encode_document(data), secrets.token_hex(8)
+        if self._run(_insert_row(table, partition, key, text, etag)) is _EXISTS:
+            raise exists_error(table, partition, key)
         return Record(table, partition, key, decode_document(text), etag)
 
     def claim(self, table: str, partition: str, key: str, data: Mapping[str, Any]) -> bool:
         """`insert` without building the Record that a claim throws away."""
         check_address(table, partition, key)
-        try:
-            self._insert_text(table, partition, key, encode_document(data))
-        except AlreadyExists:
-            return False
-        return True
-
-    # A write to a local file takes tens of microseconds, less than the hop to a worker
-    # thread that the base class makes: the async twins run inline.
-
-    async def aget(self, table: str, partition: str, key: str) -> Record | None:
-        return self.get(table, partition, key)
+        row = _insert_row(table, partition, key, encode_document(data), secrets.token_hex(8))
+        return self._run(row) is not _EXISTS
 
     async def aclaim(self, table: str, partition: str, key: str, data: Mapping[str, Any]) -> bool:
-        return self.claim(table, partition, key, data)
-
-    def _insert_text(self, table: str, partition: str, key: str, text: str) -> str:
-        """Insert an encoded document; returns its etag."""
-        etag = secrets.token_hex(8)
-        try:
-            self._execute(
-                "INSERT INTO records (tbl, part, key, data, etag) VALUES (?, ?, ?, ?, ?)",
-                (table, partition, key, text, etag),
-            )
-        except sqlite3.IntegrityError as error:
-            raise exists_error(table, partition, key) from error
-        return etag
+        check_address(table, partition, key)
+        row = _insert_row(table, partition, key, encode_document(data), secrets.token_hex(8))
+        return await self._arun(row) is not _EXISTS
 
     def replace(
         self, table: str, partition: str, key: str, data: Mapping[str, Any], *, etag: str
@@ -169,8 +197,7 @@ class SqliteStore(Store):
                 sql.append("AND json_extract(data, ?) = ?")
                 params.extend((f"$.{field}", value))
         sql.append("ORDER BY part, key")
-        with self._lock:
-            rows = self._conn.execute(" ".join(sql), params).fetchall()
+        rows = self._run(lambda conn: conn.execute(" ".join(sql), params).fetchall())
         for part, key, text, etag in rows:
             yield Record(table, part, key, decode_document(text), etag)
 
@@ -220,6 +247,38 @@ class _Checkpointer(threading.Thread):
     def stop(self) -> None:
         self._stopping.set()
         self.join(timeout=10)
+
+
+def _get_row(table: str, partition: str, key: str) -> Callable[[sqlite3.Connection], Any]:
+    def work(conn: sqlite3.Connection) -> tuple[str, str] | None:
+        return conn.execute(
+            "SELECT data, etag FROM records WHERE tbl = ? AND part = ? AND key = ?",
+            (table, partition, key),
+        ).fetchone()
+
+    return work
+
+
+def _record(table: str, partition: str, key: str, row: tuple[str, str] | None) -> Record | None:
+    return None if row is None else Record(table, partition, key, decode_document(row[0]), row[1])
+
+
+def _insert_row(
+    table: str, partition: str, key: str, text: str, etag: str
+) -> Callable[[sqlite3.Connection], object]:
+    """The insert of an encoded document; it answers _EXISTS when the key is taken."""
+
+    def work(conn: sqlite3.Connection) -> object:
+        try:
+            conn.execute(
+                "INSERT INTO records (tbl, part, key, data, etag) VALUES (?, ?, ?, ?, ?)",
+                (table, partition, key, text, etag),
+            )
+        except sqlite3.IntegrityError:
+            return _EXISTS
+        return None
+
+    return work
 
 
 def _prefilterable(field: str, value: Any) -> bool:

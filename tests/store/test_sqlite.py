@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import asyncio
 import multiprocessing
 import sqlite3
+import threading
 import time
-from contextlib import closing
+from collections.abc import Iterator
+from contextlib import closing, contextmanager
 from pathlib import Path
 from typing import Any
 
-from remediation.store import SqliteStore
+import pytest
+
+from remediation.store import SqliteStore, Unavailable
 
 
 def _bump(data: dict[str, Any] | None) -> dict[str, Any]:
@@ -99,3 +104,56 @@ def test_a_file_made_with_the_earlier_without_rowid_layout_still_works(tmp_path:
         assert store.get("seen", "p", "a").data == {"n": 1}
         assert store.claim("seen", "p", "b", {"n": 2}) and not store.claim("seen", "p", "a", {})
         assert [r.key for r in store.query("seen", "p")] == ["a", "b"]
+
+
+@contextmanager
+def _write_lock_held(path: Path, seconds: float) -> Iterator[None]:
+    """Another process's write transaction (a second connection is the same to SQLite)."""
+    other = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+    other.execute("BEGIN IMMEDIATE")
+    releaser = threading.Timer(seconds, lambda: other.execute("COMMIT"))
+    releaser.start()
+    try:
+        yield
+    finally:
+        releaser.join()
+        other.close()
+
+
+def test_an_async_claim_waits_out_a_locked_database_without_blocking_the_loop(tmp_path):
+    path = tmp_path / "store.db"
+    store = SqliteStore(path)
+
+    async def claim_while_ticking() -> tuple[bool, int]:
+        ticks = 0
+
+        async def ticker() -> None:
+            nonlocal ticks
+            while True:
+                await asyncio.sleep(0.005)
+                ticks += 1
+
+        ticking = asyncio.create_task(ticker())
+        claimed = await store.aclaim("seen", "p", "k", {"n": 1})
+        ticking.cancel()
+        return claimed, ticks
+
+    with _write_lock_held(path, 0.3):
+        started = time.monotonic()
+        claimed, ticks = asyncio.run(claim_while_ticking())
+    assert claimed and time.monotonic() - started >= 0.25
+    assert ticks >= 20, "the loop kept serving while the claim waited"
+    assert store.get("seen", "p", "k").data == {"n": 1}
+    store.close()
+
+
+def test_a_database_locked_past_the_timeout_is_reported_unavailable(tmp_path):
+    path = tmp_path / "store.db"
+    store = SqliteStore(path, timeout=0.1)
+    with _write_lock_held(path, 0.4):
+        with pytest.raises(Unavailable, match="locked"):
+            store.insert("seen", "p", "k", {"n": 1})
+        with pytest.raises(Unavailable, match="locked"):
+            asyncio.run(store.aclaim("seen", "p", "k", {"n": 1}))
+    assert store.claim("seen", "p", "k", {"n": 2}), "nothing was half-written"
+    store.close()
