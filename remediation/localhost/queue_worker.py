@@ -39,6 +39,7 @@ log = logging.getLogger("remediation.localhost")
 
 MAX_DELIVERIES = 5  # Service Bus's default is 10; five crashes in a row say enough
 STOP_TIMEOUT = 10.0
+WORKER_NICENESS = 19  # the lowest CPU priority: the host's requests go first
 # A fresh interpreter: a fork would copy the host's threads' locks (simulator, bot loop) mid-use.
 _SPAWN = multiprocessing.get_context("spawn")
 
@@ -203,6 +204,9 @@ def run_worker(conn: Connection, function_name: str) -> None:
     """The worker process: serve deliveries until the host says stop or goes away."""
     # Ctrl-C reaches the whole process group; the host stops its worker itself.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    # On Azure this function has instances of its own; here it shares the machine's cores
+    # with the host, whose webhook senders wait for their 202 while queued work can wait.
+    os.nice(WORKER_NICENESS)
     logs.configure()
     import function_app
     from remediation.app import build_services, install

@@ -19,7 +19,12 @@ import pytest
 import requests
 
 from remediation import app
-from remediation.localhost.queue_worker import MAX_DELIVERIES, FunctionFailed, QueueWorker
+from remediation.localhost.queue_worker import (
+    MAX_DELIVERIES,
+    WORKER_NICENESS,
+    FunctionFailed,
+    QueueWorker,
+)
 from remediation.queue.base import IngestMessage
 from remediation.queue.memory import InProcessQueue
 from tests.localhost.process import Served, demo_rp_limit_alert
@@ -157,6 +162,9 @@ def test_alerts_are_processed_in_the_workers_process(tmp_path):
         worker, host = _first_worker(served), _host_pid(served)
         assert worker != host
         assert int(_stat(worker)[1]) == host, "the worker is the host's child"
+        nice = 16  # /proc/<pid>/stat field 19, counted after the command name
+        lowest = min(19, int(_stat(host)[nice]) + WORKER_NICENESS)
+        assert int(_stat(worker)[nice]) == lowest, "the worker yields the CPU to the host"
         threads = len(server.threads())
         with _frozen(worker):
             _post_alert(server)  # the host answers while its worker is frozen...
