@@ -69,7 +69,8 @@ def build(host: str, port: int, simulate: bool, replay: Path | None) -> tuple[we
 
         # ARM answers LROs with Retry-After; one second keeps a demo fix run short.
         sim = ArmSimulator(Estate.demo(behaviour=Behaviour(retry_after=1))).start()
-        (STATE / "simulate.db").unlink(missing_ok=True)
+        for suffix in ("", "-wal", "-shm"):  # a fresh demo: a stale log must not replay into it
+            (STATE / f"simulate.db{suffix}").unlink(missing_ok=True)
         dev = dev_chat(sim, host, port)
         os.environ.update(simulated_environment(sim) | dev.environment())
     os.environ.setdefault("QUEUE_KIND", "memory")
