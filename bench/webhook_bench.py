@@ -2,9 +2,11 @@
 
 `python -m bench.webhook_bench [N]`: N common-schema alerts (default 2,000; 200 VMs, each alert
 distinct) posted over loopback with 16 concurrent senders to (a) `POST /api/alerts` of
-`python -m remediation serve --simulate` (the real function: parse, dedup, classify,
-correlate, record, plan, answer 202) and (b) a bare aiohttp server in its own process that
-parses the JSON and answers 202. Prints p50/p99 of both and the p99 ratio (target <= 3x).
+`python -m remediation serve --simulate` (the real function: parse and check the alert,
+record it under its dedup key, queue its processing, answer 202; the queue worker processes
+it meanwhile) and (b) a bare aiohttp server in its own process that parses the JSON and
+answers 202. Three rounds, alternating a fresh server of each kind, so a noisy moment on the
+machine hits both; prints every round and the p99 ratio of the median rounds (target <= 3x).
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ from pathlib import Path
 from aiohttp import ClientSession, TCPConnector
 
 ROOT = Path(__file__).resolve().parents[1]
-CONCURRENCY, TARGET = 16, 3.0
+CONCURRENCY, TARGET, ROUNDS = 16, 3.0, 3
 BARE_SERVER = """
 import sys
 from aiohttp import web
@@ -122,28 +124,39 @@ def measure(command: list[str], cwd: str, bodies: list[bytes]) -> list[float]:
 def main(argv: list[str]) -> int:
     count = int(argv[0]) if argv and argv[0].isdigit() else 2_000
     bodies = alerts(count + 50)
+    host = [sys.executable, "-m", "remediation", "serve", "--simulate", "--port"]
+    bare = [sys.executable, "-c", BARE_SERVER]
+    rounds: dict[str, list[list[float]]] = {"local host /api/alerts": [], "bare aiohttp 202": []}
     with tempfile.TemporaryDirectory() as work:
-        host = [sys.executable, "-m", "remediation", "serve", "--simulate", "--port"]
-        real = measure(host, work, bodies)
-        bare = measure([sys.executable, "-c", BARE_SERVER], work, bodies)
-    rows = {"local host /api/alerts": real, "bare aiohttp 202": bare}
-    print(f"{'server':<26}{'p50 ms':>10}{'p99 ms':>10}{'mean ms':>10}")
-    for name, values in rows.items():
-        print(
-            f"{name:<26}{_percentile(values, 50) * 1e3:>10.2f}"
-            f"{_percentile(values, 99) * 1e3:>10.2f}{statistics.mean(values) * 1e3:>10.2f}"
-        )
-    ratio = _percentile(real, 99) / _percentile(bare, 99)
+        for number in range(1, ROUNDS + 1):  # alternated, so a noisy moment hits both sides
+            print(f"round {number}/{ROUNDS}: local host, then bare aiohttp", file=sys.stderr)
+            for name, command in zip(rounds, (host, bare), strict=True):
+                rounds[name].append(measure(command, work, bodies))
+    print(f"{'server':<26}{'round':>6}{'p50 ms':>10}{'p99 ms':>10}{'mean ms':>10}")
+    for name, measured in rounds.items():
+        for number, values in enumerate(measured, 1):
+            print(
+                f"{name:<26}{number:>6}{_percentile(values, 50) * 1e3:>10.2f}"
+                f"{_percentile(values, 99) * 1e3:>10.2f}{statistics.mean(values) * 1e3:>10.2f}"
+            )
+    real, plain = (_median_round(measured) for measured in rounds.values())
+    ratio = real["p99"] / plain["p99"]
+    print(f"median round: local host p99 {real['p99']:.2f} ms, bare {plain['p99']:.2f} ms, "
+          f"ratio {ratio:.2f} (target <= {TARGET:g})")  # fmt: skip
     result = {
-        "bench": "webhook_ack", "requests": len(real), "concurrency": CONCURRENCY,
-        "host_p50_ms": round(_percentile(real, 50) * 1e3, 2),
-        "host_p99_ms": round(_percentile(real, 99) * 1e3, 2),
-        "bare_p50_ms": round(_percentile(bare, 50) * 1e3, 2),
-        "bare_p99_ms": round(_percentile(bare, 99) * 1e3, 2),
+        "bench": "webhook_ack", "requests": count, "concurrency": CONCURRENCY, "rounds": ROUNDS,
+        "host_p50_ms": real["p50"], "host_p99_ms": real["p99"],
+        "bare_p50_ms": plain["p50"], "bare_p99_ms": plain["p99"],
         "p99_ratio": round(ratio, 2), "target": TARGET,
     }  # fmt: skip
     print(json.dumps(result))
     return 0 if ratio <= TARGET else 1
+
+
+def _median_round(measured: list[list[float]]) -> dict[str, float]:
+    """p50 and p99 (ms) of the round whose p99 is the median: one noisy round moves neither."""
+    values = sorted(measured, key=lambda v: _percentile(v, 99))[len(measured) // 2]
+    return {p: round(_percentile(values, q) * 1e3, 2) for p, q in (("p50", 50), ("p99", 99))}
 
 
 if __name__ == "__main__":
