@@ -66,6 +66,7 @@ class LocalHost:
         self._functions = app.get_functions()  # the library allows one call per app
         self._tasks: list[asyncio.Task] = []
         self._worker: QueueWorker | None = None
+        self._serving: asyncio.Task | None = None
         self.routes: list[tuple[str, str, str]] = []
 
     def mount(self, web_app: web.Application) -> None:
@@ -142,17 +143,15 @@ class LocalHost:
                 name = function.get_function_name()
                 self._worker = QueueWorker(name, self._queue, self._on_worker_restart)
                 self._worker.start()
-                self._queue.start(self._worker.deliver, self._queue_error)
+                self._serving = loop.create_task(self._worker.serve(self._queue_error))
 
     async def _stop_background(self, _: web.Application) -> None:
         for task in self._tasks:
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await task
-        # Off the loop: each waits for the message in flight, the worker for its exit too.
-        await asyncio.to_thread(self._queue.stop)
-        if self._worker is not None:
-            await asyncio.to_thread(self._worker.stop)
+        if self._worker is not None and self._serving is not None:
+            await self._worker.finish(self._serving)  # the message in flight ends first
 
     async def _timer(self, function: Any, schedule: Schedule) -> None:
         name = function.get_trigger().name

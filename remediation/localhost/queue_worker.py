@@ -3,8 +3,9 @@
 Flex Consumption scales the HTTP-triggered functions as one group and every other function on
 instances of its own, so queue work never competes with the webhooks for a process (and its
 GIL). The local host mirrors that: its InProcessQueue (due times, duplicate detection) stays in
-the host, and each message it delivers is handed over a pipe to a worker process that runs the
-function. The worker's own sends (a fix's next step) travel back over the pipe to that queue.
+the host, and its event loop hands each message, once due, over a pipe to a worker process that
+runs the function. The worker's own sends (a fix's next step) travel back over the pipe to that
+queue.
 
 The pipe carries tuples, one delivery at a time:
     host -> worker: ("deliver", body, session, message_id) | ("stop",)
@@ -51,8 +52,8 @@ class FunctionFailed(Exception):
 class QueueWorker:
     """The host's side: owns the worker process and the pipe to it.
 
-    `deliver` is the InProcessQueue's handler and runs on the queue's thread; `start` and `stop`
-    run on the host's. A delivery count per message id bounds redelivery after crashes;
+    `serve` runs on the host's event loop until `finish`; `start` and `stop` may run anywhere.
+    A delivery count per message id bounds redelivery after crashes;
     `on_restart` runs once a dead worker is replaced (the host resumes the fixes it held).
     `main` is the worker process's entry, a module-level function the child can import.
     """
@@ -73,6 +74,7 @@ class QueueWorker:
         self._conn: Connection | None = None
         self._deliveries: Counter[str] = Counter()
         self._stopping = False
+        self._idle = True  # waiting for a message, not delivering one
         self._lock = threading.Lock()  # the process and pipe change hands under it
 
     @property
@@ -84,15 +86,35 @@ class QueueWorker:
             self._stopping = False
             self._spawn()
 
-    def deliver(self, message: Message) -> None:
+    async def serve(self, on_error: Callable[[Exception], None]) -> None:
+        """Deliver the queue's messages as they fall due, one at a time, until `finish`."""
+        while not self._stopping:
+            self._idle = True
+            message = await self._queue.next_due()
+            self._idle = False
+            try:
+                await self.deliver(message)
+            except Exception as exc:  # the queue is served on, whatever one message did
+                on_error(exc)
+
+    async def finish(self, serving: asyncio.Task, timeout: float = STOP_TIMEOUT) -> None:
+        """Let the message in flight end (or `timeout` pass), then stop the worker."""
+        self._stopping = True
+        if self._idle:
+            serving.cancel()
+        with contextlib.suppress(asyncio.CancelledError, TimeoutError):
+            await asyncio.wait_for(serving, timeout)
+        await asyncio.to_thread(self.stop, timeout)
+
+    async def deliver(self, message: Message) -> None:
         """Run `message` in the worker and wait for its end; raises FunctionFailed when the
         function raised there. A worker death is handled here, not raised."""
         message_id = message.message_id
         self._deliveries[message_id] += 1
         try:
-            reason = self._exchange(message)
+            reason = await self._exchange(message)
         except (EOFError, OSError) as exc:
-            self._died(message, exc)
+            await asyncio.to_thread(self._died, message, exc)
             return
         del self._deliveries[message_id]
         if reason is not None:
@@ -122,14 +144,17 @@ class QueueWorker:
         worker_end.close()  # the host's copy: the worker's death must read as EOF here
         self._process, self._conn = process, host_end
 
-    def _exchange(self, message: Message) -> str | None:
-        """Send one delivery and serve the worker's sends until it ends; the failure reason."""
-        with self._lock:
-            conn = self._conn
-            if conn is None:
-                raise EOFError("no queue worker")
-            conn.send(("deliver", message.to_json(), message.session, message.message_id))
+    async def _exchange(self, message: Message) -> str | None:
+        """Send one delivery and serve the worker's sends until it ends; the failure reason.
+
+        On the event loop, waiting for the pipe to be readable: a thread of its own here would
+        trade the GIL with the loop at every message and slow the webhooks down."""
+        conn = self._conn
+        if conn is None:
+            raise EOFError("no queue worker")
+        conn.send(("deliver", message.to_json(), message.session, message.message_id))
         while True:
+            await _readable(conn)
             reply = conn.recv()
             if reply[0] == "send":
                 self._requeue_from_worker(*reply[1:])
@@ -171,6 +196,19 @@ class QueueWorker:
             self._queue.send(replace(message, delay_seconds=0.0))  # its delay was served
         if self._on_restart is not None:
             self._on_restart()
+
+
+async def _readable(conn: Connection) -> None:
+    """Wait on the loop until `conn` has data (or its end: recv then raises EOFError)."""
+    if conn.poll():
+        return
+    loop = asyncio.get_running_loop()
+    ready = loop.create_future()
+    loop.add_reader(conn.fileno(), lambda: ready.done() or ready.set_result(None))
+    try:
+        await ready
+    finally:
+        loop.remove_reader(conn.fileno())
 
 
 def _end(process: BaseProcess, timeout: float) -> None:

@@ -1,7 +1,9 @@
-"""In-process queue for local runs and replays: scheduled delivery, one worker per session."""
+"""In-process queue for local runs and replays: scheduled delivery, duplicate detection."""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import heapq
 import itertools
 import threading
@@ -17,7 +19,7 @@ class InProcessQueue:
     """A priority queue by due time.
 
     `drain()` runs everything synchronously on a virtual clock (a replay must not sleep through
-    a 30-second backoff); `start()` serves messages on a thread in real time for the local host.
+    a 30-second backoff); `next_due()` serves a consumer in real time (the local host's).
     Sends of a message id already queued are dropped, like Service Bus duplicate detection.
     """
 
@@ -25,11 +27,10 @@ class InProcessQueue:
         self._heap: list[tuple[float, int, Message]] = []
         self._ids: set[str] = set()
         self._seq = itertools.count()
-        self._lock = threading.Condition()
+        self._lock = threading.Lock()
         self._monotonic = monotonic
         self._virtual_offset = 0.0
-        self._thread: threading.Thread | None = None
-        self._stopping = False
+        self._wake: Callable[[], object] | None = None
 
     def now(self) -> float:
         return self._monotonic() + self._virtual_offset
@@ -41,7 +42,10 @@ class InProcessQueue:
             self._ids.add(message.message_id)
             due = self.now() + max(0.0, message.delay_seconds)
             heapq.heappush(self._heap, (due, next(self._seq), message))
-            self._lock.notify_all()
+        wake = self._wake
+        if wake is not None:
+            with contextlib.suppress(RuntimeError):  # the consumer's loop has just closed
+                wake()
 
     async def asend(self, message: Message) -> None:
         """Inline: an in-memory push is shorter than any hop to a thread."""
@@ -71,31 +75,20 @@ class InProcessQueue:
             handled += 1
         return handled
 
-    def start(self, handler: Handler, on_error: Callable[[Exception], None]) -> None:
-        """Serve in real time on a daemon thread until `stop()`."""
-        self._stopping = False
-        self._thread = threading.Thread(
-            target=self._serve, args=(handler, on_error), name="remediation-queue", daemon=True
-        )
-        self._thread.start()
-
-    def stop(self) -> None:
-        with self._lock:
-            self._stopping = True
-            self._lock.notify_all()
-        if self._thread:
-            self._thread.join(timeout=5)
-
-    def _serve(self, handler: Handler, on_error: Callable[[Exception], None]) -> None:
-        while True:
-            with self._lock:
-                while not self._stopping and (not self._heap or self._heap[0][0] > self.now()):
+    async def next_due(self) -> Message:
+        """The next message once it is due, for a consumer on an event loop (the local host's)
+        while sends arrive from any thread: a send wakes it through the loop."""
+        loop = asyncio.get_running_loop()
+        sent = asyncio.Event()
+        self._wake = lambda: loop.call_soon_threadsafe(sent.set)
+        try:
+            while True:
+                with self._lock:
+                    if self._heap and self._heap[0][0] <= self.now():
+                        return self._pop()
                     wait = self._heap[0][0] - self.now() if self._heap else None
-                    self._lock.wait(timeout=wait)
-                if self._stopping:
-                    return
-                message = self._pop()
-            try:
-                handler(message)
-            except Exception as exc:  # the worker must survive one bad step
-                on_error(exc)
+                    sent.clear()
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(sent.wait(), wait)
+        finally:
+            self._wake = None

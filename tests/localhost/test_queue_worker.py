@@ -7,10 +7,11 @@ the others run `serve --simulate` with the real one."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import signal
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -25,7 +26,7 @@ from remediation.localhost.queue_worker import (
     FunctionFailed,
     QueueWorker,
 )
-from remediation.queue.base import IngestMessage
+from remediation.queue.base import IngestMessage, Message
 from remediation.queue.memory import InProcessQueue
 from tests.localhost.process import Served, demo_rp_limit_alert
 from tests.localhost.stand_in_workers import NEXT_STEP, dies_on_delivery, sends_then_fails
@@ -132,11 +133,16 @@ def _worker(queue: InProcessQueue, main, **options: Any) -> Iterator[QueueWorker
         worker.stop()
 
 
+def _delivery(worker: QueueWorker) -> Callable[[Message], None]:
+    """The worker's delivery as a plain call, for the queue's synchronous drain."""
+    return lambda message: asyncio.run(worker.deliver(message))
+
+
 def test_a_message_its_worker_dies_on_is_dead_lettered_after_five_deliveries(caplog):
     queue, restarts = InProcessQueue(), []
     with _worker(queue, dies_on_delivery, on_restart=lambda: restarts.append(1)) as worker:
         queue.send(IngestMessage("poison", session_id="vm-1"))
-        delivered = queue.drain(worker.deliver, max_messages=MAX_DELIVERIES + 1)
+        delivered = queue.drain(_delivery(worker), max_messages=MAX_DELIVERIES + 1)
         assert delivered == MAX_DELIVERIES, "delivered again after each death, then no more"
     assert len(queue) == 0 and len(restarts) == MAX_DELIVERIES
     assert "message ingest:poison:0 dead-lettered" in caplog.text
@@ -148,7 +154,7 @@ def test_a_failing_function_is_reported_and_its_sends_reach_the_queue():
         pid = worker.pid
         for _ in range(2):  # a failure is not a crash: the same worker serves the next one
             with pytest.raises(FunctionFailed, match="ValueError: remediation_step broke"):
-                worker.deliver(IngestMessage("key"))
+                _delivery(worker)(IngestMessage("key"))
         assert worker.pid == pid
     received: list[Any] = []
     queue.drain(received.append)

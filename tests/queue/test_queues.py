@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import threading
 import time
 from datetime import UTC, datetime, timedelta
 
@@ -164,3 +165,25 @@ def test_failure_is_abandoned_then_dead_lettered_with_reason():
     assert settle_failure(receiver, _Received(1), "boom") == "abandoned"
     assert settle_failure(receiver, _Received(4), "ARM kept answering 503") == "dead-lettered"
     assert receiver.calls[-1] == ("dead-letter", "ARM kept answering 503")
+
+
+def test_a_consumer_on_an_event_loop_gets_messages_sent_from_other_threads_when_due():
+    queue = InProcessQueue()
+    later = StepMessage("run-1", 1, session_id="vm1", delay_seconds=0.3)
+    now = IngestMessage("key-1")
+
+    async def consume() -> list[tuple[str, float]]:
+        started, got = time.monotonic(), []
+        sender = threading.Timer(0.1, lambda: [queue.send(m) for m in (later, now, now)])
+        sender.start()
+        for _ in range(2):
+            message = await asyncio.wait_for(queue.next_due(), timeout=5)
+            got.append((message.message_id, time.monotonic() - started))
+        sender.join()
+        return got
+
+    (first, at_first), (second, at_second) = asyncio.run(consume())
+    assert (first, second) == ("ingest:key-1:0", "run-1:1:0")
+    assert 0.09 < at_first < 0.25, "woken by the send, not by polling"
+    assert at_second >= 0.39, "a delayed message waits for its time"
+    assert len(queue) == 0, "the repeated send was dropped as a duplicate"
