@@ -107,11 +107,11 @@ class SqliteStore(Store):
             self._lock.release()
 
     def _waits(self) -> Iterator[float]:
-        """Pauses between attempts: 0.1 ms doubling to 5 ms, for `timeout` seconds."""
+        """Pauses between attempts: 0.1 ms doubling to 1 ms, for `timeout` seconds."""
         deadline, delay = time.monotonic() + self._timeout, 0.0001
         while time.monotonic() < deadline:
             yield delay
-            delay = min(delay * 2, 0.005)
+            delay = min(delay * 2, 0.001)
 
     def _still_locked(self) -> Unavailable:
         return Unavailable(f"the database stayed locked for {self._timeout:g} s")
