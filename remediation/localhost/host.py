@@ -13,10 +13,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import logging
 import re
 from collections.abc import Callable
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import azure.functions as func
@@ -31,11 +33,30 @@ from remediation.settings import Settings
 log = logging.getLogger("remediation.localhost")
 _SETTING_REF = re.compile(r"%([A-Za-z0-9_]+)%")
 _ROUTE_PARAM = re.compile(r"\{(\w+)(?::[^}]*)?\}")
+_TIMESPAN = re.compile(r"(\d{1,2}):(\d{2}):(\d{2})")
 
 
 def resolve(value: str, settings: Settings) -> str:
     """Binding expressions such as %POLLER_SCHEDULE% read from the app settings."""
     return _SETTING_REF.sub(lambda m: settings.get(m.group(1)), value)
+
+
+def function_timeout(host_json: Path) -> float | None:
+    """host.json's functionTimeout ("hh:mm:ss") in seconds; None for -1 (no limit); Flex
+    Consumption's default of 30 minutes when it is absent."""
+    try:
+        value = json.loads(host_json.read_text(encoding="utf-8")).get("functionTimeout")
+    except (OSError, ValueError) as exc:
+        raise ValueError(f"{host_json}: cannot read functionTimeout ({exc})") from exc
+    if value is None:
+        return 30 * 60.0
+    if str(value).strip() == "-1":
+        return None
+    match = _TIMESPAN.fullmatch(str(value).strip())
+    if not match:
+        raise ValueError(f"{host_json}: functionTimeout {value!r} is not hh:mm:ss")
+    hours, minutes, seconds = (int(part) for part in match.groups())
+    return float(hours * 3600 + minutes * 60 + seconds)
 
 
 def _to_aiohttp(response: func.HttpResponse) -> web.Response:
@@ -59,8 +80,10 @@ class LocalHost:
         settings: Settings,
         queue: Any,
         on_worker_restart: Callable[[], None] | None = None,
+        function_timeout: float | None = None,
     ) -> None:
         self._settings = settings
+        self._function_timeout = function_timeout
         self._queue = queue
         self._on_worker_restart = on_worker_restart
         self._functions = app.get_functions()  # the library allows one call per app
@@ -141,7 +164,10 @@ class LocalHost:
                 self._tasks.append(loop.create_task(self._timer(function, schedule)))
             elif trigger.type == "serviceBusTrigger":
                 name = function.get_function_name()
-                self._worker = QueueWorker(name, self._queue, self._on_worker_restart)
+                self._worker = QueueWorker(
+                    name, self._queue, self._on_worker_restart,
+                    function_timeout=self._function_timeout,
+                )  # fmt: skip
                 self._worker.start()
                 self._serving = loop.create_task(self._worker.serve(self._queue_error))
 

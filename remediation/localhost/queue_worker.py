@@ -10,8 +10,9 @@ queue.
 The pipe carries tuples, one delivery at a time:
     host -> worker: ("deliver", body, session, message_id) | ("stop",)
     worker -> host: ("send", body, session, delay_seconds) ... then ("done",) | ("failed", reason)
-A worker that dies mid-message (the pipe reads EOF) is replaced and the message queued again, as
-Service Bus redelivers a message whose lock expired, up to MAX_DELIVERIES times.
+A worker that dies mid-message (the pipe reads EOF), or that does not answer within host.json's
+functionTimeout (it is killed), is replaced and the message queued again, as Service Bus
+redelivers a message whose lock expired, up to MAX_DELIVERIES times.
 """
 
 from __future__ import annotations
@@ -64,9 +65,11 @@ class QueueWorker:
         queue: Any,
         on_restart: Callable[[], None] | None = None,
         *,
+        function_timeout: float | None = None,
         main: Callable[[Connection, str], None] | None = None,
     ) -> None:
         self._function_name = function_name
+        self._function_timeout = function_timeout
         self._queue = queue
         self._on_restart = on_restart
         self._main = main or run_worker
@@ -153,8 +156,14 @@ class QueueWorker:
         if conn is None:
             raise EOFError("no queue worker")
         conn.send(("deliver", message.to_json(), message.session, message.message_id))
+        loop = asyncio.get_running_loop()
+        deadline = None if self._function_timeout is None else loop.time() + self._function_timeout
         while True:
-            await _readable(conn)
+            left = None if deadline is None else max(0.0, deadline - loop.time())
+            try:
+                await asyncio.wait_for(_readable(conn), left)
+            except TimeoutError:
+                raise TimeoutError(f"no answer within {self._function_timeout:g} s") from None
             reply = conn.recv()
             if reply[0] == "send":
                 self._requeue_from_worker(*reply[1:])
@@ -176,14 +185,17 @@ class QueueWorker:
         with self._lock:
             process = self._process
             if process is not None:
+                if isinstance(exc, TimeoutError):  # hung: the Functions host recycles it too
+                    process.kill()
                 _end(process, STOP_TIMEOUT)  # reaped; ended if it only closed the pipe
             code = process.exitcode if process else None
             if self._stopping:
                 log.warning("queue worker ended while stopping; message %s not finished",
                             message.message_id)  # fmt: skip
                 return
+            reason = str(exc) or type(exc).__name__
             log.error("queue worker %s died (exit code %s, %s) handling message %s: restarting",
-                      self.pid, code, type(exc).__name__, message.message_id)  # fmt: skip
+                      self.pid, code, reason, message.message_id)  # fmt: skip
             if self._conn is not None:
                 self._conn.close()
             self._spawn()

@@ -78,7 +78,7 @@ def build(host: str, port: int, simulate: bool, replay: Path | None) -> tuple[we
 
     import function_app
     from remediation.app import services
-    from remediation.localhost.host import LocalHost
+    from remediation.localhost.host import LocalHost, function_timeout
     from remediation.store import SqliteStore
 
     app_services = services()
@@ -86,8 +86,9 @@ def build(host: str, port: int, simulate: bool, replay: Path | None) -> tuple[we
     if isinstance(engine.store, SqliteStore):  # acks never wait for a checkpoint
         engine.store.checkpoint_in_background()
     local = LocalHost(
-        function_app.app, app_services.settings, engine.queue, lambda: resume_runs(engine)
-    )
+        function_app.app, app_services.settings, engine.queue, lambda: resume_runs(engine),
+        function_timeout=function_timeout(Path(function_app.__file__).with_name("host.json")),
+    )  # fmt: skip
     web_app = web.Application(client_max_size=4 * 1024 * 1024)
     local.mount(web_app)
     for method, path, name in local.routes:

@@ -4,6 +4,7 @@ import quickly: they speak the worker's pipe protocol without running a function
 from __future__ import annotations
 
 import os
+import time
 from multiprocessing.connection import Connection
 
 from remediation.queue.base import StepMessage
@@ -21,3 +22,9 @@ def sends_then_fails(conn: Connection, function_name: str) -> None:
     while conn.recv()[0] == "deliver":
         conn.send(("send", NEXT_STEP.to_json(), NEXT_STEP.session, NEXT_STEP.delay_seconds))
         conn.send(("failed", f"ValueError: {function_name} broke"))
+
+
+def hangs(conn: Connection, function_name: str) -> None:
+    """Takes a delivery and never answers, like a function stuck on a call without a timeout."""
+    conn.recv()
+    time.sleep(3600)

@@ -20,6 +20,7 @@ import pytest
 import requests
 
 from remediation import app
+from remediation.localhost.host import function_timeout
 from remediation.localhost.queue_worker import (
     MAX_DELIVERIES,
     WORKER_NICENESS,
@@ -29,7 +30,7 @@ from remediation.localhost.queue_worker import (
 from remediation.queue.base import IngestMessage, Message
 from remediation.queue.memory import InProcessQueue
 from tests.localhost.process import Served, demo_rp_limit_alert
-from tests.localhost.stand_in_workers import NEXT_STEP, dies_on_delivery, sends_then_fails
+from tests.localhost.stand_in_workers import NEXT_STEP, dies_on_delivery, hangs, sends_then_fails
 from tests.reliability.served import Server, action_data, eventually, running_server
 
 VM = "erp-app-03"
@@ -160,6 +161,34 @@ def test_a_failing_function_is_reported_and_its_sends_reach_the_queue():
     queue.drain(received.append)
     assert received == [NEXT_STEP], "sent once (the second send has the same message id)"
     assert not _alive(pid), "stopped"
+
+
+def test_a_worker_that_does_not_answer_within_the_function_timeout_is_replaced(caplog):
+    queue = InProcessQueue()
+    with _worker(queue, hangs, function_timeout=0.3) as worker:
+        hung = worker.pid
+        _delivery(worker)(IngestMessage("slow"))
+        assert worker.pid != hung and not _alive(hung), "killed and replaced"
+        assert len(queue) == 1, "the message is queued again"
+    assert "no answer within 0.3 s" in caplog.text
+
+
+@pytest.mark.parametrize(
+    ("setting", "seconds"),
+    [({"functionTimeout": "00:10:00"}, 600.0), ({"functionTimeout": "-1"}, None), ({}, 1800.0)],
+)
+def test_the_function_timeout_comes_from_host_json(tmp_path, setting, seconds):
+    host_json = tmp_path / "host.json"
+    host_json.write_text(json.dumps({"version": "2.0", **setting}))
+    assert function_timeout(host_json) == seconds
+
+
+def test_the_projects_host_json_gives_the_queue_function_ten_minutes(tmp_path):
+    assert function_timeout(Path(app.__file__).parents[1] / "host.json") == 600.0
+    bad = tmp_path / "host.json"
+    bad.write_text('{"functionTimeout": "ten minutes"}')
+    with pytest.raises(ValueError, match="not hh:mm:ss"):
+        function_timeout(bad)
 
 
 def test_alerts_are_processed_in_the_workers_process(tmp_path):
