@@ -51,6 +51,7 @@ CREATE TABLE IF NOT EXISTS records (
 
 _INT64 = range(-(2**63), 2**63)
 _BUSY, _EXISTS = object(), object()  # outcomes of an attempt
+_YIELD_AFTER = 0.0004  # an async wait longer than this gives the loop back
 T = TypeVar("T")
 log = logging.getLogger(__name__)
 
@@ -86,12 +87,17 @@ class SqliteStore(Store):
 
     async def _arun(self, work: Callable[[sqlite3.Connection], T]) -> T:
         """`_run` for the event loop: a busy database or a thread holding the connection
-        makes it wait with asyncio.sleep, so the loop serves other requests meanwhile."""
+        makes it wait with asyncio.sleep, so the loop serves other requests meanwhile. The
+        first 0.3 ms are waited inline: another writer is usually done by then, and a yield
+        puts this request behind every other one the loop has ready (milliseconds)."""
         for delay in self._waits():
             outcome = self._attempt(work, blocking=False)
             if outcome is not _BUSY:
                 return outcome
-            await asyncio.sleep(delay)
+            if delay < _YIELD_AFTER:
+                time.sleep(delay)
+            else:
+                await asyncio.sleep(delay)
         raise self._still_locked()
 
     def _attempt(self, work: Callable[[sqlite3.Connection], T], *, blocking: bool) -> T | object:
