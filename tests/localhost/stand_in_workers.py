@@ -25,6 +25,7 @@ def sends_then_fails(conn: Connection, function_name: str) -> None:
 
 
 def hangs(conn: Connection, function_name: str) -> None:
-    """Takes a delivery and never answers, like a function stuck on a call without a timeout."""
-    conn.recv()
-    time.sleep(3600)
+    """Never answers a delivery, like a function stuck on a call without a timeout; a stop
+    before any delivery ends it."""
+    while conn.recv()[0] == "deliver":
+        time.sleep(3600)
