@@ -152,6 +152,10 @@ def serve(host: str, port: int, simulate: bool, replay: Path | None) -> int:
     if replay and not replay.is_file():
         log.error("replay file %s not found", replay)
         return 2
+    if not simulate and os.environ.get("QUEUE_KIND", "memory") != "memory":
+        log.error("serve feeds the Service Bus trigger from its in-process queue: "
+                  "unset QUEUE_KIND (it is %r)", os.environ["QUEUE_KIND"])  # fmt: skip
+        return 2
     web_app, sim = build(host, port, simulate, replay)
     # What start-up built (imports, the demo estate, the simulator) lives as long as the host:
     # frozen out of the collector's way, a full collection under load no longer scans it

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 
 import pytest
 import requests
@@ -59,3 +60,16 @@ def test_logs_are_structured_json(served):
     lines = [json.loads(line) for line in log.read_text().splitlines() if line.startswith("{")]
     assert any("listening on" in entry["message"] for entry in lines)
     assert {"time", "level", "logger", "message"} <= set(lines[0])
+
+
+def test_serve_refuses_a_queue_it_cannot_feed(monkeypatch, capsys):
+    """Without --simulate the settings are the user's: a Service Bus queue is Azure's to feed."""
+    from remediation.cli import main
+
+    root = logging.getLogger()
+    monkeypatch.setattr(root, "handlers", list(root.handlers))  # serve sets up its own logs
+    monkeypatch.setattr(root, "level", root.level)
+    monkeypatch.setenv("QUEUE_KIND", "servicebus")
+    assert main(["serve", "--port", "0"]) == 2
+    [line] = [json.loads(text) for text in capsys.readouterr().out.splitlines()]
+    assert line["level"] == "error" and "unset QUEUE_KIND" in line["message"]
