@@ -7,7 +7,8 @@ live in the store and are applied on top by the engine.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import logging
+from dataclasses import dataclass, replace
 from datetime import datetime, time, timedelta
 from pathlib import Path
 from typing import Any, Literal
@@ -18,6 +19,8 @@ from remediation.settings import Settings
 
 Mode = Literal["auto", "approval", "manual"]
 MODES: tuple[Mode, ...] = ("auto", "approval", "manual")
+log = logging.getLogger(__name__)
+_STRICTNESS: dict[str, int] = {"auto": 0, "approval": 1, "manual": 2}
 _DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
 
@@ -47,8 +50,12 @@ class Rule:
             return False
         if self.tag:
             key, value = self.tag
-            return target.tags.get(key) == value
+            return target.tags is not None and target.tags.get(key) == value
         return True
+
+    def could_match(self, entry_id: str | None, target: Target) -> bool:
+        """Whether the rule would match if the target carried the rule's tag."""
+        return bool(self.tag) and self.matches(entry_id, replace(target, tags=dict([self.tag])))
 
     @property
     def specificity(self) -> int:
@@ -57,11 +64,11 @@ class Rule:
 
 @dataclass(frozen=True, slots=True)
 class Target:
-    """What a fix would touch, as far as the policy cares."""
+    """What a fix would touch, as far as the policy cares; `tags` is None when unknown."""
 
     subscription: str | None = None
     resource_group: str | None = None
-    tags: dict[str, str] = field(default_factory=dict)
+    tags: dict[str, str] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,7 +122,12 @@ class Policy:
     def decide(
         self, entry_id: str | None, playbook: str | None, default_mode: Mode, target: Target
     ) -> Decision:
-        """The mode for one fix: the most specific matching rule wins over the catalogue."""
+        """The mode for one fix: the most specific matching rule wins over the catalogue.
+
+        When the target's tags are unknown (the engine does not read VM tags), a tag rule may
+        apply or not: it is applied only when it makes the mode stricter, so a rule meant to
+        keep tagged VMs out of automation is never silently skipped.
+        """
         if playbook is None:
             return Decision("manual", None, "no automated fix for this error")
         mode, reason = default_mode, "catalogue default"
@@ -123,6 +135,16 @@ class Policy:
         if matching:
             best = max(matching, key=lambda r: r.specificity)
             mode, reason = best.mode, "policy rule"
+        if target.tags is None:
+            stricter = [
+                r
+                for r in self.rules
+                if _STRICTNESS[r.mode] > _STRICTNESS[mode] and r.could_match(entry_id, target)
+            ]
+            if stricter:
+                rule = max(stricter, key=lambda r: _STRICTNESS[r.mode])
+                tag = "=".join(rule.tag or ())
+                mode, reason = rule.mode, f"policy rule for tag {tag} may apply (tags not read)"
         if mode == "auto" and playbook == "cleanup-restore-points" and self.lift_locks != "auto":
             mode, reason = "approval", "lifting a resource lock needs approval"
         return Decision(mode, playbook if mode != "manual" else None, reason)
@@ -150,6 +172,9 @@ def load_policy(settings: Settings | None = None) -> Policy:
         except yaml.YAMLError as exc:
             raise PolicyError(f"{path}: not valid YAML: {exc}") from exc
     policy = parse_policy(raw, source=str(path))
+    if any(rule.tag for rule in policy.rules):
+        log.warning("%s: VM tags are not read, so tag rules apply only where they make a fix "
+                    "stricter, to every VM their other conditions match", path)  # fmt: skip
     approvers = policy.approvers | {a.lower() for a in settings.items("APPROVER_OBJECT_IDS")}
     return Policy(
         rules=policy.rules,
