@@ -71,6 +71,9 @@ param approverObjectIds string = ''
 @description('Entra group object id whose members may approve fixes; empty for none.')
 param approverGroupId string = ''
 
+@description('Microsoft Graph endpoint asked for approver group membership (another cloud: its Graph).')
+param graphEndpoint string = 'https://graph.microsoft.com'
+
 @description('Start in dry-run: plan and report fixes without writing to Azure.')
 param dryRun bool = true
 
@@ -208,6 +211,7 @@ var functionAppSettings = {
   POLICY_FILE: policyFile
   APPROVER_OBJECT_IDS: join(idList(approverObjectIds), ',')
   APPROVER_GROUP_ID: approverGroupId
+  GRAPH_ENDPOINT: graphEndpoint
   DRY_RUN: dryRun ? 'true' : 'false'
   AUTOMATION_PAUSED: automationPaused ? 'true' : 'false'
   APPLICATIONINSIGHTS_CONNECTION_STRING: monitoring.outputs.appInsightsConnectionString

@@ -73,7 +73,10 @@ SETTINGS: tuple[Setting, ...] = (
         deployed=False,
     ),
     Setting(
-        "ARM_CA_BUNDLE", "", "CA bundle for ARM calls (the local simulator's CA)", deployed=False
+        "ARM_CA_BUNDLE",
+        "",
+        "CA bundle for ARM and Graph calls (the local simulator's CA)",
+        deployed=False,
     ),
     Setting("POLLER_SCHEDULE", "0 */5 * * * *", "NCRONTAB schedule of the health poller"),
     Setting("POLL_VAULT_IDS", "", "comma-separated Recovery Services vault ids to poll"),
@@ -90,6 +93,11 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("POLICY_FILE", "policy.yaml", "remediation policy (modes, approvers, limits)"),
     Setting("APPROVER_OBJECT_IDS", "", "comma-separated Entra object ids allowed to approve"),
     Setting("APPROVER_GROUP_ID", "", "Entra group whose members may approve"),
+    Setting(
+        "GRAPH_ENDPOINT",
+        "https://graph.microsoft.com",
+        "Microsoft Graph endpoint, asked for approver group membership",
+    ),
     Setting("DRY_RUN", "false", "true: plan and report fixes, write nothing to Azure"),
     Setting("AUTOMATION_PAUSED", "false", "true: global kill switch, no fix starts"),
     Setting(
@@ -99,6 +107,15 @@ SETTINGS: tuple[Setting, ...] = (
 )
 
 _BY_NAME = {s.name: s for s in SETTINGS}
+# What remediation.azure.credential.credential_from_settings reads: the app's own identity.
+CREDENTIAL_SETTINGS = (
+    "AZURE_CLIENT_ID",
+    "AZURE_TENANT_ID",
+    "AZURE_CLIENT_SECRET",
+    "AZURE_CLIENT_CERTIFICATE_PATH",
+    "AZURE_AUTHORITY_HOST",
+    "ARM_CA_BUNDLE",
+)
 
 
 class Settings:

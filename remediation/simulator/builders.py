@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from datetime import timedelta
 
 from remediation.simulator.estate import (
+    DEMO_APPROVER_GROUP,
+    DEMO_APPROVER_GROUP_MEMBERS,
     DEMO_SUBSCRIPTION,
     Behaviour,
     Estate,
@@ -35,6 +37,7 @@ DEFAULT_LOCATION = "westeurope"
 BACKUP_SERVICE_OBJECT_ID = "f40e18f0-6544-45c2-9d24-639a8bb3b41a"
 
 ResourceRef = str | tuple[str, str]
+DEMO_GROUPS: Mapping[str, Iterable[str]] = {DEMO_APPROVER_GROUP: DEMO_APPROVER_GROUP_MEMBERS}
 
 
 def _parse(ref: str, default_sub: str, default_rg: str) -> tuple[str, str, str]:
@@ -156,6 +159,7 @@ def demo_estate(*, behaviour: Behaviour | None = None) -> Estate:
         }
     ]
     add_network_and_key_vault(estate, backup, "rg-erp-prod")
+    _add_groups(estate, DEMO_GROUPS)
     return estate
 
 
@@ -168,9 +172,11 @@ def estate_from_resources(
     subscription_id: str = DEMO_SUBSCRIPTION,
     location: str = DEFAULT_LOCATION,
     behaviour: Behaviour | None = None,
+    groups: Mapping[str, Iterable[str]] = DEMO_GROUPS,
 ) -> Estate:
     """Every named VM, vault and migration item exists; every Backup VM has a full collection.
 
+    `groups` maps Entra group ids to member object ids (the demo approver group by default).
     Entries are bare names or ARM ids. A `backup_vms` entry may be `(vm, vault)`; a
     `migration_items` entry may be an item id, a machine name, or `(machine, vault)`. Unnamed
     vaults default to `rsv-backup` / `rsv-migrate` in `rg-backup` / `rg-migration`.
@@ -203,7 +209,13 @@ def estate_from_resources(
             item = migration_item(vault(vault_ref, "rsv-migrate", "rg-migration"), machine)
         item.health = "Warning"
         estate.add_migration_item(item)
+    _add_groups(estate, groups)
     return estate
+
+
+def _add_groups(estate: Estate, groups: Mapping[str, Iterable[str]]) -> None:
+    for group_id, members in groups.items():
+        estate.add_group(group_id, members)
 
 
 def _vm_key(sub: str, group: str, name: str) -> str:

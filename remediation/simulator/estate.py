@@ -9,7 +9,7 @@ from __future__ import annotations
 import copy
 import threading
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -38,6 +38,12 @@ from remediation.simulator.resources import (
 
 DEMO_SUBSCRIPTION = "6a1e5f2c-3b4d-4e8f-9a0b-1c2d3e4f5a6b"
 DEMO_TENANT = "72f988bf-0000-4e8f-9a0b-000000000001"
+# The demo's approver group: the local dev user (remediation.localhost.serve) and one other.
+DEMO_APPROVER_GROUP = "5e1f0a3c-7b2d-4c9e-8f10-a1b2c3d4e5f6"
+DEMO_APPROVER_GROUP_MEMBERS = (
+    "00000000-0000-0000-0000-00000000d0e5",
+    "3c2b1a00-4d5e-4f60-8a7b-9c0d1e2f3a4b",
+)
 LOCK_LEVELS = ("CanNotDelete", "ReadOnly", "NotSpecified")
 RP_LIMIT_CODE = "UserErrorRpCollectionLimitReached"
 # Backup job errorDetails carry integer codes; these values are the simulator's own.
@@ -110,6 +116,7 @@ class Estate(_Kinds):
         self.backup_requests: list[BackupRequest] = []
         self.operations: dict[str, AsyncOperation] = {}
         self._delete_attempts: dict[str, int] = {}
+        self.groups: dict[str, set[str]] = {}  # Entra group id -> member object ids
 
     # -- builders (see builders.py) ------------------------------------------------------
 
@@ -138,6 +145,18 @@ class Estate(_Kinds):
     def __setstate__(self, state: dict[str, Any]) -> None:
         self.__dict__.update(state)
         self.lock = threading.RLock()
+
+    # -- directory (Entra groups, as Microsoft Graph sees them) -----------------------------
+
+    def add_group(self, group_id: str, members: Iterable[str]) -> None:
+        with self.lock:
+            self.groups.setdefault(group_id.lower(), set()).update(m.lower() for m in members)
+
+    def member_groups(self, object_id: str, group_ids: Iterable[str]) -> list[str]:
+        """Those of `group_ids` that list `object_id` (as given, in the order asked)."""
+        user = object_id.lower()
+        with self.lock:
+            return [g for g in group_ids if user in self.groups.get(g.lower(), ())]
 
     # -- adding resources ------------------------------------------------------------------
 

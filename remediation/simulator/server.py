@@ -3,6 +3,7 @@
 Run it in a background thread (`start()` / `stop()` / `with`), or on an event loop you
 already run (`await start_async()`), e.g. inside the local host. Test-only admin routes:
 `GET /_sim/state`, `GET /_sim/requests`, `GET|POST|DELETE /_sim/faults`, `POST /_sim/reset`.
+Besides ARM it answers Graph's `POST /v1.0/users/{id}/checkMemberGroups` (see graph.py).
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import ssl
 import tempfile
 import threading
 import uuid
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +26,7 @@ from aiohttp import web
 from remediation.simulator.errors import ArmError
 from remediation.simulator.estate import Estate
 from remediation.simulator.faults import Fault, FaultConfigError, Faults
+from remediation.simulator.graph import GRAPH_MEMBER_GROUPS, GRAPH_ROUTE, check_member_groups
 from remediation.simulator.identity import TokenIssuer
 from remediation.simulator.requestlog import RequestLog
 from remediation.simulator.routes import Ctx, Reply, build_router
@@ -71,6 +74,7 @@ class ArmSimulator:
                 web.post("/_sim/reset", self._admin_reset),
             ]
         )
+        app.router.add_post(GRAPH_MEMBER_GROUPS, self._graph_member_groups)
         app.router.add_route("*", "/{tail:.*}", self._arm)
         return app
 
@@ -142,9 +146,28 @@ class ArmSimulator:
     # -- ARM ---------------------------------------------------------------------------------
 
     async def _arm(self, request: web.Request) -> web.StreamResponse:
-        method, path = request.method, request.path
-        matched = self.router.match(method, path)
+        matched = self.router.match(request.method, request.path)
         route_name = matched[0].name if matched else "unknown"
+        return await self._guarded(
+            request, route_name, lambda: self._dispatch(request, matched), arm=True
+        )
+
+    async def _graph_member_groups(self, request: web.Request) -> web.StreamResponse:
+        """Graph's user checkMemberGroups, answered from the estate's groups."""
+        return await self._guarded(
+            request, GRAPH_ROUTE, lambda: check_member_groups(self.estate, request), arm=False
+        )
+
+    async def _guarded(
+        self,
+        request: web.Request,
+        route_name: str,
+        handle: Callable[[], Awaitable[Reply]],
+        *,
+        arm: bool,
+    ) -> web.StreamResponse:
+        """Token check, fault injection and the request log around one route's handler."""
+        method, path = request.method, request.path
         fault = None
         try:
             if not self.tokens.is_valid(request.headers.get("Authorization")):
@@ -156,7 +179,7 @@ class ArmSimulator:
                 )
             fault = self.faults.pick(route_name, method)
             if fault and fault.kind == "drop":
-                self.requests.record(method, path, route_name, 0, arm=True, fault="drop")
+                self.requests.record(method, path, route_name, 0, arm=arm, fault="drop")
                 request.transport.close()
                 return web.Response()
             if fault and fault.kind == "timeout":
@@ -164,11 +187,11 @@ class ArmSimulator:
             if fault and fault.kind == "status":
                 reply = _fault_reply(fault)
             else:
-                reply = await self._dispatch(request, matched)
+                reply = await handle()
         except ArmError as error:
             reply = Reply(error.status, error.body(), dict(error.headers))
         self.requests.record(
-            method, path, route_name, reply.status, arm=True, fault=fault.kind if fault else None
+            method, path, route_name, reply.status, arm=arm, fault=fault.kind if fault else None
         )
         return _respond(reply)
 
