@@ -64,6 +64,8 @@ WORDS: dict[str, dict[str, str]] = {
         "pause / resume (approvers)|dry-run on / dry-run off (approvers)|help",
         "not_understood": "I did not understand that. Try one of these:",
         "not_approver": "Only remediation approvers can change the automation switches.",
+        "membership_unavailable": "Could not check your membership of the approver group: "
+        "{reason}; try again.",
         "switched": "Done: {what} is now {value} (set by {name}).",
         "pause_what": "automation",
         "dry_what": "dry run",
@@ -121,6 +123,8 @@ WORDS: dict[str, dict[str, str]] = {
         "not_understood": "Je n'ai pas compris. Essayez :",
         "not_approver": "Seuls les approbateurs peuvent modifier les interrupteurs "
         "d'automatisation.",
+        "membership_unavailable": "Impossible de vérifier votre appartenance au groupe des "
+        "approbateurs : {reason} ; réessayez.",
         "switched": "C'est fait : {what} est maintenant {value} (par {name}).",
         "pause_what": "l'automatisation",
         "dry_what": "la simulation",

@@ -82,6 +82,9 @@ def parse(text: str) -> Command:
     return Command("unknown", said, lang)
 
 
+SWITCHES = ("pause", "resume", "dry_run")  # the commands that need approval rights
+
+
 class Commands:
     """Answers chat commands from the engine's store and, for "why", live Azure facts."""
 
@@ -95,9 +98,7 @@ class Commands:
             "why": self._why,
             "explain": self._explain,
             "status": self._status,
-            "pause": self._switch,
-            "resume": self._switch,
-            "dry_run": self._switch,
+            **dict.fromkeys(SWITCHES, self._switch),
         }.get(command.name)
         if handler is None:
             return reply_card(answers.help_card(command.lang, command.name == "unknown"))
@@ -135,7 +136,10 @@ class Commands:
         policy = self._engine.policy()
         home = not policy.tenant_id or (who.tenant_id or "").lower() == policy.tenant_id.lower()
         if not (home and policy.is_approver(who.object_id, who.groups)):
-            return answer_card(w["status_title"], [line(w["not_approver"], color="attention")])
+            said = w["not_approver"]
+            if home and who.membership_error:
+                said = w["membership_unavailable"].format(reason=who.membership_error)
+            return answer_card(w["status_title"], [line(said, color="attention")])
         if command.name == "dry_run":
             name, value, what = "dry_run", command.arg == "on", w["dry_what"]
         else:

@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
 from bot.cards import incident_card, notice_card
-from bot.commands import Commands, parse
+from bot.commands import SWITCHES, Commands, parse
 from bot.model import (
     InvokeResponse,
     Turn,
@@ -21,7 +22,7 @@ from bot.model import (
     invoke_error_response,
 )
 from bot.teams_notifier import TeamsNotifier
-from remediation.approvals import VERBS, Approver
+from remediation.approvals import VERBS, Approver, Membership, with_group_membership
 
 log = logging.getLogger(__name__)
 
@@ -29,10 +30,18 @@ CARD_ACTION = "adaptiveCard/action"
 
 
 class BotHandler:
-    def __init__(self, engine: Any, notifier: TeamsNotifier, commands: Commands) -> None:
+    def __init__(
+        self,
+        engine: Any,
+        notifier: TeamsNotifier,
+        commands: Commands,
+        membership: Callable[[], Membership] | None = None,
+    ) -> None:
+        """`membership` builds the approver-group client on first use (None: no directory)."""
         self._engine = engine
         self.notifier = notifier
         self._commands = commands
+        self._membership = membership
 
     async def __call__(self, turn: Turn) -> InvokeResponse | None:
         if turn.kind == "installation":
@@ -42,9 +51,20 @@ class BotHandler:
             return await self._invoke(turn)
         if turn.kind == "message" and turn.text:
             command = parse(turn.text)
-            reply = await asyncio.to_thread(self._commands.answer, command, _approver(turn))
+            reply = await asyncio.to_thread(self._answer, command, turn)
             await turn.send(reply)
         return None
+
+    def _answer(self, command: Any, turn: Turn) -> dict[str, Any]:
+        # Only the switches need approval rights: other commands never wait on the directory.
+        return self._commands.answer(command, self._approver(turn, command.name in SWITCHES))
+
+    def _approver(self, turn: Turn, rights: bool = True) -> Approver:
+        """Who acts; when `rights` matter, with the approver group filled in by the core."""
+        who = Approver(turn.user_aad_object_id, (turn.user_name or "unknown")[:120], turn.tenant_id)
+        if self._membership is None or not rights:
+            return who
+        return with_group_membership(who, self._engine.policy(), self._membership)
 
     def _installation(self, turn: Turn) -> None:
         conversations = self.notifier.conversations
@@ -69,7 +89,7 @@ class BotHandler:
             if approval is None:
                 return invoke_card_response(notice_card("This card is no longer current."))
             return invoke_card_response(incident_card(self._engine.view(approval["incident_id"])))
-        outcome = self._engine.decide(approval_id, turn.verb, _approver(turn))
+        outcome = self._engine.decide(approval_id, turn.verb, self._approver(turn))
         log.info("card click %s on %s: %s", turn.verb, str(approval_id)[:40], outcome.message)
         decided = outcome.approval or approval
         if decided is None:
@@ -77,7 +97,3 @@ class BotHandler:
         view = self._engine.view(decided["incident_id"])
         notice = None if outcome.accepted else outcome.message
         return invoke_card_response(incident_card(view, notice=notice))
-
-
-def _approver(turn: Turn) -> Approver:
-    return Approver(turn.user_aad_object_id, (turn.user_name or "unknown")[:120], turn.tenant_id)

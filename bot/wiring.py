@@ -18,17 +18,9 @@ from bot.runtime import BotRuntime
 from bot.settings import PUBLIC_OPENID_METADATA_URL, BotSettings
 from bot.teams_notifier import TeamsNotifier
 from bot.vmfacts import VmFacts
-from remediation.settings import Settings
+from remediation.azure.graph import membership_from_settings
+from remediation.settings import CREDENTIAL_SETTINGS, Settings
 from remediation.store import Store
-
-_CREDENTIAL_SETTINGS = (
-    "AZURE_CLIENT_ID",
-    "AZURE_TENANT_ID",
-    "AZURE_CLIENT_SECRET",
-    "AZURE_CLIENT_CERTIFICATE_PATH",
-    "AZURE_AUTHORITY_HOST",
-    "ARM_CA_BUNDLE",
-)
 
 
 def bot_settings(settings: Settings) -> BotSettings:
@@ -51,7 +43,7 @@ def bot_token_provider(bot: BotSettings, settings: Settings) -> TokenProvider:
 
         if bot.app_type == "UserAssignedMSI":
             return msal_credentials.managed_identity_credential(bot.app_id)
-        env = {name: settings.get(name) for name in _CREDENTIAL_SETTINGS}
+        env = {name: settings.get(name) for name in CREDENTIAL_SETTINGS}
         return msal_credentials.client_credential(
             bot.token_tenant,
             bot.app_id,
@@ -85,7 +77,8 @@ def handler_for(services: Any) -> BotHandler:
         raise RuntimeError("the bot is not configured: set BOT_APP_ID")
     settings = services.settings
     facts = VmFacts(services.arm, settings.items("POLL_VAULT_IDS"), _log_facts(settings))
-    return BotHandler(services.engine, notifier, Commands(services.engine, facts))
+    membership = functools.cache(lambda: membership_from_settings(settings))  # on first use
+    return BotHandler(services.engine, notifier, Commands(services.engine, facts), membership)
 
 
 def _log_facts(settings: Settings):
@@ -94,5 +87,5 @@ def _log_facts(settings: Settings):
     from remediation.azure.credential import credential_from_settings
     from remediation.loganalytics import LogFacts
 
-    env = {name: settings.get(name) for name in _CREDENTIAL_SETTINGS}
+    env = {name: settings.get(name) for name in CREDENTIAL_SETTINGS}
     return LogFacts(settings, credential_from_settings(env))

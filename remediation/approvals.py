@@ -8,11 +8,13 @@ attempt, accepted or refused, is audited.
 from __future__ import annotations
 
 import secrets
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, replace
 from datetime import timedelta
-from typing import Any
+from typing import Any, Protocol
 
 from remediation.audit import AuditLog
+from remediation.azure.graph import InvalidObjectId, MembershipUnavailable
 from remediation.clock import Clock, iso, parse_iso, utcnow
 from remediation.policy import Policy
 from remediation.store import Store
@@ -31,6 +33,46 @@ class Approver:
     name: str
     tenant_id: str | None
     groups: frozenset[str] = frozenset()
+    membership_error: str | None = None  # why the approver group could not be checked
+
+
+class Membership(Protocol):
+    def member_of(self, object_id: str, group_ids: Iterable[str]) -> frozenset[str]: ...
+
+
+def with_group_membership(
+    who: Approver, policy: Policy, membership: Callable[[], Membership]
+) -> Approver:
+    """`who` with the policy's approver group in `groups` when the directory says so.
+
+    Asked only when it can change the answer: a group is configured and `who` is not a listed
+    approver. `membership` builds the client on first use. A directory that cannot answer
+    leaves `groups` empty and says why, so the refusal can tell the user to try again.
+    """
+    group = policy.approver_group
+    if not group or not who.object_id or policy.is_approver(who.object_id):
+        return who
+    try:
+        groups = membership().member_of(who.object_id, [group])
+    except InvalidObjectId:
+        return who  # not a directory user: an ordinary refusal
+    except MembershipUnavailable as exc:
+        return replace(who, membership_error=str(exc))
+    return replace(who, groups=frozenset(g.lower() for g in groups))
+
+
+def refusal(who: Approver, policy: Policy) -> str | None:
+    """Why `who` may not decide (or flip switches), or None when they may."""
+    if policy.tenant_id and (who.tenant_id or "").lower() != policy.tenant_id.lower():
+        return "Decisions are only accepted from the home tenant."
+    if policy.is_approver(who.object_id, who.groups):
+        return None
+    if who.membership_error:
+        return (
+            f"Could not check your membership of the approver group: {who.membership_error}; "
+            "try again."
+        )
+    return "You are not an approver for remediation fixes."
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,10 +139,9 @@ class Approvals:
         approval = self.get(approval_id)
         if approval is None:
             return Outcome(False, "This approval does not exist.", None)
-        if policy.tenant_id and (who.tenant_id or "").lower() != policy.tenant_id.lower():
-            return Outcome(False, "Decisions are only accepted from the home tenant.", approval)
-        if not policy.is_approver(who.object_id, who.groups):
-            return Outcome(False, "You are not an approver for remediation fixes.", approval)
+        refused = refusal(who, policy)
+        if refused:
+            return Outcome(False, refused, approval)
         now = self._clock()
         target = VERBS[verb]
         token = secrets.token_hex(8)  # tells this click's transition from a concurrent one

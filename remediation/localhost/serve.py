@@ -25,7 +25,9 @@ DEV_USER = {
 
 
 def simulated_environment(sim: Any) -> dict[str, str]:
-    """Settings that point the app at the simulator, with the dev user as approver."""
+    """Settings that point the app at the simulator (ARM, Entra and Graph), with the dev user
+    as approver, listed and as a member of the demo approver group."""
+    from remediation.simulator.estate import DEMO_APPROVER_GROUP
     from remediation.simulator.testing import TEST_CLIENT, TEST_TENANT
 
     vaults = ",".join(v.id for v in sim.estate.vaults.values())
@@ -38,6 +40,8 @@ def simulated_environment(sim: Any) -> dict[str, str]:
         "AZURE_CLIENT_SECRET": "simulator-only-secret",
         "POLL_VAULT_IDS": vaults,
         "APPROVER_OBJECT_IDS": DEV_USER["object_id"],
+        "APPROVER_GROUP_ID": DEMO_APPROVER_GROUP,
+        "GRAPH_ENDPOINT": sim.base_url,
         "STORE_KIND": "sqlite",
         "STORE_SQLITE_PATH": str(STATE / "simulate.db"),
         "QUEUE_KIND": "memory",

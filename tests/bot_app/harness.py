@@ -24,6 +24,7 @@ from remediation.queue.memory import InProcessQueue
 from remediation.replay import engine_on_simulator
 from remediation.settings import Settings
 from remediation.simulator import ArmSimulator
+from remediation.simulator.testing import TEST_CLIENT
 from remediation.store import SqliteStore
 from tests.bot_app.conftest import MIGRATE_VAULT_ID
 from tests.botkit.activities import BOT_APP_ID, sample
@@ -126,7 +127,9 @@ def _as(activity: dict[str, Any], user: str, tenant: str) -> None:
     activity["channelData"] = {**copy.deepcopy(activity["channelData"]), "tenant": {"id": tenant}}
 
 
-def app_settings(tmp_path: Path, metadata_url: str, sim: ArmSimulator | None) -> Settings:
+def app_settings(
+    tmp_path: Path, metadata_url: str, sim: ArmSimulator | None, approver_group: str | None = None
+) -> Settings:
     policy = tmp_path / "policy.yaml"
     policy.write_text(f"approvers: ['{APPROVER}']\ntenant_id: '{TENANT_ID}'\n", encoding="utf-8")
     env = {
@@ -139,6 +142,16 @@ def app_settings(tmp_path: Path, metadata_url: str, sim: ArmSimulator | None) ->
     if sim is not None:
         env |= {"ARM_ENDPOINT": sim.base_url, "ARM_CA_BUNDLE": sim.ca_path,
                 "POLL_VAULT_IDS": MIGRATE_VAULT_ID}  # fmt: skip
+    if approver_group is not None:  # members are asked of the simulator's Graph
+        assert sim is not None, "an approver group needs the simulator's Graph"
+        env |= {
+            "APPROVER_GROUP_ID": approver_group,
+            "GRAPH_ENDPOINT": sim.base_url,
+            "AZURE_AUTHORITY_HOST": sim.base_url,
+            "AZURE_TENANT_ID": TENANT_ID,  # the policy's home tenant too
+            "AZURE_CLIENT_ID": TEST_CLIENT,
+            "AZURE_CLIENT_SECRET": "simulator-only",
+        }
     return Settings(env)
 
 
@@ -156,9 +169,11 @@ def _services(settings: Settings, notifier: TeamsNotifier, store, sim) -> Servic
 
 
 @asynccontextmanager
-async def bot_app(tmp_path: Path, sim: ArmSimulator | None = None) -> AsyncIterator[BotApp]:
+async def bot_app(
+    tmp_path: Path, sim: ArmSimulator | None = None, approver_group: str | None = None
+) -> AsyncIterator[BotApp]:
     async with running_issuer(BOT_APP_ID) as issuer, running_connector() as connector:
-        settings = app_settings(tmp_path, issuer.metadata_url, sim)
+        settings = app_settings(tmp_path, issuer.metadata_url, sim, approver_group)
         store = SqliteStore(str(tmp_path / "store.db"))
         notifier = teams_notifier(settings, store, tokens=connector.token_provider,
                                   retry=FAST_RETRY)  # fmt: skip
