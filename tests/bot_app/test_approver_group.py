@@ -19,6 +19,12 @@ def graph_calls(sim) -> int:
     return sum(1 for e in sim.requests.entries(arm_only=False) if e.route == GRAPH_ROUTE)
 
 
+async def approve_pending(app, user: str) -> tuple[str, dict]:
+    """A pending approval, and the card `user` gets back for pressing its approve button."""
+    approval_id = await _pending(app)
+    return approval_id, (await app.click(approval_id, "approve", user=user))["value"]
+
+
 def audited(app, approval_id: str) -> list[tuple[str, str, str]]:
     entries = [e for e in app.engine.audit.entries() if e["target"] == approval_id]
     return [(e["actor"], e["result"], e["reason"]) for e in entries]
@@ -28,8 +34,7 @@ def audited(app, approval_id: str) -> list[tuple[str, str, str]]:
 @run_async
 async def test_a_group_member_who_is_not_a_listed_approver_may_approve(tmp_path, arm_sim):
     async with bot_app(tmp_path, arm_sim, approver_group=DEMO_APPROVER_GROUP) as app:
-        approval_id = await _pending(app)
-        decided = (await app.click(approval_id, "approve", user=MEMBER))["value"]
+        approval_id, decided = await approve_pending(app, MEMBER)
         assert "Approved by" in texts(decided)
         assert buttons(decided) == {}
         approval = app.engine.approvals.get(approval_id)
@@ -44,8 +49,7 @@ async def test_a_group_member_who_is_not_a_listed_approver_may_approve(tmp_path,
 @run_async
 async def test_a_non_member_is_refused_after_graph_says_so(tmp_path, arm_sim):
     async with bot_app(tmp_path, arm_sim, approver_group=DEMO_APPROVER_GROUP) as app:
-        approval_id = await _pending(app)
-        refused = (await app.click(approval_id, "approve", user=STRANGER))["value"]
+        approval_id, refused = await approve_pending(app, STRANGER)
         assert "not an approver" in texts(refused)
         assert set(buttons(refused)) == {"approve", "reject", "snooze"}
         _nothing_runs(app, approval_id)
@@ -56,9 +60,8 @@ async def test_a_non_member_is_refused_after_graph_says_so(tmp_path, arm_sim):
 @run_async
 async def test_graph_down_refuses_with_the_reason_audits_it_and_a_retry_works(tmp_path, arm_sim):
     async with bot_app(tmp_path, arm_sim, approver_group=DEMO_APPROVER_GROUP) as app:
-        approval_id = await _pending(app)
         arm_sim.faults.error(GRAPH_ROUTE, 503, times=1)
-        refused = (await app.click(approval_id, "approve", user=MEMBER))["value"]
+        approval_id, refused = await approve_pending(app, MEMBER)
         shown = texts(refused)
         assert UNAVAILABLE in shown and "Graph answered 503" in shown and "try again" in shown
         assert set(buttons(refused)) == {"approve", "reject", "snooze"}
@@ -77,9 +80,8 @@ async def test_graph_down_refuses_with_the_reason_audits_it_and_a_retry_works(tm
 async def test_listed_approvers_and_read_only_commands_never_ask_graph(tmp_path, arm_sim):
     arm_sim.faults.error(GRAPH_ROUTE, 503)  # would refuse anyone it is asked about
     async with bot_app(tmp_path, arm_sim, approver_group=DEMO_APPROVER_GROUP) as app:
-        approval_id = await _pending(app)
         await app.say("status", user=STRANGER)
-        decided = (await app.click(approval_id, "approve", user=APPROVER))["value"]
+        _, decided = await approve_pending(app, APPROVER)
         assert "Approved by" in texts(decided)
         assert graph_calls(arm_sim) == 0
 
