@@ -15,7 +15,7 @@ from bot import answers
 from bot.cards import answer_card, line
 from bot.model import reply_card
 from bot.vmfacts import VmFacts
-from remediation.approvals import Approver
+from remediation.approvals import Approver, refused_because
 from remediation.explain import explain
 from remediation.vmnames import InvalidVmName, checked_vm_name
 
@@ -133,11 +133,10 @@ class Commands:
 
     def _switch(self, command: Command, who: Approver) -> dict[str, Any]:
         w = answers.words(command.lang)
-        policy = self._engine.policy()
-        home = not policy.tenant_id or (who.tenant_id or "").lower() == policy.tenant_id.lower()
-        if not (home and policy.is_approver(who.object_id, who.groups)):
+        because = refused_because(who, self._engine.policy())
+        if because:
             said = w["not_approver"]
-            if home and who.membership_error:
+            if because == "membership_unknown":
                 said = w["membership_unavailable"].format(reason=who.membership_error)
             return answer_card(w["status_title"], [line(said, color="attention")])
         if command.name == "dry_run":

@@ -11,7 +11,7 @@ import secrets
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 from datetime import timedelta
-from typing import Any, Protocol
+from typing import Any, Literal, Protocol
 
 from remediation.audit import AuditLog
 from remediation.azure.graph import InvalidObjectId, MembershipUnavailable
@@ -61,18 +61,29 @@ def with_group_membership(
     return replace(who, groups=frozenset(g.lower() for g in groups))
 
 
-def refusal(who: Approver, policy: Policy) -> str | None:
-    """Why `who` may not decide (or flip switches), or None when they may."""
+Refused = Literal["foreign_tenant", "membership_unknown", "not_approver"]
+
+
+def refused_because(who: Approver, policy: Policy) -> Refused | None:
+    """Why `who` may not decide or flip switches, or None when they may; callers word it."""
     if policy.tenant_id and (who.tenant_id or "").lower() != policy.tenant_id.lower():
-        return "Decisions are only accepted from the home tenant."
+        return "foreign_tenant"
     if policy.is_approver(who.object_id, who.groups):
         return None
-    if who.membership_error:
+    return "membership_unknown" if who.membership_error else "not_approver"
+
+
+def refusal(who: Approver, policy: Policy) -> str | None:
+    """The refusal of a card decision, in words, or None when `who` may decide."""
+    because = refused_because(who, policy)
+    if because == "foreign_tenant":
+        return "Decisions are only accepted from the home tenant."
+    if because == "membership_unknown":
         return (
             f"Could not check your membership of the approver group: {who.membership_error}; "
             "try again."
         )
-    return "You are not an approver for remediation fixes."
+    return "You are not an approver for remediation fixes." if because else None
 
 
 @dataclass(frozen=True, slots=True)
