@@ -144,14 +144,10 @@ class SqliteStore(Store):
 
     def claim(self, table: str, partition: str, key: str, data: Mapping[str, Any]) -> bool:
         """`insert` without building the Record that a claim throws away."""
-        check_address(table, partition, key)
-        row = _insert_row(table, partition, key, encode_document(data), secrets.token_hex(8))
-        return self._run(row) is not _EXISTS
+        return self._run(_claim_row(table, partition, key, data)) is not _EXISTS
 
     async def aclaim(self, table: str, partition: str, key: str, data: Mapping[str, Any]) -> bool:
-        check_address(table, partition, key)
-        row = _insert_row(table, partition, key, encode_document(data), secrets.token_hex(8))
-        return await self._arun(row) is not _EXISTS
+        return await self._arun(_claim_row(table, partition, key, data)) is not _EXISTS
 
     def replace(
         self, table: str, partition: str, key: str, data: Mapping[str, Any], *, etag: str
@@ -285,6 +281,14 @@ def _insert_row(
         return None
 
     return work
+
+
+def _claim_row(
+    table: str, partition: str, key: str, data: Mapping[str, Any]
+) -> Callable[[sqlite3.Connection], object]:
+    """The checked insert of a claim: _EXISTS when someone else holds the key."""
+    check_address(table, partition, key)
+    return _insert_row(table, partition, key, encode_document(data), secrets.token_hex(8))
 
 
 def _prefilterable(field: str, value: Any) -> bool:
