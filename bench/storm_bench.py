@@ -18,7 +18,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from remediation.replay import REPLAY_APPROVER, estate_for, simulated_engine
+from devtools.replay import REPLAY_APPROVER, estate_for, simulated_engine
 from remediation.signals import Signal, signals_from_payload
 
 EVENTS = Path(__file__).resolve().parents[1] / "tests" / "events"

@@ -13,7 +13,7 @@ bp = func.Blueprint()
 @bp.function_name("alerts")
 @bp.route(route="alerts", methods=["POST"], auth_level=func.AuthLevel.FUNCTION)
 async def alerts(req: func.HttpRequest) -> func.HttpResponse:
-    from remediation.app import services
+    from wiring.services import services
 
     app = services()
     secret = app.settings.get("ALERTS_SHARED_SECRET")

@@ -19,8 +19,8 @@ log = logging.getLogger(__name__)
 @bp.function_name("messages")
 @bp.route(route="messages", methods=["POST"], auth_level=func.AuthLevel.ANONYMOUS)
 async def messages(req: func.HttpRequest) -> func.HttpResponse:
-    from bot.wiring import handler_for
-    from remediation.app import services
+    from wiring.bot import handler_for
+    from wiring.services import services
 
     try:
         handler = handler_for(services())

@@ -16,7 +16,7 @@ log = logging.getLogger(__name__)
 @bp.function_name("eventgrid_webhook")
 @bp.route(route="eventgrid", methods=["POST", "OPTIONS"], auth_level=func.AuthLevel.FUNCTION)
 async def eventgrid_webhook(req: func.HttpRequest) -> func.HttpResponse:
-    from remediation.app import services
+    from wiring.services import services
 
     reply = await handle_eventgrid(
         req.method, req.get_body(), headers_of(req), services().engine.accept
@@ -27,8 +27,8 @@ async def eventgrid_webhook(req: func.HttpRequest) -> func.HttpResponse:
 @bp.function_name("eventgrid_trigger")
 @bp.event_grid_trigger(arg_name="event")
 async def eventgrid_trigger(event: func.EventGridEvent) -> None:
-    from remediation.app import services
     from remediation.signals import SignalError, signals_from_payload
+    from wiring.services import services
 
     envelope = {
         "id": event.id,

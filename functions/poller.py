@@ -13,7 +13,7 @@ log = logging.getLogger(__name__)
 @bp.function_name("poller")
 @bp.timer_trigger(arg_name="timer", schedule="%POLLER_SCHEDULE%", run_on_startup=False)
 def poller(timer: func.TimerRequest) -> None:
-    from remediation.app import services
+    from wiring.services import services
 
     app = services()
     result = app.poll()

@@ -19,8 +19,8 @@ log = logging.getLogger(__name__)
     is_sessions_enabled=True,
 )
 def remediation_step(msg: func.ServiceBusMessage) -> None:
-    from remediation.app import services
     from remediation.queue.base import QueueError, parse_message
+    from wiring.services import services
 
     try:
         message = parse_message(msg.get_body(), session_id=msg.session_id or "")

@@ -19,7 +19,7 @@ def registered_functions(tmp_path, monkeypatch) -> Iterator[tuple[dict[str, Any]
     monkeypatch.setenv("STORE_KIND", "sqlite")
     monkeypatch.setenv("STORE_SQLITE_PATH", str(tmp_path / "store.db"))
     monkeypatch.setenv("POLICY_FILE", str(tmp_path / "absent.yaml"))
-    from remediation import app as composition
+    from wiring import services as composition
 
     composition.services.cache_clear()
     import function_app

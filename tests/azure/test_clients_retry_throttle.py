@@ -15,7 +15,7 @@ from remediation.azure.retry import (
     run_with_conflict_retry,
 )
 from remediation.azure.throttle import WriteBudget, WriteBudgetExceeded
-from remediation.simulator.testing import clients_for
+from tests.simulator_fixtures import clients_for
 
 BACKUP_RG = "AzureBackupRG_westeurope_1"
 

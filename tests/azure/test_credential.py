@@ -11,7 +11,7 @@ from remediation.azure.credential import (
     credential_from_settings,
     managed_identity_credential,
 )
-from remediation.simulator.testing import clients_for
+from tests.simulator_fixtures import clients_for
 
 SCOPE = "https://management.azure.com/.default"
 

@@ -6,6 +6,9 @@ import re
 
 import pytest
 
+from devtools.simulator import Fault, FaultRule
+from devtools.simulator.estate import DEMO_APPROVER_GROUP, DEMO_APPROVER_GROUP_MEMBERS
+from devtools.simulator.graph import GRAPH_ROUTE
 from remediation.azure.graph import (
     GroupMembership,
     InvalidObjectId,
@@ -13,10 +16,7 @@ from remediation.azure.graph import (
     membership_from_settings,
 )
 from remediation.settings import Settings
-from remediation.simulator import Fault, FaultRule
-from remediation.simulator.estate import DEMO_APPROVER_GROUP, DEMO_APPROVER_GROUP_MEMBERS
-from remediation.simulator.graph import GRAPH_ROUTE
-from remediation.simulator.testing import sp_credential
+from tests.simulator_fixtures import sp_credential
 
 MEMBER = DEMO_APPROVER_GROUP_MEMBERS[1]
 STRANGER = "0b0b0b0b-0000-4000-8000-00000000dead"

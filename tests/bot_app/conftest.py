@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from remediation.simulator import ArmSimulator, Behaviour, Estate
+from devtools.simulator import ArmSimulator, Behaviour, Estate
 
 SUBSCRIPTION = "00000000-0000-0000-0000-000000000001"
 VAULT_ID = (

@@ -17,14 +17,12 @@ from typing import Any
 
 from bot.model import Handler
 from bot.teams_notifier import TeamsNotifier
-from bot.wiring import handler_for, teams_notifier
-from remediation.app import Services, build_services
+from devtools.replay import engine_on_simulator
+from devtools.simulator import ArmSimulator
+from devtools.simulator.identity import TEST_CLIENT
 from remediation.policy import load_policy
 from remediation.queue.memory import InProcessQueue
-from remediation.replay import engine_on_simulator
 from remediation.settings import Settings
-from remediation.simulator import ArmSimulator
-from remediation.simulator.testing import TEST_CLIENT
 from remediation.store import SqliteStore
 from tests.bot_app.conftest import MIGRATE_VAULT_ID
 from tests.botkit.activities import BOT_APP_ID, sample
@@ -33,6 +31,8 @@ from tests.botkit.host import messages_app
 from tests.botkit.servers import serve
 from tests.botkit.stack import FAST_RETRY, TENANT_ID, BotStack
 from tests.botkit.tokens import running_issuer
+from wiring.bot import handler_for, teams_notifier
+from wiring.services import Services, build_services
 
 APPROVER = "6f1c5b1e-2a4d-4c55-9d1e-0b9b8f0c1a01"  # the user in tests/events/bot samples
 STRANGER = "0b0b0b0b-0000-4000-8000-00000000dead"

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from remediation.simulator.estate import DEMO_APPROVER_GROUP, DEMO_APPROVER_GROUP_MEMBERS
-from remediation.simulator.graph import GRAPH_ROUTE
+from devtools.simulator.estate import DEMO_APPROVER_GROUP, DEMO_APPROVER_GROUP_MEMBERS
+from devtools.simulator.graph import GRAPH_ROUTE
 from tests.bot_app.harness import APPROVER, STRANGER, bot_app
 from tests.bot_app.test_incident_flow import _nothing_runs, _pending, buttons, texts
 from tests.botkit.servers import run_async

@@ -16,7 +16,7 @@ from aiohttp import web
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from bot.auth import BOT_FRAMEWORK_ISSUER
-from remediation.localhost.devchat.botframework import BotFrameworkIssuer, new_key
+from devtools.localhost.devchat.botframework import BotFrameworkIssuer, new_key
 from tests.botkit.servers import serve
 
 

@@ -8,10 +8,10 @@ import pytest
 from azure.functions.servicebus import ServiceBusMessage
 from azure.functions.timer import TimerRequest
 
+from devtools.localhost.serve import simulated_environment
+from devtools.simulator import ArmSimulator, Estate
 from remediation.engine import REQUEUE_GRACE
-from remediation.localhost.serve import simulated_environment
 from remediation.signals import signals_from_payload
-from remediation.simulator import ArmSimulator, Estate
 from tests.function_app_fixture import registered_functions, run_queue
 from tests.localhost.process import demo_rp_limit_alert
 

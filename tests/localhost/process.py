@@ -17,7 +17,7 @@ from typing import Any
 
 import requests
 
-from remediation.simulator.estate import DEMO_SUBSCRIPTION
+from devtools.simulator.estate import DEMO_SUBSCRIPTION
 from tests.engine.signals import backup_alert_payload
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -12,7 +12,7 @@ import requests
 from aiohttp import web
 from aiohttp.test_utils import make_mocked_request
 
-from remediation.localhost.devchat.app import is_loopback, loopback_only
+from devtools.localhost.devchat.app import is_loopback, loopback_only
 from tests.localhost.process import demo_rp_limit_alert
 
 

@@ -2,7 +2,7 @@ from datetime import datetime
 
 import pytest
 
-from remediation.localhost.ncrontab import Schedule, ScheduleError
+from devtools.localhost.ncrontab import Schedule, ScheduleError
 
 
 @pytest.mark.parametrize(

@@ -19,14 +19,14 @@ from typing import Any
 import pytest
 import requests
 
-from remediation import app
-from remediation.localhost.host import function_timeout
-from remediation.localhost.queue_worker import (
+from devtools.localhost.host import function_timeout
+from devtools.localhost.queue_worker import (
     MAX_DELIVERIES,
     WORKER_NICENESS,
     FunctionFailed,
     QueueWorker,
 )
+from wiring import services as app
 from remediation.queue.base import IngestMessage, Message
 from remediation.queue.memory import InProcessQueue
 from tests.localhost.process import Served, demo_rp_limit_alert

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
+from devtools.localhost.serve import DEV_USER, simulated_environment
 from remediation.azure.graph import membership_from_settings
-from remediation.localhost.serve import DEV_USER, simulated_environment
 from remediation.policy import load_policy
 from remediation.settings import Settings
-from remediation.simulator.testing import arm_simulator, sim  # noqa: F401
+from tests.simulator_fixtures import arm_simulator, sim  # noqa: F401
 
 OUTSIDER = "0b0b0b0b-0000-4000-8000-00000000dead"
 

@@ -6,8 +6,8 @@ from typing import Any
 
 import pytest
 
+from devtools.replay import REPLAY_APPROVER, estate_for, simulated_engine
 from remediation.playbooks import cleanup_restore_points
-from remediation.replay import REPLAY_APPROVER, estate_for, simulated_engine
 
 
 @pytest.fixture(autouse=True)

@@ -6,13 +6,13 @@ from collections.abc import Callable
 
 import pytest
 
-from remediation.signals import parse_payload
-from remediation.simulator.builders import (
+from devtools.simulator.builders import (
     BACKUP_SERVICE_OBJECT_ID,
     add_network_and_key_vault,
 )
-from remediation.simulator.estate import Estate
-from remediation.simulator.resources import Vault
+from devtools.simulator.estate import Estate
+from devtools.simulator.resources import Vault
+from remediation.signals import parse_payload
 from tests.engine.signals import backup_alert_payload
 
 # The VM prefix gives the signal a VM: the engine hands a run only the evidence of its VM.

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
+from devtools.replay import REPLAY_APPROVER
+from devtools.simulator import Behaviour
 from remediation.policy import Policy
-from remediation.replay import REPLAY_APPROVER
 from remediation.signals import parse_payload
-from remediation.simulator import Behaviour
 from tests.engine.signals import backup_alert_payload, dispose_timeout, load, rp_limit_alert
 
 APPROVERS = {"approvers": frozenset({REPLAY_APPROVER.object_id}), "tenant_id": "replay-tenant"}

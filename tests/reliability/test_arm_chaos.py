@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import pytest
 
-from remediation.replay import REPLAY_APPROVER, engine_on_simulator, estate_for
-from remediation.simulator import ArmSimulator, Fault
+from devtools.replay import REPLAY_APPROVER, engine_on_simulator, estate_for
+from devtools.simulator import ArmSimulator, Fault
 from tests.engine.signals import rp_limit_alert
 from tests.reliability.summary import record
 

@@ -11,12 +11,12 @@ from typing import Any
 
 import pytest
 
+from devtools.replay import REPLAY_APPROVER, engine_on_simulator, estate_for
+from devtools.simulator import ArmSimulator, Behaviour
+from devtools.simulator.builders import add_network_and_key_vault
+from devtools.simulator.estate import Estate
 from remediation.playbooks import PLAYBOOKS
-from remediation.replay import REPLAY_APPROVER, engine_on_simulator, estate_for
 from remediation.signals import Signal
-from remediation.simulator import ArmSimulator, Behaviour
-from remediation.simulator.builders import add_network_and_key_vault
-from remediation.simulator.estate import Estate
 from remediation.store import SqliteStore
 from tests.engine.signals import backup_error_alert, changed_blocks_error, rp_limit_alert
 from tests.reliability.summary import record

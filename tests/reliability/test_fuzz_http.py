@@ -14,8 +14,8 @@ import requests
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from remediation.localhost.devchat.app import DEV_BOT_APP_ID
-from remediation.localhost.devchat.botframework import METADATA_PATH, BotFrameworkIssuer
+from devtools.localhost.devchat.app import DEV_BOT_APP_ID
+from devtools.localhost.devchat.botframework import METADATA_PATH, BotFrameworkIssuer
 from remediation.signals import SignalError, signals_from_payload
 from remediation.webhooks import COMMON_SCHEMA, MAX_ALERT_BYTES
 from tests.localhost.process import demo_rp_limit_alert

@@ -20,12 +20,12 @@ import pytest
 import requests
 from azure.functions.servicebus import ServiceBusMessage
 
+from devtools.localhost.serve import DEV_USER, simulated_environment
+from devtools.simulator import ArmSimulator, Behaviour, Estate
+from devtools.simulator.identity import TEST_TENANT
 from remediation.approvals import Approver
-from remediation.localhost.serve import DEV_USER, simulated_environment
 from remediation.queue.base import StepMessage
 from remediation.signals import signals_from_payload
-from remediation.simulator import ArmSimulator, Behaviour, Estate
-from remediation.simulator.testing import TEST_TENANT
 from tests.function_app_fixture import registered_functions
 from tests.localhost.process import demo_rp_limit_alert
 from tests.reliability.served import Server, action_data, eventually, running_server

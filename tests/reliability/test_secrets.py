@@ -17,9 +17,9 @@ from types import SimpleNamespace
 import pytest
 import requests
 
-from remediation.localhost.devchat.app import DEV_BOT_APP_ID
-from remediation.localhost.devchat.botframework import BotFrameworkIssuer
-from remediation.localhost.serve import simulated_environment
+from devtools.localhost.devchat.app import DEV_BOT_APP_ID
+from devtools.localhost.devchat.botframework import BotFrameworkIssuer
+from devtools.localhost.serve import simulated_environment
 from tests.localhost.process import demo_rp_limit_alert
 from tests.reliability.served import Server, action_data, eventually, running_server
 from tests.reliability.summary import record

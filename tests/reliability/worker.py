@@ -19,17 +19,17 @@ import os
 import sys
 from pathlib import Path
 
+from devtools.replay import engine_on_simulator
 from remediation.playbooks import cleanup_restore_points
-from remediation.replay import engine_on_simulator
 from remediation.store import SqliteStore
 
 CRASH_EXIT = 17
 PRELOAD = [
     __name__,
-    "remediation.app",
+    "wiring.services",
     "remediation.classify",
     "remediation.engine",
-    "remediation.simulator.testing",
+    "tests.simulator_fixtures",
     "azure.mgmt.compute",
     "azure.mgmt.network",
     "azure.mgmt.privatedns",

@@ -23,7 +23,7 @@ READS = re.compile(
 )
 # Read by the Functions worker itself (telemetry), not by the app's code.
 WORKER_READ = {"APPLICATIONINSIGHTS_CONNECTION_STRING"}
-CODE = ("remediation", "bot", "functions", "function_app.py")
+CODE = ("remediation", "bot", "functions", "wiring", "function_app.py")
 
 
 def _names_read_by_code() -> set[str]:

@@ -1,1 +1,1 @@
-from remediation.simulator.testing import arm_clients, arm_simulator, sim  # noqa: F401
+from tests.simulator_fixtures import arm_clients, arm_simulator, sim  # noqa: F401

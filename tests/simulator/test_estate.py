@@ -4,8 +4,8 @@ import json
 
 import pytest
 
-from remediation.simulator import Behaviour, Estate
-from remediation.simulator.errors import ArmError
+from devtools.simulator import Behaviour, Estate
+from devtools.simulator.errors import ArmError
 
 SUB = "11111111-2222-3333-4444-555555555555"
 SUB_DEMO = Estate().subscription_id

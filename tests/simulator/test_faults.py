@@ -6,10 +6,10 @@ import time
 import pytest
 from azure.core.exceptions import HttpResponseError, ServiceRequestError, ServiceResponseError
 
+from devtools.simulator.faults import FaultRule, Faults
+from devtools.simulator.requestlog import RequestLog
 from remediation.azure.clients import RetrySettings
-from remediation.simulator.faults import FaultRule, Faults
-from remediation.simulator.requestlog import RequestLog
-from remediation.simulator.testing import clients_for
+from tests.simulator_fixtures import clients_for
 
 VAULT = ("rsv-backup-weu", "rg-backup")
 
@@ -139,7 +139,7 @@ def test_start_async_serves_on_an_existing_loop():
 
     import aiohttp
 
-    from remediation.simulator import ArmSimulator, Estate
+    from devtools.simulator import ArmSimulator, Estate
 
     async def run():
         simulator = await ArmSimulator(Estate.from_resources(vms=["vm-1"])).start_async()

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 import requests
 
-from remediation.simulator.estate import DEMO_APPROVER_GROUP, DEMO_APPROVER_GROUP_MEMBERS
-from remediation.simulator.graph import GRAPH_ROUTE
+from devtools.simulator.estate import DEMO_APPROVER_GROUP, DEMO_APPROVER_GROUP_MEMBERS
+from devtools.simulator.graph import GRAPH_ROUTE
 
 MEMBER = DEMO_APPROVER_GROUP_MEMBERS[0]
 STRANGER = "0b0b0b0b-0000-4000-8000-00000000dead"

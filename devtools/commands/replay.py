@@ -31,7 +31,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from remediation.replay import ReplayError, replay
+    from devtools.replay import ReplayError, replay
 
     def progress(line: str) -> None:
         print(line, file=sys.stderr if args.json else sys.stdout, flush=True)

@@ -14,8 +14,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from remediation.simulator.errors import ArmError, not_found, scope_locked
-from remediation.simulator.resources import (
+from devtools.simulator.errors import ArmError, not_found, scope_locked
+from devtools.simulator.resources import (
     BackupJob,
     BackupRequest,
     Extension,
@@ -38,7 +38,7 @@ from remediation.simulator.resources import (
 
 DEMO_SUBSCRIPTION = "6a1e5f2c-3b4d-4e8f-9a0b-1c2d3e4f5a6b"
 DEMO_TENANT = "72f988bf-0000-4e8f-9a0b-000000000001"
-# The demo's approver group: the local dev user (remediation.localhost.serve) and one other.
+# The demo's approver group: the local dev user (devtools.localhost.serve) and one other.
 DEMO_APPROVER_GROUP = "5e1f0a3c-7b2d-4c9e-8f10-a1b2c3d4e5f6"
 DEMO_APPROVER_GROUP_MEMBERS = (
     "00000000-0000-0000-0000-00000000d0e5",
@@ -122,13 +122,13 @@ class Estate(_Kinds):
 
     @classmethod
     def demo(cls, **kwargs: Any) -> Estate:
-        from remediation.simulator.builders import demo_estate
+        from devtools.simulator.builders import demo_estate
 
         return demo_estate(**kwargs)
 
     @classmethod
     def from_resources(cls, **kwargs: Any) -> Estate:
-        from remediation.simulator.builders import estate_from_resources
+        from devtools.simulator.builders import estate_from_resources
 
         return estate_from_resources(**kwargs)
 

@@ -20,12 +20,12 @@ from typing import Any
 import aiohttp
 from aiohttp import web
 
-from remediation.localhost.devchat.botframework import BotFrameworkIssuer
-from remediation.localhost.devchat.channel import DevChannel, UnknownConversation
-from remediation.localhost.devchat.connector import DevConnector, TokenCheck
-from remediation.localhost.devchat.teams import TeamsSide
+from devtools.localhost.devchat.botframework import BotFrameworkIssuer
+from devtools.localhost.devchat.channel import DevChannel, UnknownConversation
+from devtools.localhost.devchat.connector import DevConnector, TokenCheck
+from devtools.localhost.devchat.teams import TeamsSide
 
-log = logging.getLogger("remediation.localhost.devchat")
+log = logging.getLogger("devtools.localhost.devchat")
 
 PREFIX = "/dev"
 DEV_BOT_APP_ID = "7d0c5e1a-2b3c-4d5e-8f90-00000000b0d7"

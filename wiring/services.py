@@ -100,7 +100,7 @@ def build_services(
     queue = queue or _queue(settings)
     policy = load_policy(settings)
     if notifier is None and settings.get("BOT_APP_ID"):
-        from bot.wiring import teams_notifier
+        from wiring.bot import teams_notifier
 
         notifier = teams_notifier(settings, store)
     holder: dict[str, Any] = {}

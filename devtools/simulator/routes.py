@@ -11,9 +11,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from remediation.simulator.errors import ArmError, not_found
-from remediation.simulator.estate import Estate, key
-from remediation.simulator.resources import iso, provider_id, rg_id
+from devtools.simulator.errors import ArmError, not_found
+from devtools.simulator.estate import Estate, key
+from devtools.simulator.resources import iso, provider_id, rg_id
 
 SUB = "/subscriptions/{sub}"
 RG = SUB + "/resourceGroups/{rg}"

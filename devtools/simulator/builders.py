@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from datetime import timedelta
 
-from remediation.simulator.estate import (
+from devtools.simulator.estate import (
     DEMO_APPROVER_GROUP,
     DEMO_APPROVER_GROUP_MEMBERS,
     DEMO_SUBSCRIPTION,
@@ -14,7 +14,7 @@ from remediation.simulator.estate import (
     collection_name,
     fill_restore_points,
 )
-from remediation.simulator.resources import (
+from devtools.simulator.resources import (
     Extension,
     KeyVault,
     Lock,

@@ -68,7 +68,7 @@ def _json_lines(text: str, loaded: Loaded) -> Iterator[tuple[int, Any]]:
 
 def estate_for(signals: list[Signal]):
     """Every VM, vault and migration item the signals name exists; Backup VMs are full."""
-    from remediation.simulator.builders import estate_from_resources
+    from devtools.simulator.builders import estate_from_resources
 
     backup_vms, items, vms, subscriptions = [], [], [], Counter()
     for signal in signals:
@@ -104,7 +104,7 @@ def engine_on_simulator(
     Returns (engine, arm_factory); close the factory when done. Separate from the simulator's
     lifetime so a test can restart workers against one simulator.
     """
-    from remediation.app import ArmFactory
+    from devtools.simulator.identity import TEST_CLIENT, TEST_TENANT
     from remediation.azure.clients import RetrySettings
     from remediation.azure.credential import client_credential
     from remediation.classify import default_classifier
@@ -114,8 +114,8 @@ def engine_on_simulator(
     from remediation.policy import Policy
     from remediation.queue.memory import InProcessQueue
     from remediation.settings import Settings
-    from remediation.simulator.testing import TEST_CLIENT, TEST_TENANT
     from remediation.store import SqliteStore
+    from wiring.services import ArmFactory
 
     policy = policy or Policy(
         approvers=frozenset({REPLAY_APPROVER.object_id}), tenant_id=REPLAY_APPROVER.tenant_id
@@ -144,7 +144,7 @@ def engine_on_simulator(
 @contextmanager
 def simulated_engine(estate, **options) -> Iterator[tuple[Any, Any]]:
     """An engine wired to a simulator running for the duration of the block."""
-    from remediation.simulator import ArmSimulator
+    from devtools.simulator import ArmSimulator
 
     with ArmSimulator(estate) as sim:
         engine, arms = engine_on_simulator(

@@ -1,6 +1,6 @@
 """pytest fixtures for code that talks to the simulator; import them into a conftest.py:
 
-    from remediation.simulator.testing import arm_clients, arm_simulator, sim  # noqa: F401
+    from tests.simulator_fixtures import arm_clients, arm_simulator, sim  # noqa: F401
 
 One simulator serves the whole session; `sim` resets it before each test. Clients use the
 real msal credential against the simulator's token endpoint, no polling delay, no backoff.
@@ -12,13 +12,11 @@ from collections.abc import Iterator
 
 import pytest
 
+from devtools.simulator.estate import Estate
+from devtools.simulator.identity import TEST_CLIENT, TEST_TENANT
+from devtools.simulator.server import ArmSimulator
 from remediation.azure.clients import ArmClients, RetrySettings
 from remediation.azure.credential import MsalCredential, client_credential
-from remediation.simulator.estate import Estate
-from remediation.simulator.server import ArmSimulator
-
-TEST_TENANT = "tenant-test"
-TEST_CLIENT = "app-remediation-test"
 
 
 def sp_credential(simulator: ArmSimulator) -> MsalCredential:

@@ -25,12 +25,12 @@ import azure.functions as func
 from aiohttp import web
 from azure.functions.timer import TimerRequest
 
-from remediation.localhost.invocation import invoke
-from remediation.localhost.ncrontab import Schedule
-from remediation.localhost.queue_worker import QueueWorker
+from devtools.localhost.invocation import invoke
+from devtools.localhost.ncrontab import Schedule
+from devtools.localhost.queue_worker import QueueWorker
 from remediation.settings import Settings
 
-log = logging.getLogger("remediation.localhost")
+log = logging.getLogger("devtools.localhost")
 _SETTING_REF = re.compile(r"%([A-Za-z0-9_]+)%")
 _ROUTE_PARAM = re.compile(r"\{(\w+)(?::[^}]*)?\}")
 _TIMESPAN = re.compile(r"(\d{1,2}):(\d{2}):(\d{2})")

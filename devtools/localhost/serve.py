@@ -13,9 +13,9 @@ from typing import Any
 
 from aiohttp import ClientSession, web
 
-from remediation.localhost import logs
+from devtools.localhost import logs
 
-log = logging.getLogger("remediation.localhost")
+log = logging.getLogger("devtools.localhost")
 LOOPBACK = {"127.0.0.1", "localhost", "::1"}
 STATE = Path(".state")
 DEV_USER = {
@@ -27,8 +27,8 @@ DEV_USER = {
 def simulated_environment(sim: Any) -> dict[str, str]:
     """Settings that point the app at the simulator (ARM, Entra and Graph), with the dev user
     as approver, listed and as a member of the demo approver group."""
-    from remediation.simulator.estate import DEMO_APPROVER_GROUP
-    from remediation.simulator.testing import TEST_CLIENT, TEST_TENANT
+    from devtools.simulator.estate import DEMO_APPROVER_GROUP
+    from devtools.simulator.identity import TEST_CLIENT, TEST_TENANT
 
     vaults = ",".join(v.id for v in sim.estate.vaults.values())
     return {
@@ -54,8 +54,8 @@ def base_url(host: str, port: int) -> str:
 
 def dev_chat(sim: Any, host: str, port: int) -> Any:
     """The dev chat page's Teams side, playing Teams for the bot against the simulator."""
-    from remediation.localhost.devchat.app import DevChat
-    from remediation.simulator.testing import TEST_TENANT
+    from devtools.localhost.devchat.app import DevChat
+    from devtools.simulator.identity import TEST_TENANT
 
     return DevChat(
         base_url(host, port),
@@ -70,7 +70,7 @@ def build(host: str, port: int, simulate: bool, replay: Path | None) -> tuple[we
     """The aiohttp application and the simulator (or None); settings go to os.environ."""
     sim = dev = None
     if simulate:
-        from remediation.simulator import ArmSimulator, Behaviour, Estate
+        from devtools.simulator import ArmSimulator, Behaviour, Estate
 
         # ARM answers LROs with Retry-After; one second keeps a demo fix run short.
         sim = ArmSimulator(Estate.demo(behaviour=Behaviour(retry_after=1))).start()
@@ -81,9 +81,9 @@ def build(host: str, port: int, simulate: bool, replay: Path | None) -> tuple[we
     os.environ.setdefault("QUEUE_KIND", "memory")
 
     import function_app
-    from remediation.app import services
-    from remediation.localhost.host import LocalHost, function_timeout
+    from devtools.localhost.host import LocalHost, function_timeout
     from remediation.store import SqliteStore
+    from wiring.services import services
 
     app_services = services()
     engine = app_services.engine

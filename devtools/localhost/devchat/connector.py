@@ -14,9 +14,9 @@ from typing import Any
 
 from aiohttp import web
 
-from remediation.localhost.devchat.channel import DevChannel, UnknownConversation
+from devtools.localhost.devchat.channel import DevChannel, UnknownConversation
 
-log = logging.getLogger("remediation.localhost.devchat")
+log = logging.getLogger("devtools.localhost.devchat")
 
 TokenCheck = Callable[[str | None], bool]
 

@@ -12,8 +12,8 @@ from typing import Any
 
 import aiohttp
 
-from remediation.localhost.devchat.botframework import BotFrameworkIssuer
-from remediation.localhost.devchat.channel import DevChannel
+from devtools.localhost.devchat.botframework import BotFrameworkIssuer
+from devtools.localhost.devchat.channel import DevChannel
 
 BOT_NAME = "Remediation"
 CARD_ACTION = "adaptiveCard/action"

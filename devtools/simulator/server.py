@@ -23,13 +23,13 @@ from typing import Any
 import trustme
 from aiohttp import web
 
-from remediation.simulator.errors import ArmError
-from remediation.simulator.estate import Estate
-from remediation.simulator.faults import Fault, FaultConfigError, Faults
-from remediation.simulator.graph import GRAPH_MEMBER_GROUPS, GRAPH_ROUTE, check_member_groups
-from remediation.simulator.identity import TokenIssuer
-from remediation.simulator.requestlog import RequestLog
-from remediation.simulator.routes import Ctx, Reply, build_router
+from devtools.simulator.errors import ArmError
+from devtools.simulator.estate import Estate
+from devtools.simulator.faults import Fault, FaultConfigError, Faults
+from devtools.simulator.graph import GRAPH_MEMBER_GROUPS, GRAPH_ROUTE, check_member_groups
+from devtools.simulator.identity import TokenIssuer
+from devtools.simulator.requestlog import RequestLog
+from devtools.simulator.routes import Ctx, Reply, build_router
 
 log = logging.getLogger(__name__)
 

@@ -1,6 +1,6 @@
 """Builds the Teams bot's parts from settings: runtime, notifier and turn handler.
 
-Called by the composition root (remediation.app) when BOT_APP_ID is set, and by the
+Called by the composition root (wiring.services) when BOT_APP_ID is set, and by the
 /api/messages trigger; nothing here runs at import time.
 """
 

@@ -20,6 +20,9 @@ from typing import Any
 from aiohttp import web
 
 JWT_BEARER = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
+# The tenant and app the local host, replay and the tests sign in as.
+TEST_TENANT = "tenant-test"
+TEST_CLIENT = "app-remediation-test"
 
 
 class TokenIssuer:

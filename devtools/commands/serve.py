@@ -24,6 +24,6 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from remediation.localhost.serve import serve
+    from devtools.localhost.serve import serve
 
     return serve(args.host, args.port, args.simulate, args.replay)

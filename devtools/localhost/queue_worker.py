@@ -33,11 +33,11 @@ from typing import Any
 
 from azure.functions.servicebus import ServiceBusMessage
 
-from remediation.localhost import logs
-from remediation.localhost.invocation import invoke
+from devtools.localhost import logs
+from devtools.localhost.invocation import invoke
 from remediation.queue.base import Message, QueueError, parse_message
 
-log = logging.getLogger("remediation.localhost")
+log = logging.getLogger("devtools.localhost")
 
 MAX_DELIVERIES = 5  # Service Bus's default is 10; five crashes in a row say enough
 STOP_TIMEOUT = 10.0
@@ -259,7 +259,7 @@ def run_worker(conn: Connection, function_name: str) -> None:
     os.nice(WORKER_NICENESS)
     logs.configure()
     import function_app
-    from remediation.app import build_services, install
+    from wiring.services import build_services, install
 
     function = _queue_function(function_app.app, function_name)
     queue = HostQueue(conn)

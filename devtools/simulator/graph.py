@@ -10,9 +10,9 @@ import re
 
 from aiohttp import web
 
-from remediation.simulator.errors import ArmError
-from remediation.simulator.estate import Estate
-from remediation.simulator.routes import Reply
+from devtools.simulator.errors import ArmError
+from devtools.simulator.estate import Estate
+from devtools.simulator.routes import Reply
 
 GRAPH_MEMBER_GROUPS = "/v1.0/users/{user}/checkMemberGroups"
 GRAPH_ROUTE = "graph.users.checkMemberGroups"
