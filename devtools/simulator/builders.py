@@ -63,7 +63,9 @@ def backup_vm(estate: Estate, vm: VirtualMachine, vault: Vault) -> None:
     estate.add_restore_point_collection(rpc)
     if not estate.locks_on(vm.subscription_id, group):
         estate.add_lock(
-            Lock(vm.subscription_id, group, BACKUP_LOCK_NAME, "CanNotDelete", BACKUP_LOCK_NOTES)
+            Lock.on_group(
+                vm.subscription_id, group, BACKUP_LOCK_NAME, "CanNotDelete", BACKUP_LOCK_NOTES
+            )
         )
 
 

@@ -7,6 +7,7 @@ test code can both touch it. Builders (`demo`, `from_resources`) live in `builde
 from __future__ import annotations
 
 import copy
+import re
 import threading
 import uuid
 from collections.abc import Callable, Iterable
@@ -17,6 +18,7 @@ from typing import Any
 from devtools.simulator.errors import ArmError, not_found, scope_locked
 from devtools.simulator.resources import (
     BackupJob,
+    BackupOperation,
     BackupRequest,
     Extension,
     KeyVault,
@@ -60,6 +62,7 @@ def key(resource_id: str) -> str:
 class Behaviour:
     """Knobs for how quickly things finish and how often they fail."""
 
+    backup_operation_polls: int = 1  # reads before a trigger's operation names its job
     backup_job_polls: int = 1
     replication_job_polls: int = 2
     lro_polls: int = 1
@@ -67,6 +70,10 @@ class Behaviour:
     rpc_delete_fail_first: int = 0
     rpc_delete_fail_status: int = 409
     max_restore_points: int = 18
+    # After a backup fails on a full, unlocked collection, the service cleans it up this many
+    # reads of the collection later (None: the cleanup never happens, as Microsoft warns).
+    auto_cleanup_reads: int | None = 1
+    points_kept_by_cleanup: int = 2
 
 
 @dataclass
@@ -114,6 +121,8 @@ class Estate(_Kinds):
         self.clock = clock or (lambda: datetime.now(UTC))
         self.lock = threading.RLock()
         self.backup_requests: list[BackupRequest] = []
+        self.backup_operations: dict[str, BackupOperation] = {}
+        self.pending_cleanups: dict[str, int] = {}  # collection key -> reads until it lands
         self.operations: dict[str, AsyncOperation] = {}
         self._delete_attempts: dict[str, int] = {}
         self.groups: dict[str, set[str]] = {}  # Entra group id -> member object ids
@@ -185,7 +194,6 @@ class Estate(_Kinds):
         return self._store(self.vms, vm, vm.location)
 
     def add_lock(self, lock: Lock) -> Lock:
-        self.add_resource_group(lock.resource_group, "global", lock.subscription_id)
         with self.lock:
             self.locks[key(lock.id)] = lock
         return lock
@@ -257,21 +265,45 @@ class Estate(_Kinds):
         return [generic_arm(r) for t in tables for r in self.in_subscription(t, subscription_id)]
 
     def locks_on(self, subscription_id: str, resource_group: str) -> list[Lock]:
-        return self.in_group(self.locks, subscription_id, resource_group)
+        """The locks a resource-group list answers with: on the group and on its resources."""
+        group = rg_id(subscription_id, resource_group)
+        with self.lock:
+            return [lock for lock in self.locks.values() if Lock(group, "", "").covers(lock.scope)]
 
-    def ensure_writable(
-        self, subscription_id: str, resource_group: str, target_id: str, *, delete: bool
-    ) -> None:
-        """Locks block writes (ReadOnly) and deletes (CanNotDelete or ReadOnly) in their group."""
+    def locks_over(self, resource_id: str) -> list[Lock]:
+        """The locks that apply to `resource_id`: on it or on any scope above it."""
+        with self.lock:
+            return [lock for lock in self.locks.values() if lock.covers(resource_id)]
+
+    def ensure_writable(self, target_id: str, *, delete: bool) -> None:
+        """ReadOnly blocks writes and deletes, CanNotDelete blocks deletes, from any scope
+        above the target (subscription, group, parent resource) or on the target itself."""
         blocking = [
             lock
-            for lock in self.locks_on(subscription_id, resource_group)
+            for lock in self.locks_over(target_id)
             if lock.level == "ReadOnly" or (delete and lock.level == "CanNotDelete")
         ]
         if blocking:
             raise scope_locked(
                 target_id, "delete" if delete else "write", sorted({b.scope for b in blocking})
             )
+
+    def find(self, resource_id: str) -> Any:
+        """The subscription, group or resource `resource_id` names, or None."""
+        wanted = key(resource_id)
+        if re.fullmatch(r"/subscriptions/[^/]+", wanted):
+            return self if wanted == key(f"/subscriptions/{self.subscription_id}") else None
+        with self.lock:
+            for table in (self.resource_groups, *self._resource_tables()):
+                if wanted in table:
+                    return table[wanted]
+        return None
+
+    def _resource_tables(self) -> tuple[dict[str, Any], ...]:
+        return (
+            self.vaults, self.vms, self.restore_point_collections, self.private_endpoints,
+            self.dns_zones, self.key_vaults, self.migration_items, self.protected_items,
+        )  # fmt: skip
 
     def restore_points_of(self, vm_id: str) -> list[RestorePointCollection]:
         with self.lock:
@@ -284,25 +316,24 @@ class Estate(_Kinds):
     # -- locks -----------------------------------------------------------------------------
 
     def put_lock(
-        self,
-        subscription_id: str,
-        resource_group: str,
-        name: str,
-        level: str,
-        notes: str | None,
-        owners: list[dict[str, str]],
+        self, scope: str, name: str, level: str, notes: str | None, owners: list[dict[str, str]]
     ) -> tuple[Lock, bool]:
-        """Create or replace a lock; returns (lock, created)."""
+        """Create or replace a lock at `scope`; returns (lock, created)."""
         if level not in LOCK_LEVELS:
             raise ArmError(400, "InvalidLockLevel", f"The lock level '{level}' is not valid.")
         if notes is not None and len(notes) > 512:
             raise ArmError(400, "LockNotesTooLong", "Lock notes can be at most 512 characters.")
-        self.require_group(subscription_id, resource_group)
-        lock = Lock(subscription_id, resource_group, name, level, notes, owners)
+        if self.find(scope) is None:
+            raise ArmError(404, "ResourceNotFound", f"The scope '{scope}' was not found.")
+        lock = Lock(scope, name, level, notes, owners)
         with self.lock:
             created = key(lock.id) not in self.locks
             self.locks[key(lock.id)] = lock
         return lock, created
+
+    def get_lock(self, lock_id: str) -> Lock | None:
+        with self.lock:
+            return self.locks.get(key(lock_id))
 
     def delete_lock(self, lock_id: str) -> bool:
         with self.lock:
@@ -311,9 +342,7 @@ class Estate(_Kinds):
     # -- Site Recovery ---------------------------------------------------------------------
 
     def resync(self, item: MigrationItem) -> ReplicationJob:
-        self.ensure_writable(
-            item.vault.subscription_id, item.vault.resource_group, item.id, delete=False
-        )
+        self.ensure_writable(item.id, delete=False)
         with self.lock:
             if "StartResync" not in item.allowed_operations:
                 raise ArmError(
@@ -357,29 +386,63 @@ class Estate(_Kinds):
             return job
 
     # -- Backup ----------------------------------------------------------------------------
+    # An on-demand backup is accepted as an operation (202); the job exists only once the
+    # operation has resolved, and it runs for a while before it ends. "A while" is counted in
+    # reads of the vault's backup state, so a test's virtual clock and a real one agree.
 
-    def trigger_backup(self, item: ProtectedItem) -> BackupJob:
-        self.ensure_writable(
-            item.vault.subscription_id, item.vault.resource_group, item.id, delete=False
-        )
+    def trigger_backup(self, item: ProtectedItem) -> BackupOperation:
+        self.ensure_writable(item.id, delete=False)
         with self.lock:
-            running = [
-                j for j in self.backup_jobs.values() if j.item is item and j.status == "InProgress"
-            ]
-            if running:
+            busy = self._backup_in_progress(item)
+            if busy:
                 raise ArmError(
-                    400,
+                    409,
                     "UserErrorBackupOperationInProgress",
                     "Unable to initiate backup as another backup operation is currently in "
-                    f"progress (job {running[0].name}).",
+                    f"progress ({busy}).",
                 )
             now = self.clock()
-            job = BackupJob(
-                item.vault, str(uuid.uuid4()), item, now, self.behaviour.backup_job_polls
+            operation = BackupOperation(
+                str(uuid.uuid4()), item, now, self.behaviour.backup_operation_polls
             )
+            self.backup_operations[operation.name] = operation
+            self.backup_requests.append(BackupRequest(item, now, operation))
+            return operation
+
+    def _backup_in_progress(self, item: ProtectedItem) -> str | None:
+        for operation in self.backup_operations.values():
+            if operation.item is item and operation.status == "InProgress":
+                return f"operation {operation.name}"
+        for job in self.backup_jobs.values():
+            if job.item is item and job.status == "InProgress":
+                return f"job {job.name}"
+        return None
+
+    def poll_backup_operation(self, operation: BackupOperation) -> BackupOperation:
+        """One more look at a trigger's operation: it resolves into a job after a few."""
+        with self.lock:
+            if operation.status != "InProgress":
+                return operation
+            if operation.polls_left > 0:
+                operation.polls_left -= 1
+                return operation
+            job = BackupJob(
+                operation.item.vault, str(uuid.uuid4()), operation.item, self.clock(),
+                self.behaviour.backup_job_polls,
+            )  # fmt: skip
             self.backup_jobs[key(job.id)] = job
-            self.backup_requests.append(BackupRequest(item, now, job.name))
-            return job
+            operation.status, operation.job, operation.ended = "Succeeded", job, self.clock()
+            return operation
+
+    def advance_backups(self, vault: Vault) -> None:
+        """Time passes for a vault's backups whenever its backup state is read."""
+        with self.lock:
+            for operation in list(self.backup_operations.values()):
+                if operation.item.vault is vault:
+                    self.poll_backup_operation(operation)
+            for job in list(self.backup_jobs.values()):
+                if job.vault is vault:
+                    self.poll_backup_job(job)
 
     def poll_backup_job(self, job: BackupJob) -> BackupJob:
         with self.lock:
@@ -389,28 +452,66 @@ class Estate(_Kinds):
                 job.polls_left -= 1
                 return job
             job.ended = self.clock()
-            collections = self.restore_points_of(job.item.vm.id)
+            vm = job.item.vm
+            collections = self.restore_points_of(vm.id)
             if sum(len(c.restore_points) for c in collections) >= self.behaviour.max_restore_points:
-                job.status = "Failed"
-                job.error_details = [
-                    {
-                        "errorCode": BACKUP_ERROR_NUMBERS[RP_LIMIT_CODE],
-                        "errorTitle": RP_LIMIT_CODE,
-                        "errorString": RP_LIMIT_MESSAGE,
-                        "recommendations": [
-                            "Remove the lock on the restore point resource group and retry, "
-                            "or delete the restore point collection."
-                        ],
-                    }
-                ]
-                job.item.health_status, job.item.last_backup_status = "ActionRequired", "Failed"
+                self._fail_on_full_collection(job, collections)
                 return job
             job.status = "Completed"
             job.item.health_status, job.item.last_backup_status = "Passed", "Completed"
-            target = collections[0] if collections else self._new_collection(job.item.vm)
+            job.item.last_backup_time = job.ended
+            target = collections[0] if collections else self._new_collection(vm)
             target.restore_points.append(RestorePoint(str(uuid.uuid4()), job.ended))
-            self._reinstall_backup_extension(job.item.vm)
+            self._reinstall_backup_extension(vm)
             return job
+
+    def _fail_on_full_collection(
+        self, job: BackupJob, collections: list[RestorePointCollection]
+    ) -> None:
+        """A full collection fails the backup. When no lock stops it, the failed backup also
+        starts the service's own cleanup of old restore points, which lands a little later
+        (Microsoft: "Expect this on-demand operation to fail the first time")."""
+        job.status = "Failed"
+        job.error_details = [
+            {
+                "errorCode": BACKUP_ERROR_NUMBERS[RP_LIMIT_CODE],
+                "errorTitle": RP_LIMIT_CODE,
+                "errorString": RP_LIMIT_MESSAGE,
+                "recommendations": [
+                    "Remove the lock on the restore point resource group and retry, "
+                    "or delete the restore point collection."
+                ],
+            }
+        ]
+        job.item.health_status, job.item.last_backup_status = "ActionRequired", "Failed"
+        delay = self.behaviour.auto_cleanup_reads
+        if delay is None:
+            return
+        for collection in collections:
+            if not self._delete_blocked(collection.id):
+                self.pending_cleanups[key(collection.id)] = delay
+
+    def _delete_blocked(self, resource_id: str) -> bool:
+        return any(
+            lock.level in {"CanNotDelete", "ReadOnly"} for lock in self.locks_over(resource_id)
+        )
+
+    def observe_collection(self, collection: RestorePointCollection) -> None:
+        """A read of a collection: a cleanup the backup service started may land now. It keeps
+        only the newest restore points, and cannot run while a lock covers the collection."""
+        with self.lock:
+            reads = self.pending_cleanups.get(key(collection.id))
+            if reads is None:
+                return
+            if reads > 0:
+                self.pending_cleanups[key(collection.id)] = reads - 1
+                return
+            del self.pending_cleanups[key(collection.id)]
+            if self._delete_blocked(collection.id):
+                return
+            keep = self.behaviour.points_kept_by_cleanup
+            newest = sorted(collection.restore_points, key=lambda rp: rp.time_created)
+            collection.restore_points = newest[-keep:] if keep else []
 
     def _new_collection(self, vm: VirtualMachine) -> RestorePointCollection:
         return self.add_restore_point_collection(
@@ -433,9 +534,8 @@ class Estate(_Kinds):
         start = parse_filter_time(filters.get("starttime"))
         end = parse_filter_time(filters.get("endtime"))
         with self.lock:
+            self.advance_backups(vault)
             jobs = [j for j in self.backup_jobs.values() if j.vault is vault]
-            for job in jobs:
-                self.poll_backup_job(job)
             fields = {
                 "status": lambda j: j.status,
                 "operation": lambda j: j.operation,
@@ -454,7 +554,7 @@ class Estate(_Kinds):
     # -- Compute ---------------------------------------------------------------------------
 
     def begin_delete_collection(self, rpc: RestorePointCollection) -> AsyncOperation:
-        self.ensure_writable(rpc.subscription_id, rpc.resource_group, rpc.id, delete=True)
+        self.ensure_writable(rpc.id, delete=True)
         with self.lock:
             attempts = self._delete_attempts.get(key(rpc.id), 0) + 1
             self._delete_attempts[key(rpc.id)] = attempts
@@ -475,9 +575,7 @@ class Estate(_Kinds):
             return self._begin_operation(rpc.location, finish)
 
     def begin_delete_extension(self, vm: VirtualMachine, name: str) -> AsyncOperation:
-        self.ensure_writable(
-            vm.subscription_id, vm.resource_group, f"{vm.id}/extensions/{name}", delete=True
-        )
+        self.ensure_writable(f"{vm.id}/extensions/{name}", delete=True)
         with self.lock:
             extension = vm.extensions.get(name)
             if extension is None:

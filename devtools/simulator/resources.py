@@ -61,22 +61,32 @@ class ResourceGroup:
 
 @dataclass
 class Lock:
-    """A management lock at resource-group scope."""
+    """A management lock at any scope: a subscription, a resource group or one resource.
 
-    subscription_id: str
-    resource_group: str
+    As ARM does, the lock's own id is its scope followed by
+    `/providers/Microsoft.Authorization/locks/{name}`, and it applies to everything under
+    its scope.
+    """
+
+    scope: str
     name: str
     level: str
     notes: str | None = None
     owners: list[dict[str, str]] = field(default_factory=list)
 
-    @property
-    def scope(self) -> str:
-        return rg_id(self.subscription_id, self.resource_group)
+    @classmethod
+    def on_group(cls, subscription_id: str, resource_group: str, name: str, level: str,
+                 notes: str | None = None) -> Lock:  # fmt: skip
+        return cls(rg_id(subscription_id, resource_group), name, level, notes)
 
     @property
     def id(self) -> str:
         return f"{self.scope}/providers/Microsoft.Authorization/locks/{self.name}"
+
+    def covers(self, resource_id: str) -> bool:
+        """True when `resource_id` is the lock's scope or lies under it (ids are case-blind)."""
+        scope, target = self.scope.rstrip("/").lower(), resource_id.rstrip("/").lower()
+        return target == scope or target.startswith(scope + "/")
 
     def to_arm(self) -> dict[str, Any]:
         properties: dict[str, Any] = {"level": self.level}
@@ -225,7 +235,21 @@ class ReplicationJob:
                 "friendlyName": self.friendly_name,
                 "state": self.state,
                 "stateDescription": "Completed" if done else "InProgress",
-                "tasks": [],
+                "tasks": [
+                    {
+                        "taskId": stable_guid(self.name, "task"),
+                        "name": "ResyncTask",
+                        "startTime": iso(self.started),
+                        "endTime": iso(self.ended),
+                        "allowedActions": [],
+                        "friendlyName": "Resynchronize the server",
+                        "state": self.state,
+                        "stateDescription": "Completed" if done else "InProgress",
+                        "taskType": "TaskDetails",
+                        "customDetails": {"instanceType": "TaskDetails"},
+                        "errors": [],
+                    }
+                ],
                 "errors": [],
                 "startTime": iso(self.started),
                 "endTime": iso(self.ended),
@@ -233,7 +257,7 @@ class ReplicationJob:
                 "targetObjectId": self.target.name,
                 "targetObjectName": self.target.machine_name,
                 "targetInstanceType": "ProtectionEntity",
-                "customDetails": {"instanceType": "AsrJobDetails"},
+                "customDetails": {"instanceType": "AsrJobDetails", "affectedObjectDetails": {}},
             },
         }
 
@@ -307,7 +331,9 @@ class VirtualMachine:
 
     def instance_view(self) -> dict[str, Any]:
         def status(code: str, display: str, level: str = "Info") -> dict[str, str]:
-            return {"code": code, "level": level, "displayStatus": display}
+            return {"code": code, "level": level, "displayStatus": display, "time": iso(created)}
+
+        created = datetime(2026, 1, 5, 8, 0, tzinfo=UTC)
 
         agent = (
             status("ProvisioningState/succeeded", "Ready")
@@ -317,8 +343,11 @@ class VirtualMachine:
             | {"message": "VM Agent is unresponsive."}
         )
         return {
+            "platformUpdateDomain": 1,
+            "platformFaultDomain": 1,
             "computerName": self.name,
             "osName": "Windows Server 2022 Datacenter" if self.os_type == "Windows" else "ubuntu",
+            "osVersion": "10.0.20348" if self.os_type == "Windows" else "22.04",
             "vmAgent": {
                 "vmAgentVersion": "2.7.41491.1102" if self.agent_ready else "Unknown",
                 "statuses": [agent],
@@ -342,11 +371,19 @@ class VirtualMachine:
                             f"Provisioning {e.provisioning_state.lower()}",
                             "Info" if e.provisioning_state == "Succeeded" else "Error",
                         )
+                        | {"message": f"Extension {e.name}: {e.provisioning_state}"}
                     ],
                 }
                 for e in self.extensions.values()
             ],
+            "disks": [
+                {
+                    "name": f"{self.name}_OsDisk_1",
+                    "statuses": [status("ProvisioningState/succeeded", "Provisioning succeeded")],
+                }
+            ],
             "hyperVGeneration": "V2",
+            "isVMInStandbyPool": False,
             "statuses": [
                 status("ProvisioningState/succeeded", "Provisioning succeeded"),
                 status(f"PowerState/{self.power_state}", f"VM {self.power_state}"),
@@ -362,6 +399,7 @@ class ProtectedItem:
     vm: VirtualMachine
     health_status: str = "Passed"
     last_backup_status: str = "Completed"
+    last_backup_time: datetime | None = None
 
     @property
     def container_name(self) -> str:
@@ -396,8 +434,12 @@ class ProtectedItem:
                 "protectionStatus": "Healthy",
                 "healthStatus": self.health_status,
                 "lastBackupStatus": self.last_backup_status,
+                "lastBackupTime": iso(self.last_backup_time),
+                "lastRecoveryPoint": iso(self.last_backup_time),
+                "protectedItemDataId": str(int(stable_guid(self.id).replace("-", "")[:12], 16)),
                 "policyId": f"{self.vault.id}/backupPolicies/DefaultPolicy",
                 "policyName": "DefaultPolicy",
+                "policyType": "V2",
             },
         }
 
@@ -691,12 +733,41 @@ class KeyVault:
 
 
 @dataclass
+class BackupOperation:
+    """The operation an on-demand backup trigger answers with (202 + Azure-AsyncOperation):
+    InProgress until the backup service has created the job, then Succeeded with its id."""
+
+    name: str
+    item: ProtectedItem
+    started: datetime
+    polls_left: int
+    status: str = "InProgress"
+    job: BackupJob | None = None
+    ended: datetime | None = None
+
+    def to_arm(self) -> dict[str, Any]:
+        body: dict[str, Any] = {
+            "id": self.name,
+            "name": self.name,
+            "status": self.status,
+            "startTime": iso(self.started),
+            "endTime": iso(self.ended),
+        }
+        if self.job is not None:
+            body["properties"] = {
+                "objectType": "OperationStatusJobExtendedInfo",
+                "jobId": self.job.name,
+            }
+        return body
+
+
+@dataclass
 class BackupRequest:
     """One accepted trigger-backup POST, as recorded for `to_state()`."""
 
     item: ProtectedItem
     time: datetime
-    job_name: str
+    operation: BackupOperation
 
     def to_state(self) -> dict[str, Any]:
         return {
@@ -705,5 +776,5 @@ class BackupRequest:
             "vault": self.item.vault.name,
             "protected_item": self.item.name,
             "time": iso(self.time),
-            "job_id": self.job_name,
+            "job_id": self.operation.job.name if self.operation.job else None,
         }

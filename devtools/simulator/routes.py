@@ -13,7 +13,7 @@ from typing import Any
 
 from devtools.simulator.errors import ArmError, not_found
 from devtools.simulator.estate import Estate, key
-from devtools.simulator.resources import iso, provider_id, rg_id
+from devtools.simulator.resources import iso, provider_id
 
 SUB = "/subscriptions/{sub}"
 RG = SUB + "/resourceGroups/{rg}"
@@ -26,6 +26,12 @@ PROTECTED = (
 COMPUTE = RG + "/providers/Microsoft.Compute"
 VM = COMPUTE + "/virtualMachines/{vm}"
 LOCKS = RG + "/providers/Microsoft.Authorization/locks"
+# One lock at any scope: the subscription, a resource group, or a resource in it (ARM's
+# `/{scope}/providers/Microsoft.Authorization/locks/{lockName}`).
+LOCK_AT_SCOPE = (
+    r"(?P<scope>/subscriptions/[^/]+(?:/resourceGroups/[^/]+(?:/providers/.+)?)?)"
+    r"/providers/Microsoft\.Authorization/locks/(?P<lock>[^/]+)"
+)
 ZONE = RG + "/providers/Microsoft.Network/privateDnsZones/{zone}"
 
 
@@ -80,6 +86,10 @@ class Router:
 
     def add(self, name: str, method: str, template: str, handler: Handler) -> None:
         regex = re.sub(r"\\\{(\w+)\\\}", r"(?P<\1>[^/]+)", re.escape(template))
+        self.add_pattern(name, method, regex, handler)
+
+    def add_pattern(self, name: str, method: str, regex: str, handler: Handler) -> None:
+        """A route whose parameters a template cannot express (a scope of any depth)."""
         self.routes.append(Route(name, method, re.compile(f"{regex}/?", re.IGNORECASE), handler))
 
     def match(self, method: str, path: str) -> tuple[Route, dict[str, str]] | None:
@@ -113,11 +123,8 @@ def get_group(ctx: Ctx) -> Reply:
     return Reply(200, ctx.estate.require_group(ctx["sub"], ctx["rg"]).to_arm())
 
 
-def lock_id(ctx: Ctx) -> str:
-    return f"{rg_id(ctx['sub'], ctx['rg'])}/providers/Microsoft.Authorization/locks/{ctx['lock']}"
-
-
 def list_locks(ctx: Ctx) -> Reply:
+    """Locks on the group and on the resources in it, as the resource-group list returns."""
     ctx.estate.require_group(ctx["sub"], ctx["rg"])
     return listing([lock.to_arm() for lock in ctx.estate.locks_on(ctx["sub"], ctx["rg"])])
 
@@ -126,9 +133,12 @@ def list_subscription_locks(ctx: Ctx) -> Reply:
     return listing([x.to_arm() for x in ctx.estate.in_subscription(ctx.estate.locks, ctx["sub"])])
 
 
+def lock_id(ctx: Ctx) -> str:
+    return f"{ctx['scope']}/providers/Microsoft.Authorization/locks/{ctx['lock']}"
+
+
 def get_lock(ctx: Ctx) -> Reply:
-    with ctx.estate.lock:
-        lock = ctx.estate.locks.get(key(lock_id(ctx)))
+    lock = ctx.estate.get_lock(lock_id(ctx))
     if lock is None:
         raise ArmError(404, "LockNotFound", f"The lock '{ctx['lock']}' could not be found.")
     return Reply(200, lock.to_arm())
@@ -140,8 +150,7 @@ def put_lock(ctx: Ctx) -> Reply:
     if not isinstance(owners, list) or not all(isinstance(o, dict) for o in owners):
         raise ArmError(400, "InvalidRequestContent", "'owners' must be a list of objects.")
     lock, created = ctx.estate.put_lock(
-        ctx["sub"],
-        ctx["rg"],
+        ctx["scope"],
         ctx["lock"],
         str(properties.get("level", "")),
         properties.get("notes"),
@@ -277,13 +286,13 @@ def trigger_backup(ctx: Ctx) -> Reply:
     item = protected_item(ctx)
     if _props(ctx).get("objectType") != "IaasVMBackupRequest":
         raise ArmError(400, "BMSUserErrorInvalidInput", "objectType must be IaasVMBackupRequest.")
-    job = ctx.estate.trigger_backup(item)
+    operation = ctx.estate.trigger_backup(item)
     return Reply(
         202,
         headers=ctx.lro_headers(
             **{
-                "Location": ctx.url(f"{item.id}/operationResults/{job.name}"),
-                "Azure-AsyncOperation": ctx.url(f"{item.id}/operationsStatus/{job.name}"),
+                "Location": ctx.url(f"{item.id}/operationResults/{operation.name}"),
+                "Azure-AsyncOperation": ctx.url(f"{item.id}/operationsStatus/{operation.name}"),
             }
         ),
     )
@@ -294,23 +303,24 @@ def backup_job(ctx: Ctx, name: str):
     return ctx.estate.get(ctx.estate.backup_jobs, job_id, "backupJobs")
 
 
+def backup_operation(ctx: Ctx):
+    item = protected_item(ctx)
+    with ctx.estate.lock:
+        operation = ctx.estate.backup_operations.get(ctx["op"])
+    if operation is None or operation.item is not item:
+        raise not_found("operationsStatus", ctx["op"], ctx["rg"])
+    return operation
+
+
 def backup_operation_status(ctx: Ctx) -> Reply:
-    job = backup_job(ctx, ctx["op"])
-    return Reply(
-        200,
-        {
-            "id": ctx["op"],
-            "name": ctx["op"],
-            "status": "Succeeded",
-            "startTime": iso(job.started),
-            "endTime": iso(job.started),
-            "properties": {"objectType": "OperationStatusJobExtendedInfo", "jobId": job.name},
-        },
-    )
+    return Reply(200, ctx.estate.poll_backup_operation(backup_operation(ctx)).to_arm())
 
 
 def backup_operation_result(ctx: Ctx) -> Reply:
-    backup_job(ctx, ctx["op"])
+    operation = backup_operation(ctx)
+    if operation.status == "InProgress":
+        location = ctx.url(f"{operation.item.id}/operationResults/{operation.name}")
+        return Reply(202, headers=ctx.lro_headers(Location=location))
     return Reply(204)
 
 
@@ -340,7 +350,8 @@ def list_backup_jobs(ctx: Ctx) -> Reply:
 
 
 def get_backup_job(ctx: Ctx) -> Reply:
-    return Reply(200, ctx.estate.poll_backup_job(backup_job(ctx, ctx["job"])).to_arm())
+    ctx.estate.advance_backups(vault_of(ctx))
+    return Reply(200, backup_job(ctx, ctx["job"]).to_arm())
 
 
 # -- Compute ---------------------------------------------------------------------------------
@@ -355,21 +366,29 @@ def rpc(ctx: Ctx):
     )
 
 
+def _observed(ctx: Ctx, collections: list) -> list[dict[str, Any]]:
+    for collection in collections:
+        ctx.estate.observe_collection(collection)
+    return [c.to_arm() for c in collections]
+
+
 def list_rpcs(ctx: Ctx) -> Reply:
     ctx.estate.require_group(ctx["sub"], ctx["rg"])
     table = ctx.estate.restore_point_collections
-    return listing([c.to_arm() for c in ctx.estate.in_group(table, ctx["sub"], ctx["rg"])])
+    return listing(_observed(ctx, ctx.estate.in_group(table, ctx["sub"], ctx["rg"])))
 
 
 def list_all_rpcs(ctx: Ctx) -> Reply:
     table = ctx.estate.restore_point_collections
-    return listing([c.to_arm() for c in ctx.estate.in_subscription(table, ctx["sub"])])
+    return listing(_observed(ctx, ctx.estate.in_subscription(table, ctx["sub"])))
 
 
 def get_rpc(ctx: Ctx) -> Reply:
     expand = ctx.query.get("$expand", "").lower() == "restorepoints"
     with ctx.estate.lock:
-        return Reply(200, rpc(ctx).to_arm(expand=expand))
+        collection = rpc(ctx)
+        ctx.estate.observe_collection(collection)
+        return Reply(200, collection.to_arm(expand=expand))
 
 
 def compute_lro(ctx: Ctx, operation) -> Reply:
@@ -516,9 +535,6 @@ def build_router() -> Router:
             SUB + "/providers/Microsoft.Authorization/locks",
             list_subscription_locks,
         ),
-        ("locks.get", "GET", LOCKS + "/{lock}", get_lock),
-        ("locks.put", "PUT", LOCKS + "/{lock}", put_lock),
-        ("locks.delete", "DELETE", LOCKS + "/{lock}", delete_lock),
         ("asr.items.list", "GET", VAULT + "/replicationMigrationItems", list_items),
         ("asr.items.list", "GET", CONTAINER + "/replicationMigrationItems", list_items),
         ("asr.items.get", "GET", ITEM, get_item),
@@ -606,4 +622,10 @@ def build_router() -> Router:
     ]
     for name, method, template, handler in table:
         router.add(name, method, template, handler)
+    for name, method, handler in (
+        ("locks.get", "GET", get_lock),
+        ("locks.put", "PUT", put_lock),
+        ("locks.delete", "DELETE", delete_lock),
+    ):
+        router.add_pattern(name, method, LOCK_AT_SCOPE, handler)
     return router

@@ -81,21 +81,91 @@ def test_to_state_is_json_and_has_the_contract_keys():
     assert state["backup_requests"] == []
 
 
-def test_backup_adds_a_restore_point_once_there_is_room():
-    estate = Estate.from_resources(backup_vms=["vm-1"], behaviour=Behaviour(backup_job_polls=0))
+def _backed_up(estate: Estate, item) -> object:
+    """Trigger a backup and let time pass until its job has ended; returns the job."""
+    operation = estate.trigger_backup(item)
+    assert (operation.status, operation.job) == ("InProgress", None)  # no job yet
+    while operation.status == "InProgress":
+        estate.poll_backup_operation(operation)
+    job = operation.job
+    while job.status == "InProgress":
+        estate.poll_backup_job(job)
+    return job
+
+
+def test_a_backup_on_a_full_locked_collection_fails_and_nothing_is_cleaned():
+    estate = Estate.from_resources(backup_vms=["vm-1"])
     item = next(iter(estate.protected_items.values()))
-    job = estate.poll_backup_job(estate.trigger_backup(item))
+    job = _backed_up(estate, item)
     assert (job.status, job.error_details[0]["errorTitle"]) == (
         "Failed",
         "UserErrorRpCollectionLimitReached",
     )
     assert isinstance(job.error_details[0]["errorCode"], int)
-    collection = estate.restore_points_of(item.vm.id)[0]
-    collection.restore_points.clear()
-    job = estate.poll_backup_job(estate.trigger_backup(item))
-    assert job.status == "Completed"
-    assert len(collection.restore_points) == 1
-    assert len(estate.to_state()["backup_requests"]) == 2
+    (collection,) = estate.restore_points_of(item.vm.id)
+    for _ in range(3):
+        estate.observe_collection(collection)
+    assert len(collection.restore_points) == 18  # the lock stops the service's cleanup
+
+
+def test_without_the_lock_the_first_backup_fails_then_the_service_cleans_up():
+    estate = Estate.from_resources(backup_vms=["vm-1"])
+    item = next(iter(estate.protected_items.values()))
+    for lock in list(estate.locks.values()):
+        estate.delete_lock(lock.id)
+    assert _backed_up(estate, item).status == "Failed"  # as Microsoft warns
+    (collection,) = estate.restore_points_of(item.vm.id)
+    estate.observe_collection(collection)
+    assert len(collection.restore_points) == 18  # the cleanup lands a little later
+    estate.observe_collection(collection)
+    assert len(collection.restore_points) == estate.behaviour.points_kept_by_cleanup
+    assert _backed_up(estate, item).status == "Completed"
+    assert len(collection.restore_points) == estate.behaviour.points_kept_by_cleanup + 1
+    assert [r["job_id"] is not None for r in estate.to_state()["backup_requests"]] == [True, True]
+
+
+def test_a_cleanup_that_never_comes_leaves_the_collection_full():
+    estate = Estate.from_resources(
+        backup_vms=["vm-1"], behaviour=Behaviour(auto_cleanup_reads=None)
+    )
+    item = next(iter(estate.protected_items.values()))
+    for lock in list(estate.locks.values()):
+        estate.delete_lock(lock.id)
+    _backed_up(estate, item)
+    (collection,) = estate.restore_points_of(item.vm.id)
+    for _ in range(5):
+        estate.observe_collection(collection)
+    assert len(collection.restore_points) == 18
+
+
+def test_a_second_trigger_while_one_runs_is_refused_with_409():
+    estate = Estate.from_resources(backup_vms=["vm-1"])
+    item = next(iter(estate.protected_items.values()))
+    estate.trigger_backup(item)
+    with pytest.raises(ArmError) as caught:
+        estate.trigger_backup(item)
+    assert (caught.value.status, caught.value.code) == (409, "UserErrorBackupOperationInProgress")
+
+
+def test_a_lock_on_the_collection_itself_blocks_its_delete_and_is_listed_with_the_group():
+    estate = Estate.from_resources(backup_vms=["vm-1"])
+    (collection,) = estate.restore_points_of(next(iter(estate.vms.values())).id)
+    for lock in list(estate.locks.values()):
+        estate.delete_lock(lock.id)
+    estate.put_lock(collection.id, "keep-rpc", "CanNotDelete", None, [])
+    with pytest.raises(ArmError) as caught:
+        estate.begin_delete_collection(collection)
+    assert (caught.value.status, caught.value.code) == (409, "ScopeLocked")
+    listed = estate.locks_on(collection.subscription_id, collection.resource_group)
+    assert [(lock.scope, lock.name) for lock in listed] == [(collection.id, "keep-rpc")]
+
+
+def test_a_lock_on_an_unknown_scope_is_refused():
+    estate = Estate.demo()
+    missing = f"/subscriptions/{estate.subscription_id}/resourceGroups/rg-nowhere"
+    with pytest.raises(ArmError) as caught:
+        estate.put_lock(missing, "x", "CanNotDelete", None, [])
+    assert caught.value.status == 404
 
 
 def test_clone_is_independent():
@@ -108,5 +178,8 @@ def test_clone_is_independent():
 def test_put_lock_rejects_an_unknown_level():
     estate = Estate.demo()
     with pytest.raises(ArmError) as caught:
-        estate.put_lock(estate.subscription_id, "rg-backup", "x", "Sometimes", None, [])
+        estate.put_lock(
+            f"/subscriptions/{estate.subscription_id}/resourceGroups/rg-backup",
+            "x", "Sometimes", None, [],
+        )  # fmt: skip
     assert (caught.value.status, caught.value.code) == (400, "InvalidLockLevel")

@@ -86,29 +86,70 @@ def test_read_only_lock_blocks_resync_with_scope_locked(arm_clients, sim):
     assert caught.value.error.code == "ScopeLocked"
 
 
-def test_trigger_backup_on_a_full_collection_fails_with_rp_limit(arm_clients, sim):
-    backup = arm_clients.backup
+def _trigger(backup) -> str:
+    """POST the on-demand backup; returns the operation id its Azure-AsyncOperation names."""
     headers = backup.backups.trigger(
         *BACKUP,
         *web01(),
         BACKUP_REQUEST,
         cls=lambda response, _b, _h: response.http_response.headers,
     )
-    assert "/operationsStatus/" in headers["Azure-AsyncOperation"]
     assert "/operationResults/" in headers["Location"]
+    return headers["Azure-AsyncOperation"].split("/operationsStatus/")[1].split("?")[0]
+
+
+def _job_of(backup, operation_id) -> str:
+    """Poll the trigger's operation as a client must: InProgress first, then the job id."""
+    statuses = backup.protected_item_operation_statuses
+    first = statuses.get(*BACKUP, *web01(), operation_id)
+    assert (first.status, first.properties) == ("InProgress", None)
+    done = statuses.get(*BACKUP, *web01(), operation_id)
+    assert done.status == "Succeeded"
+    assert done.properties.job_id != operation_id
+    return done.properties.job_id
+
+
+def test_trigger_backup_answers_an_operation_that_names_the_job_once_it_exists(arm_clients, sim):
+    backup = arm_clients.backup
+    job_name = _job_of(backup, _trigger(backup))
+    assert sim.estate.to_state()["backup_requests"][0]["job_id"] == job_name
     running = list(
         backup.backup_jobs.list(*BACKUP, filter="status eq 'InProgress' and operation eq 'Backup'")
     )
-    assert len(running) == 1
+    assert [j.name for j in running] == [job_name]
+
+
+def test_no_job_is_listed_until_the_operation_has_created_it(arm_clients, sim):
+    _trigger(arm_clients.backup)
+    assert list(arm_clients.backup.backup_jobs.list(*BACKUP, filter="operation eq 'Backup'")) == []
+    assert len(list(arm_clients.backup.backup_jobs.list(*BACKUP))) == 1  # time has passed
+
+
+def test_a_second_trigger_while_a_backup_runs_is_refused_with_409(arm_clients, sim):
+    _trigger(arm_clients.backup)
     with pytest.raises(HttpResponseError) as busy:
-        backup.backups.trigger(*BACKUP, *web01(), BACKUP_REQUEST)
-    assert busy.value.error.code == "UserErrorBackupOperationInProgress"
-    job = backup.job_details.get(*BACKUP, running[0].name)
+        _trigger(arm_clients.backup)
+    assert (busy.value.status_code, busy.value.error.code) == (
+        409,
+        "UserErrorBackupOperationInProgress",
+    )
+
+
+def test_trigger_backup_on_a_full_locked_collection_fails_with_rp_limit(arm_clients, sim):
+    backup = arm_clients.backup
+    job_name = _job_of(backup, _trigger(backup))
+    assert backup.job_details.get(*BACKUP, job_name).properties.status == "InProgress"
+    job = backup.job_details.get(*BACKUP, job_name)
     assert job.properties.status == "Failed"
     assert job.properties.error_details[0].error_title == "UserErrorRpCollectionLimitReached"
     assert isinstance(job.properties.error_details[0].error_code, int)
     state = sim.estate.to_state()
     assert [r["vm"] for r in state["backup_requests"]] == ["web-01"]
+
+
+def test_an_unknown_operation_id_is_404(arm_clients):
+    with pytest.raises(ResourceNotFoundError):
+        arm_clients.backup.protected_item_operation_statuses.get(*BACKUP, *web01(), "nope")
 
 
 def test_trigger_backup_completes_and_adds_a_restore_point_after_cleanup(arm_clients, sim):
@@ -117,10 +158,7 @@ def test_trigger_backup_completes_and_adds_a_restore_point_after_cleanup(arm_cli
     locks.delete_at_resource_group_level(BACKUP_RG, lock.name)
     rpc = collection_of(arm_clients, "web-01")
     arm_clients.compute.restore_point_collections.begin_delete(BACKUP_RG, rpc.name).result()
-    arm_clients.backup.backups.trigger(*BACKUP, *web01(), BACKUP_REQUEST)
-    job_name = sim.estate.to_state()["backup_requests"][0]["job_id"]
-    status = arm_clients.backup.protected_item_operation_statuses.get(*BACKUP, *web01(), job_name)
-    assert status.properties.job_id == job_name
+    job_name = _job_of(arm_clients.backup, _trigger(arm_clients.backup))
     assert arm_clients.backup.job_details.get(*BACKUP, job_name).properties.status == "InProgress"
     assert arm_clients.backup.job_details.get(*BACKUP, job_name).properties.status == "Completed"
     new = collection_of(arm_clients, "web-01")
@@ -131,7 +169,7 @@ def test_trigger_backup_completes_and_adds_a_restore_point_after_cleanup(arm_cli
 
 
 def test_backup_jobs_filter_by_time_window(arm_clients, sim):
-    arm_clients.backup.backups.trigger(*BACKUP, *web01(), BACKUP_REQUEST)
+    _job_of(arm_clients.backup, _trigger(arm_clients.backup))
     window = "startTime eq '2020-01-01 00:00:00 AM' and endTime eq '2099-01-01 00:00:00 AM'"
     assert len(list(arm_clients.backup.backup_jobs.list(*BACKUP, filter=window))) == 1
     old = "startTime eq '2001-01-01 00:00:00 AM' and endTime eq '2002-01-01 00:00:00 AM'"
@@ -366,3 +404,32 @@ def test_admin_endpoints_configure_faults_and_report_state(sim):
     assert admin("POST", "reset").json() == {"reset": True}
     assert admin("GET", "faults").json()["rules"] == []
     assert len(admin("GET", "state").json()["locks"]) == 1
+
+
+def test_a_lock_on_one_collection_is_set_and_lifted_at_its_own_scope(arm_clients, sim):
+    locks = arm_clients.locks.management_locks
+    rpc = collection_of(arm_clients, "web-02")
+    scope = rpc.id.lstrip("/")
+    put = locks.create_or_update_by_scope(scope, "keep-me", {"properties": {"level": "ReadOnly"}})
+    assert put.id.lower() == f"{rpc.id}/providers/Microsoft.Authorization/locks/keep-me".lower()
+    listed = {lock.id.lower() for lock in locks.list_at_resource_group_level(BACKUP_RG)}
+    assert put.id.lower() in listed and len(listed) == 2  # the group's own lock, and this one
+    assert locks.get_by_scope(scope, "keep-me").level == "ReadOnly"
+    other = collection_of(arm_clients, "web-03")
+    sim.estate.delete_lock(next(lk.id for lk in sim.estate.locks.values() if "web" not in lk.id))
+    arm_clients.compute.restore_point_collections.begin_delete(BACKUP_RG, other.name).result()
+    with pytest.raises(ResourceExistsError) as caught:  # only this collection is still locked
+        arm_clients.compute.restore_point_collections.begin_delete(BACKUP_RG, rpc.name)
+    assert caught.value.error.code == "ScopeLocked" and rpc.name in caught.value.message
+    locks.delete_by_scope(scope, "keep-me")
+    with pytest.raises(ResourceNotFoundError):
+        locks.get_by_scope(scope, "keep-me")
+    arm_clients.compute.restore_point_collections.begin_delete(BACKUP_RG, rpc.name).result()
+
+
+def test_a_lock_on_a_resource_that_does_not_exist_is_404(arm_clients):
+    missing = "subscriptions/x/resourceGroups/rg-none/providers/Microsoft.Compute/disks/nope"
+    with pytest.raises(ResourceNotFoundError):
+        arm_clients.locks.management_locks.create_or_update_by_scope(
+            missing, "k", {"properties": {"level": "CanNotDelete"}}
+        )
