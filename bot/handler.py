@@ -89,7 +89,8 @@ class BotHandler:
             if approval is None:
                 return invoke_card_response(notice_card("This card is no longer current."))
             return invoke_card_response(incident_card(self._engine.view(approval["incident_id"])))
-        outcome = self._engine.decide(approval_id, turn.verb, self._approver(turn))
+        choice = turn.action_data.get("choice")
+        outcome = self._engine.decide(approval_id, turn.verb, self._approver(turn), choice)
         log.info("card click %s on %s: %s", turn.verb, str(approval_id)[:40], outcome.message)
         decided = outcome.approval or approval
         if decided is None:

@@ -67,10 +67,13 @@ def _json_lines(text: str, loaded: Loaded) -> Iterator[tuple[int, Any]]:
 
 
 def estate_for(signals: list[Signal]):
-    """Every VM, vault and migration item the signals name exists; Backup VMs are full."""
-    from devtools.simulator.builders import estate_from_resources
+    """Every VM, vault and migration item the signals name exists; Backup VMs are full; and
+    the failures the signals claim are true in Azure (a failed job, an unhealthy item), so
+    the checks a fix makes before it writes confirm them."""
+    from devtools.simulator.builders import Failure, estate_from_resources
 
     backup_vms, items, vms, subscriptions = [], [], [], Counter()
+    failures: dict[str, Failure] = {}
     for signal in signals:
         if signal.subscription_id:
             subscriptions[signal.subscription_id.lower()] += 1
@@ -82,10 +85,17 @@ def estate_for(signals: list[Signal]):
             backup_vms.append((signal.resource_id, signal.vault_id))
         elif kind == "virtualmachines":
             vms.append(signal.resource_id)
+        if signal.resource_id and not signal.resolved:
+            job = (signal.job_id or "").rsplit("/", 1)[-1] or None
+            failures[signal.resource_id] = Failure(
+                tuple(signal.codes), signal.message, job, signal.vm
+            )
     options: dict[str, Any] = {}
     if subscriptions:
         options["subscription_id"] = subscriptions.most_common(1)[0][0]
-    return estate_from_resources(vms=vms, backup_vms=backup_vms, migration_items=items, **options)
+    return estate_from_resources(
+        vms=vms, backup_vms=backup_vms, migration_items=items, failures=failures, **options
+    )
 
 
 def engine_on_simulator(
@@ -117,9 +127,11 @@ def engine_on_simulator(
     from remediation.store import SqliteStore
     from wiring.services import ArmFactory
 
+    switches = Settings()  # DRY_RUN and AUTOMATION_PAUSED are honoured, as in Azure
     policy = policy or Policy(
-        approvers=frozenset({REPLAY_APPROVER.object_id}), tenant_id=REPLAY_APPROVER.tenant_id
-    )
+        approvers=frozenset({REPLAY_APPROVER.object_id}), tenant_id=REPLAY_APPROVER.tenant_id,
+        dry_run=switches.flag("DRY_RUN"), paused=switches.flag("AUTOMATION_PAUSED"),
+    )  # fmt: skip
     holder: dict[str, ArmFactory] = {}
     engine = Engine(
         store or SqliteStore(":memory:"),
@@ -170,11 +182,16 @@ def replay(
         for signal in loaded.signals:
             engine.ingest(signal)
         progress(f"{len(engine.incidents.open_incidents())} incident(s) open")
-        if approve == "all":
-            for approval in engine.approvals.pending():
+        steps = 0
+        while True:  # a fix may reveal VMs that need their own approval: decide those too
+            pending = engine.approvals.pending() if approve == "all" else []
+            for approval in pending:  # each card's default decision
                 engine.decide(approval["id"], "approve", REPLAY_APPROVER)
                 progress(f"approved {approval['playbook']} for {approval['incident_id']}")
-        steps = engine.queue.drain(engine.runner.handle)
+            drained = engine.queue.drain(engine.runner.handle)
+            steps += drained
+            if not pending and not drained:
+                break
         engine.flush_cards()
         progress(f"{steps} playbook step(s) run")
         remediations: dict[str, Counter] = {}

@@ -1,6 +1,12 @@
 """Approvals: a server-side state machine, decided only by policy approvers.
 
-pending -> approved | rejected | expired | snoozed;  approved -> executing -> succeeded | failed.
+pending -> approved | rejected | expired | snoozed | superseded;
+approved -> executing -> succeeded | failed | dry-run | not-confirmed, or not-started.
+
+An approval binds a frozen plan: the exact targets (resource ids) and the writes the card
+showed when it was opened. A decision applies to that snapshot only; when the incident's
+targets change while it waits, it is superseded by a new approval. Where the plan offers a
+choice (keep the lock off), the approver's choice is recorded with the decision.
 The card carries only the opaque approval id; everything else is looked up here, and every
 attempt, accepted or refused, is audited.
 """
@@ -23,6 +29,8 @@ APPROVALS = "approvals"
 PARTITION = "approval"
 VERBS = {"approve": "approved", "reject": "rejected", "snooze": "snoozed"}
 SNOOZE = timedelta(hours=24)
+MAX_ID_CHARS = 64  # "apr-" and 16 random characters; anything longer is not ours
+SETTLED = frozenset({"succeeded", "failed", "dry-run", "not-confirmed", "not-started"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,12 +107,25 @@ class Approvals:
         self._audit = audit
         self._clock = clock
 
-    def open(self, incident_id: str, playbook: str, ttl: timedelta) -> dict[str, Any]:
+    def open(
+        self,
+        incident_id: str,
+        playbook: str,
+        ttl: timedelta,
+        targets: list[dict[str, Any]],
+        writes: list[str],
+        choices: tuple[str, ...] = (),
+    ) -> dict[str, Any]:
+        """A pending approval for exactly `targets` and `writes` (the frozen plan)."""
         now = self._clock()
         approval = {
             "id": "apr-" + secrets.token_urlsafe(12),
             "incident_id": incident_id,
             "playbook": playbook,
+            "targets": targets,
+            "writes": writes,
+            "choices": list(choices),
+            "choice": None,
             "state": "pending",
             "created": iso(now),
             "expires": iso(now + ttl),
@@ -115,8 +136,12 @@ class Approvals:
         self._store.insert(APPROVALS, PARTITION, approval["id"], approval)
         return approval
 
-    def get(self, approval_id: str) -> dict[str, Any] | None:
-        if not isinstance(approval_id, str) or not approval_id.startswith("apr-"):
+    def get(self, approval_id: Any) -> dict[str, Any] | None:
+        if (
+            not isinstance(approval_id, str)
+            or not approval_id.startswith("apr-")
+            or len(approval_id) > MAX_ID_CHARS
+        ):
             return None
         record = self._store.get(APPROVALS, PARTITION, approval_id)
         return record.data if record else None
@@ -127,12 +152,17 @@ class Approvals:
         return [r.data for r in found if parse_iso(r.data["expires"]) > now]
 
     def for_incident(self, incident_id: str) -> dict[str, Any] | None:
-        found = self._store.query(APPROVALS, PARTITION, where={"incident_id": incident_id})
-        return max((r.data for r in found), key=lambda a: a["created"], default=None)
+        return max(self.all_for(incident_id), key=lambda a: a["created"], default=None)
 
-    def decide(self, approval_id: Any, verb: Any, who: Approver, policy: Policy) -> Outcome:
+    def all_for(self, incident_id: str) -> list[dict[str, Any]]:
+        found = self._store.query(APPROVALS, PARTITION, where={"incident_id": incident_id})
+        return [r.data for r in found]
+
+    def decide(
+        self, approval_id: Any, verb: Any, who: Approver, policy: Policy, choice: Any = None
+    ) -> Outcome:
         """Apply a click; refuse anything that is not a fresh decision by an approver."""
-        outcome = self._decide(approval_id, verb, who, policy)
+        outcome = self._decide(approval_id, verb, who, policy, choice)
         self._audit.record(
             f"user:{who.object_id or 'unknown'}",
             f"approval {verb}",
@@ -144,7 +174,9 @@ class Approvals:
         )
         return outcome
 
-    def _decide(self, approval_id: Any, verb: Any, who: Approver, policy: Policy) -> Outcome:
+    def _decide(
+        self, approval_id: Any, verb: Any, who: Approver, policy: Policy, choice: Any
+    ) -> Outcome:
         if verb not in VERBS:
             return Outcome(False, "Unknown action.", None)
         approval = self.get(approval_id)
@@ -153,6 +185,11 @@ class Approvals:
         refused = refusal(who, policy)
         if refused:
             return Outcome(False, refused, approval)
+        offered = approval.get("choices") or []
+        if choice is not None and (verb != "approve" or choice not in offered):
+            return Outcome(False, "That option is not part of this approval.", approval)
+        if verb == "approve" and offered:
+            choice = choice or offered[0]
         now = self._clock()
         target = VERBS[verb]
         token = secrets.token_hex(8)  # tells this click's transition from a concurrent one
@@ -167,6 +204,7 @@ class Approvals:
                 "decided_by": {"id": who.object_id, "name": who.name},
                 "decided_at": iso(now),
                 "snoozed_until": snoozed,
+                "choice": choice if target == "approved" else None,
                 "decision": token,
             }
 
@@ -176,8 +214,20 @@ class Approvals:
         if after["state"] == "pending":
             self.expire(after["id"])
             return Outcome(False, "This approval has expired.", self.get(after["id"]))
+        if after["state"] == "superseded":
+            return Outcome(False, "This approval was replaced by a newer one: the incident's "
+                           "VMs changed. Decide on the current card.", after)  # fmt: skip
         by = (after.get("decided_by") or {}).get("name", "someone")
         return Outcome(False, f"Already {after['state']} by {by} at {after['decided_at']}.", after)
+
+    def supersede(self, approval_id: str) -> bool:
+        """Retire a pending approval whose targets changed; True when it was still pending."""
+
+        def retire(doc: dict[str, Any]) -> dict[str, Any]:
+            return {**doc, "state": "superseded"} if doc["state"] == "pending" else doc
+
+        record = self._store.update(APPROVALS, PARTITION, approval_id, retire)
+        return record is not None and record.data["state"] == "superseded"
 
     def expire(self, approval_id: str) -> None:
         now = self._clock()
@@ -189,6 +239,10 @@ class Approvals:
 
         self._store.update(APPROVALS, PARTITION, approval_id, lapse)
 
-    def set_state(self, approval_id: str, state: str) -> None:
-        """executing / succeeded / failed, as the fix progresses after approval."""
-        self._store.update(APPROVALS, PARTITION, approval_id, lambda d: {**d, "state": state})
+    def set_state(self, approval_id: str, state: str, note: str | None = None) -> None:
+        """executing, then how the fix ended, as it progresses after approval."""
+
+        def moved(doc: dict[str, Any]) -> dict[str, Any]:
+            return {**doc, "state": state, **({"note": note} if note else {})}
+
+        self._store.update(APPROVALS, PARTITION, approval_id, moved)

@@ -12,11 +12,12 @@ from dataclasses import dataclass, field, replace
 from datetime import timedelta
 from typing import Any, Protocol
 
+from remediation import resolution
 from remediation.approvals import Approvals, Approver, Outcome
 from remediation.audit import AuditLog
 from remediation.classify import Classification, Classifier
 from remediation.clock import Clock, iso, parse_iso, utcnow
-from remediation.incidents import Incidents, add_note
+from remediation.incidents import Incidents, add_note, in_doubt
 from remediation.playbooks.base import Playbook
 from remediation.policy import Policy, Target
 from remediation.queue.base import (
@@ -27,7 +28,8 @@ from remediation.queue.base import (
     QueueUnavailable,
     StepMessage,
 )
-from remediation.runs import ACTIVE, TERMINAL, Runner, Runs, new_run
+from remediation.runs import ACTIVE, NOTHING_DONE, TERMINAL, Runner, Runs, new_run
+from remediation.signals import signals_from_payload
 from remediation.signals.model import Signal, SignalError
 from remediation.store import Conflict, InvalidData, NotFound, Record, Store
 
@@ -39,6 +41,7 @@ REQUEUE_GRACE = timedelta(minutes=2)
 MAX_REQUEUES = 5
 CARD_INTERVAL = timedelta(seconds=10)
 SWITCHES = "switches"
+FLOOD = "flood"
 
 
 class Notifier(Protocol):
@@ -95,9 +98,12 @@ class Engine:
         self.runs = Runs(store)
         self.approvals = Approvals(store, self.audit, clock)
         self.counters = Counters()
+        self.playbooks = playbooks
+        self._arm_for = arm_for
         self.runner = Runner(
             store, queue, playbooks, arm_for, self.audit,
             dry_run=lambda: self.policy().dry_run, clock=clock, on_change=self._run_changed,
+            entries_of=self.entries_of,
         )  # fmt: skip
 
     # -- policy with runtime switches from chat ------------------------------------------
@@ -153,6 +159,16 @@ class Engine:
             raise _unsent(message, exc) from exc
         return Accepted(not claimed, key)
 
+    def entries_of(self, payload: dict[str, Any]) -> frozenset[str]:
+        """The catalogue entries the failures in an Azure resource (a Backup job, a migration
+        item) classify to: how a playbook checks that Azure shows the incident's error."""
+        try:
+            signals = signals_from_payload(payload)
+        except SignalError:
+            return frozenset()
+        found = (self.classifier.classify(s).entry_id for s in signals if not s.resolved)
+        return frozenset(entry for entry in found if entry)
+
     def process(self, dedup_key: str) -> Ingested:
         """Classify, correlate and notify the recorded signal once; a redelivery is a no-op."""
         record = self.store.get(SEEN, dedup_key[:2], dedup_key)
@@ -167,14 +183,15 @@ class Engine:
             return Ingested(duplicate=True)
         return self._process(signal, dedup_key)
 
-    def ingest(self, signal: Signal) -> Ingested:
-        """Record and process one signal inline; idempotent per dedup key."""
+    def ingest(self, signal: Signal, *, from_azure: bool = False) -> Ingested:
+        """Record and process one signal inline; idempotent per dedup key. `from_azure`: the
+        poller read it from Azure itself, so a resolution it reports needs no check."""
         self.counters.signals += 1
         key = signal.dedup_key
         if not self._claim(signal, key):
             self.counters.duplicates += 1
             return Ingested(duplicate=True)
-        return self._process(signal, key)
+        return self._process(signal, key, from_azure)
 
     def handle(self, message: Message) -> None:
         """The queue's one entry: an ingest message or a playbook step."""
@@ -241,28 +258,77 @@ class Engine:
 
         self.store.update(SEEN, key[:2], key, settled)
 
-    def _process(self, signal: Signal, key: str) -> Ingested:
+    def _process(self, signal: Signal, key: str, from_azure: bool = False) -> Ingested:
         """`key` is the record's: a signal recorded before a change to the dedup rule is settled
         where it was recorded."""
-        result = self._correlate(signal)
+        result = self._correlate(signal, from_azure)
         self._settle(key, PROCESSED)
         return result
 
-    def _correlate(self, signal: Signal) -> Ingested:
+    def _correlate(self, signal: Signal, from_azure: bool) -> Ingested:
         classification = self.classifier.classify(signal)
+        if (
+            signal.resolved
+            and not from_azure
+            and not self._resolution_holds(signal, classification)
+        ):
+            return Ingested(False, classification)
         correlation = self.incidents.correlate(signal, classification)
         if correlation is None:
             return Ingested(False, classification)
         incident = correlation.incident
         if correlation.created:
+            if self._flooded(signal, incident):
+                return Ingested(False, classification, incident["id"], True)
             self._plan(incident, classification, signal)
             self._post(incident["id"])
         else:
             if correlation.changed and not signal.resolved:
-                self._extend(incident, signal)
+                self._extend(incident["id"])
             if correlation.changed:
                 self._refresh(incident["id"], urgent=signal.resolved)
         return Ingested(False, classification, incident["id"], correlation.created)
+
+    def _resolution_holds(self, signal: Signal, classification: Classification) -> bool:
+        """A resolved signal from a webhook is a hint: Azure must agree before it closes
+        anything. When it does not, the incident says so and stays open."""
+        incident = self.incidents.find_open(signal, classification)
+        if incident is None:
+            return True  # nothing to close
+        reader = {"target": {"subscription_id": signal.subscription_id}, "decided_by": "engine"}
+        holds, why = resolution.confirmed(lambda: self._arm_for(reader), signal)
+        if not holds:
+            self._note(
+                incident["id"], f"{signal.vm}: resolved alert not confirmed by Azure ({why})"
+            )
+            self._refresh(incident["id"])
+        return holds
+
+    def _flooded(self, signal: Signal, incident: dict[str, Any]) -> bool:
+        """Past the policy's rate of new incidents per source and subscription, a new incident
+        is held: no card of its own, no fix; one flood card counts them instead."""
+        limits = self.policy().limits
+        window = max(limits.flood_window.total_seconds(), 1.0)
+        bucket = int(self.clock().timestamp() // window)
+        gate = f"{signal.source.value}|{(signal.subscription_id or '-').lower()}|{bucket}"
+        counted = self.store.update(FLOOD, "gate", gate, _count_one)
+        held = counted.data["count"] - limits.new_incidents_per_window
+        if held <= 0:
+            return False
+        plan = {"mode": "manual", "playbook": None, "reason": "held in a flood of new incidents"}
+        self.incidents.update(incident["id"], lambda doc: {**doc, "held": FLOOD, "plan": plan})
+        note = (
+            f"{held} new incident(s) from {signal.source.value} in subscription "
+            f"{signal.subscription_id or 'unknown'} were held: more than "
+            f"{limits.new_incidents_per_window} in {window / 60:g} min. They get no card of "
+            "their own and no automatic fix; `status` lists them."
+        )
+        flood_id, created = self.incidents.flood(gate, note, held)
+        if created:
+            self._post(flood_id)
+        else:
+            self._refresh(flood_id, urgent=False)
+        return True
 
     def _plan(self, incident: dict[str, Any], classification: Classification, signal) -> None:
         entry = classification.entry
@@ -278,56 +344,104 @@ class Engine:
         plan = {"mode": decision.mode, "playbook": decision.playbook, "reason": decision.reason}
         if decision.playbook and policy.paused:
             plan.update(mode="manual", reason="automation is paused")
-        approval_id = None
-        if plan["mode"] == "approval":
-            approval_id = self.approvals.open(
-                incident["id"], decision.playbook, policy.approval_ttl
-            )["id"]
-        self.incidents.update(
-            incident["id"], lambda doc: {**doc, "plan": plan, "approval_id": approval_id}
-        )
+        incident = self.incidents.update(incident["id"], lambda doc: {**doc, "plan": plan})
         self.audit.record(
             "policy", "plan", incident["id"], plan["mode"],
             playbook=plan["playbook"], reason=plan["reason"],
         )  # fmt: skip
-        if plan["mode"] == "auto":
+        if plan["mode"] == "approval":
+            self._ask_approval(incident, self._undecided(incident))
+        elif plan["mode"] == "auto":
             self._start_runs(incident["id"], "policy:auto")
 
-    def _extend(self, incident: dict[str, Any], signal: Signal) -> None:
-        """A new VM joined an incident whose fix already runs automatically: fix it too."""
+    def _undecided(self, incident: dict[str, Any]) -> list[str]:
+        """Failing VMs that no live or decided approval covers yet (nor a conflict holds)."""
+        covered = {
+            t["vm"]
+            for a in self.approvals.all_for(incident["id"])
+            if a["state"] not in {"superseded", "expired"}
+            for t in a.get("targets") or []
+        }
+        return [
+            vm for vm in incident["active_vms"] if vm not in covered and not in_doubt(incident, vm)
+        ]
+
+    def _ask_approval(self, incident: dict[str, Any], vms: list[str]) -> dict[str, Any] | None:
+        """Open an approval that binds exactly these VMs' resources and the playbook's writes."""
+        playbook_name = (incident.get("plan") or {}).get("playbook")
+        if not vms or not playbook_name:
+            return None
+        playbook = self.playbooks[playbook_name]
+        approval = self.approvals.open(
+            incident["id"], playbook_name, self.policy().approval_ttl,
+            [_target(incident, vm) for vm in vms], playbook.planned_writes(),
+            tuple(playbook.metadata.get("choices") or ()),
+        )  # fmt: skip
+        self.incidents.update(incident["id"], lambda doc: {**doc, "approval_id": approval["id"]})
+        return approval
+
+    def _extend(self, incident_id: str) -> None:
+        """VMs joined the incident: an automatic fix takes them too; under approval, a pending
+        approval is replaced by one with every target, and after a decision the newcomers get
+        an approval of their own, so no decision ever covers a VM its card did not show."""
+        incident = self.incidents.get(incident_id)
         plan = incident.get("plan") or {}
         if plan.get("mode") == "auto":
-            self._start_runs(incident["id"], "policy:auto")
-        elif plan.get("mode") == "approval":
-            approval = self.approvals.get(incident.get("approval_id") or "")
-            if approval and approval["state"] in {"approved", "executing"}:
-                self._start_runs(incident["id"], approval["decided_by"]["id"])
+            self._start_runs(incident_id, "policy:auto")
+            return
+        if plan.get("mode") != "approval":
+            return
+        newcomers = self._undecided(incident)
+        if not newcomers:
+            return
+        current = self.approvals.get(incident.get("approval_id") or "")
+        if current and current["state"] == "pending" and self.approvals.supersede(current["id"]):
+            kept = [t["vm"] for t in current.get("targets") or []]
+            self._ask_approval(incident, [*kept, *[v for v in newcomers if v not in kept]])
+            self._note(incident_id, f"{', '.join(newcomers)} joined: the approval now covers them")
+        else:
+            self._ask_approval(incident, newcomers)
+            self._note(incident_id, f"{', '.join(newcomers)} joined after the decision: "
+                                    "a new approval covers them")  # fmt: skip
+        self._refresh(incident_id)  # at once: the old buttons no longer decide anything
 
     # -- fixes ----------------------------------------------------------------------------
-    def _start_runs(self, incident_id: str, decided_by: str) -> list[str]:
-        """One run per affected VM not yet fixed, within the blast-radius limits."""
+    def _start_runs(
+        self, incident_id: str, decided_by: str, approval: dict[str, Any] | None = None
+    ) -> list[str]:
+        """One run per target not yet fixed, within the blast-radius limits. Under approval
+        the targets are the approval's frozen ones, never what the incident lists now."""
         incident = self.incidents.get(incident_id)
         policy = self.policy()
         playbook = (incident.get("plan") or {}).get("playbook")
         if not playbook or policy.paused:
             return []
-        existing = {r["vm"] for r in self.runs.for_incident(incident_id)}
-        limit = policy.limits.max_vms_per_fix - len(existing)
+        runs = self.runs.for_incident(incident_id)
+        if approval is not None:
+            targets = approval.get("targets") or []
+            existing = {r["vm"] for r in runs if r.get("approval_id") == approval["id"]}
+        else:
+            targets = [_target(incident, vm) for vm in incident["active_vms"]]
+            existing = {r["vm"] for r in runs}
+        limit = policy.limits.max_vms_per_fix - len({r["vm"] for r in runs})
         blocked_by = self._blockers(playbook, policy)
         started = []
-        for vm in incident["active_vms"]:
+        for target in targets:
+            vm = target["vm"]
             if vm in existing:
                 continue
             if limit <= 0:
                 self._note(incident_id, f"over the limit of {policy.limits.max_vms_per_fix} VMs")
                 break
-            blocked = blocked_by(vm)
+            blocked = blocked_by(vm) or ("identity in doubt" if in_doubt(incident, vm) else None)
             if blocked:
                 self._note(incident_id, f"{vm}: {blocked}")
                 continue
             run = new_run(
-                playbook, incident_id, vm, _target(incident, vm), decided_by, self.clock()
-            )
+                playbook, incident_id, vm, target, decided_by, self.clock(),
+                approval_id=approval["id"] if approval else None,
+                choice=approval.get("choice") if approval else None,
+            )  # fmt: skip
             self.runs.add(run)
             started.append(run["id"])
             limit -= 1
@@ -345,9 +459,11 @@ class Engine:
         cooling, failures = set(), 0
         for run in self.runs.all(playbook=playbook):
             age = now - parse_iso(run["updated"])
-            if run["state"] in TERMINAL and age < limits.cooldown:
+            done_something = run["state"] in TERMINAL and run["state"] not in NOTHING_DONE
+            if done_something and age < limits.cooldown:
                 cooling.add(run["vm"])
-            if run["state"] == "failed" and age < limits.breaker_window:
+            # Only failures Azure had confirmed count: a forged signal cannot open the breaker.
+            if run["state"] == "failed" and run.get("confirmed") and age < limits.breaker_window:
                 failures += 1
         breaker = None
         if failures >= limits.breaker_failures:
@@ -355,12 +471,12 @@ class Engine:
         return lambda vm: "cooling down after a recent fix" if vm in cooling else breaker
 
     def _active_count(self) -> int:
-        return sum(1 for r in self.runs.all() if r["state"] in ACTIVE)
+        return sum(1 for r in self.runs.all() if _holds_slot(r))
 
     def _run_changed(self, run: dict[str, Any]) -> None:
         if run["state"] in TERMINAL:
             self.start_pending()
-            self._settle_approval(run["incident_id"])
+            self._settle_approval(run)
         self._refresh(run["incident_id"])
 
     def start_pending(self) -> None:
@@ -370,32 +486,42 @@ class Engine:
             return
         in_window = policy.in_window(self.clock())
         active = self._active_count()
-        for run in self.runs.all(state="pending"):
+        pending = self.runs.all(state="pending")  # people's decisions first, then the oldest
+        pending.sort(key=lambda r: (r["decided_by"].startswith("policy:"), r["created"]))
+        for run in pending:
             if active >= policy.limits.max_concurrent_fixes:
                 return
             if in_window or not run["decided_by"].startswith("policy:"):
                 self.runner.start(run["id"])
                 active += 1
 
-    def _settle_approval(self, incident_id: str) -> None:
-        incident = self.incidents.get(incident_id)
-        approval_id = incident.get("approval_id")
+    def _settle_approval(self, run: dict[str, Any]) -> None:
+        """Once every run an approval started has ended, the approval says how."""
+        approval_id = run.get("approval_id")
         if not approval_id:
             return
-        runs = self.runs.for_incident(incident_id)
+        runs = [r for r in self.runs.for_incident(run["incident_id"])
+                if r.get("approval_id") == approval_id]  # fmt: skip
         if runs and all(r["state"] in TERMINAL for r in runs):
-            failed = any(r["state"] == "failed" for r in runs)
-            self.approvals.set_state(approval_id, "failed" if failed else "succeeded")
+            self.approvals.set_state(approval_id, _approval_outcome([r["state"] for r in runs]))
 
     # -- decisions from Teams -------------------------------------------------------------
-    def decide(self, approval_id: Any, verb: Any, who: Approver) -> Outcome:
-        """Record a click; an approval enqueues the fix (never runs it inline)."""
-        outcome = self.approvals.decide(approval_id, verb, who, self.policy())
+    def decide(self, approval_id: Any, verb: Any, who: Approver, choice: Any = None) -> Outcome:
+        """Record a click; an approval enqueues the fix for its frozen targets (never inline)."""
+        outcome = self.approvals.decide(approval_id, verb, who, self.policy(), choice)
         if outcome.accepted and outcome.approval:
-            incident_id = outcome.approval["incident_id"]
-            if outcome.approval["state"] == "approved":
-                self.approvals.set_state(outcome.approval["id"], "executing")
-                self._start_runs(incident_id, who.object_id or "unknown")
+            approval = outcome.approval
+            incident_id = approval["incident_id"]
+            if approval["state"] == "approved":
+                self.approvals.set_state(approval["id"], "executing")
+                started = self._start_runs(incident_id, who.object_id or "unknown", approval)
+                if not started and not any(
+                    r.get("approval_id") == approval["id"]
+                    for r in self.runs.for_incident(incident_id)
+                ):
+                    notes = (self.incidents.get(incident_id) or {}).get("notes") or []
+                    why = "; ".join(notes[-3:]) or "nothing could start"
+                    self.approvals.set_state(approval["id"], "not-started", why)
             self._refresh(incident_id)
         return outcome
 
@@ -477,6 +603,26 @@ def _unsent(message: IngestMessage, exc: Exception) -> QueueUnavailable:
 
 def _ingest_message(record: Record) -> IngestMessage:
     return IngestMessage(record.key, record.data["attempt"], record.data["session"])
+
+
+def _count_one(doc: dict[str, Any] | None) -> dict[str, Any]:
+    return {"count": (doc or {}).get("count", 0) + 1}
+
+
+def _holds_slot(run: dict[str, Any]) -> bool:
+    """A run counts against the concurrency limit while it works, or waits once Azure has
+    confirmed its failure; one waiting on an unconfirmed signal never holds a slot."""
+    return run["state"] in {"queued", "running"} or (
+        run["state"] in ACTIVE and bool(run.get("confirmed"))
+    )
+
+
+def _approval_outcome(states: list[str]) -> str:
+    if "failed" in states:
+        return "failed"
+    if "succeeded" in states:
+        return "succeeded"
+    return "dry-run" if "dry-run" in states else "not-confirmed"
 
 
 def _target(incident: dict[str, Any], vm: str) -> dict[str, Any]:

@@ -25,6 +25,7 @@ from typing import Any
 
 from remediation.classify import Classification
 from remediation.clock import Clock, iso, parse_iso, utcnow
+from remediation.signals.arm_id import ArmId
 from remediation.signals.model import Signal
 from remediation.store import Conflict, Store
 
@@ -108,6 +109,11 @@ class Incidents:
             reverse=True,
         )
 
+    def find_open(self, signal: Signal, classification: Classification) -> dict[str, Any] | None:
+        """The open incident the signal belongs to, if any (nothing is changed)."""
+        found = self._open_for(incident_key(signal, classification), self._clock())
+        return None if found is _BEING_CREATED else found
+
     def correlate(self, signal: Signal, classification: Classification) -> Correlation | None:
         """Attach the signal to its incident; None for a resolution with no open incident."""
         key = incident_key(signal, classification)
@@ -134,6 +140,23 @@ class Incidents:
                 moved = _counts(data) != _counts(current) or data["status"] != current["status"]
                 return Correlation(data, created=False, changed=moved)
         raise RuntimeError(f"could not correlate signal for incident key {key}")
+
+    def flood(self, gate: str, note: str, held: int) -> tuple[str, bool]:
+        """The flood incident of `gate` (source, subscription, window), created on first use
+        and counted up after; returns (its id, whether it was just created)."""
+        incident_id = "inc-flood-" + _digest(gate)
+        now = iso(self._clock())
+        doc = _document(
+            incident_id, f"flood:{gate}", now, root_cause="flood", scope=gate,
+            held_count=held, notes=[note],
+            plan={"mode": "manual", "playbook": None, "reason": "flood of new incidents"},
+        )  # fmt: skip
+        if self._store.claim(INCIDENTS, PARTITION, incident_id, doc):
+            return incident_id, True
+        self.update(
+            incident_id, lambda d: {**d, "held_count": held, "notes": [note], "last_seen": now}
+        )
+        return incident_id, False
 
     def update(self, incident_id: str, fn) -> dict[str, Any]:
         record = self._store.update(INCIDENTS, PARTITION, incident_id, fn)
@@ -174,31 +197,16 @@ class Incidents:
         if not self._store.claim(OPEN_KEYS, PARTITION, key, pointer):
             return None
         entry = classification.entry
-        doc = {
-            "id": incident_id,
-            "key": key,
-            "entry_id": classification.entry_id,
-            "root_cause": root_cause_of(signal, classification),
-            "service": entry.service if entry else None,
-            "severity": entry.severity if entry else "warning",
-            "scope": scope_of(signal),
-            "status": "open",
-            "language": classification.language,
-            "vms": [],
-            "active_vms": [],
-            "resources": {},
-            "counted_vms": {},
-            "vm_count": 0,
-            "active_count": 0,
-            "signal_count": 0,
-            "first_seen": iso(now),
-            "last_seen": iso(now),
-            "evidence": [],
-            "vault": signal.vault,
-            "vault_id": signal.vault_id,
-            "subscription_id": signal.subscription_id,
-            "card": None,
-        }
+        doc = _document(
+            incident_id, key, iso(now),
+            entry_id=classification.entry_id,
+            root_cause=root_cause_of(signal, classification),
+            service=entry.service if entry else None,
+            severity=entry.severity if entry else "warning",
+            scope=scope_of(signal),
+            language=classification.language,
+            vault=signal.vault, vault_id=signal.vault_id, subscription_id=signal.subscription_id,
+        )  # fmt: skip
         doc = _apply(doc, signal, now)
         try:
             self._store.insert(INCIDENTS, PARTITION, incident_id, doc)
@@ -206,6 +214,18 @@ class Incidents:
             self._drop_pointer(key, incident_id)  # never leave the root cause blocked
             raise
         return doc
+
+
+def _document(incident_id: str, key: str, now: str, **fields: Any) -> dict[str, Any]:
+    """A new, empty open incident; `fields` fill in what the caller knows."""
+    return {
+        "id": incident_id, "key": key, "entry_id": None, "root_cause": None, "service": None,
+        "severity": "warning", "scope": None, "status": "open", "language": "en",
+        "vms": [], "active_vms": [], "resources": {}, "counted_vms": {}, "vm_count": 0,
+        "active_count": 0, "signal_count": 0, "first_seen": now, "last_seen": now,
+        "evidence": [], "vault": None, "vault_id": None, "subscription_id": None, "card": None,
+        **fields,
+    }  # fmt: skip
 
 
 def _apply(doc: dict[str, Any], signal: Signal, now) -> dict[str, Any]:
@@ -235,8 +255,37 @@ def _mark_listed(doc: dict[str, Any], vm: str, signal: Signal) -> None:
         return
     if vm not in doc["active_vms"]:
         doc["active_vms"] = [*doc["active_vms"], vm]
-    if signal.resource_id and doc["resources"].get(vm) != signal.resource_id:
+    listed = doc["resources"].get(vm)
+    if not signal.resource_id or (listed or "").lower() == signal.resource_id.lower():
+        return
+    if listed:  # a later signal may not redirect a VM to another resource: it is flagged
+        _flag_identity(doc, vm, [listed, signal.resource_id])
+    elif _names_the_vm(signal.resource_id, vm):
         _list_resource(doc, vm, signal.resource_id)
+    else:
+        _flag_identity(doc, vm, [signal.resource_id])
+
+
+def _names_the_vm(resource_id: str, vm: str) -> bool:
+    """A VM id must end in the VM's name; other resources (migration items) name it otherwise."""
+    arm = ArmId.parse(resource_id)
+    name = arm.get("virtualMachines") if arm else None
+    return name is None or name.lower() == vm.lower()
+
+
+def _flag_identity(doc: dict[str, Any], vm: str, resource_ids: list[str]) -> None:
+    """Signals disagree on which resource `vm` is: no fix runs for it until a person checks."""
+    conflicts = dict(doc.get("identity_conflicts") or {})
+    known = conflicts.get(vm, [])
+    conflicts[vm] = [*known, *(r for r in resource_ids if r not in known)][:MAX_SAMPLES]
+    doc["identity_conflicts"] = conflicts
+    doc.update(add_note(doc, f"{vm}: signals disagree on which resource it is; no fix runs "
+                             "for it until a person checks"))  # fmt: skip
+
+
+def in_doubt(doc: dict[str, Any], vm: str) -> bool:
+    """True when the incident cannot tell which resource `vm` is."""
+    return vm in (doc.get("identity_conflicts") or {})
 
 
 def _mark_counted(doc: dict[str, Any], vm: str, signal: Signal) -> None:
@@ -247,8 +296,10 @@ def _add_vm(doc: dict[str, Any], vm: str, signal: Signal) -> None:
     """List a new VM in full while the lists have room, else count it; once counting has
     begun, later VMs are counted too, so the listed ones stay the first seen."""
     listed = {"vms": [*doc["vms"], vm], "active_vms": [*doc["active_vms"], vm]}
-    if signal.resource_id:
+    if signal.resource_id and _names_the_vm(signal.resource_id, vm):
         listed["resources"] = {**doc["resources"], vm: signal.resource_id}
+    elif signal.resource_id:
+        _flag_identity(doc, vm, [signal.resource_id])
     if not doc["counted_vms"] and _json_chars({**doc, **listed}, LISTED) <= LISTED_CHARS:
         doc.update(listed)
     elif len(doc["counted_vms"]) < MAX_COUNTED_VMS:

@@ -97,6 +97,10 @@ class Limits:
     cooldown: timedelta = timedelta(minutes=60)
     breaker_failures: int = 3
     breaker_window: timedelta = timedelta(hours=1)
+    # A flood (a forged or broken sender): beyond this many new incidents per source and
+    # subscription within `flood_window`, incidents are held behind one flood card.
+    new_incidents_per_window: int = 30
+    flood_window: timedelta = timedelta(minutes=10)
 
 
 @dataclass(frozen=True, slots=True)
@@ -259,6 +263,10 @@ def _limits(raw: dict[str, Any], where: str) -> Limits:
         cooldown=timedelta(minutes=_number(raw.get("cooldown_minutes", 60), where)),
         breaker_failures=int(_number(raw.get("breaker_failures", base.breaker_failures), where)),
         breaker_window=timedelta(minutes=_number(raw.get("breaker_window_minutes", 60), where)),
+        new_incidents_per_window=int(
+            _number(raw.get("new_incidents_per_window", base.new_incidents_per_window), where)
+        ),
+        flood_window=timedelta(minutes=_number(raw.get("flood_window_minutes", 10), where)),
     )
 
 

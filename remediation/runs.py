@@ -3,6 +3,12 @@
 A run document holds the step index, a delivery sequence number, the journal and the
 playbook's scratch state. Every queue message names (run, step, seq); a message that does not
 match the run's current position is a redelivery or a stale duplicate and changes nothing.
+
+Each time a worker takes a run it raises the run's `epoch`; its ARM writes are fenced on that
+epoch (azure/fence.py), so a worker that outlived its lease cannot write after another took
+over. A run ends `succeeded` only when its last steps read the effect back from Azure;
+`not-confirmed` when Azure does not show the failure (nothing written); `dry-run` when
+writes are off (the reads done, the writes it would make listed).
 """
 
 from __future__ import annotations
@@ -14,10 +20,12 @@ from datetime import timedelta
 from typing import Any
 
 from remediation.audit import AuditLog
+from remediation.azure.fence import StaleLease, fenced
 from remediation.azure.operations import ArmCallError
 from remediation.clock import Clock, iso, parse_iso, utcnow
 from remediation.leases import Leases
 from remediation.playbooks.base import Playbook, RunContext, StepFailed, StepResult
+from remediation.playbooks.findings import reason as describe
 from remediation.queue.base import Queue, StepMessage
 from remediation.store import Conflict, Store
 
@@ -25,22 +33,38 @@ log = logging.getLogger(__name__)
 
 RUNS = "runs"
 PARTITION = "run"
-TERMINAL = frozenset({"succeeded", "failed", "cancelled", "skipped"})
+TERMINAL = frozenset({"succeeded", "failed", "cancelled", "skipped", "not-confirmed", "dry-run"})
+# Outcomes in which nothing was done to Azure: no cool-down follows them.
+NOTHING_DONE = frozenset({"not-confirmed", "dry-run", "cancelled", "skipped"})
 ACTIVE = frozenset({"queued", "running", "waiting"})
 LEASE = timedelta(minutes=5)
 MAX_JOURNAL = 200
 
 
 def new_run(
-    playbook: str, incident_id: str, vm: str, target: dict[str, Any], decided_by: str, now
+    playbook: str,
+    incident_id: str,
+    vm: str,
+    target: dict[str, Any],
+    decided_by: str,
+    now,
+    *,
+    approval_id: str | None = None,
+    choice: str | None = None,
 ) -> dict[str, Any]:
     return {
         "id": "run-" + uuid.uuid4().hex[:12],
         "incident_id": incident_id,
+        "approval_id": approval_id,
+        "choice": choice,
         "playbook": playbook,
         "vm": vm,
         "target": target,
         "state": "pending",
+        "epoch": 0,
+        "confirmed": False,
+        "wrote": False,
+        "outcome": None,
         "step": 0,
         "seq": 0,
         "failures": 0,
@@ -89,6 +113,7 @@ class Runner:
         dry_run: Callable[[], bool] = lambda: False,
         clock: Clock = utcnow,
         on_change: Callable[[dict[str, Any]], None] = lambda run: None,
+        entries_of: Callable[[dict[str, Any]], frozenset[str]] = lambda payload: frozenset(),
     ) -> None:
         self._store = store
         self._queue = queue
@@ -98,6 +123,7 @@ class Runner:
         self._dry_run = dry_run
         self._clock = clock
         self._on_change = on_change
+        self._entries_of = entries_of
         self._leases = Leases(store, self._finished)
 
     def _finished(self, run_id: str) -> bool:
@@ -155,33 +181,69 @@ class Runner:
         playbook = self._playbooks[run["playbook"]]
         step = playbook.steps[run["step"]]
         interrupted = _interrupted_at(run, step.name)
-        run = {**run, "state": "running", "lease_until": iso(now + LEASE)}
+        run = {
+            **run,
+            "state": "running",
+            "lease_until": iso(now + LEASE),
+            "epoch": run.get("epoch", 0) + 1,
+            "wrote": run.get("wrote") or step.writes,
+        }
         _journal(run, step.name, "start", now)
         try:
             record = self._store.replace(RUNS, PARTITION, run["id"], run, etag=record.etag)
         except Conflict:
             log.info("run %s moved on under us; message %s dropped", run["id"], message.message_id)
             return
-        result = self._execute(playbook, run, step, interrupted)
+        try:
+            with fenced(self._fence(run["id"], run["epoch"])):
+                result = self._execute(playbook, run, step, interrupted)
+        except StaleLease as exc:  # another worker holds the run now: leave it to them
+            log.warning("step %s of run %s abandoned: %s", step.name, run["id"], exc)
+            return
         self._advance(playbook, run, record.etag, step.name, result)
+
+    def _fence(self, run_id: str, epoch: int) -> Callable[[], None]:
+        """The check made right before each ARM write of this step: the run is still held
+        by this worker (same epoch, still running)."""
+
+        def check() -> None:
+            current = Runs(self._store).get(run_id)
+            if current is None or current.get("epoch") != epoch or current["state"] != "running":
+                raise StaleLease(f"run {run_id} moved to another worker (epoch {epoch})")
+
+        return check
 
     def _execute(self, playbook: Playbook, run, step, interrupted: str | None) -> StepResult:
         dry_run = self._dry_run()
         if step.writes and dry_run:
-            return StepResult.next(f"dry run: {step.name} not executed")
-        ctx = RunContext(run, self._arm_for(run), dry_run, self._clock, interrupted, self._leases)
+            return self._dry_run_result(playbook, run, step)
+        ctx = RunContext(run, self._arm_for(run), dry_run, self._clock, interrupted, self._leases,
+                         self._entries_of)  # fmt: skip
         try:
             return step.run(ctx)
+        except StaleLease:
+            raise
         except (StepFailed, ArmCallError) as exc:
             if step.always:  # compensation never gives up: protection must come back
                 return self._retry_later(run, step, str(exc))
             return StepResult.failed(str(exc))
         except Exception as exc:  # a transient ARM error after azure-core's own retries
-            reason = f"{type(exc).__name__}: {str(exc)[:300]}"
+            reason = f"{step.name}: {describe(exc)}"
             if run["failures"] + 1 >= playbook.max_attempts and not step.always:
                 run["failures"] += 1
-                return StepResult.failed(f"{step.name} failed {run['failures']} times: {reason}")
+                return StepResult.failed(f"{reason} ({run['failures']} attempts)")
             return self._retry_later(run, step, reason)
+
+    @staticmethod
+    def _dry_run_result(playbook: Playbook, run, step) -> StepResult:
+        """Writes are off: the run ends here, listing what it would have written. A
+        compensation step reached this way has nothing to undo."""
+        if step.always or run.get("outcome") == "dry-run":
+            return StepResult.next("dry run: nothing to undo")
+        planned = playbook.planned_writes(run["step"])
+        run["context"]["planned_writes"] = planned
+        run["outcome"] = "dry-run"
+        return StepResult.next("dry run, nothing written; would " + "; then ".join(planned))
 
     @staticmethod
     def _retry_later(run: dict[str, Any], step, reason: str) -> StepResult:
@@ -194,18 +256,21 @@ class Runner:
     def _advance(self, playbook, run, etag, step_name, result: StepResult) -> None:
         now = self._clock()
         _journal(run, step_name, result.kind, now, result.note)
+        step = playbook.steps[run["step"]]
         if result.kind == "wait":
             run.update(state="waiting", seq=run["seq"] + 1)
         else:
             if result.kind == "failed":
                 run.update(failing=True, failure=run["failure"] or result.note)
-            elif result.kind == "done":
-                run.update(finishing=True)
-                run["context"]["finished_early"] = result.note
+            elif result.kind == "unconfirmed":
+                run.update(outcome="not-confirmed", failure=result.note)
+            elif step.confirms:
+                run["confirmed"] = True
             run["failures"] = 0
-            following = self._following(playbook, run, result.kind)
+            following = self._following(playbook, run)
             if following is None:
-                run.update(state="failed" if run["failing"] else "succeeded", lease_until=None)
+                final = "failed" if run["failing"] else run.get("outcome") or "succeeded"
+                run.update(state=final, lease_until=None)
             else:
                 run.update(step=following, seq=run["seq"] + 1, state="queued")
         run["updated"] = iso(now)
@@ -217,6 +282,9 @@ class Runner:
             log.warning("run %s changed while step %s ran", run["id"], step_name)
             return
         if run["state"] in TERMINAL:
+            if run["state"] == "failed":
+                log.warning("run %s (%s for %s) failed: %s", run["id"], run["playbook"],
+                            run["vm"], run["failure"])  # fmt: skip
             self._audit.record(
                 run["decided_by"], f"playbook {run['playbook']}", run["vm"], run["state"],
                 run_id=run["id"], reason=run["failure"],
@@ -225,9 +293,11 @@ class Runner:
             self._send(run, delay=result.delay_seconds if result.kind == "wait" else 0.0)
         self._on_change(run)
 
-    def _following(self, playbook: Playbook, run: dict[str, Any], kind: str) -> int | None:
+    def _following(self, playbook: Playbook, run: dict[str, Any]) -> int | None:
+        """The next step; once the run is failing or its outcome is settled early (not
+        confirmed, dry run), only the compensation steps that follow still run."""
         index = run["step"]
-        if run["failing"] or run.get("finishing"):
+        if run["failing"] or run.get("outcome"):
             return playbook.first_always_after(index)
         return index + 1 if index + 1 < len(playbook.steps) else None
 

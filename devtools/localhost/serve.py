@@ -17,6 +17,9 @@ from devtools.localhost import logs
 
 log = logging.getLogger("devtools.localhost")
 LOOPBACK = {"127.0.0.1", "localhost", "::1"}
+# The simulated estate lives 300x faster when a fix waits on it: Azure Backup's cleanup, which
+# a fix gives hours, lands in seconds, and a 5-minute settle before a retry takes one.
+SIMULATED_TIME_SCALE = 1 / 300
 STATE = Path(".state")
 DEV_USER = {
     "object_id": "00000000-0000-0000-0000-00000000d0e5",
@@ -82,11 +85,14 @@ def build(host: str, port: int, simulate: bool, replay: Path | None) -> tuple[we
 
     import function_app
     from devtools.localhost.host import LocalHost, function_timeout
+    from remediation.queue.memory import InProcessQueue
     from remediation.store import SqliteStore
     from wiring.services import services
 
     app_services = services()
     engine = app_services.engine
+    if simulate and isinstance(engine.queue, InProcessQueue):
+        engine.queue.time_scale = SIMULATED_TIME_SCALE
     if isinstance(engine.store, SqliteStore):  # acks never wait for a checkpoint
         engine.store.checkpoint_in_background()
     local = LocalHost(

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from datetime import timedelta
 
 from devtools.simulator.estate import (
+    BACKUP_ERROR_NUMBERS,
     DEMO_APPROVER_GROUP,
     DEMO_APPROVER_GROUP_MEMBERS,
     DEMO_SUBSCRIPTION,
@@ -15,6 +17,7 @@ from devtools.simulator.estate import (
     fill_restore_points,
 )
 from devtools.simulator.resources import (
+    BackupJob,
     Extension,
     KeyVault,
     Lock,
@@ -37,6 +40,19 @@ DEFAULT_LOCATION = "westeurope"
 BACKUP_SERVICE_OBJECT_ID = "f40e18f0-6544-45c2-9d24-639a8bb3b41a"
 
 ResourceRef = str | tuple[str, str]
+
+
+@dataclass(frozen=True)
+class Failure:
+    """What a signal claims about a resource, made true in the estate: its error code(s),
+    message and, for Backup, the failed job's name."""
+
+    codes: tuple[str, ...]
+    message: str
+    job: str | None = None
+    vm: str | None = None  # the machine a migration item replicates
+
+
 DEMO_GROUPS: Mapping[str, Iterable[str]] = {DEMO_APPROVER_GROUP: DEMO_APPROVER_GROUP_MEMBERS}
 
 
@@ -171,6 +187,7 @@ def estate_from_resources(
     backup_vms: Iterable[ResourceRef] = (),
     migration_items: Iterable[ResourceRef] = (),
     vaults: Iterable[str] = (),
+    failures: Mapping[str, Failure] | None = None,
     subscription_id: str = DEMO_SUBSCRIPTION,
     location: str = DEFAULT_LOCATION,
     behaviour: Behaviour | None = None,
@@ -182,7 +199,10 @@ def estate_from_resources(
     Entries are bare names or ARM ids. A `backup_vms` entry may be `(vm, vault)`; a
     `migration_items` entry may be an item id, a machine name, or `(machine, vault)`. Unnamed
     vaults default to `rsv-backup` / `rsv-migrate` in `rg-backup` / `rg-migration`.
+    `failures` (keyed by the VM's or item's name or id, case-blind) makes what signals claim
+    true: a Backup VM gets a failed job with that error, an item that health error.
     """
+    claimed = {k.lower(): v for k, v in (failures or {}).items()}
     estate = Estate(subscription_id, behaviour=behaviour)
 
     def vault(ref: str | None, default_name: str, default_rg: str) -> Vault:
@@ -200,19 +220,62 @@ def estate_from_resources(
         vm(ref)
     for entry in backup_vms:
         vm_ref, vault_ref = entry if isinstance(entry, tuple) else (entry, None)
-        backup_vm(estate, vm(vm_ref), vault(vault_ref, "rsv-backup", "rg-backup"))
+        machine = vm(vm_ref)
+        backup_vm(estate, machine, vault(vault_ref, "rsv-backup", "rg-backup"))
+        failure = claimed.get(machine.id.lower()) or claimed.get(machine.name.lower())
+        if failure:
+            failed_backup(estate, machine, failure)
     for entry in migration_items:
         machine, vault_ref = entry if isinstance(entry, tuple) else (entry, None)
         parts = machine.strip("/").split("/")
         if len(parts) == 14 and parts[12].lower() == "replicationmigrationitems":
             owner = vault("/" + "/".join(parts[:8]), parts[7], parts[3])
-            item = MigrationItem(owner, parts[9], parts[11], parts[13], parts[13])
+            named = claimed.get(machine.lower())
+            item = MigrationItem(
+                owner, parts[9], parts[11], parts[13], (named and named.vm) or parts[13]
+            )
         else:
             item = migration_item(vault(vault_ref, "rsv-migrate", "rg-migration"), machine)
-        item.health = "Warning"
+        failure = claimed.get(item.id.lower()) or claimed.get(item.machine_name.lower())
+        item.health = "Critical" if failure else "Warning"
+        if failure:
+            item.health_errors = [health_error(failure)]
         estate.add_migration_item(item)
     _add_groups(estate, groups)
     return estate
+
+
+def failed_backup(estate: Estate, vm: VirtualMachine, failure: Failure) -> BackupJob:
+    """The VM's last backup job, failed an hour ago with the claimed error."""
+    item = next(i for i in estate.protected_items.values() if i.vm is vm)
+    now = estate.clock()
+    names = [c for c in failure.codes if not c.isdigit()] or [""]
+    numbers = [int(c) for c in failure.codes if c.isdigit()] or [
+        BACKUP_ERROR_NUMBERS.get(names[0], 0)
+    ]
+    job = BackupJob(
+        item.vault, failure.job or stable_guid(vm.id, "failed-job"), item,
+        now - timedelta(hours=1), 0, status="Failed", ended=now - timedelta(minutes=50),
+        error_details=[{
+            "errorCode": numbers[0],
+            "errorTitle": names[0],
+            "errorString": failure.message,
+            "recommendations": [],
+        }],
+    )  # fmt: skip
+    item.health_status, item.last_backup_status = "ActionRequired", "Failed"
+    estate.add_backup_job(job)
+    return job
+
+
+def health_error(failure: Failure) -> dict[str, str]:
+    return {
+        "errorCode": failure.codes[0] if failure.codes else "Unknown",
+        "errorLevel": "Error",
+        "summaryMessage": failure.message,
+        "errorMessage": failure.message,
+        "customerResolvability": "Allowed",
+    }
 
 
 def _add_groups(estate: Estate, groups: Mapping[str, Iterable[str]]) -> None:

@@ -188,7 +188,10 @@ class Estate(_Kinds):
             return resource
 
     def add_vault(self, vault: Vault) -> Vault:
-        return self._store(self.vaults, vault, vault.location)
+        """The vault with `vault`'s id: the one already there (its items and jobs refer to it),
+        or `vault` itself."""
+        with self.lock:
+            return self.vaults.get(key(vault.id)) or self._store(self.vaults, vault, vault.location)
 
     def add_vm(self, vm: VirtualMachine) -> VirtualMachine:
         return self._store(self.vms, vm, vm.location)
@@ -215,6 +218,11 @@ class Estate(_Kinds):
         with self.lock:
             self.migration_items[key(item.id)] = item
         return item
+
+    def add_backup_job(self, job: BackupJob) -> BackupJob:
+        with self.lock:
+            self.backup_jobs[key(job.id)] = job
+        return job
 
     def protect_vm(self, vm: VirtualMachine, vault: Vault) -> ProtectedItem:
         self.add_vm(vm)

@@ -14,6 +14,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass
 from typing import Any
 
+from remediation.azure.fence import check_fence
 from remediation.azure.throttle import WriteBudget
 
 DEFAULT_ARM_ENDPOINT = "https://management.azure.com"
@@ -47,17 +48,21 @@ class RetrySettings:
         return asdict(self)
 
 
-def _write_budget_policy(budget: WriteBudget, subscription_id: str):
+def _write_policy(budget: WriteBudget | None, subscription_id: str):
     from azure.core.pipeline.policies import SansIOHTTPPolicy
 
-    class WriteBudgetPolicy(SansIOHTTPPolicy):
-        """Every write attempt on the wire takes a token from the subscription's bucket."""
+    class WritePolicy(SansIOHTTPPolicy):
+        """Every write attempt on the wire, retries included, takes a token from the
+        subscription's bucket, then passes the step's fence (fence.py) right before it goes."""
 
         def on_request(self, request) -> None:
-            if request.http_request.method.upper() not in {"GET", "HEAD", "OPTIONS"}:
+            if request.http_request.method.upper() in {"GET", "HEAD", "OPTIONS"}:
+                return
+            if budget is not None:
                 budget.acquire(subscription_id)
+            check_fence()
 
-    return WriteBudgetPolicy()
+    return WritePolicy()
 
 
 class ArmClients:
@@ -121,10 +126,7 @@ class ArmClients:
             kwargs["polling_interval"] = self.polling_interval
         if self.read_timeout is not None:
             kwargs["read_timeout"] = self.read_timeout
-        if self.write_budget is not None:
-            kwargs["per_retry_policies"] = [
-                _write_budget_policy(self.write_budget, self.subscription_id)
-            ]
+        kwargs["per_retry_policies"] = [_write_policy(self.write_budget, self.subscription_id)]
         return kwargs
 
     def _get(self, name: str, factory: Callable[[], Any]) -> Any:

@@ -126,8 +126,12 @@ class Arm:
         return [item.as_dict() for item in items]
 
     @arm_action(f"{MIGRATION_ITEMS}/resync/action", write=True)
-    def resync(self, item_id: str, **kwargs: Any) -> None:
-        """Start a resync without resetting CBT; the job is followed separately."""
+    def resync(self, item_id: str, **kwargs: Any) -> str | None:
+        """Start a resync without resetting CBT; returns the replication job it started.
+
+        Site Recovery names the job in the 202's async-operation URL
+        (`.../replicationOperationStatus/{job}`), as Az.Migrate reads it; None if it did not.
+        """
         rg, vault, fabric, container, item = _ids(
             item_id, "vaults", "replicationFabrics", "replicationProtectionContainers",
             "replicationMigrationItems",
@@ -137,9 +141,19 @@ class Arm:
                 "providerSpecificDetails": {"instanceType": "VMwareCbt", "skipCbtReset": "true"}
             }
         }
+        headers: dict[str, str] = {}
+        hook = kwargs.pop("raw_response_hook", None)
+
+        def keep_headers(response: Any) -> None:
+            headers.update(response.http_response.headers)
+            if hook:
+                hook(response)
+
         self._clients.site_recovery.replication_migration_items.begin_resync(
-            rg, vault, fabric, container, item, body, polling=False, **kwargs
-        )
+            rg, vault, fabric, container, item, body, polling=False,
+            raw_response_hook=keep_headers, **kwargs,
+        )  # fmt: skip
+        return _last_segment(headers, "replicationOperationStatus")
 
     @arm_action(f"{RS}/vaults/replicationJobs/read")
     def get_replication_job(self, vault_id: str, job_name: str) -> dict[str, Any]:
@@ -164,36 +178,57 @@ class Arm:
         rg, name = _ids(collection_id, "restorePointCollections")
         self._clients.compute.restore_point_collections.begin_delete(rg, name, **kwargs).result()
 
+    @arm_action("Microsoft.Compute/restorePointCollections/read")
+    def get_restore_point_collection(self, collection_id: str) -> dict[str, Any]:
+        """The collection with its restore points (`$expand=restorePoints`)."""
+        rg, name = _ids(collection_id, "restorePointCollections")
+        found = self._clients.compute.restore_point_collections.get(
+            rg, name, expand="restorePoints"
+        )
+        return found.as_dict()
+
     @arm_action("Microsoft.Authorization/locks/read")
     def list_locks(self, resource_group: str) -> list[dict[str, Any]]:
+        """Locks on the group and on the resources in it, each with its own scope."""
         found = self._clients.locks.management_locks.list_at_resource_group_level(resource_group)
         return [_lock(lock) for lock in found]
 
     @arm_action("Microsoft.Authorization/locks/delete", write=True)
     def delete_lock(self, lock_id: str, **kwargs: Any) -> None:
-        rg, name = _ids(lock_id, "locks")
-        self._clients.locks.management_locks.delete_at_resource_group_level(rg, name, **kwargs)
+        """Delete the lock at its own scope (a group, or one resource in it)."""
+        scope, name = lock_scope(lock_id)
+        self._clients.locks.management_locks.delete_by_scope(scope.lstrip("/"), name, **kwargs)
 
     @arm_action("Microsoft.Authorization/locks/write", write=True)
     def put_lock(self, lock_id: str, lock: dict[str, Any], **kwargs: Any) -> dict[str, Any]:
-        """Create or restore a lock exactly: name, level, notes and owners."""
+        """Create or restore a lock exactly, at its own scope: name, level, notes and owners."""
         from azure.mgmt.resource.locks.models import ManagementLockObject, ManagementLockOwner
 
-        rg, name = _ids(lock_id, "locks")
+        scope, name = lock_scope(lock_id)
         body = ManagementLockObject(
             level=lock["level"],
             notes=lock.get("notes"),
             owners=[ManagementLockOwner(application_id=o) for o in lock.get("owners") or []]
             or None,
         )
-        created = self._clients.locks.management_locks.create_or_update_at_resource_group_level(
-            rg, name, body, **kwargs
+        created = self._clients.locks.management_locks.create_or_update_by_scope(
+            scope.lstrip("/"), name, body, **kwargs
         )
         return _lock(created)
 
     # -- Azure Backup -----------------------------------------------------------------------
+    @arm_action(f"{PROTECTED_ITEMS}/read")
+    def get_protected_item(self, vault_id: str, vm_id: str) -> dict[str, Any]:
+        """The vault's protected item for the VM (ResourceNotFoundError when it has none)."""
+        rg, vault = _ids(vault_id, "vaults")
+        container, item = _backup_names(vm_id)
+        found = self._clients.backup.protected_items.get(vault, rg, "Azure", container, item)
+        return found.as_dict()
+
     @arm_action(f"{PROTECTED_ITEMS}/backup/action", write=True)
-    def trigger_backup(self, vm_id: str, vault_id: str, **kwargs: Any) -> None:
+    def trigger_backup(self, vm_id: str, vault_id: str, **kwargs: Any) -> str | None:
+        """Ask for an on-demand backup; returns the id of the operation that will name its job
+        (from the 202's Azure-AsyncOperation, else its Location)."""
         rg, vault = _ids(vault_id, "vaults")
         container, item = _backup_names(vm_id)
         expiry = (datetime.now(UTC) + timedelta(days=30)).strftime("%Y-%m-%dT%H:%M:%SZ")
@@ -203,23 +238,37 @@ class Arm:
                 "recoveryPointExpiryTimeInUTC": expiry,
             }
         }
-        self._clients.backup.backups.trigger(vault, rg, "Azure", container, item, body, **kwargs)
+        headers = self._clients.backup.backups.trigger(
+            vault, rg, "Azure", container, item, body,
+            cls=lambda response, _body, _headers: dict(response.http_response.headers), **kwargs,
+        )  # fmt: skip
+        return _last_segment(headers, "operationsStatus") or _last_segment(
+            headers, "operationResults", header="Location"
+        )
+
+    @arm_action(f"{PROTECTED_ITEMS}/operationsStatus/read")
+    def get_backup_operation(self, vault_id: str, vm_id: str, operation_id: str) -> dict[str, Any]:
+        """A trigger's operation: `status`, and `properties.jobId` once the job exists."""
+        rg, vault = _ids(vault_id, "vaults")
+        container, item = _backup_names(vm_id)
+        found = self._clients.backup.protected_item_operation_statuses.get(
+            vault, rg, "Azure", container, item, operation_id
+        )
+        return found.as_dict()
 
     @arm_action(f"{RS}/Vaults/backupJobs/read")
     def list_backup_jobs(
-        self, vault_id: str, vm_name: str, status: str | None = None
+        self, vault_id: str, vm_id: str, status: str | None = None
     ) -> list[dict[str, Any]]:
+        """The VM's backup jobs in the vault, newest first (matched by its container)."""
         rg, vault = _ids(vault_id, "vaults")
         clauses = ["backupManagementType eq 'AzureIaasVM'", "operation eq 'Backup'"]
         if status:
             clauses.append(f"status eq '{_odata_literal(status)}'")
         jobs = self._clients.backup.backup_jobs.list(vault, rg, filter=" and ".join(clauses))
-        name = vm_name.lower()
-        return [
-            j.as_dict()
-            for j in jobs
-            if (j.as_dict().get("properties") or {}).get("entityFriendlyName", "").lower() == name
-        ]
+        found = [j.as_dict() for j in jobs]
+        mine = [j for j in found if is_job_of(j, vm_id)]
+        return sorted(mine, key=lambda j: str(j["properties"].get("startTime") or ""), reverse=True)
 
     @arm_action(f"{RS}/Vaults/backupJobs/read")
     def list_failed_backup_jobs(
@@ -241,6 +290,12 @@ class Arm:
     def get_backup_job(self, vault_id: str, job_name: str) -> dict[str, Any]:
         rg, vault = _ids(vault_id, "vaults")
         return self._clients.backup.job_details.get(vault, rg, job_name).as_dict()
+
+    # -- Virtual machines -------------------------------------------------------------------
+    @arm_action("Microsoft.Compute/virtualMachines/read")
+    def get_vm(self, vm_id: str) -> dict[str, Any]:
+        rg, vm = _ids(vm_id, "virtualMachines")
+        return self._clients.compute.virtual_machines.get(rg, vm).as_dict()
 
     # -- VM agent and extensions ------------------------------------------------------------
     @arm_action("Microsoft.Compute/virtualMachines/instanceView/read")
@@ -307,10 +362,42 @@ class Arm:
         return resource.as_dict()
 
 
+LOCKS_PROVIDER = "/providers/Microsoft.Authorization/locks/"
+
+
+def lock_scope(lock_id: str) -> tuple[str, str]:
+    """(scope, name) of a lock id: the scope is everything before its provider segment."""
+    scope, found, name = lock_id.rpartition(LOCKS_PROVIDER)
+    if not found or not scope or not name or "/" in name:
+        raise ArmCallError(f"not a management lock id: {lock_id!r}")
+    return scope, name
+
+
+def is_job_of(job: dict[str, Any], vm_id: str) -> bool:
+    """A Backup job names its VM only by container (`iaasvmcontainerv2;{group};{vm}`) and
+    friendly name; both must agree with the VM's id."""
+    arm = ArmId.parse(vm_id)
+    if arm is None:
+        return False
+    props = job.get("properties") or {}
+    container = str(props.get("containerName") or "").lower()
+    friendly = str(props.get("entityFriendlyName") or "")
+    rg, vm = (arm.resource_group or "").lower(), (arm.get("virtualMachines") or "").lower()
+    return container.endswith(f";{rg};{vm}") and friendly.lower() == vm
+
+
+def _last_segment(headers: dict[str, str], marker: str, header: str = "Azure-AsyncOperation"):
+    """The path segment after `/{marker}/` in a 202's header URL, or None."""
+    url = next((v for k, v in headers.items() if k.lower() == header.lower()), "")
+    _, found, rest = url.partition(f"/{marker}/")
+    return rest.split("?")[0].split("/")[0] or None if found else None
+
+
 def _lock(lock: Any) -> dict[str, Any]:
     """A lock as the playbook records it: everything needed to put it back exactly."""
     return {
         "id": lock.id,
+        "scope": lock_scope(lock.id)[0],
         "name": lock.name,
         "level": getattr(lock.level, "value", lock.level),
         "notes": lock.notes,

@@ -1,44 +1,161 @@
-"""Steps shared by the Azure Backup playbooks: trigger an on-demand backup, follow its job."""
+"""Steps shared by the Azure Backup playbooks: confirm the failure, wait for a running backup,
+trigger an on-demand backup and follow the very job that trigger created.
+
+The job is known only from Azure's own answers: the trigger's 202 names an operation, the
+operation names the job once the service has created it, and the job is then read by id until
+it ends. A restarted worker never triggers twice: it adopts a job that started while it died.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
+from azure.core.exceptions import HttpResponseError
+
+from remediation.playbooks import verify
 from remediation.playbooks.base import RunContext, Step, StepFailed, StepResult
 
 POLL_SECONDS = 60.0
+OPERATION_POLL_SECONDS = 20.0
+MAX_OPERATION_POLLS = 30
 BUSY_WAIT_SECONDS = 600.0
 MAX_BUSY_WAITS = 12
+ADOPT_WAIT_SECONDS = 60.0
+NO_BACKUP_RUNNING = "no-backup-in-progress"
 
 
-def _vm_id(ctx: RunContext) -> str:
-    return ctx.target["resource_id"]
+def confirm_backup_failure(ctx: RunContext) -> StepResult:
+    """The VM exists under its name, the vault protects it, and its backups fail that way."""
+    verify.require_vm(ctx)
+    verify.require_protected(ctx)
+    verdict = verify.backup_failure(ctx)
+    if not verdict.confirmed:
+        return StepResult.unconfirmed(verdict.note)
+    return StepResult.next(verdict.note)
 
 
-def trigger_backup(ctx: RunContext) -> StepResult:
-    """Trigger once: our own job from before a crash is adopted, another one is waited out."""
-    if ctx.state.get("backup_job"):
-        return StepResult.next("backup already triggered")
-    vault_id, vm = ctx.target["vault_id"], ctx.target["vm"]
-    if ctx.interrupted_at:
-        ours = [
-            j
-            for j in ctx.arm.list_backup_jobs(vault_id, vm)
-            if _started_since(j, ctx.interrupted_at)
-        ]
-        if ours:
-            ctx.state["backup_job"] = ours[0]["name"]
-            return StepResult.next(f"resumed following backup job {ours[0]['name']}")
-    running = ctx.arm.list_backup_jobs(vault_id, vm, status="InProgress")
-    if running:
-        waits = ctx.state.get("busy_waits", 0)
-        if waits >= MAX_BUSY_WAITS:
-            raise StepFailed("another backup job has been in progress for too long")
-        ctx.state["busy_waits"] = waits + 1
-        return StepResult.wait(BUSY_WAIT_SECONDS, "another backup job is in progress")
-    ctx.arm.trigger_backup(_vm_id(ctx), vault_id)
-    started = ctx.arm.list_backup_jobs(vault_id, vm, status="InProgress")
-    job = started[0]["name"] if started else None
-    ctx.state["backup_job"] = job
-    return StepResult.next(f"on-demand backup started (job {job})")
+def no_backup_running(ctx: RunContext) -> StepResult:
+    """The catalogue's precondition: no backup job of the VM is in progress (waited out)."""
+    running = ctx.arm.list_backup_jobs(
+        ctx.target["vault_id"], ctx.target["resource_id"], "InProgress"
+    )
+    if not running:
+        return StepResult.next("no backup job in progress")
+    return _busy(ctx, f"backup job {running[0].get('name')} is in progress")
+
+
+def _busy(ctx: RunContext, note: str) -> StepResult:
+    waits = ctx.state.get("busy_waits", 0)
+    if waits >= MAX_BUSY_WAITS:
+        raise StepFailed(
+            f"{note} and has been for over {MAX_BUSY_WAITS * BUSY_WAIT_SECONDS / 3600:g} h"
+        )
+    ctx.state["busy_waits"] = waits + 1
+    return StepResult.wait(BUSY_WAIT_SECONDS, f"{note}: waiting for it to end")
+
+
+def backup_round(
+    suffix: str = "",
+    *,
+    tolerated: Callable[[RunContext, dict], bool] = lambda ctx, job: False,
+    skip: Callable[[RunContext], str | None] = lambda ctx: None,
+) -> tuple[Step, ...]:
+    """Trigger, find the job, follow it. `tolerated(ctx, job)` accepts a failed job as an
+    expected outcome (cleanup's first backup); `skip(ctx)` gives a reason to skip the round."""
+    operation_key, job_key = f"backup_operation{suffix}", f"backup_job{suffix}"
+
+    def trigger(ctx: RunContext) -> StepResult:
+        reason = skip(ctx)
+        if reason:
+            return StepResult.next(reason)
+        if ctx.state.get(operation_key) or ctx.state.get(job_key):
+            return StepResult.next("backup already triggered")
+        vault_id, vm_id = ctx.target["vault_id"], ctx.target["resource_id"]
+        since = ctx.interrupted_at or ctx.state.get(f"adopt_since{suffix}")
+        if since:  # a trigger may have gone out before the worker died: find its job
+            followed = ctx.state.get("jobs_followed") or []
+            started = [j for j in ctx.arm.list_backup_jobs(vault_id, vm_id)
+                       if _started_since(j, since) and j["name"] not in followed]  # fmt: skip
+            if started:
+                _follow(ctx, job_key, started[0]["name"])
+                return StepResult.next(f"resumed following backup job {started[0]['name']}")
+            if not ctx.state.get(f"adopt_since{suffix}"):
+                ctx.state[f"adopt_since{suffix}"] = since  # the job may take a moment to show
+                return StepResult.wait(
+                    ADOPT_WAIT_SECONDS, "looking for a backup started before a restart"
+                )
+        try:
+            operation = ctx.arm.trigger_backup(vm_id, vault_id)
+        except HttpResponseError as exc:
+            if getattr(exc.error, "code", None) != "UserErrorBackupOperationInProgress":
+                raise
+            running = ctx.arm.list_backup_jobs(vault_id, vm_id, "InProgress")
+            name = running[0]["name"] if running else "starting"
+            return _busy(ctx, f"another backup of the VM is running (job {name})")
+        if not operation:
+            raise StepFailed("Azure Backup accepted the backup but named no operation to follow")
+        ctx.state[operation_key] = operation
+        return StepResult.next(f"on-demand backup requested (operation {operation})")
+
+    def find_job(ctx: RunContext) -> StepResult:
+        if ctx.state.get(job_key) or skip(ctx):
+            return StepResult.next("")
+        operation = ctx.state[operation_key]
+        status = verify.read(
+            lambda: ctx.arm.get_backup_operation(
+                ctx.target["vault_id"], ctx.target["resource_id"], operation
+            ),
+            f"the backup operation {operation} vanished from Azure Backup",
+        )
+        job = (status.get("properties") or {}).get("jobId")
+        if status.get("status") == "Succeeded" and job:
+            _follow(ctx, job_key, job)
+            return StepResult.next(f"backup job {job} started")
+        if status.get("status") in {"Failed", "Canceled", "Invalid"}:
+            error = status.get("error") or {}
+            raise StepFailed(
+                f"the backup request {status.get('status')}: {error.get('message') or ''}"
+            )
+        polls = ctx.state.get(f"operation_polls{suffix}", 0) + 1
+        if polls > MAX_OPERATION_POLLS:
+            raise StepFailed(f"the backup operation {operation} never named its job")
+        ctx.state[f"operation_polls{suffix}"] = polls
+        return StepResult.wait(OPERATION_POLL_SECONDS, "waiting for Azure Backup to create the job")
+
+    def follow(ctx: RunContext) -> StepResult:
+        if skip(ctx):
+            return StepResult.next("")
+        name = ctx.state[job_key]
+        job = verify.read(
+            lambda: ctx.arm.get_backup_job(ctx.target["vault_id"], name),
+            f"backup job {name} vanished from Azure Backup",
+        )
+        status = (job.get("properties") or {}).get("status")
+        ctx.state[f"{job_key}_status"] = status
+        if status in verify.RUNNING_JOB or status is None:
+            return StepResult.wait(POLL_SECONDS, f"backup job {name} is {status or 'starting'}")
+        if status in verify.COMPLETED_JOB:
+            return StepResult.next(f"backup job {name} {status}")
+        revealed = sorted(ctx.entries_of(job) - {ctx.target.get("entry_id")})
+        if revealed:  # a retry that hit another catalogued error: the card links its fix
+            ctx.state["revealed_entry"] = revealed[0]
+        if tolerated(ctx, job):
+            return StepResult.next(
+                f"backup job {name} {status}, as expected: {verify.job_error(job)}"
+            )
+        raise StepFailed(f"backup job {name} ended {status}: {verify.job_error(job)}")
+
+    return (
+        Step(f"trigger-backup{suffix}", trigger, writes=True, plans="trigger an on-demand backup"),
+        Step(f"find-backup-job{suffix}", find_job),
+        Step(f"follow-backup{suffix}", follow),
+    )
+
+
+def _follow(ctx: RunContext, job_key: str, job: str) -> None:
+    """Record the job a round follows; a later round never adopts it as its own."""
+    ctx.state[job_key] = job
+    ctx.state["jobs_followed"] = [*(ctx.state.get("jobs_followed") or []), job]
 
 
 def _started_since(job: dict, moment: str) -> bool:
@@ -48,22 +165,6 @@ def _started_since(job: dict, moment: str) -> bool:
     return bool(started) and parse_iso(str(started).replace("Z", "+00:00")) >= parse_iso(moment)
 
 
-def follow_backup(ctx: RunContext) -> StepResult:
-    job = ctx.state.get("backup_job")
-    if not job:
-        return StepResult.next("no backup job to follow")
-    props = ctx.arm.get_backup_job(ctx.target["vault_id"], job).get("properties") or {}
-    status = props.get("status")
-    if status in {"InProgress", "Cancelling", None}:
-        return StepResult.wait(POLL_SECONDS, f"backup job {job} is {status}")
-    if status in {"Completed", "CompletedWithWarnings"}:
-        return StepResult.next(f"backup job {job} {status}")
-    errors = props.get("errorDetails") or []
-    reason = errors[0].get("errorString") if errors else ""
-    raise StepFailed(f"backup job {job} ended {status}: {reason}".strip(": "))
-
-
-BACKUP_STEPS = (
-    Step("trigger-backup", trigger_backup, writes=True),
-    Step("follow-backup", follow_backup),
-)
+CONFIRM_BACKUP = Step("confirm-failure", confirm_backup_failure, confirms=True)
+NO_BACKUP_STEP = Step("no-backup-running", no_backup_running, checks=(NO_BACKUP_RUNNING,))
+BACKUP_STEPS = (NO_BACKUP_STEP, *backup_round())

@@ -2,6 +2,13 @@
 
 A step never assumes the previous attempt failed: a restarted worker re-runs the step it was
 on, so every step first reads Azure and does nothing if its effect is already there.
+
+Three rules from first contact with Azure shape every playbook:
+- a signal is a hint: the first steps read Azure to confirm the failure for the exact
+  resource (`confirms=True`); an unconfirmed signal ends the run `not-confirmed` before any
+  write;
+- the catalogue's preconditions are steps (`checks=`), before the first write;
+- success is read, not assumed: the last steps read the effect back from Azure.
 """
 
 from __future__ import annotations
@@ -10,7 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-Kind = Literal["next", "wait", "done", "failed"]
+Kind = Literal["next", "wait", "failed", "unconfirmed"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,13 +36,13 @@ class StepResult:
         return cls("wait", note, seconds)
 
     @classmethod
-    def done(cls, note: str = "") -> StepResult:
-        """Finish early with success (nothing left to do)."""
-        return cls("done", note)
-
-    @classmethod
     def failed(cls, note: str) -> StepResult:
         return cls("failed", note)
+
+    @classmethod
+    def unconfirmed(cls, note: str) -> StepResult:
+        """Azure does not show the failure the signal claims: stop, write nothing."""
+        return cls("unconfirmed", note)
 
 
 class StepFailed(Exception):
@@ -52,6 +59,9 @@ class RunContext:
     now: Callable[[], Any]
     interrupted_at: str | None = None  # when a previous attempt of this step died mid-way
     leases: Any = None  # remediation.leases.Leases: exclusive use of shared resources
+    # The catalogue entries the failures in a payload (a Backup job, a migration item)
+    # classify to, by the same classifier the signals went through.
+    entries_of: Callable[[dict[str, Any]], frozenset[str]] = lambda payload: frozenset()
 
     @property
     def state(self) -> dict[str, Any]:
@@ -61,6 +71,11 @@ class RunContext:
     @property
     def target(self) -> dict[str, Any]:
         return self.run["target"]
+
+    @property
+    def choice(self) -> str | None:
+        """What the approver chose among the plan's options (e.g. keep the lock off)."""
+        return self.run.get("choice")
 
 
 StepFn = Callable[[RunContext], StepResult]
@@ -72,6 +87,9 @@ class Step:
     run: StepFn
     writes: bool = False
     always: bool = False  # compensation: runs after success and after failure alike
+    confirms: bool = False  # its success confirms the failure from Azure
+    checks: tuple[str, ...] = ()  # catalogue preconditions (ids) this step checks
+    plans: str = ""  # for a write step: what it will do, as a card and a dry run list it
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,3 +109,16 @@ class Playbook:
             if self.steps[i].always:
                 return i
         return None
+
+    def planned_writes(self, start: int = 0) -> list[str]:
+        """What the write steps from `start` on will do, in order."""
+        return [s.plans or s.name for s in self.steps[start:] if s.writes]
+
+    def checked_before_first_write(self) -> set[str]:
+        """The preconditions some step checks before the playbook's first write."""
+        checked: set[str] = set()
+        for step in self.steps:
+            if step.writes:
+                break
+            checked.update(step.checks)
+        return checked

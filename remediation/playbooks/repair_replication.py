@@ -1,71 +1,137 @@
-"""repair-replication: resync an agentless VMware migration item and follow its job."""
+"""repair-replication: resync an agentless VMware migration item, follow the job the resync
+started, and read the item's health back until Azure shows it Normal."""
 
 from __future__ import annotations
 
+from typing import Any
+
+from remediation.playbooks import verify
 from remediation.playbooks.base import Playbook, RunContext, Step, StepFailed, StepResult
+from remediation.signals.arm_id import ArmId
 
 POLL_SECONDS = 60.0
+MAX_JOB_WAITS = 30
+HEALTH_POLL_SECONDS = 300.0
+MAX_HEALTH_WAITS = 6
+RESYNC_ALLOWED = "resync-allowed"
 FINISHED = {"Succeeded": True, "Failed": False, "Cancelled": False, "Suspended": False}
 
 
-def check_item(ctx: RunContext) -> StepResult:
-    item = ctx.arm.get_migration_item(ctx.target["resource_id"])
-    props = item.get("properties") or {}
-    ctx.state["health_before"] = props.get("health")
+def _item(ctx: RunContext) -> dict[str, Any]:
+    item_id = ctx.target.get("resource_id") or ""
+    arm = ArmId.parse(item_id)
+    if arm is None or not arm.get("replicationMigrationItems"):
+        raise StepFailed(f"The signal for {ctx.target.get('vm')} named no migration item.")
+    return verify.read(
+        lambda: ctx.arm.get_migration_item(item_id),
+        f"Migration item of {ctx.target.get('vm')} was not found in vault {arm.get('vaults')} "
+        f"({verify.where(item_id)}): nothing was changed.",
+    )
+
+
+def _props(item: dict[str, Any]) -> dict[str, Any]:
+    return item.get("properties") or {}
+
+
+def confirm_failure(ctx: RunContext) -> StepResult:
+    """The item is the machine the card names, and it is unhealthy with the card's error."""
+    item = _item(ctx)
+    machine, name = str(_props(item).get("machineName") or ""), ctx.target.get("vm") or ""
+    if machine.lower() != name.lower():
+        raise StepFailed(
+            f"The signal names {name}, but its migration item replicates {machine}: "
+            "nothing was changed."
+        )
+    health = _props(item).get("health")
+    if health == "Normal" and not _props(item).get("healthErrors"):
+        return StepResult.unconfirmed(f"Replication of {name} is healthy (health Normal).")
+    if ctx.target.get("entry_id") not in ctx.entries_of(item):
+        return StepResult.unconfirmed(
+            f"Replication of {name} is {health}, but not with the error this card is about."
+        )
+    ctx.state["health_before"] = health
+    return StepResult.next(f"Azure confirms: replication of {name} is {health}.")
+
+
+def check_resync_allowed(ctx: RunContext) -> StepResult:
+    """The catalogue's precondition: allowedOperations holds StartResync; a job already
+    running (a replication cycle) is waited out first."""
+    props = _props(_item(ctx))
+    if "StartResync" in (props.get("allowedOperations") or []):
+        return StepResult.next("Azure allows a resync now")
     current = (props.get("currentJob") or {}).get("jobName")
-    if props.get("health") == "Normal" and not props.get("healthErrors"):
-        return StepResult.done("replication is already healthy")
-    if "StartResync" not in (props.get("allowedOperations") or []):
-        if current:
-            ctx.state["job"] = current  # a resync or cycle is already running: follow it
-            return StepResult.next(f"job {current} already running")
-        raise StepFailed("Azure does not allow a resync of this item now (no StartResync)")
-    return StepResult.next("resync allowed")
+    waits = ctx.state.get("resync_waits", 0)
+    if current and waits < MAX_JOB_WAITS:
+        ctx.state["resync_waits"] = waits + 1
+        return StepResult.wait(POLL_SECONDS, f"job {current} is running; a resync must wait")
+    allowed = ", ".join(props.get("allowedOperations") or []) or "none"
+    raise StepFailed(f"Azure does not allow a resync of this item now (allowed: {allowed})")
 
 
 def start_resync(ctx: RunContext) -> StepResult:
-    """POST resync unless a job already runs (a restarted worker may have sent it already)."""
+    """POST resync once: a restarted worker adopts the job its predecessor started."""
     if ctx.state.get("job"):
         return StepResult.next("resync already started")
-    running = _current_job(ctx)
-    if running is None:
-        ctx.arm.resync(ctx.target["resource_id"])
-        running = _current_job(ctx)
-    ctx.state["job"] = running
-    return StepResult.next(f"resync started (job {running})")
-
-
-def _current_job(ctx: RunContext) -> str | None:
-    item = ctx.arm.get_migration_item(ctx.target["resource_id"])
-    return ((item.get("properties") or {}).get("currentJob") or {}).get("jobName")
+    if ctx.interrupted_at:
+        current = _props(_item(ctx)).get("currentJob") or {}
+        if current.get("jobName") and str(current.get("startTime") or "") >= ctx.interrupted_at:
+            ctx.state["job"] = current["jobName"]
+            return StepResult.next(f"resumed following resync job {current['jobName']}")
+    job = ctx.arm.resync(ctx.target["resource_id"])
+    if not job:
+        raise StepFailed("Site Recovery accepted the resync but named no job to follow")
+    ctx.state["job"] = job
+    return StepResult.next(f"resync started (job {job})")
 
 
 def follow_job(ctx: RunContext) -> StepResult:
-    job = ctx.state.get("job")
-    if not job:
-        return StepResult.next("no job to follow")
-    vault_id = ctx.target.get("vault_id") or _vault_of(ctx.target["resource_id"])
-    state = (ctx.arm.get_replication_job(vault_id, job).get("properties") or {}).get("state")
+    job = ctx.state["job"]
+    vault_id = ArmId.parse(ctx.target["resource_id"]).vault_id  # type: ignore[union-attr]
+    found = verify.read(
+        lambda: ctx.arm.get_replication_job(vault_id, job),
+        f"replication job {job} vanished from the vault",
+    )
+    props = _props(found)
+    state = props.get("state")
     if state not in FINISHED:
-        return StepResult.wait(POLL_SECONDS, f"job {job} is {state}")
+        return StepResult.wait(POLL_SECONDS, f"resync job {job} is {state}")
     if not FINISHED[state]:
-        raise StepFailed(f"replication job {job} ended {state}")
-    return StepResult.next(f"job {job} succeeded")
+        errors = props.get("errors") or [{}]
+        detail = (errors[0].get("serviceErrorDetails") or {}).get("message") or ""
+        raise StepFailed(f"replication job {job} ended {state}{': ' + detail if detail else ''}")
+    return StepResult.next(f"resync job {job} succeeded")
 
 
-def _vault_of(resource_id: str) -> str:
-    from remediation.signals.arm_id import ArmId
-
-    arm = ArmId.parse(resource_id)
-    return arm.vault_id if arm else ""
+def confirm_healthy(ctx: RunContext) -> StepResult:
+    """Success is read back: the item's health is Normal again."""
+    props = _props(_item(ctx))
+    if props.get("health") == "Normal":
+        return StepResult.next(f"replication of {ctx.target.get('vm')} is healthy again")
+    waits = ctx.state.get("health_waits", 0)
+    if waits < MAX_HEALTH_WAITS:
+        ctx.state["health_waits"] = waits + 1
+        return StepResult.wait(HEALTH_POLL_SECONDS, f"health is {props.get('health')}; rechecking")
+    errors = props.get("healthErrors") or [{}]
+    raise StepFailed(
+        f"the resync succeeded but replication is still {props.get('health')}: "
+        f"{errors[0].get('errorMessage') or errors[0].get('summaryMessage') or 'no detail'}"
+    )
 
 
 PLAYBOOK = Playbook(
     "repair-replication",
     (
-        Step("check-item", check_item),
-        Step("start-resync", start_resync, writes=True),
+        Step("confirm-failure", confirm_failure, confirms=True),
+        Step("check-resync-allowed", check_resync_allowed, checks=(RESYNC_ALLOWED,)),
+        Step(
+            "start-resync",
+            start_resync,
+            writes=True,
+            plans="resync the migration item (VMwareCbt, CBT not reset)",
+        ),
         Step("follow-job", follow_job),
+        Step("confirm-healthy", confirm_healthy),
     ),
-    "Resync the migration item (VMwareCbt, without resetting CBT) and follow the job.",
+    "Resync the migration item (VMwareCbt, without resetting CBT), follow the job, and read "
+    "the item's health back.",
 )

@@ -1,43 +1,97 @@
-"""reset-snapshot-extension: remove a failed VMSnapshot extension, then back up again."""
+"""reset-snapshot-extension: remove a failed VMSnapshot extension, then back up again; the
+backup reinstalls the extension, which is read back at the end."""
 
 from __future__ import annotations
 
-from remediation.playbooks.backup_steps import BACKUP_STEPS
-from remediation.playbooks.base import Playbook, RunContext, Step, StepResult
+from azure.core.exceptions import ResourceNotFoundError
+
+from remediation.playbooks.backup_steps import BACKUP_STEPS, CONFIRM_BACKUP
+from remediation.playbooks.base import Playbook, RunContext, Step, StepFailed, StepResult
 
 SNAPSHOT_EXTENSIONS = {"vmsnapshot", "vmsnapshotlinux"}
+EXTENSION_FAILED = "snapshot-extension-failed"
+VM_RUNNING = "vm-running"
+
+
+def _snapshot_extensions(view: dict) -> list[dict]:
+    return [
+        ext
+        for ext in view.get("extensions") or []
+        if (ext.get("type") or ext.get("name") or "").split(".")[-1].lower() in SNAPSHOT_EXTENSIONS
+    ]
+
+
+def _failed(ext: dict) -> bool:
+    return any("failed" in (s.get("code") or "").lower() for s in ext.get("statuses") or [])
+
+
+def check_vm_running(ctx: RunContext) -> StepResult:
+    """The backup that reinstalls the extension needs the VM agent, so the VM must run."""
+    view = ctx.arm.instance_view(ctx.target["resource_id"])
+    power = [
+        s.get("code", "") for s in view.get("statuses") or [] if "PowerState/" in s.get("code", "")
+    ]
+    if power and power[0] != "PowerState/running":
+        raise StepFailed(
+            f"VM {ctx.target.get('vm')} is {power[0].split('/')[-1]}: start it, then retry the fix "
+            "(the next backup reinstalls the extension through the running VM agent)."
+        )
+    return StepResult.next("the VM is running")
 
 
 def find_failed_extension(ctx: RunContext) -> StepResult:
     view = ctx.arm.instance_view(ctx.target["resource_id"])
-    failed = [
-        ext["name"]
-        for ext in view.get("extensions") or []
-        if (ext.get("type") or ext.get("name") or "").split(".")[-1].lower() in SNAPSHOT_EXTENSIONS
-        and any("failed" in (s.get("code") or "").lower() for s in ext.get("statuses") or [])
-    ]
-    ctx.state["extensions"] = failed
-    return StepResult.next(f"failed snapshot extension(s): {failed or 'none'}")
+    failed = [ext["name"] for ext in _snapshot_extensions(view) if _failed(ext)]
+    if not failed and not ctx.state.get("extensions"):
+        return StepResult.unconfirmed(
+            f"No VMSnapshot extension of {ctx.target.get('vm')} is in a failed state."
+        )
+    ctx.state.setdefault("extensions", failed)
+    return StepResult.next(f"failed snapshot extension: {', '.join(ctx.state['extensions'])}")
 
 
 def remove_extension(ctx: RunContext) -> StepResult:
     """An extension already gone (deleted before a crash, or by hand) counts as removed."""
-    from azure.core.exceptions import ResourceNotFoundError
-
-    for name in ctx.state.get("extensions") or []:
+    for name in ctx.state["extensions"]:
         try:
             ctx.arm.delete_extension(ctx.target["resource_id"], name)
         except ResourceNotFoundError:
             continue
-    return StepResult.next(f"removed {ctx.state.get('extensions') or 'nothing'}")
+    return StepResult.next(f"removed {', '.join(ctx.state['extensions'])}")
+
+
+def confirm_reinstalled(ctx: RunContext) -> StepResult:
+    """Success is read back: the backup reinstalled the extension and it is healthy."""
+    view = ctx.arm.instance_view(ctx.target["resource_id"])
+    present = _snapshot_extensions(view)
+    if not present or any(_failed(ext) for ext in present):
+        raise StepFailed(
+            f"the backup completed but the snapshot extension of {ctx.target.get('vm')} is "
+            f"{'missing' if not present else 'still failed'}"
+        )
+    return StepResult.next(f"{present[0].get('name')} reinstalled and healthy")
 
 
 PLAYBOOK = Playbook(
     "reset-snapshot-extension",
     (
-        Step("find-failed-extension", find_failed_extension),
-        Step("remove-extension", remove_extension, writes=True),
-        *BACKUP_STEPS,
+        CONFIRM_BACKUP,
+        Step("check-vm-running", check_vm_running, checks=(VM_RUNNING,)),
+        Step(
+            "find-failed-extension",
+            find_failed_extension,
+            confirms=True,
+            checks=(EXTENSION_FAILED,),
+        ),
+        *BACKUP_STEPS[:1],
+        Step(
+            "remove-extension",
+            remove_extension,
+            writes=True,
+            plans="remove the failed VMSnapshot extension",
+        ),
+        *BACKUP_STEPS[1:],
+        Step("confirm-reinstalled", confirm_reinstalled),
     ),
     "Remove the failed VMSnapshot/VMSnapshotLinux extension; the next backup reinstalls it.",
 )

@@ -23,7 +23,11 @@ class InProcessQueue:
     Sends of a message id already queued are dropped, like Service Bus duplicate detection.
     """
 
-    def __init__(self, monotonic: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self, monotonic: Callable[[], float] = time.monotonic, time_scale: float = 1.0
+    ) -> None:
+        """`time_scale` shortens scheduled waits (a simulated estate's demo runs its hours of
+        waiting for Azure in seconds); 1.0 in production."""
         self._heap: list[tuple[float, int, Message]] = []
         self._ids: set[str] = set()
         self._seq = itertools.count()
@@ -31,6 +35,7 @@ class InProcessQueue:
         self._monotonic = monotonic
         self._virtual_offset = 0.0
         self._wake: Callable[[], object] | None = None
+        self.time_scale = time_scale
 
     def now(self) -> float:
         return self._monotonic() + self._virtual_offset
@@ -40,7 +45,7 @@ class InProcessQueue:
             if message.message_id in self._ids:
                 return
             self._ids.add(message.message_id)
-            due = self.now() + max(0.0, message.delay_seconds)
+            due = self.now() + max(0.0, message.delay_seconds) * self.time_scale
             heapq.heappush(self._heap, (due, next(self._seq), message))
         wake = self._wake
         if wake is not None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -12,7 +13,9 @@ from tests.engine.signals import backup_alert_payload, load
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def _replay(tmp_path: Path, payloads: list, *args: str) -> tuple[dict, dict, str]:
+def _replay(
+    tmp_path: Path, payloads: list, *args: str, env: dict[str, str] | None = None
+) -> tuple[dict, dict, str]:
     source = tmp_path / "signals.jsonl"
     source.write_text("".join(json.dumps(p) + "\n" for p in payloads))
     state = tmp_path / "state.json"
@@ -20,6 +23,7 @@ def _replay(tmp_path: Path, payloads: list, *args: str) -> tuple[dict, dict, str
         [sys.executable, "-m", "remediation", "replay", str(source), "--simulate", "--json",
          "--state-out", str(state), *args],
         cwd=ROOT, capture_output=True, text=True, timeout=180, check=False,
+        env={**os.environ, **(env or {})},
     )  # fmt: skip
     assert done.returncode == 0, done.stderr
     summary = json.loads(done.stdout.strip().splitlines()[-1])
@@ -34,13 +38,23 @@ def test_same_alert_five_times_one_incident_one_card_one_fix(tmp_path):
     assert summary["notifications"] == 1
     assert summary["card_updates"] >= 1
     assert summary["remediations"] == {"cleanup-restore-points": {"succeeded": 1}}
+    # lock lifted, a first backup (Azure then cleans up), a second backup, the lock put back
     assert summary["arm"]["writes"] == 4 and summary["arm"]["reads"] > 0
     (lock,) = state["locks"]
     assert lock["level"] == "CanNotDelete"
     (collection,) = state["restore_point_collections"]
-    assert len(collection["restore_points"]) == 1
-    assert [r["vm"] for r in state["backup_requests"]] == ["erp-app-03"]
+    assert len(collection["restore_points"]) == 3  # the two Azure kept, and the new one
+    assert [r["vm"] for r in state["backup_requests"]] == ["erp-app-03", "erp-app-03"]
+    assert all(r["job_id"] for r in state["backup_requests"])
     assert set(state) >= {"locks", "restore_point_collections", "migration_items"}
+
+
+def test_a_dry_run_writes_nothing_and_no_fix_claims_success(tmp_path):
+    payloads = [backup_alert_payload("erp-app-03"), backup_alert_payload("erp-db-02")]
+    summary, state, _ = _replay(tmp_path, payloads, "--approve", "all", env={"DRY_RUN": "true"})
+    assert summary["remediations"] == {"cleanup-restore-points": {"dry-run": 2}}
+    assert summary["arm"]["writes"] == 0
+    assert all(len(c["restore_points"]) == 18 for c in state["restore_point_collections"])
 
 
 def test_without_approval_nothing_is_written(tmp_path):

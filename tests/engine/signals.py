@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import json
+import uuid
 from pathlib import Path
 from typing import Any
 
@@ -35,6 +36,7 @@ def backup_alert_payload(
     old = context["linkedResourceName"]
     context["linkedResourceId"] = context["linkedResourceId"].replace(old, vm)
     context["linkedResourceName"] = vm
+    context["extendedInfo"]["jobId"] = str(uuid.uuid5(uuid.NAMESPACE_URL, f"job/{vm}/{alert_no}"))
     if code:
         essentials["description"] = description or code
         essentials["originAlertId"] = essentials["originAlertId"][:40] + code.lower()

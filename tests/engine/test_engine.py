@@ -35,11 +35,23 @@ def test_storm_of_300_signals_from_150_vms_is_one_incident(engine):
     assert len(engine.notifier.posts) == 1
 
 
-def test_resolved_alert_closes_the_incident(engine):
+def test_a_resolution_read_from_azure_closes_the_incident(engine):
     engine.ingest(rp_limit_alert("erp-app-03"))
-    engine.ingest(rp_limit_alert("erp-app-03", resolved=True))
+    engine.ingest(rp_limit_alert("erp-app-03", resolved=True), from_azure=True)
     assert engine.incidents.open_incidents() == []
     assert engine.incidents.for_vm("erp-app-03")[0]["status"] == "resolved"
+
+
+def test_a_resolved_alert_azure_cannot_confirm_closes_nothing_and_says_why(engine):
+    def unreachable(run):
+        raise ConnectionError("ARM unreachable")
+
+    engine._arm_for = unreachable
+    engine.ingest(rp_limit_alert("erp-app-03"))
+    engine.ingest(rp_limit_alert("erp-app-03", resolved=True))
+    (incident,) = engine.incidents.open_incidents()
+    assert incident["active_vms"] == ["erp-app-03"]
+    assert any("resolved alert not confirmed by Azure" in n for n in incident["notes"])
 
 
 def test_unknown_error_is_a_manual_unclassified_incident(engine):

@@ -52,7 +52,7 @@ def test_repeats_and_resolutions_of_listed_and_counted_vms_keep_the_counts_right
     assert listed in vms and counted not in vms
     for name in (listed, counted):
         engine.ingest(rp_limit_alert(name, alert_no=2))  # a new alert for a known VM
-        engine.ingest(rp_limit_alert(name, alert_no=3, resolved=True))
+        engine.ingest(rp_limit_alert(name, alert_no=3, resolved=True), from_azure=True)
 
     [incident] = engine.incidents.open_incidents()
     assert (incident["vm_count"], incident["active_count"]) == (300, 298)

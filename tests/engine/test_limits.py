@@ -57,16 +57,28 @@ def test_outside_the_maintenance_window_automatic_runs_wait(engine):
     assert {r["state"] for r in engine.runs.all()} == {"queued"}
 
 
-def test_circuit_breaker_stops_a_playbook_after_repeated_failures(engine):
-    _engine_with(engine, Policy(limits=Limits(breaker_failures=2)))
+def _failed_runs(engine, count: int, *, confirmed: bool) -> None:
     now = engine.clock()
-    for n in range(2):
+    for n in range(count):
         engine.runs.add({
             "id": f"run-old-{n}", "incident_id": "inc-x", "playbook": "diagnose", "vm": f"old-{n}",
-            "target": {}, "state": "failed", "decided_by": "policy:auto",
+            "target": {}, "state": "failed", "decided_by": "policy:auto", "confirmed": confirmed,
             "updated": (now - timedelta(minutes=5)).isoformat(),
         })  # fmt: skip
+
+
+def test_circuit_breaker_stops_a_playbook_after_repeated_failures(engine):
+    _engine_with(engine, Policy(limits=Limits(breaker_failures=2)))
+    _failed_runs(engine, 2, confirmed=True)
     incident = _storm(engine, 1)
     assert [r["vm"] for r in engine.runs.all() if r["state"] != "failed"] == []
     notes = engine.incidents.get(incident["id"])["notes"]
     assert any("circuit breaker open" in n for n in notes)
+
+
+def test_failures_azure_never_confirmed_do_not_open_the_breaker(engine):
+    """Forged signals end in failures before any confirmation: they must not block real fixes."""
+    _engine_with(engine, Policy(limits=Limits(breaker_failures=2)))
+    _failed_runs(engine, 5, confirmed=False)
+    _storm(engine, 1)
+    assert len([r for r in engine.runs.all() if r["state"] != "failed"]) == 1

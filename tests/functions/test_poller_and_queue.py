@@ -55,8 +55,8 @@ def test_queue_trigger_runs_one_playbook_step_per_message(simulated):
     after = services.engine.runs.get(run["id"])
     assert run["playbook"] == "repair-replication"
     assert [(j["step"], j["phase"]) for j in after["journal"]] == [
-        ("check-item", "start"),
-        ("check-item", "next"),
+        ("confirm-failure", "start"),
+        ("confirm-failure", "next"),
     ]
     assert after["step"] == 1 and after["state"] == "queued"
     functions["remediation_step"].get_user_function()(msg=message)  # redelivered: no effect

@@ -32,8 +32,9 @@ def pipeline():
     with ExitStack() as stack:
 
         def run(
-            signals, approve=True, behaviour=None, policy=None, faults=None, prepare=None
-        ) -> Pipeline:
+            signals, approve=True, behaviour=None, policy=None, faults=None, prepare=None,
+            choice=None,
+        ) -> Pipeline:  # fmt: skip
             estate = estate_for(signals)
             if prepare:
                 prepare(estate)
@@ -47,7 +48,8 @@ def pipeline():
                 engine.ingest(signal)
             if approve:
                 for approval in engine.approvals.pending():
-                    assert engine.decide(approval["id"], "approve", REPLAY_APPROVER).accepted
+                    decided = engine.decide(approval["id"], "approve", REPLAY_APPROVER, choice)
+                    assert decided.accepted, decided.message
             engine.queue.drain(engine.runner.handle)
             return Pipeline(engine, sim, initial)
 

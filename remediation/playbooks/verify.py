@@ -1,0 +1,155 @@
+"""Azure as the truth: what the playbooks read before they write and after they have.
+
+A signal is a hint that anyone who can reach a webhook may send, so every fix starts by
+reading, for the exact resource, what Azure says: the VM exists and is the one the card
+names, the vault protects it, its backups really fail that way, the migration item really is
+unhealthy with that error. A target that is missing is a failure a person can act on (said in
+one sentence); a failure Azure does not show is `not confirmed`, and nothing is written.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from azure.core.exceptions import ResourceNotFoundError
+
+from remediation.azure.operations import is_job_of
+from remediation.playbooks.base import RunContext, StepFailed
+from remediation.signals.arm_id import ArmId
+
+RUNNING_JOB = frozenset({"InProgress", "Cancelling"})
+COMPLETED_JOB = frozenset({"Completed", "CompletedWithWarnings"})
+
+
+def where(resource_id: str | None) -> str:
+    """'subscription S, resource group G' for a sentence about a missing resource."""
+    arm = ArmId.parse(resource_id)
+    if arm is None:
+        return "an unreadable resource id"
+    return f"subscription {arm.subscription_id}, resource group {arm.resource_group}"
+
+
+def read(fetch: Callable[[], Any], missing: str) -> Any:
+    """`fetch()`, or StepFailed(`missing`) when Azure answers 404."""
+    try:
+        return fetch()
+    except ResourceNotFoundError as exc:
+        raise StepFailed(missing) from exc
+
+
+def target_vm_id(ctx: RunContext) -> str:
+    vm_id = ctx.target.get("resource_id") or ""
+    arm = ArmId.parse(vm_id)
+    if arm is None or not arm.get("virtualMachines"):
+        raise StepFailed(
+            f"The signal for {ctx.target.get('vm')} named no Azure VM resource id, so there is "
+            "nothing the bot can safely act on."
+        )
+    return vm_id
+
+
+def require_vm(ctx: RunContext) -> dict[str, Any]:
+    """The VM the target names, which must exist and carry the name the card shows."""
+    vm_id, name = target_vm_id(ctx), ctx.target.get("vm") or ""
+    found = read(
+        lambda: ctx.arm.get_vm(vm_id),
+        f"VM {name} was not found in {where(vm_id)}: nothing was changed.",
+    )
+    if str(found.get("name", "")).lower() != name.lower():
+        raise StepFailed(
+            f"The signal names VM {name}, but its resource id points to VM {found.get('name')}: "
+            "nothing was changed."
+        )
+    return found
+
+
+def require_protected(ctx: RunContext) -> dict[str, Any]:
+    """The vault's protected item for the target VM; its source must be that very VM."""
+    vm_id, vault_id = target_vm_id(ctx), ctx.target.get("vault_id") or ""
+    vault = ArmId.parse(vault_id)
+    if vault is None or not vault.get("vaults"):
+        raise StepFailed(f"The signal for {ctx.target.get('vm')} named no Recovery Services vault.")
+    item = read(
+        lambda: ctx.arm.get_protected_item(vault_id, vm_id),
+        f"VM {ctx.target.get('vm')} is not protected by vault {vault.get('vaults')} "
+        f"({where(vault_id)}): nothing was changed.",
+    )
+    props = item.get("properties") or {}
+    source = str(props.get("sourceResourceId") or props.get("virtualMachineId") or "")
+    if source.lower() != vm_id.lower():
+        raise StepFailed(
+            f"Vault {vault.get('vaults')} protects another resource under the name of "
+            f"{ctx.target.get('vm')} ({source}): nothing was changed."
+        )
+    return item
+
+
+@dataclass(frozen=True, slots=True)
+class Verdict:
+    confirmed: bool
+    note: str
+    job: dict[str, Any] | None = None
+
+
+def backup_failure(ctx: RunContext) -> Verdict:
+    """Does the VM's latest finished backup job fail with the incident's error?"""
+    vm_id, vault_id, name = target_vm_id(ctx), ctx.target["vault_id"], ctx.target.get("vm")
+    claimed = _claimed_job(ctx, vault_id, vm_id)
+    jobs = ctx.arm.list_backup_jobs(vault_id, vm_id)
+    finished = [j for j in jobs if _status(j) not in RUNNING_JOB]
+    latest = finished[0] if finished else claimed
+    if latest is None:
+        return Verdict(False, f"Azure Backup lists no finished backup job of {name}.")
+    if _status(latest) in COMPLETED_JOB:
+        return Verdict(False, f"The last backup of {name} completed ({_ended(latest)}).", latest)
+    if _status(latest) != "Failed":
+        return Verdict(False, f"The last backup job of {name} ended {_status(latest)}.", latest)
+    if ctx.target.get("entry_id") not in ctx.entries_of(latest):
+        return Verdict(
+            False,
+            f"The last backup of {name} failed with another error "
+            f"({_error_title(latest) or 'unknown'}), not the one this card is about.",
+            latest,
+        )
+    return Verdict(
+        True, f"Azure confirms: backup of {name} failed ({_error_title(latest)}).", latest
+    )
+
+
+def _claimed_job(ctx: RunContext, vault_id: str, vm_id: str) -> dict[str, Any] | None:
+    """The job the alert named, which must be a job of this very VM."""
+    job_id = ((ctx.target.get("evidence") or {}).get("job_id") or "").rsplit("/", 1)[-1]
+    if not job_id:
+        return None
+    try:
+        job = ctx.arm.get_backup_job(vault_id, job_id)
+    except ResourceNotFoundError:
+        return None
+    if not is_job_of(job, vm_id):
+        raise StepFailed(
+            f"The alert's backup job {job_id} belongs to another VM than "
+            f"{ctx.target.get('vm')}: nothing was changed."
+        )
+    return job
+
+
+def _status(job: dict[str, Any]) -> str:
+    return str((job.get("properties") or {}).get("status") or "")
+
+
+def _ended(job: dict[str, Any]) -> str:
+    return str((job.get("properties") or {}).get("endTime") or "time unknown")
+
+
+def _error_title(job: dict[str, Any]) -> str:
+    errors = (job.get("properties") or {}).get("errorDetails") or [{}]
+    return str(errors[0].get("errorTitle") or errors[0].get("errorCode") or "")
+
+
+def job_error(job: dict[str, Any]) -> str:
+    """The first error of a job, for a card: title and message."""
+    errors = (job.get("properties") or {}).get("errorDetails") or [{}]
+    title, text = errors[0].get("errorTitle") or "", errors[0].get("errorString") or ""
+    return f"{title}: {text}".strip(": ") or "no error detail"
