@@ -80,12 +80,12 @@ param dryRun bool = true
 @description('Global kill switch: no fix starts while true.')
 param automationPaused bool = false
 
-@description('Function key for the /api/alerts route when it uses function-level auth (set after the first deploy); empty for none.')
+@description('Optional shared secret the ingestion routes require besides the function key; deployed as the ALERTS_SHARED_SECRET app setting and added to the action group\'s webhook URL. Empty for none.')
 @secure()
-param alertsFunctionKey string = ''
+param alertsSharedSecret string = ''
 
-@description('Upper bound of Flex Consumption instances.')
-@minValue(1)
+@description('Upper bound of Flex Consumption instances (the plan accepts 40 to 1000).')
+@minValue(40)
 @maxValue(1000)
 param maximumInstanceCount int = 40
 
@@ -108,9 +108,16 @@ var names = {
   plan: 'plan-${resourceToken}'
   functionApp: 'func-${resourceToken}'
   actionGroup: 'ag-remediation-${resourceToken}'
-  processingRule: 'apr-backup-alerts-${resourceToken}'
+  processingRule: 'apr-remediation-${resourceToken}'
   bot: 'bot-${resourceToken}'
 }
+var alertVaults = idList(alertVaultIds)
+var alertVaultSubscriptions = map(alertVaults, id => split(id, '/')[2])
+// One alert processing rule per subscription of the vaults: a rule's scopes must be in its own.
+var alertSubscriptions = map(
+  filter(range(0, length(alertVaultSubscriptions)), i => indexOf(alertVaultSubscriptions, alertVaultSubscriptions[i]) == i),
+  i => alertVaultSubscriptions[i]
+)
 var ownWorkspaceId = '/subscriptions/${subscription().subscriptionId}/resourceGroups/${rgName}/providers/Microsoft.OperationalInsights/workspaces/${names.workspace}'
 var workspaceId = empty(backupWorkspaceResourceId) ? ownWorkspaceId : backupWorkspaceResourceId
 
@@ -175,6 +182,7 @@ module monitoring 'modules/monitoring.bicep' = {
     appInsightsName: names.appInsights
     location: location
     tags: tags
+    principalId: identity.outputs.principalId
   }
 }
 
@@ -214,7 +222,9 @@ var functionAppSettings = {
   GRAPH_ENDPOINT: graphEndpoint
   DRY_RUN: dryRun ? 'true' : 'false'
   AUTOMATION_PAUSED: automationPaused ? 'true' : 'false'
+  ALERTS_SHARED_SECRET: alertsSharedSecret
   APPLICATIONINSIGHTS_CONNECTION_STRING: monitoring.outputs.appInsightsConnectionString
+  APPLICATIONINSIGHTS_AUTHENTICATION_STRING: 'ClientId=${identity.outputs.clientId};Authorization=AAD'
   AzureWebJobsStorage__accountName: storage.outputs.name
   AzureWebJobsStorage__credential: 'managedidentity'
   AzureWebJobsStorage__clientId: identity.outputs.clientId
@@ -227,9 +237,8 @@ module functionApp 'modules/function-app.bicep' = {
     name: names.functionApp
     planName: names.plan
     location: location
-    tags: union(tags, {
-      'azd-service-name': 'api'
-    })
+    tags: tags
+    serviceName: 'api'
     identityId: identity.outputs.id
     deploymentContainerUrl: storage.outputs.deploymentContainerUrl
     appSettings: functionAppSettings
@@ -243,13 +252,24 @@ module alerting 'modules/alerting.bicep' = {
   params: {
     actionGroupName: names.actionGroup
     actionGroupShortName: 'remediate'
-    processingRuleName: names.processingRule
-    functionHostName: functionApp.outputs.defaultHostName
-    alertsFunctionKey: alertsFunctionKey
-    vaultIds: idList(alertVaultIds)
+    functionAppName: functionApp.outputs.name
+    sharedSecret: alertsSharedSecret
     tags: tags
   }
 }
+
+module alertRouting 'modules/alert-processing-rule.bicep' = [
+  for sub in alertSubscriptions: {
+    name: take('alert-routing-${uniqueString(sub, environmentName)}', 64)
+    scope: resourceGroup(sub, split(first(filter(alertVaults, id => split(id, '/')[2] == sub)), '/')[4])
+    params: {
+      name: names.processingRule
+      vaultIds: filter(alertVaults, id => split(id, '/')[2] == sub)
+      actionGroupId: alerting.outputs.actionGroupId
+      tags: tags
+    }
+  }
+]
 
 module bot 'modules/bot.bicep' = {
   name: 'bot'
@@ -328,7 +348,7 @@ output SERVICE_API_URI string = 'https://${functionApp.outputs.defaultHostName}'
 output BOT_ID string = bot.outputs.appId
 output BOT_RESOURCE_NAME string = bot.outputs.name
 output ACTION_GROUP_ID string = alerting.outputs.actionGroupId
-output ALERT_PROCESSING_RULE_NAME string = alerting.outputs.processingRuleName
+output ALERT_PROCESSING_RULE_IDS array = [for (sub, i) in alertSubscriptions: alertRouting[i].outputs.id]
 output REMEDIATION_ROLE_ID string = remediationRole.id
 output SERVICEBUS_NAMESPACE string = serviceBus.outputs.name
 output STORAGE_ACCOUNT_NAME string = storage.outputs.name

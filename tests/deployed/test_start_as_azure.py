@@ -166,9 +166,8 @@ def test_every_function_answers_with_the_deployed_settings(stand_ins, start_app)
     assert stand_ins.sim.requests.count("asr.items.list") >= 1, "the poller read ARM"
     assert stand_ins.sim.tokens.requests["managed_identity"] > managed_identity_tokens
 
-    bot = func.HttpRequest(
-        "POST", "https://func.example/api/messages", headers={}, body=b'{"type": "message"}'
-    )
+    activity = json.dumps(load("bot/message_channel.json")).encode()
+    bot = func.HttpRequest("POST", "https://func.example/api/messages", headers={}, body=activity)
     assert call(functions["messages"], req=bot).status_code == 401, "no Bot Framework token"
 
 

@@ -6,6 +6,7 @@ tests can compare them with the settings the code reads (remediation/settings.py
 
 from __future__ import annotations
 
+import re
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -16,6 +17,7 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 INFRA = REPO_ROOT / "infra"
 MAIN_BICEP = INFRA / "main.bicep"
 SETTINGS_VARIABLE = "functionAppSettings"
+INTERPOLATION = re.compile(r"\$\{([^}]*)\}")
 
 
 @cache
@@ -78,12 +80,21 @@ class _Context:
                 return self.parameters[node]
             if node in self.variables:
                 return self.evaluate(self.variables[node]["value"])
-            return node
+            return INTERPOLATION.sub(lambda m: _text(self._reference(m.group(1))), node)
         if isinstance(node, dict) and "operator" in node:
             return self._operator(node["operator"])
         if isinstance(node, dict) and "function" in node:
             return self._function(node["function"])
         raise Unevaluated(f"no value for {node!r:.200}")
+
+    def _reference(self, text: str) -> Any:
+        """`name` or `module.outputs.name` inside an interpolated string (pycep keeps it raw)."""
+        parts = text.strip().split(".")
+        if len(parts) == 1 and (parts[0] in self.parameters or parts[0] in self.variables):
+            return self.evaluate(parts[0])
+        if len(parts) == 3 and parts[1] == "outputs":
+            return self._output(parts[0], parts[2])
+        raise Unevaluated(f"interpolation ${{{text}}}")
 
     def _operator(self, operator: dict[str, Any]) -> Any:
         operands = operator["operands"]
@@ -99,11 +110,14 @@ class _Context:
             return self.tenant_id
         chain = _accessor_chain(accessed)
         if isinstance(owner, str) and len(chain) == 2 and chain[0] == "outputs":
-            key = f"{owner}.{chain[1]}"
-            if key not in self.outputs:
-                raise Unevaluated(f"no stand-in value for the output {key}")
-            return self.outputs[key]
+            return self._output(owner, chain[1])
         raise Unevaluated(f"property {owner!r:.80}.{chain}")
+
+    def _output(self, module: str, name: str) -> str:
+        key = f"{module}.{name}"
+        if key not in self.outputs:
+            raise Unevaluated(f"no stand-in value for the output {key}")
+        return self.outputs[key]
 
     def _function(self, function: dict[str, Any]) -> Any:
         arguments = function.get("parameters") or {}
