@@ -240,42 +240,56 @@ def test_application_insights_takes_entra_auth_only() -> None:
 
 
 def test_role_actions_are_well_formed_and_without_wildcards() -> None:
-    role = json.loads((INFRA / "role-actions.json").read_text())
-    assert role["notActions"] == []
-    actions = role["actions"]
-    assert actions and len({a.lower() for a in actions}) == len(actions), "duplicate action"
-    for action in actions:
-        assert "*" not in action, action
-        assert ACTION.match(action), f"malformed action {action!r}"
-        assert action.rsplit("/", 1)[1] in VERBS, f"{action!r} does not end in a verb"
+    roles = json.loads((INFRA / "role-actions.json").read_text())["roles"]
+    for kind, role in roles.items():
+        actions = role["actions"]
+        assert role["description"] and actions, kind
+        assert len({a.lower() for a in actions}) == len(actions), f"duplicate action in {kind}"
+        for action in actions:
+            assert "*" not in action, action
+            assert ACTION.match(action), f"malformed action {action!r}"
+            assert action.rsplit("/", 1)[1] in VERBS, f"{action!r} does not end in a verb"
 
 
-def test_custom_role_is_loaded_from_role_actions_json() -> None:
+def test_one_custom_role_per_kind_is_loaded_from_role_actions_json() -> None:
     parsed = parse_bicep(MAIN_BICEP)
     load = parsed["variables"]["roleActions"]["value"]["function"]
     assert load["type"] == "load_json_content"
     assert load["parameters"]["file_path"] == "role-actions.json"
-    role = resource_of_type(MAIN_BICEP, "Microsoft.Authorization/roleDefinitions")
-    [permission] = role["properties"]["permissions"]
-    assert json.dumps(permission["actions"]) == json.dumps(
-        {
-            "operator": {
-                "type": "property_accessor",
-                "operands": {"operand_1": "roleActions", "operand_2": "actions"},
-            }
-        }
+    roles = next(
+        r["config"]
+        for r in resources(MAIN_BICEP).values()
+        if r["type"] == "Microsoft.Authorization/roleDefinitions"
     )
+    assert "roleActions" in json.dumps(roles["loop_type"]) and "items" in json.dumps(roles)
+    [permission] = roles["config"]["properties"]["permissions"]
+    assert "role" in json.dumps(permission["actions"]) and "actions" in json.dumps(
+        permission["actions"]
+    )
+    assert permission["notActions"] == []
 
 
-def test_custom_role_is_assigned_per_resource_group_only() -> None:
-    modules = parse_bicep(MAIN_BICEP)["modules"]
-    loop = modules["remediationAssignments"]["config"]
-    assert loop["loop_type"]["detail"]["array_name"] == "remediationScopes"
+def test_each_role_is_assigned_on_the_groups_of_its_kind_only() -> None:
+    parsed = parse_bicep(MAIN_BICEP)
+    grants = json.dumps(parsed["variables"]["groupGrants"]["value"])
+    for parameter, kind in (
+        ("migrateResourceGroupIds", "migrateGroups"),
+        ("backupVaultResourceGroupIds", "vaultGroups"),
+        ("restorePointResourceGroupIds", "restorePointGroups"),
+        ("vmResourceGroupIds", "vmGroups"),
+    ):
+        assert parameter in grants and f'"kind": "{kind}"' in grants, kind
+    loop = parsed["modules"]["groupAssignments"]["config"]
+    assert loop["loop_type"]["detail"]["array_name"] == "groupGrants"
     assert loop["config"]["scope"]["function"]["type"] == "resource_group"
     assignment = resource_of_type(
-        module("remediationAssignments"), "Microsoft.Authorization/roleAssignments"
+        module("groupAssignments"), "Microsoft.Authorization/roleAssignments"
     )
     assert "scope" not in assignment, "the assignment must sit on the module's resource group"
+    reads = parsed["modules"]["subscriptionAssignments"]["config"]
+    assert reads["loop_type"]["detail"]["array_name"] == "grantedSubscriptions"
+    assert reads["config"]["scope"]["function"]["type"] == "subscription"
+    assert '"roleNames", "operand_2": "subscription"' in json.dumps(reads["config"]["params"])
 
 
 def test_parameters_file_matches_main_parameters() -> None:
