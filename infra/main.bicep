@@ -50,9 +50,6 @@ param restorePointResourceGroupIds string = ''
 @description('Comma-separated resource group ids holding the protected and replicated VMs.')
 param vmResourceGroupIds string = ''
 
-@description('Comma-separated resource group ids (networking, private DNS, key vaults) that diagnose only reads; they get the built-in Reader role.')
-param readerResourceGroupIds string = ''
-
 @description('Resource id of the Log Analytics workspace that receives Backup / Site Recovery diagnostics; empty uses the workspace deployed here.')
 param backupWorkspaceResourceId string = ''
 
@@ -80,12 +77,12 @@ param dryRun bool = true
 @description('Global kill switch: no fix starts while true.')
 param automationPaused bool = false
 
-@description('Function key for the /api/alerts route when it uses function-level auth (set after the first deploy); empty for none.')
+@description('Optional shared secret the ingestion routes require besides the function key; deployed as the ALERTS_SHARED_SECRET app setting and added to the action group\'s webhook URL. Empty for none.')
 @secure()
-param alertsFunctionKey string = ''
+param alertsSharedSecret string = ''
 
-@description('Upper bound of Flex Consumption instances.')
-@minValue(1)
+@description('Upper bound of Flex Consumption instances (the plan accepts 40 to 1000).')
+@minValue(40)
 @maxValue(1000)
 param maximumInstanceCount int = 40
 
@@ -108,22 +105,46 @@ var names = {
   plan: 'plan-${resourceToken}'
   functionApp: 'func-${resourceToken}'
   actionGroup: 'ag-remediation-${resourceToken}'
-  processingRule: 'apr-backup-alerts-${resourceToken}'
+  processingRule: 'apr-remediation-${resourceToken}'
   bot: 'bot-${resourceToken}'
 }
+var alertVaults = idList(alertVaultIds)
+var alertVaultSubscriptions = map(alertVaults, id => split(id, '/')[2])
+// One alert processing rule per subscription of the vaults: a rule's scopes must be in its own.
+var alertSubscriptions = map(
+  filter(range(0, length(alertVaultSubscriptions)), i => indexOf(alertVaultSubscriptions, alertVaultSubscriptions[i]) == i),
+  i => alertVaultSubscriptions[i]
+)
 var ownWorkspaceId = '/subscriptions/${subscription().subscriptionId}/resourceGroups/${rgName}/providers/Microsoft.OperationalInsights/workspaces/${names.workspace}'
 var workspaceId = empty(backupWorkspaceResourceId) ? ownWorkspaceId : backupWorkspaceResourceId
 
-// Where the custom role is granted: only the resource groups the playbooks act on.
-var remediationScopes = union(
-  idList(migrateResourceGroupIds),
-  idList(backupVaultResourceGroupIds),
-  idList(restorePointResourceGroupIds),
-  idList(vmResourceGroupIds)
+// Where each custom role is granted: the resource groups of its kind only (role-actions.json).
+var groupGrants = flatten([
+  map(idList(migrateResourceGroupIds), id => {
+    scope: id
+    kind: 'migrateGroups'
+  })
+  map(idList(backupVaultResourceGroupIds), id => {
+    scope: id
+    kind: 'vaultGroups'
+  })
+  map(idList(restorePointResourceGroupIds), id => {
+    scope: id
+    kind: 'restorePointGroups'
+  })
+  map(idList(vmResourceGroupIds), id => {
+    scope: id
+    kind: 'vmGroups'
+  })
+])
+// The read-only role goes on the subscriptions of those groups: its lists are subscription-wide.
+var grantSubscriptions = map(groupGrants, grant => split(grant.scope, '/')[2])
+var grantedSubscriptions = map(
+  filter(range(0, length(grantSubscriptions)), i => indexOf(grantSubscriptions, grantSubscriptions[i]) == i),
+  i => grantSubscriptions[i]
 )
-var readerScopes = idList(readerResourceGroupIds)
-var readerRoleId = 'acdd72a7-3385-48ef-bd42-f606fba81ae7'
 var roleActions = loadJsonContent('role-actions.json')
+var roleNames = toObject(items(roleActions.roles), role => role.key, role => guid(subscription().id, environmentName, 'remediation', role.key))
 
 // ---------------------------------------------------------------- app resources
 
@@ -175,6 +196,7 @@ module monitoring 'modules/monitoring.bicep' = {
     appInsightsName: names.appInsights
     location: location
     tags: tags
+    principalId: identity.outputs.principalId
   }
 }
 
@@ -214,7 +236,9 @@ var functionAppSettings = {
   GRAPH_ENDPOINT: graphEndpoint
   DRY_RUN: dryRun ? 'true' : 'false'
   AUTOMATION_PAUSED: automationPaused ? 'true' : 'false'
+  ALERTS_SHARED_SECRET: alertsSharedSecret
   APPLICATIONINSIGHTS_CONNECTION_STRING: monitoring.outputs.appInsightsConnectionString
+  APPLICATIONINSIGHTS_AUTHENTICATION_STRING: 'ClientId=${identity.outputs.clientId};Authorization=AAD'
   AzureWebJobsStorage__accountName: storage.outputs.name
   AzureWebJobsStorage__credential: 'managedidentity'
   AzureWebJobsStorage__clientId: identity.outputs.clientId
@@ -227,9 +251,8 @@ module functionApp 'modules/function-app.bicep' = {
     name: names.functionApp
     planName: names.plan
     location: location
-    tags: union(tags, {
-      'azd-service-name': 'api'
-    })
+    tags: tags
+    serviceName: 'api'
     identityId: identity.outputs.id
     deploymentContainerUrl: storage.outputs.deploymentContainerUrl
     appSettings: functionAppSettings
@@ -243,13 +266,24 @@ module alerting 'modules/alerting.bicep' = {
   params: {
     actionGroupName: names.actionGroup
     actionGroupShortName: 'remediate'
-    processingRuleName: names.processingRule
-    functionHostName: functionApp.outputs.defaultHostName
-    alertsFunctionKey: alertsFunctionKey
-    vaultIds: idList(alertVaultIds)
+    functionAppName: functionApp.outputs.name
+    sharedSecret: alertsSharedSecret
     tags: tags
   }
 }
+
+module alertRouting 'modules/alert-processing-rule.bicep' = [
+  for sub in alertSubscriptions: {
+    name: take('alert-routing-${uniqueString(sub, environmentName)}', 64)
+    scope: resourceGroup(sub, split(first(filter(alertVaults, id => split(id, '/')[2] == sub)), '/')[4])
+    params: {
+      name: names.processingRule
+      vaultIds: filter(alertVaults, id => split(id, '/')[2] == sub)
+      actionGroupId: alerting.outputs.actionGroupId
+      tags: tags
+    }
+  }
+]
 
 module bot 'modules/bot.bicep' = {
   name: 'bot'
@@ -273,46 +307,55 @@ var roleAssignableScopes = union(
   [
     subscription().id
   ],
-  map(union(remediationScopes, readerScopes), id => '/subscriptions/${split(id, '/')[2]}')
+  map(grantedSubscriptions, id => '/subscriptions/${id}')
 )
 
-resource remediationRole 'Microsoft.Authorization/roleDefinitions@2022-04-01' = {
-  name: guid(subscription().id, environmentName, 'remediation-operator')
-  properties: {
-    roleName: 'Remediation Bot Operator (${environmentName}, ${resourceToken})'
-    description: 'Exactly the reads and fixes of the remediation playbooks (infra/role-actions.json).'
-    type: 'customRole'
-    permissions: [
-      {
-        actions: roleActions.actions
-        notActions: roleActions.notActions
-      }
-    ]
-    assignableScopes: roleAssignableScopes
-  }
-}
-
-module remediationAssignments 'modules/role-assignment.bicep' = [
-  for rgId in remediationScopes: {
-    name: take('remediation-role-${uniqueString(rgId, environmentName)}', 64)
-    scope: resourceGroup(split(rgId, '/')[2], split(rgId, '/')[4])
-    params: {
-      principalId: identity.outputs.principalId
-      roleDefinitionId: remediationRole.id
-      assignmentDescription: 'Remediation bot playbooks (${environmentName})'
+// One role per kind of resource group, each with exactly the actions the code needs there.
+resource remediationRoles 'Microsoft.Authorization/roleDefinitions@2022-04-01' = [
+  for role in items(roleActions.roles): {
+    name: roleNames[role.key]
+    properties: {
+      roleName: 'Remediation Bot ${role.key} (${environmentName}, ${resourceToken})'
+      description: role.value.description
+      type: 'customRole'
+      permissions: [
+        {
+          actions: role.value.actions
+          notActions: []
+        }
+      ]
+      assignableScopes: roleAssignableScopes
     }
   }
 ]
 
-module readerAssignments 'modules/role-assignment.bicep' = [
-  for rgId in readerScopes: {
-    name: take('reader-role-${uniqueString(rgId, environmentName)}', 64)
-    scope: resourceGroup(split(rgId, '/')[2], split(rgId, '/')[4])
+module groupAssignments 'modules/role-assignment.bicep' = [
+  for grant in groupGrants: {
+    name: take('remediation-${grant.kind}-${uniqueString(grant.scope, environmentName)}', 64)
+    scope: resourceGroup(split(grant.scope, '/')[2], split(grant.scope, '/')[4])
     params: {
       principalId: identity.outputs.principalId
-      roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', readerRoleId)
-      assignmentDescription: 'Remediation bot read-only diagnose checks (${environmentName})'
+      roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roleNames[grant.kind])
+      assignmentDescription: 'Remediation bot, ${grant.kind} (${environmentName})'
     }
+    dependsOn: [
+      remediationRoles
+    ]
+  }
+]
+
+module subscriptionAssignments 'modules/subscription-role-assignment.bicep' = [
+  for sub in grantedSubscriptions: {
+    name: take('remediation-read-${uniqueString(sub, environmentName)}', 64)
+    scope: subscription(sub)
+    params: {
+      principalId: identity.outputs.principalId
+      roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roleNames['subscription'])
+      assignmentDescription: 'Remediation bot, read-only lists of diagnose and cleanup (${environmentName})'
+    }
+    dependsOn: [
+      remediationRoles
+    ]
   }
 ]
 
@@ -328,7 +371,7 @@ output SERVICE_API_URI string = 'https://${functionApp.outputs.defaultHostName}'
 output BOT_ID string = bot.outputs.appId
 output BOT_RESOURCE_NAME string = bot.outputs.name
 output ACTION_GROUP_ID string = alerting.outputs.actionGroupId
-output ALERT_PROCESSING_RULE_NAME string = alerting.outputs.processingRuleName
-output REMEDIATION_ROLE_ID string = remediationRole.id
+output ALERT_PROCESSING_RULE_IDS array = [for (sub, i) in alertSubscriptions: alertRouting[i].outputs.id]
+output REMEDIATION_ROLE_IDS array = [for (role, i) in items(roleActions.roles): remediationRoles[i].id]
 output SERVICEBUS_NAMESPACE string = serviceBus.outputs.name
 output STORAGE_ACCOUNT_NAME string = storage.outputs.name

@@ -45,6 +45,12 @@ SETTINGS: tuple[Setting, ...] = (
         "Service Bus namespace host for the remediation queue (identity-based)",
     ),
     Setting(
+        "SERVICEBUS_CUSTOM_ENDPOINT",
+        "",
+        "AMQP endpoint (sb://host:port) in front of the namespace: a local stand-in",
+        deployed=False,
+    ),
+    Setting(
         "REMEDIATION_QUEUE_NAME",
         "remediation",
         "queue that carries signals to process and playbook steps, one per message",
@@ -75,7 +81,8 @@ SETTINGS: tuple[Setting, ...] = (
     Setting(
         "ARM_CA_BUNDLE",
         "",
-        "CA bundle for ARM and Graph calls (the local simulator's CA)",
+        "CA bundle trusted for every Azure call (ARM, Entra, Graph, Tables, Service Bus): the"
+        " local stand-ins' CA",
         deployed=False,
     ),
     Setting("POLLER_SCHEDULE", "0 */5 * * * *", "NCRONTAB schedule of the health poller"),
@@ -100,10 +107,13 @@ SETTINGS: tuple[Setting, ...] = (
     ),
     Setting("DRY_RUN", "false", "true: plan and report fixes, write nothing to Azure"),
     Setting("AUTOMATION_PAUSED", "false", "true: global kill switch, no fix starts"),
-    Setting(
-        "ALERTS_SHARED_SECRET", "", "optional secret the alert webhook requires", deployed=False
-    ),
+    Setting("ALERTS_SHARED_SECRET", "", "optional secret the alert webhook requires"),
     Setting("APPLICATIONINSIGHTS_CONNECTION_STRING", "", "Application Insights telemetry"),
+    Setting(
+        "APPLICATIONINSIGHTS_AUTHENTICATION_STRING",
+        "",
+        "Entra sign-in of the telemetry (local auth is off): ClientId=<identity>;Authorization=AAD",
+    ),
 )
 
 _BY_NAME = {s.name: s for s in SETTINGS}
@@ -114,6 +124,15 @@ CREDENTIAL_SETTINGS = (
     "AZURE_CLIENT_SECRET",
     "AZURE_CLIENT_CERTIFICATE_PATH",
     "AZURE_AUTHORITY_HOST",
+    "ARM_CA_BUNDLE",
+)
+# What remediation.store.open_store reads.
+STORE_SETTINGS = (
+    "STORE_KIND",
+    "STORE_SQLITE_PATH",
+    "STORE_TABLES_CONNECTION",
+    "STORE_TABLES_ENDPOINT",
+    "STORE_TABLE_PREFIX",
     "ARM_CA_BUNDLE",
 )
 
@@ -130,6 +149,10 @@ class Settings:
 
     def flag(self, name: str) -> bool:
         return self.get(name).lower() in {"1", "true", "yes", "on"}
+
+    def pick(self, names: tuple[str, ...]) -> dict[str, str]:
+        """The named settings as a plain mapping, for parts configured from a mapping."""
+        return {name: self.get(name) for name in names}
 
     def items(self, name: str) -> list[str]:
         return [part.strip() for part in self.get(name).split(",") if part.strip()]

@@ -33,17 +33,23 @@ def bot_settings(settings: Settings) -> BotSettings:
     )
 
 
-def bot_token_provider(bot: BotSettings, settings: Settings) -> TokenProvider:
-    """The outgoing Bot Connector token: the bot's managed identity, or its app registration
-    (AZURE_CLIENT_SECRET / AZURE_CLIENT_CERTIFICATE_PATH) for SingleTenant bots."""
+def bot_token_provider(bot: BotSettings, settings: Settings, shared: Any) -> TokenProvider:
+    """The outgoing Bot Connector token. A bot whose identity is the app's own managed
+    identity (as deployed) uses the app's `shared` credential; another managed identity, or
+    an app registration (AZURE_CLIENT_SECRET / AZURE_CLIENT_CERTIFICATE_PATH) for SingleTenant
+    bots, gets its own, built on first use."""
+    if bot.app_type == "UserAssignedMSI" and bot.app_id == settings.get("AZURE_CLIENT_ID"):
+        return token_provider(shared)
 
     @functools.cache
     def credential():
         from remediation.azure import credential as msal_credentials
 
+        env = settings.pick(CREDENTIAL_SETTINGS)
         if bot.app_type == "UserAssignedMSI":
-            return msal_credentials.managed_identity_credential(bot.app_id)
-        env = {name: settings.get(name) for name in CREDENTIAL_SETTINGS}
+            return msal_credentials.managed_identity_credential(
+                bot.app_id, ca_bundle=env["ARM_CA_BUNDLE"] or None
+            )
         return msal_credentials.client_credential(
             bot.token_tenant,
             bot.app_id,
@@ -61,11 +67,15 @@ def bot_token_provider(bot: BotSettings, settings: Settings) -> TokenProvider:
 
 
 def teams_notifier(
-    settings: Settings, store: Store, tokens: TokenProvider | None = None, **adapter: Any
+    settings: Settings,
+    store: Store,
+    credential: Any,
+    tokens: TokenProvider | None = None,
+    **adapter: Any,
 ) -> TeamsNotifier:
     """A notifier whose adapter lives on its own loop thread (see bot.runtime)."""
     bot = bot_settings(settings)
-    provider = tokens or bot_token_provider(bot, settings)
+    provider = tokens or bot_token_provider(bot, settings, credential)
     runtime = BotRuntime(lambda: TeamsBotAdapter(bot, provider, **adapter))
     return TeamsNotifier(runtime, store)
 
@@ -76,16 +86,18 @@ def handler_for(services: Any) -> BotHandler:
     if not isinstance(notifier, TeamsNotifier):
         raise RuntimeError("the bot is not configured: set BOT_APP_ID")
     settings = services.settings
-    facts = VmFacts(services.arm, settings.items("POLL_VAULT_IDS"), _log_facts(settings))
-    membership = functools.cache(lambda: membership_from_settings(settings))  # on first use
+    facts = VmFacts(
+        services.arm, settings.items("POLL_VAULT_IDS"), _log_facts(settings, services.credential)
+    )
+    membership = functools.cache(  # on first use
+        lambda: membership_from_settings(settings, services.credential)
+    )
     return BotHandler(services.engine, notifier, Commands(services.engine, facts), membership)
 
 
-def _log_facts(settings: Settings):
+def _log_facts(settings: Settings, credential: Any):
     if not settings.get("LOG_ANALYTICS_WORKSPACE_ID"):
         return None
-    from remediation.azure.credential import credential_from_settings
     from remediation.loganalytics import LogFacts
 
-    env = {name: settings.get(name) for name in CREDENTIAL_SETTINGS}
-    return LogFacts(settings, credential_from_settings(env))
+    return LogFacts(settings, credential)

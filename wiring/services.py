@@ -1,7 +1,9 @@
-"""Composition root: builds the engine and its parts from settings, once per process.
+"""Composition root: builds the engine and its parts from one Settings object, once per process.
 
-Everything heavy (Azure SDK clients, credentials) is created on first use, so importing the
-Function App stays fast on a cold start.
+The store, the queue, the ARM clients, Graph and the bot share one credential built from the
+settings (the managed identity in Azure). Everything heavy (Azure SDK clients, tokens) is
+created on first use, so importing the Function App stays fast on a cold start and a start
+never fails because a dependency is out of reach: the call that needs it answers 503.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ class Services:
     settings: Settings
     engine: Engine
     arm_factory: Any
+    credential: Any  # azure-core TokenCredential shared by every Azure client
 
     def arm(self, subscription_id: str, actor: str) -> Any:
         return self.arm_factory(subscription_id, actor)
@@ -41,7 +44,7 @@ class Services:
 class ArmFactory:
     """One set of SDK clients per subscription, sharing one credential and write budget."""
 
-    def __init__(self, settings: Settings, audit, credential=None, **client_options: Any) -> None:
+    def __init__(self, settings: Settings, audit, credential, **client_options: Any) -> None:
         from remediation.azure.throttle import WriteBudget
 
         self._settings = settings
@@ -62,15 +65,13 @@ class ArmFactory:
 
     def _build(self, subscription_id: str):
         from remediation.azure.clients import ArmClients
-        from remediation.azure.credential import credential_from_settings
 
-        credential = self._credential or credential_from_settings()
         options = {
             "base_url": self._settings.get("ARM_ENDPOINT"),
             "connection_verify": self._settings.get("ARM_CA_BUNDLE") or None,
             **self._options,
         }
-        return ArmClients(credential, subscription_id, **options)
+        return ArmClients(self._credential, subscription_id, **options)
 
     def close(self) -> None:
         for clients in self._clients.values():
@@ -86,23 +87,24 @@ def build_services(
     credential=None,
     clock: Clock = utcnow,
 ) -> Services:
-    """Wire the engine; tests and the local host pass their own parts."""
-    import os
-
+    """Wire the engine from `settings`; tests and the local host pass their own parts."""
+    from remediation.azure.credential import SharedCredential
     from remediation.classify import default_classifier
     from remediation.notify import LogNotifier
     from remediation.playbooks import PLAYBOOKS
     from remediation.policy import load_policy
+    from remediation.settings import CREDENTIAL_SETTINGS, STORE_SETTINGS
     from remediation.store import open_store
 
     settings = settings or Settings()
-    store = store or open_store(os.environ)
-    queue = queue or _queue(settings)
+    credential = credential or SharedCredential(settings.pick(CREDENTIAL_SETTINGS))
+    store = store or open_store(settings.pick(STORE_SETTINGS), credential=credential)
+    queue = queue or _queue(settings, credential)
     policy = load_policy(settings)
     if notifier is None and settings.get("BOT_APP_ID"):
         from wiring.bot import teams_notifier
 
-        notifier = teams_notifier(settings, store)
+        notifier = teams_notifier(settings, store, credential)
     holder: dict[str, Any] = {}
 
     def arm_for(run: dict[str, Any]):
@@ -123,14 +125,14 @@ def build_services(
     attach = getattr(engine.notifier, "attach", None)
     if attach is not None:  # the Teams notifier re-sends missed cards from engine views
         attach(engine)
-    return Services(settings, engine, holder["factory"])
+    return Services(settings, engine, holder["factory"], credential)
 
 
-def _queue(settings: Settings):
+def _queue(settings: Settings, credential: Any):
     if settings.get("QUEUE_KIND") == "servicebus":
         from remediation.queue.servicebus import ServiceBusQueue
 
-        return ServiceBusQueue.from_settings(settings)
+        return ServiceBusQueue.from_settings(settings, credential)
     from remediation.queue.memory import InProcessQueue
 
     return InProcessQueue()

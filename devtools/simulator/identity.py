@@ -3,8 +3,10 @@
 Service principal: `{base}/{tenant}/v2.0/.well-known/openid-configuration` and its token
 endpoint (client credentials with a secret or a certificate assertion). Managed identity: the
 IMDS route `GET /metadata/identity/oauth2/token` (msal goes there when
-AZURE_POD_IDENTITY_AUTHORITY_HOST points at the simulator). Tokens are opaque random strings;
-ARM routes accept only tokens issued here unless the simulator is told to accept any.
+AZURE_POD_IDENTITY_AUTHORITY_HOST points at the simulator). Tokens are shaped like Entra's
+(an unsigned JWT naming the audience, tenant, issuer and lifetime), so local stand-ins that
+read them, as Azurite's OAuth mode and the Service Bus stand-in do, accept them; ARM routes
+accept only tokens issued here unless the simulator is told to accept any.
 """
 
 from __future__ import annotations
@@ -39,8 +41,8 @@ class TokenIssuer:
         with self._lock:
             self._clients[client_id] = secret
 
-    def issue(self, kind: str) -> tuple[str, int]:
-        token = secrets.token_urlsafe(32)
+    def issue(self, kind: str, audience: str = "", subject: str = TEST_CLIENT) -> tuple[str, int]:
+        token = _jwt(audience, subject, self.lifetime)
         with self._lock:
             self._issued[token] = time.time() + self.lifetime
             self.requests[kind] += 1
@@ -111,7 +113,10 @@ class TokenIssuer:
             return web.json_response(
                 {"error": "invalid_client", "error_description": problem}, status=401
             )
-        token, lifetime = self.issue("client_credentials")
+        scope = form.get("scope", "").split(" ")[0]
+        token, lifetime = self.issue(
+            "client_credentials", scope.removesuffix("/.default"), form.get("client_id", "")
+        )
         return web.json_response(
             {
                 "token_type": "Bearer",
@@ -133,7 +138,8 @@ class TokenIssuer:
                 {"error": "invalid_resource", "error_description": "resource is required"},
                 status=400,
             )
-        token, lifetime = self.issue("managed_identity")
+        subject = request.query.get("client_id", "system-assigned")
+        token, lifetime = self.issue("managed_identity", resource, subject)
         return web.json_response(
             {
                 "access_token": token,
@@ -144,6 +150,27 @@ class TokenIssuer:
                 "client_id": request.query.get("client_id", "system-assigned"),
             }
         )
+
+
+def _b64(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+
+def _jwt(audience: str, subject: str, lifetime: int) -> str:
+    """An Entra-shaped access token; the random signature part keeps every token unique."""
+    now = int(time.time())
+    claims = {
+        "aud": audience,
+        "iss": f"https://sts.windows.net/{TEST_TENANT}/",
+        "tid": TEST_TENANT,
+        "appid": subject,
+        "sub": subject,
+        "iat": now,
+        "nbf": now - 60,
+        "exp": now + lifetime,
+    }
+    header = _b64(json.dumps({"typ": "JWT", "alg": "none"}).encode())
+    return f"{header}.{_b64(json.dumps(claims).encode())}.{secrets.token_urlsafe(32)}"
 
 
 def _jwt_claims(token: str) -> dict[str, Any] | None:

@@ -1,7 +1,9 @@
-// Azure Monitor -> Function: an action group with a common-schema webhook to /api/alerts, and
-// an alert processing rule that routes the built-in alerts of the chosen Recovery Services
-// vaults (Azure Backup job failures, Site Recovery health) to it. Built-in alerts have no
-// alert rule of their own, so without this rule they notify nobody.
+// Azure Monitor -> Function: an action group whose common-schema webhook calls /api/alerts
+// with the Function App's key. The key is read here, at deployment (listKeys on the host's
+// keys), so the first `azd up` wires alert authentication with no second provision and no
+// key copied by hand; a key rotated in the portal is picked up by the next provision.
+// The alert processing rules that route the vaults' built-in alerts to this action group
+// are in alert-processing-rule.bicep, one per subscription of the vaults.
 @description('Action group name.')
 param actionGroupName string
 
@@ -9,23 +11,23 @@ param actionGroupName string
 @maxLength(12)
 param actionGroupShortName string
 
-@description('Alert processing rule name.')
-param processingRuleName string
+@description('Name of the Function App (in this resource group) that serves /api/alerts.')
+param functionAppName string
 
-@description('Host name of the Function App.')
-param functionHostName string
-
-@description('Function key appended as ?code= when the alerts route uses function-level auth; empty for none.')
+@description('Optional shared secret added to the webhook URL as ?secret= (the app setting ALERTS_SHARED_SECRET holds the same); empty for none.')
 @secure()
-param alertsFunctionKey string = ''
+param sharedSecret string = ''
 
-@description('Resource ids of the Recovery Services vaults whose built-in alerts are routed; empty deploys no rule.')
-param vaultIds array
-
-@description('Tags applied to both resources.')
+@description('Tags applied to the action group.')
 param tags object = {}
 
-var webhookUrl = empty(alertsFunctionKey) ? 'https://${functionHostName}/api/alerts' : 'https://${functionHostName}/api/alerts?code=${alertsFunctionKey}'
+resource site 'Microsoft.Web/sites@2024-04-01' existing = {
+  name: functionAppName
+}
+
+// Anyone who can read the action group can read this URL: grant Monitoring Reader sparingly.
+var secretQuery = empty(sharedSecret) ? '' : '&secret=${uriComponent(sharedSecret)}'
+var webhookUrl = 'https://${site.properties.defaultHostName}/api/alerts?code=${listKeys('${site.id}/host/default', site.apiVersion).functionKeys.default}${secretQuery}'
 
 resource actionGroup 'Microsoft.Insights/actionGroups@2023-01-01' = {
   name: actionGroupName
@@ -45,41 +47,4 @@ resource actionGroup 'Microsoft.Insights/actionGroups@2023-01-01' = {
   }
 }
 
-resource processingRule 'Microsoft.AlertsManagement/actionRules@2021-08-08' = if (!empty(vaultIds)) {
-  name: processingRuleName
-  location: 'Global'
-  tags: tags
-  properties: {
-    description: 'Send Azure Backup and Site Recovery built-in alerts of the listed vaults to the remediation Function.'
-    enabled: true
-    scopes: vaultIds
-    conditions: [
-      {
-        field: 'TargetResourceType'
-        operator: 'Equals'
-        values: [
-          'microsoft.recoveryservices/vaults'
-        ]
-      }
-      {
-        field: 'MonitorService'
-        operator: 'Equals'
-        values: [
-          'Azure Backup'
-          'Azure Site Recovery'
-        ]
-      }
-    ]
-    actions: [
-      {
-        actionType: 'AddActionGroups'
-        actionGroupIds: [
-          actionGroup.id
-        ]
-      }
-    ]
-  }
-}
-
 output actionGroupId string = actionGroup.id
-output processingRuleName string = empty(vaultIds) ? '' : processingRule.name

@@ -8,8 +8,11 @@ param planName string
 @description('Azure region (must offer Flex Consumption).')
 param location string
 
-@description('Tags of the app; must include azd-service-name so that azd deploy finds it.')
+@description('Tags of the plan and the app.')
 param tags object
+
+@description('azd service name (azure.yaml): tagged on the site only, so azd deploy finds one resource.')
+param serviceName string
 
 @description('Resource id of the user-assigned managed identity.')
 param identityId string
@@ -17,7 +20,8 @@ param identityId string
 @description('URL of the blob container that holds the deployment package.')
 param deploymentContainerUrl string
 
-@description('App settings, name to value. main.bicep owns the list.')
+@description('App settings, name to value. main.bicep owns the list; it holds the shared secret.')
+@secure()
 param appSettings object
 
 @description('Memory per instance in MB.')
@@ -28,8 +32,8 @@ param appSettings object
 ])
 param instanceMemoryMB int = 2048
 
-@description('Upper bound of instances the plan may scale out to.')
-@minValue(1)
+@description('Upper bound of instances the plan may scale out to (Flex Consumption: 40 to 1000).')
+@minValue(40)
 @maxValue(1000)
 param maximumInstanceCount int = 40
 
@@ -50,7 +54,9 @@ resource plan 'Microsoft.Web/serverfarms@2024-04-01' = {
 resource site 'Microsoft.Web/sites@2024-04-01' = {
   name: name
   location: location
-  tags: tags
+  tags: union(tags, {
+    'azd-service-name': serviceName
+  })
   kind: 'functionapp,linux'
   identity: {
     type: 'UserAssigned'

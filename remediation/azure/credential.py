@@ -209,3 +209,43 @@ def credential_from_settings(settings: Mapping[str, str] | None = None) -> MsalC
         authority_host=env.get("AZURE_AUTHORITY_HOST") or PUBLIC_AUTHORITY_HOST,
         ca_bundle=ca_bundle,
     )
+
+
+class SharedCredential:
+    """The app's one credential (store, queue, ARM, Graph, bot), built on its first token request.
+
+    Building can reach the authority (a service principal's metadata), so it never happens
+    at start: the app starts with Entra out of reach or its settings incomplete, and the call
+    that wanted a token fails with ClientAuthenticationError naming the cause, which the
+    store, the queue and the ARM clients already treat as a dependency out of reach (503).
+    """
+
+    description = "the app's credential"
+
+    def __init__(self, settings: Mapping[str, str]) -> None:
+        self._settings = dict(settings)
+        self._credential: MsalCredential | None = None
+        self._lock = threading.Lock()
+
+    def get_token(self, *scopes: str, **kwargs: Any) -> AccessToken:
+        return self._built().get_token(*scopes, **kwargs)
+
+    def get_token_info(self, *scopes: str, options: Mapping[str, Any] | None = None):
+        return self._built().get_token_info(*scopes, options=options)
+
+    def close(self) -> None:
+        """Nothing to release; present for the TokenCredential protocol."""
+
+    def _built(self) -> MsalCredential:
+        with self._lock:
+            if self._credential is None:
+                try:
+                    self._credential = credential_from_settings(self._settings)
+                except CredentialConfigError as exc:  # names the setting, never a secret
+                    raise ClientAuthenticationError(message=str(exc)) from exc
+                except (ValueError, OSError) as exc:  # msal reaching the authority
+                    raise ClientAuthenticationError(
+                        message=f"no credential: {type(exc).__name__}"
+                    ) from exc
+                self.description = self._credential.description
+            return self._credential

@@ -128,17 +128,19 @@ def _code(response: Any) -> str:
     return f" ({str(code)[:60]})" if code else ""
 
 
-def membership_from_settings(settings: Settings) -> GroupMembership:
-    """The GRAPH_ENDPOINT client with the app's credential (remediation.azure.credential)."""
+def membership_from_settings(settings: Settings, credential: Any = None) -> GroupMembership:
+    """The GRAPH_ENDPOINT client with `credential`, the app's shared one; without it, a
+    credential of its own from the settings (remediation.azure.credential)."""
     from remediation.azure.credential import CredentialConfigError, credential_from_settings
 
-    env = {name: settings.get(name) for name in CREDENTIAL_SETTINGS}
-    try:
-        credential = credential_from_settings(env)
-    except CredentialConfigError as exc:  # its message names the setting, never a secret
-        raise MembershipUnavailable(f"no credential for Graph: {exc}") from exc
-    except Exception as exc:  # msal may reach the authority while building its app
-        raise MembershipUnavailable(f"no credential for Graph: {type(exc).__name__}") from exc
+    env = settings.pick(CREDENTIAL_SETTINGS)
+    if credential is None:
+        try:
+            credential = credential_from_settings(env)
+        except CredentialConfigError as exc:  # its message names the setting, never a secret
+            raise MembershipUnavailable(f"no credential for Graph: {exc}") from exc
+        except Exception as exc:  # msal may reach the authority while building its app
+            raise MembershipUnavailable(f"no credential for Graph: {type(exc).__name__}") from exc
     return GroupMembership(
         settings.get("GRAPH_ENDPOINT"), credential, verify=env["ARM_CA_BUNDLE"] or True
     )

@@ -1,9 +1,10 @@
 """Every ARM call the playbooks make, one method each, with the RBAC action it needs.
 
-The `@arm_action` declarations are the source of truth for the least-privilege custom role:
-a test compares them with infra/role-actions.json, so a playbook cannot gain an ARM call the
-role lacks. Writes pass the per-subscription write budget first and are audited with the ARM
-request id and the result.
+The `@arm_action` declarations are the source of truth for the least-privilege custom roles:
+each names the kind of resource group it acts in (`scope=`), each kind has its own role, and a
+test compares them with infra/role-actions.json, so a playbook cannot gain an ARM call, or an
+action in a kind of group, that the roles lack. Writes pass the per-subscription write budget
+first and are audited with the ARM request id and the result.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import functools
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from enum import StrEnum
 from typing import Any, TypeVar
 
 from remediation.audit import AuditLog
@@ -29,11 +31,23 @@ KEY_VAULT_TYPE = "Microsoft.KeyVault/vaults"
 KEY_VAULT_API = "2023-07-01"  # read through the generic resources API: no key vault SDK needed
 
 
+class GroupKind(StrEnum):
+    """Where an ARM call acts; each kind is one custom role in infra/role-actions.json, granted
+    on the resource groups of that kind only (main.bicep's *ResourceGroupIds parameters)."""
+
+    RESTORE_POINTS = "restorePointGroups"  # AzureBackupRG_<region>_<n>: collections, their locks
+    VMS = "vmGroups"  # the protected and replicated VMs
+    VAULTS = "vaultGroups"  # Recovery Services vaults of Azure Backup
+    MIGRATE = "migrateGroups"  # the Azure Migrate project and its replication vault
+    SUBSCRIPTION = "subscription"  # read-only: subscription-wide lists and the reads after them
+
+
 @dataclass(frozen=True, slots=True)
 class ArmAction:
     method: str
     action: str
     write: bool
+    scope: GroupKind | None  # None: undeclared, which the role cross-check refuses
     polls: tuple[str, ...] = ()  # status reads the SDK's poller makes for a long-running call
 
 
@@ -45,12 +59,17 @@ class ArmCallError(RuntimeError):
 
 
 def arm_action(
-    action: str, *, write: bool = False, polls: tuple[str, ...] = ()
+    action: str,
+    *,
+    scope: GroupKind | None = None,
+    write: bool = False,
+    polls: tuple[str, ...] = (),
 ) -> Callable[[F], F]:
-    """Declare the RBAC action of an ARM call (and of its LRO polling); writes are audited."""
+    """Declare the RBAC action of an ARM call (and of its LRO polling) and the kind of group it
+    acts in; writes are audited."""
 
     def decorate(fn: F) -> F:
-        ACTIONS[fn.__name__] = ArmAction(fn.__name__, action, write, polls)
+        ACTIONS[fn.__name__] = ArmAction(fn.__name__, action, write, scope, polls)
         if not write:
             return fn
 
@@ -71,9 +90,11 @@ def arm_action(
     return decorate
 
 
-def required_actions() -> set[str]:
-    """Every RBAC action the code can need: the custom role must hold exactly these."""
-    return {a.action for a in ACTIONS.values()} | {p for a in ACTIONS.values() for p in a.polls}
+def required_actions(scope: GroupKind | None = None) -> set[str]:
+    """Every RBAC action the code can need in groups of one kind (all kinds by default): that
+    kind's custom role must hold exactly these."""
+    chosen = [a for a in ACTIONS.values() if scope is None or a.scope == scope]
+    return {a.action for a in chosen} | {p for a in chosen for p in a.polls}
 
 
 def _remember_request_id(seen: dict[str, str], response: Any) -> None:
@@ -108,7 +129,7 @@ class Arm:
         )  # fmt: skip
 
     # -- Azure Migrate replication -----------------------------------------------------------
-    @arm_action(f"{MIGRATION_ITEMS}/read")
+    @arm_action(f"{MIGRATION_ITEMS}/read", scope=GroupKind.MIGRATE)
     def get_migration_item(self, item_id: str) -> dict[str, Any]:
         rg, vault, fabric, container, item = _ids(
             item_id, "vaults", "replicationFabrics", "replicationProtectionContainers",
@@ -119,13 +140,13 @@ class Arm:
         )
         return found.as_dict()
 
-    @arm_action(f"{RS}/vaults/replicationMigrationItems/read")
+    @arm_action(f"{RS}/vaults/replicationMigrationItems/read", scope=GroupKind.MIGRATE)
     def list_migration_items(self, vault_id: str) -> list[dict[str, Any]]:
         rg, vault = _ids(vault_id, "vaults")
         items = self._clients.site_recovery.replication_migration_items.list(rg, vault)
         return [item.as_dict() for item in items]
 
-    @arm_action(f"{MIGRATION_ITEMS}/resync/action", write=True)
+    @arm_action(f"{MIGRATION_ITEMS}/resync/action", scope=GroupKind.MIGRATE, write=True)
     def resync(self, item_id: str, **kwargs: Any) -> str | None:
         """Start a resync without resetting CBT; returns the replication job it started.
 
@@ -155,30 +176,35 @@ class Arm:
         )  # fmt: skip
         return _last_segment(headers, "replicationOperationStatus")
 
-    @arm_action(f"{RS}/vaults/replicationJobs/read")
+    @arm_action(f"{RS}/vaults/replicationJobs/read", scope=GroupKind.MIGRATE)
     def get_replication_job(self, vault_id: str, job_name: str) -> dict[str, Any]:
         rg, vault = _ids(vault_id, "vaults")
         return self._clients.site_recovery.replication_jobs.get(rg, vault, job_name).as_dict()
 
     # -- Restore point collections and locks -----------------------------------------------
-    @arm_action("Microsoft.Resources/subscriptions/resourceGroups/read")
+    @arm_action(
+        "Microsoft.Resources/subscriptions/resourceGroups/read", scope=GroupKind.SUBSCRIPTION
+    )
     def list_resource_groups(self) -> list[dict[str, Any]]:
         groups = self._clients.resources.resource_groups.list()
         return [{"name": g.name, "id": g.id, "location": g.location} for g in groups]
 
-    @arm_action("Microsoft.Compute/restorePointCollections/read")
+    @arm_action("Microsoft.Compute/restorePointCollections/read", scope=GroupKind.RESTORE_POINTS)
     def list_restore_point_collections(self, resource_group: str) -> list[dict[str, Any]]:
         found = self._clients.compute.restore_point_collections.list(resource_group)
         return [c.as_dict() for c in found]
 
     @arm_action(
-        "Microsoft.Compute/restorePointCollections/delete", write=True, polls=(COMPUTE_OPERATIONS,)
+        "Microsoft.Compute/restorePointCollections/delete",
+        scope=GroupKind.RESTORE_POINTS,
+        write=True,
+        polls=(COMPUTE_OPERATIONS,),
     )
     def delete_restore_point_collection(self, collection_id: str, **kwargs: Any) -> None:
         rg, name = _ids(collection_id, "restorePointCollections")
         self._clients.compute.restore_point_collections.begin_delete(rg, name, **kwargs).result()
 
-    @arm_action("Microsoft.Compute/restorePointCollections/read")
+    @arm_action("Microsoft.Compute/restorePointCollections/read", scope=GroupKind.RESTORE_POINTS)
     def get_restore_point_collection(self, collection_id: str) -> dict[str, Any]:
         """The collection with its restore points (`$expand=restorePoints`)."""
         rg, name = _ids(collection_id, "restorePointCollections")
@@ -187,19 +213,19 @@ class Arm:
         )
         return found.as_dict()
 
-    @arm_action("Microsoft.Authorization/locks/read")
+    @arm_action("Microsoft.Authorization/locks/read", scope=GroupKind.RESTORE_POINTS)
     def list_locks(self, resource_group: str) -> list[dict[str, Any]]:
         """Locks on the group and on the resources in it, each with its own scope."""
         found = self._clients.locks.management_locks.list_at_resource_group_level(resource_group)
         return [_lock(lock) for lock in found]
 
-    @arm_action("Microsoft.Authorization/locks/delete", write=True)
+    @arm_action("Microsoft.Authorization/locks/delete", scope=GroupKind.RESTORE_POINTS, write=True)
     def delete_lock(self, lock_id: str, **kwargs: Any) -> None:
         """Delete the lock at its own scope (a group, or one resource in it)."""
         scope, name = lock_scope(lock_id)
         self._clients.locks.management_locks.delete_by_scope(scope.lstrip("/"), name, **kwargs)
 
-    @arm_action("Microsoft.Authorization/locks/write", write=True)
+    @arm_action("Microsoft.Authorization/locks/write", scope=GroupKind.RESTORE_POINTS, write=True)
     def put_lock(self, lock_id: str, lock: dict[str, Any], **kwargs: Any) -> dict[str, Any]:
         """Create or restore a lock exactly, at its own scope: name, level, notes and owners."""
         from azure.mgmt.resource.locks.models import ManagementLockObject, ManagementLockOwner
@@ -217,7 +243,7 @@ class Arm:
         return _lock(created)
 
     # -- Azure Backup -----------------------------------------------------------------------
-    @arm_action(f"{PROTECTED_ITEMS}/read")
+    @arm_action(f"{PROTECTED_ITEMS}/read", scope=GroupKind.VAULTS)
     def get_protected_item(self, vault_id: str, vm_id: str) -> dict[str, Any]:
         """The vault's protected item for the VM (ResourceNotFoundError when it has none)."""
         rg, vault = _ids(vault_id, "vaults")
@@ -225,7 +251,7 @@ class Arm:
         found = self._clients.backup.protected_items.get(vault, rg, "Azure", container, item)
         return found.as_dict()
 
-    @arm_action(f"{PROTECTED_ITEMS}/backup/action", write=True)
+    @arm_action(f"{PROTECTED_ITEMS}/backup/action", scope=GroupKind.VAULTS, write=True)
     def trigger_backup(self, vm_id: str, vault_id: str, **kwargs: Any) -> str | None:
         """Ask for an on-demand backup; returns the id of the operation that will name its job
         (from the 202's Azure-AsyncOperation, else its Location)."""
@@ -246,7 +272,7 @@ class Arm:
             headers, "operationResults", header="Location"
         )
 
-    @arm_action(f"{PROTECTED_ITEMS}/operationsStatus/read")
+    @arm_action(f"{PROTECTED_ITEMS}/operationsStatus/read", scope=GroupKind.VAULTS)
     def get_backup_operation(self, vault_id: str, vm_id: str, operation_id: str) -> dict[str, Any]:
         """A trigger's operation: `status`, and `properties.jobId` once the job exists."""
         rg, vault = _ids(vault_id, "vaults")
@@ -256,7 +282,7 @@ class Arm:
         )
         return found.as_dict()
 
-    @arm_action(f"{RS}/Vaults/backupJobs/read")
+    @arm_action(f"{RS}/Vaults/backupJobs/read", scope=GroupKind.VAULTS)
     def list_backup_jobs(
         self, vault_id: str, vm_id: str, status: str | None = None
     ) -> list[dict[str, Any]]:
@@ -270,7 +296,7 @@ class Arm:
         mine = [j for j in found if is_job_of(j, vm_id)]
         return sorted(mine, key=lambda j: str(j["properties"].get("startTime") or ""), reverse=True)
 
-    @arm_action(f"{RS}/Vaults/backupJobs/read")
+    @arm_action(f"{RS}/Vaults/backupJobs/read", scope=GroupKind.VAULTS)
     def list_failed_backup_jobs(
         self, vault_id: str, since: datetime, until: datetime
     ) -> list[dict[str, Any]]:
@@ -286,25 +312,26 @@ class Arm:
         jobs = self._clients.backup.backup_jobs.list(vault, rg, filter=" and ".join(clauses))
         return [job.as_dict() for job in jobs]
 
-    @arm_action(f"{RS}/Vaults/backupJobs/read")
+    @arm_action(f"{RS}/Vaults/backupJobs/read", scope=GroupKind.VAULTS)
     def get_backup_job(self, vault_id: str, job_name: str) -> dict[str, Any]:
         rg, vault = _ids(vault_id, "vaults")
         return self._clients.backup.job_details.get(vault, rg, job_name).as_dict()
 
     # -- Virtual machines -------------------------------------------------------------------
-    @arm_action("Microsoft.Compute/virtualMachines/read")
+    @arm_action("Microsoft.Compute/virtualMachines/read", scope=GroupKind.VMS)
     def get_vm(self, vm_id: str) -> dict[str, Any]:
         rg, vm = _ids(vm_id, "virtualMachines")
         return self._clients.compute.virtual_machines.get(rg, vm).as_dict()
 
     # -- VM agent and extensions ------------------------------------------------------------
-    @arm_action("Microsoft.Compute/virtualMachines/instanceView/read")
+    @arm_action("Microsoft.Compute/virtualMachines/instanceView/read", scope=GroupKind.VMS)
     def instance_view(self, vm_id: str) -> dict[str, Any]:
         rg, vm = _ids(vm_id, "virtualMachines")
         return self._clients.compute.virtual_machines.instance_view(rg, vm).as_dict()
 
     @arm_action(
         "Microsoft.Compute/virtualMachines/extensions/delete",
+        scope=GroupKind.VMS,
         write=True,
         polls=(COMPUTE_OPERATIONS,),
     )
@@ -315,23 +342,23 @@ class Arm:
         ).result()
 
     # -- Private endpoints, private DNS and key vaults (read-only diagnosis) ------------------
-    @arm_action("Microsoft.Network/privateEndpoints/read")
+    @arm_action("Microsoft.Network/privateEndpoints/read", scope=GroupKind.SUBSCRIPTION)
     def list_private_endpoints(self) -> list[dict[str, Any]]:
         """Every private endpoint of the subscription (a vault's may live in a network group)."""
         found = self._clients.network.private_endpoints.list_by_subscription()
         return [endpoint.as_dict() for endpoint in found]
 
-    @arm_action(f"{PRIVATE_DNS_ZONES}/read")
+    @arm_action(f"{PRIVATE_DNS_ZONES}/read", scope=GroupKind.SUBSCRIPTION)
     def list_private_dns_zones(self) -> list[dict[str, Any]]:
         return [zone.as_dict() for zone in self._clients.private_dns.private_zones.list()]
 
-    @arm_action(f"{PRIVATE_DNS_ZONES}/virtualNetworkLinks/read")
+    @arm_action(f"{PRIVATE_DNS_ZONES}/virtualNetworkLinks/read", scope=GroupKind.SUBSCRIPTION)
     def list_virtual_network_links(self, zone_id: str) -> list[dict[str, Any]]:
         rg, zone = _ids(zone_id, "privateDnsZones")
         links = self._clients.private_dns.virtual_network_links.list(rg, zone)
         return [link.as_dict() for link in links]
 
-    @arm_action(f"{PRIVATE_DNS_ZONES}/A/read")
+    @arm_action(f"{PRIVATE_DNS_ZONES}/A/read", scope=GroupKind.SUBSCRIPTION)
     def get_a_record(self, zone_id: str, name: str) -> dict[str, Any] | None:
         """The A record set `name` of the zone, or None when it does not exist."""
         from azure.core.exceptions import ResourceNotFoundError
@@ -342,13 +369,13 @@ class Arm:
         except ResourceNotFoundError:
             return None
 
-    @arm_action("Microsoft.Resources/subscriptions/resources/read")
+    @arm_action("Microsoft.Resources/subscriptions/resources/read", scope=GroupKind.SUBSCRIPTION)
     def list_key_vaults(self) -> list[dict[str, Any]]:
         """Id, name and location of every key vault of the subscription."""
         found = self._clients.resources.resources.list(filter=f"resourceType eq '{KEY_VAULT_TYPE}'")
         return [{"id": r.id, "name": r.name, "location": r.location} for r in found]
 
-    @arm_action(f"{KEY_VAULT_TYPE}/read")
+    @arm_action(f"{KEY_VAULT_TYPE}/read", scope=GroupKind.SUBSCRIPTION)
     def get_key_vault(self, key_vault_id: str) -> dict[str, Any]:
         arm = ArmId.parse(key_vault_id)
         if (

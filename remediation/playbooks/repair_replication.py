@@ -19,12 +19,12 @@ FINISHED = {"Succeeded": True, "Failed": False, "Cancelled": False, "Suspended":
 
 def _item(ctx: RunContext) -> dict[str, Any]:
     item_id = ctx.target.get("resource_id") or ""
-    arm = ArmId.parse(item_id)
-    if arm is None or not arm.get("replicationMigrationItems"):
+    parsed = ArmId.parse(item_id)
+    if parsed is None or not parsed.get("replicationMigrationItems"):
         raise StepFailed(f"The signal for {ctx.target.get('vm')} named no migration item.")
     return verify.read(
         lambda: ctx.arm.get_migration_item(item_id),
-        f"Migration item of {ctx.target.get('vm')} was not found in vault {arm.get('vaults')} "
+        f"Migration item of {ctx.target.get('vm')} was not found in vault {parsed.get('vaults')} "
         f"({verify.where(item_id)}): nothing was changed.",
     )
 

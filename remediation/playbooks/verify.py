@@ -25,10 +25,10 @@ COMPLETED_JOB = frozenset({"Completed", "CompletedWithWarnings"})
 
 def where(resource_id: str | None) -> str:
     """'subscription S, resource group G' for a sentence about a missing resource."""
-    arm = ArmId.parse(resource_id)
-    if arm is None:
+    parsed = ArmId.parse(resource_id)
+    if parsed is None:
         return "an unreadable resource id"
-    return f"subscription {arm.subscription_id}, resource group {arm.resource_group}"
+    return f"subscription {parsed.subscription_id}, resource group {parsed.resource_group}"
 
 
 def read(fetch: Callable[[], Any], missing: str) -> Any:
@@ -41,8 +41,8 @@ def read(fetch: Callable[[], Any], missing: str) -> Any:
 
 def target_vm_id(ctx: RunContext) -> str:
     vm_id = ctx.target.get("resource_id") or ""
-    arm = ArmId.parse(vm_id)
-    if arm is None or not arm.get("virtualMachines"):
+    parsed = ArmId.parse(vm_id)
+    if parsed is None or not parsed.get("virtualMachines"):
         raise StepFailed(
             f"The signal for {ctx.target.get('vm')} named no Azure VM resource id, so there is "
             "nothing the bot can safely act on."

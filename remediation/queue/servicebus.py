@@ -18,6 +18,9 @@ from remediation.queue.base import Message, bounded_id
 from remediation.settings import Settings
 
 MAX_DELIVERIES = 5
+# A webhook waits on the send: a few quick retries, then QueueUnavailable and a 503 that the
+# sender retries later (the signal is recorded and the timer's sweep sends it too).
+CLIENT_RETRY = {"retry_total": 2, "retry_backoff_factor": 0.4, "retry_backoff_max": 4.0}
 
 
 def to_servicebus(message: Message, now: datetime | None = None) -> Any:
@@ -50,16 +53,26 @@ class ServiceBusQueue:
         self._lock = threading.Lock()
 
     @classmethod
-    def from_settings(cls, settings: Settings, credential=None) -> ServiceBusQueue:
+    def from_settings(cls, settings: Settings, credential: Any) -> ServiceBusQueue:
+        """The queue the settings name, reached with `credential` (the app's identity).
+
+        SERVICEBUS_CUSTOM_ENDPOINT sends the AMQP connection elsewhere than the namespace's
+        own host (a local stand-in, trusted through ARM_CA_BUNDLE); Azure needs neither.
+        """
         namespace = settings.get("ServiceBusConnection__fullyQualifiedNamespace")
         queue_name = settings.get("REMEDIATION_QUEUE_NAME")
+        options: dict[str, Any] = dict(CLIENT_RETRY)
+        custom = settings.get("SERVICEBUS_CUSTOM_ENDPOINT")
+        if custom:
+            options["custom_endpoint_address"] = custom
+            options["connection_verify"] = settings.get("ARM_CA_BUNDLE") or None
 
         def factory():
-            from azure.servicebus import ServiceBusClient
+            from azure.servicebus import ServiceBusClient, TransportType
 
-            from remediation.azure.credential import credential_from_settings
-
-            client = ServiceBusClient(namespace, credential or credential_from_settings(settings))
+            if custom:  # the SDK would otherwise assume AMQP over WebSockets
+                options["transport_type"] = TransportType.Amqp
+            client = ServiceBusClient(namespace, credential, **options)
             return client.get_queue_sender(queue_name)
 
         return cls(factory)

@@ -3,7 +3,8 @@
 Domain code depends on `Store` only; `open_store` picks the backend from settings:
 STORE_KIND (sqlite | tables, default sqlite), STORE_SQLITE_PATH (default .state/remediation.db),
 STORE_TABLES_CONNECTION (a connection string) or STORE_TABLES_ENDPOINT (an account URL, used
-with the credential passed in), STORE_TABLE_PREFIX (default "remediation").
+with the credential passed in, trusting ARM_CA_BUNDLE when set), STORE_TABLE_PREFIX (default
+"remediation").
 """
 
 from __future__ import annotations
@@ -61,7 +62,8 @@ def open_store(
     if connection:
         return TablesStore.from_connection_string(connection, prefix=prefix)
     if endpoint and credential is not None:
-        return TablesStore.from_endpoint(endpoint, credential, prefix=prefix)
+        ca_bundle = settings.get("ARM_CA_BUNDLE") or None
+        return TablesStore.from_endpoint(endpoint, credential, prefix=prefix, ca_bundle=ca_bundle)
     if endpoint:
         raise InvalidData("STORE_TABLES_ENDPOINT needs a credential passed to open_store")
     raise InvalidData("STORE_KIND=tables needs STORE_TABLES_CONNECTION or STORE_TABLES_ENDPOINT")

@@ -57,6 +57,16 @@ _PREFIX = re.compile(r"[A-Za-z][A-Za-z0-9]{1,14}")
 _UNSAFE = re.compile(r"[/\\#?!\x00-\x1f\x7f-\x9f]")
 _ESCAPED = re.compile(r"!([0-9a-f]{2})")
 _MAX_PAGE = 1000
+# The webhooks wait on the store: a few quick retries, then StoreError and a 503 that the
+# sender retries later, rather than azure-core's default ten with backoff up to two minutes.
+CLIENT_RETRY = {
+    "retry_total": 3,
+    "retry_connect": 2,
+    "retry_read": 2,
+    "retry_status": 2,
+    "retry_backoff_factor": 0.4,
+    "retry_backoff_max": 4.0,
+}
 
 
 def escape_key(value: str) -> str:
@@ -107,18 +117,27 @@ class TablesStore(Store):
     def from_connection_string(cls, connection: str, *, prefix: str = "remediation") -> TablesStore:
         """A store for a storage connection string (Azurite's works too)."""
         try:
-            service = TableServiceClient.from_connection_string(connection)
+            service = TableServiceClient.from_connection_string(connection, **CLIENT_RETRY)
         except ValueError as error:
             raise InvalidData(f"bad Tables connection string: {error}") from None
         return cls(service, prefix=prefix)
 
     @classmethod
     def from_endpoint(
-        cls, endpoint: str, credential: TokenCredential, *, prefix: str = "remediation"
+        cls,
+        endpoint: str,
+        credential: TokenCredential,
+        *,
+        prefix: str = "remediation",
+        ca_bundle: str | None = None,
     ) -> TablesStore:
-        """A store for an account URL with an Entra credential (managed identity in Azure)."""
+        """A store for an account URL with an Entra credential (managed identity in Azure);
+        `ca_bundle` trusts a local stand-in's certificate."""
+        options: dict[str, Any] = dict(CLIENT_RETRY)
+        if ca_bundle:
+            options["connection_verify"] = ca_bundle
         try:
-            service = TableServiceClient(endpoint=endpoint, credential=credential)
+            service = TableServiceClient(endpoint=endpoint, credential=credential, **options)
         except ValueError as error:
             raise InvalidData(f"bad Tables endpoint {endpoint!r}: {error}") from None
         return cls(service, prefix=prefix)

@@ -20,9 +20,10 @@ from bot.teams_notifier import TeamsNotifier
 from devtools.replay import engine_on_simulator
 from devtools.simulator import ArmSimulator
 from devtools.simulator.identity import TEST_CLIENT
+from remediation.azure.credential import SharedCredential
 from remediation.policy import load_policy
 from remediation.queue.memory import InProcessQueue
-from remediation.settings import Settings
+from remediation.settings import CREDENTIAL_SETTINGS, Settings
 from remediation.store import SqliteStore
 from tests.bot_app.conftest import MIGRATE_VAULT_ID
 from tests.botkit.activities import BOT_APP_ID, sample
@@ -155,17 +156,21 @@ def app_settings(
     return Settings(env)
 
 
-def _services(settings: Settings, notifier: TeamsNotifier, store, sim) -> Services:
+def _services(
+    settings: Settings, notifier: TeamsNotifier, store, sim, credential: SharedCredential
+) -> Services:
     """The composition root's services; with a simulator, the replay's fast ARM clients
-    (no LRO polling delay), wired to the same notifier, store and policy."""
+    (no LRO polling delay), wired to the same notifier, store, policy and credential."""
     if sim is None:
-        return build_services(settings, notifier=notifier, store=store, queue=InProcessQueue())
+        return build_services(
+            settings, notifier=notifier, store=store, queue=InProcessQueue(), credential=credential
+        )
     engine, arms = engine_on_simulator(
         sim.base_url, sim.ca_path, sim.estate.subscription_id, store=store,
         notifier=notifier, policy=load_policy(settings),
     )  # fmt: skip
     notifier.attach(engine)
-    return Services(settings, engine, arms)
+    return Services(settings, engine, arms, credential)
 
 
 @asynccontextmanager
@@ -175,10 +180,11 @@ async def bot_app(
     async with running_issuer(BOT_APP_ID) as issuer, running_connector() as connector:
         settings = app_settings(tmp_path, issuer.metadata_url, sim, approver_group)
         store = SqliteStore(str(tmp_path / "store.db"))
-        notifier = teams_notifier(settings, store, tokens=connector.token_provider,
+        credential = SharedCredential(settings.pick(CREDENTIAL_SETTINGS))
+        notifier = teams_notifier(settings, store, credential, tokens=connector.token_provider,
                                   retry=FAST_RETRY)  # fmt: skip
         notifier.runtime.timeout = 20
-        services = _services(settings, notifier, store, sim)
+        services = _services(settings, notifier, store, sim, credential)
         handler = handler_for(services)
 
         app = messages_app(notifier.runtime, handler)  # the runtime processes like the adapter

@@ -35,7 +35,9 @@ REQUIRED_SETTINGS = [
     "GRAPH_ENDPOINT",
     "DRY_RUN",
     "AUTOMATION_PAUSED",
+    "ALERTS_SHARED_SECRET",
     "APPLICATIONINSIGHTS_CONNECTION_STRING",
+    "APPLICATIONINSIGHTS_AUTHENTICATION_STRING",
     "AzureWebJobsStorage__accountName",
     "AzureWebJobsStorage__credential",
     "AzureWebJobsStorage__clientId",
@@ -179,61 +181,115 @@ def test_bot_uses_the_managed_identity_and_has_the_teams_channel() -> None:
     assert channel["name"] == channel["properties"]["channelName"] == "MsTeamsChannel"
 
 
-def test_alerts_reach_the_function_through_action_group_and_processing_rule() -> None:
+def test_alerts_reach_the_function_with_the_key_the_bicep_reads() -> None:
+    """No second provision: the action group's URL carries the host key read by listKeys."""
     path = module("alerting")
     group = resource_of_type(path, "Microsoft.Insights/actionGroups")["properties"]
     [receiver] = group["webhookReceivers"]
     assert receiver["useCommonAlertSchema"] is True
-    url = json.dumps(parse_bicep(path)["variables"]["webhookUrl"])
-    assert "/api/alerts" in url
-    rule = next(
-        r for r in resources(path).values() if r["type"] == "Microsoft.AlertsManagement/actionRules"
-    )
-    props = rule["config"]["config"]["properties"]  # conditional resource: if (...) {...}
-    assert props["scopes"] == "vaultIds"
-    assert props["actions"][0]["actionType"] == "AddActionGroups"
-    fields = {c["field"]: c["values"] for c in props["conditions"]}
+    assert receiver["serviceUri"] == "webhookUrl"
+    url = parse_bicep(path)["variables"]["webhookUrl"]["value"]
+    assert "/api/alerts?code=${listKeys('${site.id}/host/default'" in url
+    assert url.endswith(".functionKeys.default}${secretQuery}")
+    secret = parse_bicep(path)["parameters"]["sharedSecret"]
+    assert "secure" in {d["type"] for d in secret["decorators"]}
+    params = parse_bicep(MAIN_BICEP)["modules"]["alerting"]["config"]["params"]
+    assert params["sharedSecret"] == "alertsSharedSecret"
+    settings = parse_bicep(MAIN_BICEP)["variables"]["functionAppSettings"]["value"]
+    assert settings["ALERTS_SHARED_SECRET"] == "alertsSharedSecret", "a provision keeps it"
+    assert not any("FunctionKey" in name for name in parse_bicep(MAIN_BICEP)["parameters"])
+
+
+def test_one_processing_rule_per_subscription_of_the_vaults() -> None:
+    """A rule's scopes must be in its own subscription: the module runs once per subscription,
+    in a vault's resource group, with that subscription's vaults only."""
+    loop = parse_bicep(MAIN_BICEP)["modules"]["alertRouting"]["config"]
+    assert loop["loop_type"]["detail"]["array_name"] == "alertSubscriptions"
+    scope = json.dumps(loop["config"]["scope"])
+    assert '"type": "resource_group"' in scope and "alertVaults" in scope
+    vault_ids = json.dumps(loop["config"]["params"]["vaultIds"])
+    assert '"type": "filter"' in vault_ids and '"sub"' in vault_ids
+    path = module("alertRouting")
+    rule = resource_of_type(path, "Microsoft.AlertsManagement/actionRules")["properties"]
+    assert rule["scopes"] == "vaultIds"
+    assert rule["actions"][0]["actionType"] == "AddActionGroups"
+    fields = {c["field"]: c["values"] for c in rule["conditions"]}
     assert fields["TargetResourceType"] == ["microsoft.recoveryservices/vaults"]
     assert "Azure Backup" in fields["MonitorService"]
 
 
+def test_maximum_instance_count_starts_at_flex_consumptions_lowest_maximum() -> None:
+    for path, params in ((MAIN_BICEP, "maximumInstanceCount"), (module("functionApp"), None)):
+        param = parse_bicep(path)["parameters"][params or "maximumInstanceCount"]
+        bounds = {d["type"]: d.get("argument") for d in param["decorators"]}
+        assert bounds["min_value"] == 40 and bounds["max_value"] == 1000, path.name
+
+
+def test_application_insights_takes_entra_auth_only() -> None:
+    path = module("monitoring")
+    component = resource_of_type(path, "Microsoft.Insights/components")["properties"]
+    assert component["DisableLocalAuth"] is True
+    grant = resource_of_type(path, "Microsoft.Authorization/roleAssignments")
+    assert grant["scope"] == "appInsights"
+    assert parse_bicep(path)["variables"]["monitoringMetricsPublisher"]["value"] == (
+        "3913510d-42f4-4e42-8a64-420c390055eb"  # Monitoring Metrics Publisher
+    )
+    settings = parse_bicep(MAIN_BICEP)["variables"]["functionAppSettings"]["value"]
+    auth = settings["APPLICATIONINSIGHTS_AUTHENTICATION_STRING"]
+    assert auth == "ClientId=${identity.outputs.clientId};Authorization=AAD"
+
+
 def test_role_actions_are_well_formed_and_without_wildcards() -> None:
-    role = json.loads((INFRA / "role-actions.json").read_text())
-    assert role["notActions"] == []
-    actions = role["actions"]
-    assert actions and len({a.lower() for a in actions}) == len(actions), "duplicate action"
-    for action in actions:
-        assert "*" not in action, action
-        assert ACTION.match(action), f"malformed action {action!r}"
-        assert action.rsplit("/", 1)[1] in VERBS, f"{action!r} does not end in a verb"
+    roles = json.loads((INFRA / "role-actions.json").read_text())["roles"]
+    for kind, role in roles.items():
+        actions = role["actions"]
+        assert role["description"] and actions, kind
+        assert len({a.lower() for a in actions}) == len(actions), f"duplicate action in {kind}"
+        for action in actions:
+            assert "*" not in action, action
+            assert ACTION.match(action), f"malformed action {action!r}"
+            assert action.rsplit("/", 1)[1] in VERBS, f"{action!r} does not end in a verb"
 
 
-def test_custom_role_is_loaded_from_role_actions_json() -> None:
+def test_one_custom_role_per_kind_is_loaded_from_role_actions_json() -> None:
     parsed = parse_bicep(MAIN_BICEP)
     load = parsed["variables"]["roleActions"]["value"]["function"]
     assert load["type"] == "load_json_content"
     assert load["parameters"]["file_path"] == "role-actions.json"
-    role = resource_of_type(MAIN_BICEP, "Microsoft.Authorization/roleDefinitions")
-    [permission] = role["properties"]["permissions"]
-    assert json.dumps(permission["actions"]) == json.dumps(
-        {
-            "operator": {
-                "type": "property_accessor",
-                "operands": {"operand_1": "roleActions", "operand_2": "actions"},
-            }
-        }
+    roles = next(
+        r["config"]
+        for r in resources(MAIN_BICEP).values()
+        if r["type"] == "Microsoft.Authorization/roleDefinitions"
     )
+    assert "roleActions" in json.dumps(roles["loop_type"]) and "items" in json.dumps(roles)
+    [permission] = roles["config"]["properties"]["permissions"]
+    assert "role" in json.dumps(permission["actions"]) and "actions" in json.dumps(
+        permission["actions"]
+    )
+    assert permission["notActions"] == []
 
 
-def test_custom_role_is_assigned_per_resource_group_only() -> None:
-    modules = parse_bicep(MAIN_BICEP)["modules"]
-    loop = modules["remediationAssignments"]["config"]
-    assert loop["loop_type"]["detail"]["array_name"] == "remediationScopes"
+def test_each_role_is_assigned_on_the_groups_of_its_kind_only() -> None:
+    parsed = parse_bicep(MAIN_BICEP)
+    grants = json.dumps(parsed["variables"]["groupGrants"]["value"])
+    for parameter, kind in (
+        ("migrateResourceGroupIds", "migrateGroups"),
+        ("backupVaultResourceGroupIds", "vaultGroups"),
+        ("restorePointResourceGroupIds", "restorePointGroups"),
+        ("vmResourceGroupIds", "vmGroups"),
+    ):
+        assert parameter in grants and f'"kind": "{kind}"' in grants, kind
+    loop = parsed["modules"]["groupAssignments"]["config"]
+    assert loop["loop_type"]["detail"]["array_name"] == "groupGrants"
     assert loop["config"]["scope"]["function"]["type"] == "resource_group"
     assignment = resource_of_type(
-        module("remediationAssignments"), "Microsoft.Authorization/roleAssignments"
+        module("groupAssignments"), "Microsoft.Authorization/roleAssignments"
     )
     assert "scope" not in assignment, "the assignment must sit on the module's resource group"
+    reads = parsed["modules"]["subscriptionAssignments"]["config"]
+    assert reads["loop_type"]["detail"]["array_name"] == "grantedSubscriptions"
+    assert reads["config"]["scope"]["function"]["type"] == "subscription"
+    assert '"roleNames", "operand_2": "subscription"' in json.dumps(reads["config"]["params"])
 
 
 def test_parameters_file_matches_main_parameters() -> None:
@@ -256,5 +312,21 @@ def test_outputs_give_azd_the_function_and_bot() -> None:
 def test_azure_yaml_declares_one_python_function_service() -> None:
     config = yaml.safe_load((REPO_ROOT / "azure.yaml").read_text())
     assert config["services"] == {"api": {"project": ".", "language": "python", "host": "function"}}
-    tags = parse_bicep(MAIN_BICEP)["modules"]["functionApp"]["config"]["params"]["tags"]
-    assert tags["function"]["parameters"]["arg_2"] == {"'azd-service-name'": "api"}
+    params = parse_bicep(MAIN_BICEP)["modules"]["functionApp"]["config"]["params"]
+    assert params["serviceName"] == "api"
+
+
+def test_the_azd_service_tag_is_on_the_site_only() -> None:
+    """azd deploy looks for exactly one resource tagged azd-service-name=api."""
+    path = module("functionApp")
+    site_tags = resource_of_type(path, "Microsoft.Web/sites")["tags"]
+    assert site_tags["function"]["parameters"]["arg_2"] == {"'azd-service-name'": "serviceName"}
+    assert resource_of_type(path, "Microsoft.Web/serverfarms")["tags"] == "tags"
+    tagged = [
+        (f.name, r["type"])
+        for f in deployed_files(MAIN_BICEP)
+        for r in resources(f).values()
+        if "azd-service-name" in json.dumps(r)
+    ]
+    assert tagged == [("function-app.bicep", "Microsoft.Web/sites")]
+    assert "azd-service-name" not in json.dumps(parse_bicep(MAIN_BICEP)["variables"]["tags"])

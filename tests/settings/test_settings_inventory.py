@@ -22,7 +22,7 @@ READS = re.compile(
     r"""\.(?:get|flag|items)\(\s*["']([A-Za-z][A-Za-z0-9_]+)["']|%([A-Za-z][A-Za-z0-9_]+)%"""
 )
 # Read by the Functions worker itself (telemetry), not by the app's code.
-WORKER_READ = {"APPLICATIONINSIGHTS_CONNECTION_STRING"}
+WORKER_READ = {"APPLICATIONINSIGHTS_CONNECTION_STRING", "APPLICATIONINSIGHTS_AUTHENTICATION_STRING"}
 CODE = ("remediation", "bot", "functions", "wiring", "function_app.py")
 
 

@@ -1,6 +1,8 @@
 """Start the Azurite Table service for tests: one node process on a free loopback port.
 
-Usable from any test folder: `connection, stop = start_azurite(tmp_dir)`. Node runs Azurite's
+Usable from any test folder: `connection, stop = start_azurite(tmp_dir)` (HTTP, shared key),
+or `endpoint, stop = start_azurite_oauth(tmp_dir, cert, key)` (HTTPS, Entra tokens checked as
+Azurite's "basic" OAuth level does: shape, lifetime, issuer and audience). Node runs Azurite's
 JavaScript entry point directly (not the npx or .bin shims), so the PID we hold is the server
 and stopping it leaves no orphan.
 """
@@ -28,6 +30,23 @@ class AzuriteUnavailable(RuntimeError):
 
 def start_azurite(tmp_dir: Path) -> tuple[str, Callable[[], None]]:
     """Run Azurite Table with its data in tmp_dir; return its connection string and a stopper."""
+    port, stop = _run(tmp_dir, [])
+    endpoint = f"http://127.0.0.1:{port}/{ACCOUNT}"
+    connection = (
+        f"DefaultEndpointsProtocol=http;AccountName={ACCOUNT};AccountKey={DEV_KEY};"
+        f"TableEndpoint={endpoint};"
+    )
+    return connection, stop
+
+
+def start_azurite_oauth(tmp_dir: Path, cert: Path, key: Path) -> tuple[str, Callable[[], None]]:
+    """Azurite Table over HTTPS that takes Entra bearer tokens, as an identity-based app uses
+    Table storage; return the account's table endpoint and a stopper."""
+    port, stop = _run(tmp_dir, ["--cert", str(cert), "--key", str(key), "--oauth", "basic"])
+    return f"https://127.0.0.1:{port}/{ACCOUNT}", stop
+
+
+def _run(tmp_dir: Path, options: list[str]) -> tuple[int, Callable[[], None]]:
     node = shutil.which("node")
     if node is None:
         raise AzuriteUnavailable("node is not on PATH; the project's setup installs Node.js")
@@ -39,7 +58,7 @@ def start_azurite(tmp_dir: Path) -> tuple[str, Callable[[], None]]:
     with log_path.open("wb") as log:
         process = subprocess.Popen(
             [node, str(ENTRY), "--tableHost", "127.0.0.1", "--tablePort", str(port),
-             "--location", str(tmp_dir), "--silent", "--disableTelemetry"],
+             "--location", str(tmp_dir), "--silent", "--disableTelemetry", *options],
             stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
         )  # fmt: skip
 
@@ -57,12 +76,7 @@ def start_azurite(tmp_dir: Path) -> tuple[str, Callable[[], None]]:
     except BaseException:
         stop()
         raise
-    endpoint = f"http://127.0.0.1:{port}/{ACCOUNT}"
-    connection = (
-        f"DefaultEndpointsProtocol=http;AccountName={ACCOUNT};AccountKey={DEV_KEY};"
-        f"TableEndpoint={endpoint};"
-    )
-    return connection, stop
+    return port, stop
 
 
 def free_port() -> int:
