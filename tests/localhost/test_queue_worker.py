@@ -26,12 +26,12 @@ from devtools.localhost.queue_worker import (
     FunctionFailed,
     QueueWorker,
 )
-from wiring import services as app
 from remediation.queue.base import IngestMessage, Message
 from remediation.queue.memory import InProcessQueue
 from tests.localhost.process import Served, demo_rp_limit_alert
 from tests.localhost.stand_in_workers import NEXT_STEP, dies_on_delivery, hangs, sends_then_fails
 from tests.reliability.served import Server, action_data, eventually, running_server
+from wiring import services as app
 
 VM = "erp-app-03"
 

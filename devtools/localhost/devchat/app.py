@@ -24,6 +24,7 @@ from devtools.localhost.devchat.botframework import BotFrameworkIssuer
 from devtools.localhost.devchat.channel import DevChannel, UnknownConversation
 from devtools.localhost.devchat.connector import DevConnector, TokenCheck
 from devtools.localhost.devchat.teams import TeamsSide
+from remediation.jsonbody import BadJson, loads
 
 log = logging.getLogger("devtools.localhost.devchat")
 
@@ -238,9 +239,9 @@ async def _json_body(request: web.Request) -> dict[str, Any]:
     if request.content_type != "application/json":
         raise web.HTTPUnsupportedMediaType(text="send application/json")
     try:
-        body = await request.json()
-    except ValueError:
-        raise _bad_request("the body is not JSON") from None
+        body = loads(await request.read())
+    except BadJson as exc:
+        raise _bad_request(str(exc)) from None
     if not isinstance(body, dict):
         raise _bad_request("the body must be a JSON object")
     return body
