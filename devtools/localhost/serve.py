@@ -81,6 +81,7 @@ def build(host: str, port: int, simulate: bool, replay: Path | None) -> tuple[we
     os.environ.setdefault("QUEUE_KIND", "memory")
 
     import function_app
+    from devtools.localhost.deadline import body_deadline
     from devtools.localhost.host import LocalHost, function_timeout
     from remediation.store import SqliteStore
     from wiring.services import services
@@ -93,7 +94,7 @@ def build(host: str, port: int, simulate: bool, replay: Path | None) -> tuple[we
         function_app.app, app_services.settings, engine.queue, lambda: resume_runs(engine),
         function_timeout=function_timeout(Path(function_app.__file__).with_name("host.json")),
     )  # fmt: skip
-    web_app = web.Application(client_max_size=4 * 1024 * 1024)
+    web_app = web.Application(client_max_size=4 * 1024 * 1024, middlewares=[body_deadline()])
     local.mount(web_app)
     for method, path, name in local.routes:
         log.info("function %s: %s %s", name, method, path)
