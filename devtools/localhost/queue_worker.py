@@ -19,11 +19,14 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import ctypes
 import logging
 import multiprocessing
 import os
 import signal
+import sys
 import threading
+import time
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import replace
@@ -42,6 +45,9 @@ log = logging.getLogger("devtools.localhost")
 MAX_DELIVERIES = 5  # Service Bus's default is 10; five crashes in a row say enough
 STOP_TIMEOUT = 10.0
 WORKER_NICENESS = 19  # the lowest CPU priority: the host's requests go first
+PR_SET_PDEATHSIG = 1  # <linux/prctl.h>
+ORPHANED_EXIT = 70
+ORPHAN_CHECK_SECONDS = 0.5
 # A fresh interpreter: a fork would copy the host's threads' locks (simulator, bot loop) mid-use.
 _SPAWN = multiprocessing.get_context("spawn")
 
@@ -117,7 +123,7 @@ class QueueWorker:
         try:
             reason = await self._exchange(message)
         except (EOFError, OSError) as exc:
-            await asyncio.to_thread(self._died, message, exc)
+            await self._died(message, exc)
             return
         del self._deliveries[message_id]
         if reason is not None:
@@ -180,15 +186,14 @@ class QueueWorker:
             return
         self._queue.send(replace(message, delay_seconds=delay_seconds))
 
-    def _died(self, message: Message, exc: BaseException) -> None:
-        """Replace the dead worker and queue the message again, or dead-letter it."""
+    async def _died(self, message: Message, exc: BaseException) -> None:
+        """Replace the dead worker and queue the message again, or dead-letter it.
+
+        The old process is reaped off the loop; the new one is spawned on the loop's thread,
+        which lives as long as the host: a worker's parent-death signal fires when the thread
+        that started it ends, not only the process."""
+        code = await asyncio.to_thread(self._reap, isinstance(exc, TimeoutError))
         with self._lock:
-            process = self._process
-            if process is not None:
-                if isinstance(exc, TimeoutError):  # hung: the Functions host recycles it too
-                    process.kill()
-                _end(process, STOP_TIMEOUT)  # reaped; ended if it only closed the pipe
-            code = process.exitcode if process else None
             if self._stopping:
                 log.warning("queue worker ended while stopping; message %s not finished",
                             message.message_id)  # fmt: skip
@@ -207,7 +212,18 @@ class QueueWorker:
         else:
             self._queue.send(replace(message, delay_seconds=0.0))  # its delay was served
         if self._on_restart is not None:
-            self._on_restart()
+            await asyncio.to_thread(self._on_restart)
+
+    def _reap(self, hung: bool) -> int | None:
+        """End the worker that stopped answering (killed if `hung`); its exit code."""
+        with self._lock:
+            process = self._process
+            if process is None:
+                return None
+            if hung:  # the Functions host recycles a hung worker too
+                process.kill()
+            _end(process, STOP_TIMEOUT)  # reaped; ended if it only closed the pipe
+            return process.exitcode
 
 
 async def _readable(conn: Connection) -> None:
@@ -250,8 +266,35 @@ class HostQueue:
             self._conn.send(fields)
 
 
+def die_with_host() -> None:
+    """End this process the moment its host dies, whatever it is doing.
+
+    Between messages the worker reads EOF from the pipe and stops; in the middle of a fix's
+    step it would carry on, writing to Azure and the store for a host that is gone, while a
+    restarted host resumes the same run. On Linux the kernel sends SIGKILL when the parent
+    dies (prctl PR_SET_PDEATHSIG); elsewhere a watchdog thread exits once the process is
+    re-parented. Either way a host that died before this ran is noticed here."""
+    parent = multiprocessing.parent_process()
+    host = parent.pid if parent is not None else os.getppid()
+    if sys.platform == "linux":
+        libc = ctypes.CDLL(None, use_errno=True)
+        if libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0) != 0:
+            raise OSError(ctypes.get_errno(), "prctl(PR_SET_PDEATHSIG) failed")
+    else:
+        threading.Thread(target=_exit_when_orphaned, args=(host,), daemon=True).start()
+    if os.getppid() != host:  # the host died before the signal was armed
+        os._exit(ORPHANED_EXIT)
+
+
+def _exit_when_orphaned(host: int) -> None:
+    while os.getppid() == host:
+        time.sleep(ORPHAN_CHECK_SECONDS)
+    os._exit(ORPHANED_EXIT)
+
+
 def run_worker(conn: Connection, function_name: str) -> None:
     """The worker process: serve deliveries until the host says stop or goes away."""
+    die_with_host()
     # Ctrl-C reaches the whole process group; the host stops its worker itself.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     # On Azure this function has instances of its own; here it shares the machine's cores

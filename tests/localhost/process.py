@@ -45,6 +45,21 @@ class Served:
     def log_text(self) -> str:
         return self.log.read_text(encoding="utf-8", errors="replace")
 
+    def log_entries(self) -> list[dict[str, Any]]:
+        return [json.loads(line) for line in self.log_text().splitlines() if line.startswith("{")]
+
+    def host_pid(self) -> int:
+        entries = self.log_entries()
+        return next(e["pid"] for e in entries if e["message"].startswith("listening on"))
+
+    def worker_pids(self) -> list[int]:
+        """The queue workers that started, in order (each logs its start line)."""
+        return [
+            e["pid"]
+            for e in self.log_entries()
+            if e["message"] == f"queue worker {e['pid']} started for function remediation_step"
+        ]
+
     def wait_processed(self, timeout: float = 10.0) -> None:
         """Wait until every signal the host recorded has left its queue (incident correlated,
         card posted): webhooks answer 202 once a signal is recorded, before that work."""
@@ -61,6 +76,20 @@ class Served:
             if time.monotonic() > deadline:
                 raise AssertionError(f"{waiting} recorded signal(s) unprocessed after {timeout}s")
             time.sleep(0.02)
+
+
+def proc_stat(pid: int) -> list[str] | None:
+    """/proc/<pid>/stat's fields after the command name; None once the pid is gone."""
+    try:
+        text = Path(f"/proc/{pid}/stat").read_text()
+    except FileNotFoundError:
+        return None
+    return text.rsplit(")", 1)[1].split()
+
+
+def alive(pid: int) -> bool:
+    fields = proc_stat(pid)
+    return fields is not None and fields[0] != "Z"  # a zombie has exited
 
 
 def free_port() -> int:
