@@ -27,6 +27,7 @@ import azure.functions as func
 from aiohttp import web
 from azure.functions.timer import TimerRequest
 
+from devtools.localhost.dead_letters import DeadLetters
 from devtools.localhost.invocation import invoke
 from devtools.localhost.ncrontab import Schedule
 from devtools.localhost.queue_worker import QueueWorker
@@ -91,8 +92,10 @@ class LocalHost:
         queue: Any,
         on_worker_restart: Callable[[], None] | None = None,
         function_timeout: float | None = None,
+        dead_letters: DeadLetters | None = None,
     ) -> None:
         self._settings = settings
+        self._dead_letters = dead_letters
         self._function_timeout = function_timeout
         self._queue = queue
         self._on_worker_restart = on_worker_restart
@@ -179,7 +182,7 @@ class LocalHost:
                 name = function.get_function_name()
                 self._worker = QueueWorker(
                     name, self._queue, self._on_worker_restart,
-                    function_timeout=self._function_timeout,
+                    function_timeout=self._function_timeout, dead_letters=self._dead_letters,
                 )  # fmt: skip
                 self._worker.start()
                 self._serving = loop.create_task(self._worker.serve(self._queue_error))

@@ -12,7 +12,8 @@ The pipe carries tuples, one delivery at a time:
     worker -> host: ("send", body, session, delay_seconds) ... then ("done",) | ("failed", reason)
 A worker that dies mid-message (the pipe reads EOF), or that does not answer within host.json's
 functionTimeout (it is killed), is replaced and the message queued again, as Service Bus
-redelivers a message whose lock expired, up to MAX_DELIVERIES times.
+redelivers a message whose lock expired, up to MAX_DELIVERIES times; then its work is
+dead-lettered (see dead_letters) and never delivered again.
 """
 
 from __future__ import annotations
@@ -37,6 +38,7 @@ from typing import Any
 from azure.functions.servicebus import ServiceBusMessage
 
 from devtools.localhost import logs
+from devtools.localhost.dead_letters import DeadLetters
 from devtools.localhost.invocation import invoke
 from remediation.queue.base import Message, QueueError, parse_message
 
@@ -73,8 +75,10 @@ class QueueWorker:
         *,
         function_timeout: float | None = None,
         main: Callable[[Connection, str], None] | None = None,
+        dead_letters: DeadLetters | None = None,
     ) -> None:
         self._function_name = function_name
+        self._dead_letters = dead_letters if dead_letters is not None else DeadLetters()
         self._function_timeout = function_timeout
         self._queue = queue
         self._on_restart = on_restart
@@ -119,6 +123,9 @@ class QueueWorker:
         """Run `message` in the worker and wait for its end; raises FunctionFailed when the
         function raised there. A worker death is handled here, not raised."""
         message_id = message.message_id
+        if message in self._dead_letters:
+            log.warning("message %s not delivered: its work is dead-lettered", message_id)
+            return
         self._deliveries[message_id] += 1
         try:
             reason = await self._exchange(message)
@@ -209,6 +216,7 @@ class QueueWorker:
             del self._deliveries[message_id]
             log.error("message %s dead-lettered: the worker died on each of its %d deliveries",
                       message_id, MAX_DELIVERIES)  # fmt: skip
+            self._dead_letters.add(message, f"the worker died on {MAX_DELIVERIES} deliveries")
         else:
             self._queue.send(replace(message, delay_seconds=0.0))  # its delay was served
         if self._on_restart is not None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import socket
@@ -9,7 +10,7 @@ import sqlite3
 import subprocess
 import sys
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import closing, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -105,13 +106,25 @@ def _env(extra: Mapping[str, str]) -> dict[str, str]:
 
 @contextmanager
 def serve_simulated(
-    workdir: Path, timeout: float = 60, env: Mapping[str, str] | None = None
+    workdir: Path,
+    timeout: float = 60,
+    env: Mapping[str, str] | None = None,
+    args: Sequence[str] = (),
+    port: int | None = None,
 ) -> Iterator[Served]:
-    """Start the local host with the simulator (`env`: extra app settings); ready once the bot
-    is installed in the dev channel. Raises RuntimeError with the log when it does not come up."""
-    port = free_port()
+    """Start the local host with the simulator (`env`: extra app settings, `args`: extra
+    options) in `workdir`, where it resumes the state a previous start left; ready once the bot
+    is installed in the dev channel. Raises RuntimeError with the log when it does not come up.
+    Each start logs to a file of its own (serve.log, then serve-2.log...). A restart keeps its
+    `port`, as Teams keeps the bot's service URL."""
+    port = port or free_port()
     log_path = workdir / "serve.log"
+    for number in itertools.count(2):
+        if not log_path.exists():
+            break
+        log_path = workdir / f"serve-{number}.log"
     command = [sys.executable, "-m", "remediation", "serve", "--simulate", "--port", str(port)]
+    command += args
     with log_path.open("w") as log:
         process = subprocess.Popen(
             command, cwd=workdir, stdout=log, stderr=subprocess.STDOUT, env=_env(env or {})

@@ -18,6 +18,7 @@ from typing import Any
 
 import pytest
 
+from devtools.localhost.dead_letters import DeadLetters
 from devtools.localhost.host import function_timeout
 from devtools.localhost.queue_worker import (
     MAX_DELIVERIES,
@@ -107,6 +108,23 @@ def test_a_message_its_worker_dies_on_is_dead_lettered_after_five_deliveries(cap
         assert delivered == MAX_DELIVERIES, "delivered again after each death, then no more"
     assert len(queue) == 0 and len(restarts) == MAX_DELIVERIES
     assert "message ingest:poison:0 dead-lettered" in caplog.text
+
+
+def test_dead_lettered_work_is_not_delivered_again_by_a_restarted_host(tmp_path, caplog):
+    dead_letters = tmp_path / "dead-letters.jsonl"
+    queue = InProcessQueue()
+    with _worker(queue, dies_on_delivery, dead_letters=DeadLetters(dead_letters)) as worker:
+        queue.send(IngestMessage("poison", session_id="vm-1"))
+        assert queue.drain(_delivery(worker), max_messages=MAX_DELIVERIES + 1) == MAX_DELIVERIES
+    restarted = DeadLetters(dead_letters)  # a new host: a new queue, the same state folder
+    assert len(restarted) == 1
+    queue = InProcessQueue()
+    with _worker(queue, dies_on_delivery, dead_letters=restarted) as worker:
+        pid = worker.pid
+        queue.send(IngestMessage("poison", attempt=1, session_id="vm-1"))  # the sweep's re-send
+        assert queue.drain(_delivery(worker)) == 1
+        assert worker.pid == pid, "the re-sent poison was not delivered to the worker"
+    assert "message ingest:poison:1 not delivered: its work is dead-lettered" in caplog.text
 
 
 def test_a_failing_function_is_reported_and_its_sends_reach_the_queue():

@@ -101,9 +101,15 @@ def action_data(card: Any, verb: str) -> dict[str, Any] | None:
 
 
 @contextmanager
-def running_server(workdir: Path, env: dict[str, str] | None = None) -> Iterator[Server]:
-    """A quiet `serve --simulate` in `workdir` with extra settings `env`, and its store."""
-    with serve_simulated(workdir, env=QUIET | (env or {})) as served:
+def running_server(
+    workdir: Path,
+    env: dict[str, str] | None = None,
+    args: tuple[str, ...] = (),
+    port: int | None = None,
+) -> Iterator[Server]:
+    """A quiet `serve --simulate` in `workdir` with extra settings `env` and options `args`
+    (on `port`, else a free one), and its store."""
+    with serve_simulated(workdir, env=QUIET | (env or {}), args=args, port=port) as served:
         probe = StoreProbe(workdir / ".state" / "simulate.db")
         try:
             yield Server(served, probe)

@@ -97,11 +97,13 @@ class DevChat:
         user: dict[str, str],
         token_check: TokenCheck,
         simulator: dict[str, str],
+        journal: Path | None = None,
     ) -> None:
+        """`journal`: where the dev channel keeps its threads across restarts."""
         self.issuer = BotFrameworkIssuer(DEV_BOT_APP_ID)
         self.issuer.url = base_url + PREFIX + "/botframework"
         self.tenant_id = tenant_id
-        self.channel = DevChannel(TEAM, CHANNEL, CHAT_ID)
+        self.channel = DevChannel(TEAM, CHANNEL, CHAT_ID, journal)
         self._connector = DevConnector(self.channel, token_check)
         self.teams = TeamsSide(
             self.issuer,
