@@ -128,7 +128,7 @@ def _secrets(c: Counter[str]) -> Row:
 def _ingestion_auth(c: Counter[str]) -> Row:
     routes = _breakdown(c, "to_")
     return (
-        f"{c['requests']:,} requests without the secret ({c['shapes']:,} shapes) to "
+        f"{c['requests']:,} requests without the secret ({c['max_shapes']:,} shapes) to "
         f"{len(routes)} ingestion routes ({_listed(routes)})",
         f"{c['accepted']:,} accepted, {c['stored']:,} stored",
     )
