@@ -16,6 +16,7 @@ from hypothesis import strategies as st
 
 from devtools.localhost.devchat.app import DEV_BOT_APP_ID
 from devtools.localhost.devchat.botframework import METADATA_PATH, BotFrameworkIssuer
+from remediation.jsonbody import MAX_DEPTH
 from remediation.signals import SignalError, signals_from_payload
 from remediation.webhooks import COMMON_SCHEMA, MAX_ALERT_BYTES
 from tests.localhost.process import demo_rp_limit_alert
@@ -136,13 +137,21 @@ def _parse(payload: Any) -> list | None:
         return None
 
 
-def _encodable(payload: Any) -> bool:
-    """Whether every text in `payload` has a UTF-8 form (a lone surrogate has none)."""
+def _readable_json(payload: Any) -> bool:
+    """Whether every route may read `payload`: each text has a UTF-8 form (a lone surrogate
+    has none) and it nests at most MAX_DEPTH levels (mutations can nest deep values)."""
     try:
         json.dumps(payload, ensure_ascii=False).encode("utf-8")
     except UnicodeEncodeError:
         return False
-    return True
+    return _depth(payload) <= MAX_DEPTH
+
+
+def _depth(value: Any) -> int:
+    children = value.values() if isinstance(value, dict) else value
+    if not isinstance(value, dict | list):
+        return 0
+    return 1 + max((_depth(child) for child in children), default=0)
 
 
 def _landed(server: Server, before: dict[str, int], total: int, new: int, fired: bool) -> None:
@@ -180,7 +189,7 @@ def test_alert_webhook_accepts_only_valid_mutated_alerts(server, payload):
     before, total = server.store.counts(), server.store.signal_total()
     response = _send(server, "/api/alerts", body)
     is_alert = isinstance(payload, dict) and payload.get("schemaId") == COMMON_SCHEMA
-    readable = is_alert and len(body) <= MAX_ALERT_BYTES and _encodable(payload)
+    readable = is_alert and len(body) <= MAX_ALERT_BYTES and _readable_json(payload)
     signals = _parse(payload) if readable else None
     if signals is None:
         _refused(response)
@@ -206,7 +215,7 @@ def test_event_grid_webhook_refuses_junk(server, bodies):
 def test_event_grid_webhook_accepts_exactly_the_readable_events(server, payload):
     before, total = server.store.counts(), server.store.signal_total()
     response = _send(server, "/api/eventgrid", _encode(payload))
-    if not _encodable(payload):  # the whole delivery: no event of it is half-read
+    if not _readable_json(payload):  # the whole delivery: no event of it is half-read
         _refused(response)
         return
     if response.status_code == 200:  # the subscription handshake stores nothing
