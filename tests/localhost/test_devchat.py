@@ -138,6 +138,20 @@ def test_connector_accepts_only_tokens_the_bot_could_obtain(served_process):
         assert refused.status_code == 401
 
 
+def test_connector_answers_deep_json_from_a_signed_in_client_with_400(served_process):
+    from devtools.simulator.identity import TEST_CLIENT, TEST_TENANT
+
+    sim = requests.get(served_process.base + "/dev/api/simulator", timeout=10).json()
+    form = {"grant_type": "client_credentials", "client_id": TEST_CLIENT, "client_secret": "x",
+            "scope": "https://api.botframework.com/.default"}  # fmt: skip
+    token = requests.post(f"{sim['base_url']}/{TEST_TENANT}/oauth2/v2.0/token", data=form,
+                          verify=sim["ca_path"], timeout=10).json()["access_token"]  # fmt: skip
+    url = served_process.base + "/dev/connector/v3/conversations"
+    answer = requests.post(url, data=b'{"a":' * 5000 + b"0" + b"}" * 5000, timeout=10,
+                           headers={"Authorization": f"Bearer {token}", **JSON})  # fmt: skip
+    assert answer.status_code == 400 and answer.json()["error"]["code"] == "BadArgument"
+
+
 def test_page_and_vendored_renderer_are_served(served_process):
     base = served_process.base
     page = requests.get(base + "/dev/", timeout=10)
