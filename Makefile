@@ -30,7 +30,7 @@ chromium:
 	  $$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq chromium >/dev/null; }
 
 run: setup
-	$(PY) -m remediation serve --simulate --port $(PORT) --replay devtools/localhost/demo/alerts.jsonl
+	$(PY) -m remediation serve --simulate --reset --port $(PORT) --replay devtools/localhost/demo/alerts.jsonl
 
 test: setup
 	$(PY) -m pytest

@@ -124,7 +124,8 @@ def measure(command: list[str], cwd: str, bodies: list[bytes]) -> list[float]:
 def main(argv: list[str]) -> int:
     count = int(argv[0]) if argv and argv[0].isdigit() else 2_000
     bodies = alerts(count + 50)
-    host = [sys.executable, "-m", "remediation", "serve", "--simulate", "--port"]
+    # --reset: each round's host starts from the demo, not from the last round's store
+    host = [sys.executable, "-m", "remediation", "serve", "--simulate", "--reset", "--port"]
     bare = [sys.executable, "-c", BARE_SERVER]
     rounds: dict[str, list[list[float]]] = {"local host /api/alerts": [], "bare aiohttp 202": []}
     with tempfile.TemporaryDirectory() as work:

@@ -7,10 +7,10 @@ Teams specifics handled here: the team/channel/tenant ids live in `channelData`,
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from bot.model import ConversationRef, InstallAction, Turn, TurnKind
+from remediation.jsonbody import BadJson, loads
 
 _INSTALL_ACTIONS: dict[str, InstallAction] = {
     "add": "add",
@@ -28,9 +28,9 @@ class BadActivity(ValueError):
 def parse_activity(body: bytes | str) -> dict[str, Any]:
     """Decode and check the fields every later step relies on."""
     try:
-        activity = json.loads(body)
-    except (ValueError, RecursionError) as exc:  # RecursionError: nested too deep to decode
-        raise BadActivity(f"body is not JSON: {exc}") from exc
+        activity = loads(body)
+    except BadJson as exc:  # not UTF-8 or JSON, unencodable text, nested too deep
+        raise BadActivity(str(exc)) from exc
     if not isinstance(activity, dict):
         raise BadActivity("body is not a JSON object")
     for key in ("type", "serviceUrl", "channelId"):

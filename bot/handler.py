@@ -27,6 +27,9 @@ from remediation.approvals import VERBS, Approver, Membership, with_group_member
 log = logging.getLogger(__name__)
 
 CARD_ACTION = "adaptiveCard/action"
+# Approval ids are "apr-" and 16 characters; far longer text is no id and must not reach the
+# store, whose keys are bounded (it would fail the turn instead of answering).
+MAX_APPROVAL_ID = 64
 
 
 class BotHandler:
@@ -83,6 +86,12 @@ class BotHandler:
 
     def _card_action(self, turn: Turn) -> InvokeResponse:
         approval_id = turn.action_data.get("approvalId")
+        if isinstance(approval_id, str) and len(approval_id) > MAX_APPROVAL_ID:
+            return invoke_error_response(
+                400,
+                "BadRequest",
+                f"approvalId is {len(approval_id)} characters; no id is that long",
+            )
         approval = self._engine.approvals.get(approval_id) if isinstance(approval_id, str) else None
         if turn.trigger != "manual" or turn.verb not in VERBS:
             # Automatic refreshes (and unknown verbs) only ever read.

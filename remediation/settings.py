@@ -107,7 +107,12 @@ SETTINGS: tuple[Setting, ...] = (
     ),
     Setting("DRY_RUN", "false", "true: plan and report fixes, write nothing to Azure"),
     Setting("AUTOMATION_PAUSED", "false", "true: global kill switch, no fix starts"),
-    Setting("ALERTS_SHARED_SECRET", "", "optional secret the alert webhook requires"),
+    Setting(
+        "ALERTS_SHARED_SECRET",
+        "",
+        "when set, every ingestion route requires it (x-alert-secret header or ?secret=); "
+        "deployed from the alertsSharedSecret parameter",
+    ),
     Setting("APPLICATIONINSIGHTS_CONNECTION_STRING", "", "Application Insights telemetry"),
     Setting(
         "APPLICATIONINSIGHTS_AUTHENTICATION_STRING",

@@ -1,11 +1,11 @@
 """HTTP entry points as plain functions: bytes and headers in, status and JSON out.
 
-The Functions blueprints and the local host both call these, so the rules (size limit,
-shared secret, schema checks, Event Grid handshake) live in one place and never answer 500
-to malformed input. They answer 202 once each signal is recorded and queued (`Engine.accept`);
-processing happens on the queue. A store or queue outage answers 503, which action groups and
-Event Grid retry. They are coroutines: the Functions worker runs async functions on its event
-loop, so an acknowledgement never waits for a thread of the pool.
+The Functions blueprints and the local host both call these, so the rules (shared secret,
+JSON content type, size limit, schema checks, Event Grid handshake) live in one place and
+never answer 500 to malformed input. They answer 202 once each signal is recorded and queued
+(`Engine.accept`); processing happens on the queue. A store or queue outage answers 503,
+which action groups and Event Grid retry. They are coroutines: the Functions worker runs
+async functions on its event loop, so an acknowledgement never waits for a thread of the pool.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from remediation.jsonbody import BadJson, loads
 from remediation.queue.base import QueueUnavailable
 from remediation.signals import Signal, SignalError, signals_from_payload
 from remediation.store import StoreError
@@ -27,6 +28,16 @@ MAX_ALERT_BYTES = 256 * 1024
 MAX_EVENT_BATCH_BYTES = 1024 * 1024
 COMMON_SCHEMA = "azureMonitorCommonAlertSchema"
 VALIDATION_EVENT = "Microsoft.EventGrid.SubscriptionValidationEvent"
+# How senders present ALERTS_SHARED_SECRET: action groups can only put it in the webhook URL;
+# Event Grid can put it in the URL or in a delivery property (a header).
+SECRET_HEADER = "x-alert-secret"
+SECRET_PARAM = "secret"
+# Action groups and Event Grid's own schema post application/json; CloudEvents deliveries use
+# the structured-mode types. A browser form or a cross-site fetch without a CORS preflight can
+# only send text/plain, form types or none, all refused.
+JSON_TYPES = frozenset(
+    {"application/json", "application/cloudevents+json", "application/cloudevents-batch+json"}
+)
 
 Accept = Callable[[Signal], Awaitable[Any]]
 
@@ -51,17 +62,47 @@ def _header(headers: Mapping[str, str], name: str) -> str | None:
     return next((v for k, v in headers.items() if k.lower() == lowered), None)
 
 
-def _json(body: bytes, limit: int) -> tuple[Any, Reply | None]:
+def read_json(body: bytes, limit: int) -> tuple[Any, Reply | None]:
+    """The JSON value of `body`, or the 4xx refusal (too large, empty, not JSON, unencodable
+    text, nested too deep)."""
     if len(body) > limit:
         return None, _reject(413, f"payload is {len(body)} bytes; the limit is {limit}")
     if not body:
         return None, _reject(400, "empty body; expected JSON")
     try:
-        return json.loads(body.decode("utf-8")), None
-    except UnicodeDecodeError:
-        return None, _reject(400, "body is not UTF-8")
-    except (ValueError, RecursionError) as exc:
-        return None, _reject(400, f"body is not valid JSON: {str(exc)[:120]}")
+        return loads(body), None
+    except BadJson as exc:
+        return None, _reject(400, str(exc))
+
+
+def gate(
+    headers: Mapping[str, str],
+    params: Mapping[str, str] | None,
+    shared_secret: str,
+    *,
+    with_body: bool = True,
+) -> Reply | None:
+    """The refusal for a request to an ingestion route, or None to let it in: 401 without
+    the shared secret (when one is set, compared in constant time), 415 for a body that is
+    not JSON by its content type."""
+    if shared_secret and not _presents(headers, params or {}, shared_secret):
+        return _reject(401, f"missing or wrong ingestion secret ({SECRET_HEADER} or ?secret=)")
+    if with_body:
+        given = (_header(headers, "content-type") or "").split(";", 1)[0].strip().lower()
+        if given not in JSON_TYPES:
+            shown = repr(given[:60]) if given else "none"
+            return _reject(
+                415, f"content type {shown} refused; send {', '.join(sorted(JSON_TYPES))}"
+            )
+    return None
+
+
+def _presents(headers: Mapping[str, str], params: Mapping[str, str], secret: str) -> bool:
+    given = _header(headers, SECRET_HEADER) or params.get(SECRET_PARAM) or ""
+    # surrogatepass: a query string may decode to text no codec accepts; it compares unequal
+    return hmac.compare_digest(
+        given.encode("utf-8", "surrogatepass"), secret.encode("utf-8", "surrogatepass")
+    )
 
 
 async def handle_alert(
@@ -73,14 +114,10 @@ async def handle_alert(
 ) -> Reply:
     """Action-group webhook (common alert schema): 202 once the signal is recorded and queued.
 
-    With a shared secret configured, the caller must present it in the `x-alert-secret`
-    header or, since action groups cannot set headers, a `secret` query parameter.
+    With a shared secret configured, the caller must present it (see `gate`); action groups
+    cannot set headers, so their webhook URL carries `?secret=`.
     """
-    if shared_secret:
-        given = _header(headers, "x-alert-secret") or (params or {}).get("secret") or ""
-        if not hmac.compare_digest(given.encode(), shared_secret.encode()):
-            return _reject(401, "missing or wrong alert secret (x-alert-secret or ?secret=)")
-    payload, error = _json(body, MAX_ALERT_BYTES)
+    payload, error = _gated_json(body, headers, params, shared_secret, MAX_ALERT_BYTES)
     if error:
         return error
     if not isinstance(payload, dict) or payload.get("schemaId") != COMMON_SCHEMA:
@@ -89,15 +126,26 @@ async def handle_alert(
 
 
 async def handle_eventgrid(
-    method: str, body: bytes, headers: Mapping[str, str], accept: Accept
+    method: str,
+    body: bytes,
+    headers: Mapping[str, str],
+    accept: Accept,
+    shared_secret: str = "",
+    params: Mapping[str, str] | None = None,
 ) -> Reply:
-    """Event Grid webhook delivery, both schemas, with the validation handshakes."""
+    """Event Grid webhook delivery, both schemas, with the validation handshakes.
+
+    Event Grid sends both handshakes to the subscription's URL, so a secret in that URL
+    (`?secret=`) passes them like any delivery; a request without it gets no handshake."""
     if method.upper() == "OPTIONS":  # CloudEvents abuse-protection handshake
+        refused = gate(headers, params, shared_secret, with_body=False)
+        if refused:
+            return refused
         origin = _header(headers, "WebHook-Request-Origin")
         if not origin:
             return _reject(400, "OPTIONS without WebHook-Request-Origin")
         return Reply(200, None, {"WebHook-Allowed-Origin": origin, "WebHook-Allowed-Rate": "120"})
-    payload, error = _json(body, MAX_EVENT_BATCH_BYTES)
+    payload, error = _gated_json(body, headers, params, shared_secret, MAX_EVENT_BATCH_BYTES)
     if error:
         return error
     events = payload if isinstance(payload, list) else [payload]
@@ -114,6 +162,17 @@ async def handle_eventgrid(
             return _reject(400, "validation event without data.validationCode")
         return Reply(200, {"validationResponse": code})
     return await _accept_batch(events, accept)
+
+
+def _gated_json(
+    body: bytes,
+    headers: Mapping[str, str],
+    params: Mapping[str, str] | None,
+    shared_secret: str,
+    limit: int,
+) -> tuple[Any, Reply | None]:
+    refused = gate(headers, params, shared_secret)
+    return (None, refused) if refused else read_json(body, limit)
 
 
 async def _accept_batch(events: list[dict[str, Any]], accept: Accept) -> Reply:

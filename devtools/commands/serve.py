@@ -12,12 +12,18 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="run the functions locally (HTTP routes, timer, queue) on 127.0.0.1",
         description="Mounts the functions function_app.py registers: /api/alerts, "
         "/api/eventgrid, /api/messages, the poller timer and the remediation queue. "
-        "--simulate adds the ARM simulator with a demo estate and the dev chat page at /dev/.",
+        "--simulate adds the ARM simulator with a demo estate and the dev chat page at /dev/; "
+        "its state is kept in .state/ and resumed on the next start unless --reset.",
     )
     parser.add_argument("--host", default="127.0.0.1", help="address to listen on")
     parser.add_argument("--port", type=int, default=7071, help="port (default 7071)")
     parser.add_argument(
         "--simulate", action="store_true", help="use the ARM simulator with a demo estate"
+    )
+    parser.add_argument(
+        "--reset",
+        action="store_true",
+        help="with --simulate: start a fresh demo instead of resuming the state in .state/",
     )
     parser.add_argument("--replay", type=Path, help="post the payloads of this JSONL file")
     parser.set_defaults(handler=run)
@@ -26,4 +32,4 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     from devtools.localhost.serve import serve
 
-    return serve(args.host, args.port, args.simulate, args.replay)
+    return serve(args.host, args.port, args.simulate, args.replay, args.reset)

@@ -6,7 +6,9 @@ Core Tools can't be installed here, so this host reads the Functions library's o
 NCRONTAB schedule, and the Service Bus trigger fed by the in-process queue. As on Flex
 Consumption, the Service Bus-triggered function runs in a process of its own (see queue_worker);
 the rest run in the host's. The function code that runs is exactly the code Azure runs. Like
-Core Tools, it does not check function keys.
+Core Tools, it does not check function keys; where Azure's host admits a request to the Event
+Grid trigger endpoint only with its system key, this one asks for ALERTS_SHARED_SECRET (when
+set), as the webhooks do.
 """
 
 from __future__ import annotations
@@ -25,10 +27,12 @@ import azure.functions as func
 from aiohttp import web
 from azure.functions.timer import TimerRequest
 
+from devtools.localhost.dead_letters import DeadLetters
 from devtools.localhost.invocation import invoke
 from devtools.localhost.ncrontab import Schedule
 from devtools.localhost.queue_worker import QueueWorker
 from remediation.settings import Settings
+from remediation.webhooks import MAX_EVENT_BATCH_BYTES, Reply, gate, read_json
 
 log = logging.getLogger("devtools.localhost")
 _SETTING_REF = re.compile(r"%([A-Za-z0-9_]+)%")
@@ -59,6 +63,13 @@ def function_timeout(host_json: Path) -> float | None:
     return float(hours * 3600 + minutes * 60 + seconds)
 
 
+def _reply(reply: Reply) -> web.Response:
+    return web.Response(
+        status=reply.status, body=reply.json_bytes(), headers=reply.headers,
+        content_type="application/json" if reply.body is not None else None,
+    )  # fmt: skip
+
+
 def _to_aiohttp(response: func.HttpResponse) -> web.Response:
     headers = {k: v for k, v in response.headers.items() if k.lower() != "content-type"}
     return web.Response(
@@ -81,8 +92,10 @@ class LocalHost:
         queue: Any,
         on_worker_restart: Callable[[], None] | None = None,
         function_timeout: float | None = None,
+        dead_letters: DeadLetters | None = None,
     ) -> None:
         self._settings = settings
+        self._dead_letters = dead_letters
         self._function_timeout = function_timeout
         self._queue = queue
         self._on_worker_restart = on_worker_restart
@@ -135,14 +148,17 @@ class LocalHost:
 
     async def _event_grid(self, request: web.Request) -> web.Response:
         """Core Tools' local Event Grid trigger endpoint: ?functionName=<name>."""
+        secret = self._settings.get("ALERTS_SHARED_SECRET")
+        refused = gate(request.headers, request.query, secret)
+        if refused:
+            return _reply(refused)
         name = request.query.get("functionName", "")
         function = next((f for f in self._functions if f.get_function_name() == name), None)
         if function is None or function.get_trigger().type != "eventGridTrigger":
             return web.json_response({"error": f"no Event Grid function {name!r}"}, status=404)
-        try:
-            events = await request.json()
-        except (ValueError, RecursionError):  # RecursionError: nested too deep to decode
-            return web.json_response({"error": "body is not JSON"}, status=400)
+        events, refused = read_json(await request.read(), MAX_EVENT_BATCH_BYTES)
+        if refused:
+            return _reply(refused)
         events = events if isinstance(events, list) else [events]
         for event in events:
             if not isinstance(event, dict) or not isinstance(event.get("data"), dict):
@@ -166,7 +182,7 @@ class LocalHost:
                 name = function.get_function_name()
                 self._worker = QueueWorker(
                     name, self._queue, self._on_worker_restart,
-                    function_timeout=self._function_timeout,
+                    function_timeout=self._function_timeout, dead_letters=self._dead_letters,
                 )  # fmt: skip
                 self._worker.start()
                 self._serving = loop.create_task(self._worker.serve(self._queue_error))

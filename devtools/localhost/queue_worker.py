@@ -12,18 +12,22 @@ The pipe carries tuples, one delivery at a time:
     worker -> host: ("send", body, session, delay_seconds) ... then ("done",) | ("failed", reason)
 A worker that dies mid-message (the pipe reads EOF), or that does not answer within host.json's
 functionTimeout (it is killed), is replaced and the message queued again, as Service Bus
-redelivers a message whose lock expired, up to MAX_DELIVERIES times.
+redelivers a message whose lock expired, up to MAX_DELIVERIES times; then its work is
+dead-lettered (see dead_letters) and never delivered again.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import ctypes
 import logging
 import multiprocessing
 import os
 import signal
+import sys
 import threading
+import time
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import replace
@@ -34,6 +38,7 @@ from typing import Any
 from azure.functions.servicebus import ServiceBusMessage
 
 from devtools.localhost import logs
+from devtools.localhost.dead_letters import DeadLetters
 from devtools.localhost.invocation import invoke
 from remediation.queue.base import Message, QueueError, parse_message
 
@@ -42,6 +47,9 @@ log = logging.getLogger("devtools.localhost")
 MAX_DELIVERIES = 5  # Service Bus's default is 10; five crashes in a row say enough
 STOP_TIMEOUT = 10.0
 WORKER_NICENESS = 19  # the lowest CPU priority: the host's requests go first
+PR_SET_PDEATHSIG = 1  # <linux/prctl.h>
+ORPHANED_EXIT = 70
+ORPHAN_CHECK_SECONDS = 0.5
 # A fresh interpreter: a fork would copy the host's threads' locks (simulator, bot loop) mid-use.
 _SPAWN = multiprocessing.get_context("spawn")
 
@@ -67,8 +75,10 @@ class QueueWorker:
         *,
         function_timeout: float | None = None,
         main: Callable[[Connection, str], None] | None = None,
+        dead_letters: DeadLetters | None = None,
     ) -> None:
         self._function_name = function_name
+        self._dead_letters = dead_letters if dead_letters is not None else DeadLetters()
         self._function_timeout = function_timeout
         self._queue = queue
         self._on_restart = on_restart
@@ -113,11 +123,14 @@ class QueueWorker:
         """Run `message` in the worker and wait for its end; raises FunctionFailed when the
         function raised there. A worker death is handled here, not raised."""
         message_id = message.message_id
+        if message in self._dead_letters:
+            log.warning("message %s not delivered: its work is dead-lettered", message_id)
+            return
         self._deliveries[message_id] += 1
         try:
             reason = await self._exchange(message)
         except (EOFError, OSError) as exc:
-            await asyncio.to_thread(self._died, message, exc)
+            await self._died(message, exc)
             return
         del self._deliveries[message_id]
         if reason is not None:
@@ -180,15 +193,14 @@ class QueueWorker:
             return
         self._queue.send(replace(message, delay_seconds=delay_seconds))
 
-    def _died(self, message: Message, exc: BaseException) -> None:
-        """Replace the dead worker and queue the message again, or dead-letter it."""
+    async def _died(self, message: Message, exc: BaseException) -> None:
+        """Replace the dead worker and queue the message again, or dead-letter it.
+
+        The old process is reaped off the loop; the new one is spawned on the loop's thread,
+        which lives as long as the host: a worker's parent-death signal fires when the thread
+        that started it ends, not only the process."""
+        code = await asyncio.to_thread(self._reap, isinstance(exc, TimeoutError))
         with self._lock:
-            process = self._process
-            if process is not None:
-                if isinstance(exc, TimeoutError):  # hung: the Functions host recycles it too
-                    process.kill()
-                _end(process, STOP_TIMEOUT)  # reaped; ended if it only closed the pipe
-            code = process.exitcode if process else None
             if self._stopping:
                 log.warning("queue worker ended while stopping; message %s not finished",
                             message.message_id)  # fmt: skip
@@ -204,10 +216,22 @@ class QueueWorker:
             del self._deliveries[message_id]
             log.error("message %s dead-lettered: the worker died on each of its %d deliveries",
                       message_id, MAX_DELIVERIES)  # fmt: skip
+            self._dead_letters.add(message, f"the worker died on {MAX_DELIVERIES} deliveries")
         else:
             self._queue.send(replace(message, delay_seconds=0.0))  # its delay was served
         if self._on_restart is not None:
-            self._on_restart()
+            await asyncio.to_thread(self._on_restart)
+
+    def _reap(self, hung: bool) -> int | None:
+        """End the worker that stopped answering (killed if `hung`); its exit code."""
+        with self._lock:
+            process = self._process
+            if process is None:
+                return None
+            if hung:  # the Functions host recycles a hung worker too
+                process.kill()
+            _end(process, STOP_TIMEOUT)  # reaped; ended if it only closed the pipe
+            return process.exitcode
 
 
 async def _readable(conn: Connection) -> None:
@@ -250,8 +274,35 @@ class HostQueue:
             self._conn.send(fields)
 
 
+def die_with_host() -> None:
+    """End this process the moment its host dies, whatever it is doing.
+
+    Between messages the worker reads EOF from the pipe and stops; in the middle of a fix's
+    step it would carry on, writing to Azure and the store for a host that is gone, while a
+    restarted host resumes the same run. On Linux the kernel sends SIGKILL when the parent
+    dies (prctl PR_SET_PDEATHSIG); elsewhere a watchdog thread exits once the process is
+    re-parented. Either way a host that died before this ran is noticed here."""
+    parent = multiprocessing.parent_process()
+    host = parent.pid if parent is not None else os.getppid()
+    if sys.platform == "linux":
+        libc = ctypes.CDLL(None, use_errno=True)
+        if libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0) != 0:
+            raise OSError(ctypes.get_errno(), "prctl(PR_SET_PDEATHSIG) failed")
+    else:
+        threading.Thread(target=_exit_when_orphaned, args=(host,), daemon=True).start()
+    if os.getppid() != host:  # the host died before the signal was armed
+        os._exit(ORPHANED_EXIT)
+
+
+def _exit_when_orphaned(host: int) -> None:
+    while os.getppid() == host:
+        time.sleep(ORPHAN_CHECK_SECONDS)
+    os._exit(ORPHANED_EXIT)
+
+
 def run_worker(conn: Connection, function_name: str) -> None:
     """The worker process: serve deliveries until the host says stop or goes away."""
+    die_with_host()
     # Ctrl-C reaches the whole process group; the host stops its worker itself.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     # On Azure this function has instances of its own; here it shares the machine's cores

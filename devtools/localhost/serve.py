@@ -1,4 +1,10 @@
-"""`serve`: the local host, optionally with the ARM simulator and a replayed sample."""
+"""`serve`: the local host, optionally with the ARM simulator and a replayed sample.
+
+With --simulate its state lives in .state/: the SQLite store, the simulator's estate, the dev
+channel's threads and the dead-lettered messages. A restart (after a crash too) resumes all
+of it and says what it resumed: signals recorded but never processed are queued again, fix
+runs in flight go on from their current step. `--reset` starts a fresh demo instead.
+"""
 
 from __future__ import annotations
 
@@ -21,6 +27,22 @@ LOOPBACK = {"127.0.0.1", "localhost", "::1"}
 # a fix gives hours, lands in seconds, and a 5-minute settle before a retry takes one.
 SIMULATED_TIME_SCALE = 1 / 300
 STATE = Path(".state")
+SIMULATED_STORE = STATE / "simulate.db"
+SIMULATED_ESTATE = STATE / "simulate-estate.pickle"
+DEV_CHANNEL = STATE / "simulate-channel.jsonl"
+SIMULATED_DEAD_LETTERS = STATE / "simulate-dead-letters.jsonl"
+DEAD_LETTERS = STATE / "dead-letters.jsonl"  # without --simulate: beside the user's store
+SIMULATED_STATE = (
+    SIMULATED_STORE, SIMULATED_STORE.with_name("simulate.db-wal"),
+    SIMULATED_STORE.with_name("simulate.db-shm"), SIMULATED_ESTATE, DEV_CHANNEL,
+    SIMULATED_DEAD_LETTERS,
+)  # fmt: skip
+
+
+class StateError(Exception):
+    """The saved state cannot be resumed; the message says what to do."""
+
+
 DEV_USER = {
     "object_id": "00000000-0000-0000-0000-00000000d0e5",
     "name": "Dev Operator",
@@ -46,7 +68,7 @@ def simulated_environment(sim: Any) -> dict[str, str]:
         "APPROVER_GROUP_ID": DEMO_APPROVER_GROUP,
         "GRAPH_ENDPOINT": sim.base_url,
         "STORE_KIND": "sqlite",
-        "STORE_SQLITE_PATH": str(STATE / "simulate.db"),
+        "STORE_SQLITE_PATH": str(SIMULATED_STORE),
         "QUEUE_KIND": "memory",
     }
 
@@ -55,8 +77,9 @@ def base_url(host: str, port: int) -> str:
     return f"http://{'[::1]' if host == '::1' else host}:{port}"
 
 
-def dev_chat(sim: Any, host: str, port: int) -> Any:
-    """The dev chat page's Teams side, playing Teams for the bot against the simulator."""
+def dev_chat(sim: Any, host: str, port: int, journal: Path | None = None) -> Any:
+    """The dev chat page's Teams side, playing Teams for the bot against the simulator;
+    `journal` keeps its threads across restarts."""
     from devtools.localhost.devchat.app import DevChat
     from devtools.simulator.identity import TEST_TENANT
 
@@ -66,24 +89,30 @@ def dev_chat(sim: Any, host: str, port: int) -> Any:
         user=DEV_USER,
         token_check=sim.tokens.is_valid,  # the bot's token comes from the simulator's Entra
         simulator={"base_url": sim.base_url, "ca_path": sim.ca_path},
+        journal=journal,
     )
 
 
-def build(host: str, port: int, simulate: bool, replay: Path | None) -> tuple[web.Application, Any]:
-    """The aiohttp application and the simulator (or None); settings go to os.environ."""
+def build(
+    host: str, port: int, simulate: bool, replay: Path | None, reset: bool = False
+) -> tuple[web.Application, Any]:
+    """The aiohttp application and the simulator (or None); settings go to os.environ.
+    Raises StateError when the saved simulated state cannot be resumed."""
     sim = dev = None
     if simulate:
-        from devtools.simulator import ArmSimulator, Behaviour, Estate
+        from devtools.simulator import ArmSimulator
 
-        # ARM answers LROs with Retry-After; one second keeps a demo fix run short.
-        sim = ArmSimulator(Estate.demo(behaviour=Behaviour(retry_after=1))).start()
-        for suffix in ("", "-wal", "-shm"):  # a fresh demo: a stale log must not replay into it
-            (STATE / f"simulate.db{suffix}").unlink(missing_ok=True)
-        dev = dev_chat(sim, host, port)
+        STATE.mkdir(exist_ok=True)
+        if reset:
+            _remove_simulated_state()
+        sim = ArmSimulator(_estate(), state_file=SIMULATED_ESTATE).start()
+        dev = dev_chat(sim, host, port, journal=DEV_CHANNEL)
         os.environ.update(simulated_environment(sim) | dev.environment())
     os.environ.setdefault("QUEUE_KIND", "memory")
 
     import function_app
+    from devtools.localhost.dead_letters import DeadLetters
+    from devtools.localhost.deadline import body_deadline
     from devtools.localhost.host import LocalHost, function_timeout
     from remediation.queue.memory import InProcessQueue
     from remediation.store import SqliteStore
@@ -95,11 +124,13 @@ def build(host: str, port: int, simulate: bool, replay: Path | None) -> tuple[we
         engine.queue.time_scale = SIMULATED_TIME_SCALE
     if isinstance(engine.store, SqliteStore):  # acks never wait for a checkpoint
         engine.store.checkpoint_in_background()
+    dead_letters = DeadLetters(SIMULATED_DEAD_LETTERS if simulate else DEAD_LETTERS)
     local = LocalHost(
         function_app.app, app_services.settings, engine.queue, lambda: resume_runs(engine),
         function_timeout=function_timeout(Path(function_app.__file__).with_name("host.json")),
+        dead_letters=dead_letters,
     )  # fmt: skip
-    web_app = web.Application(client_max_size=4 * 1024 * 1024)
+    web_app = web.Application(client_max_size=4 * 1024 * 1024, middlewares=[body_deadline()])
     local.mount(web_app)
     for method, path, name in local.routes:
         log.info("function %s: %s %s", name, method, path)
@@ -109,23 +140,63 @@ def build(host: str, port: int, simulate: bool, replay: Path | None) -> tuple[we
     bot_runtime = getattr(engine.notifier, "runtime", None)
     if bot_runtime is not None:  # the Teams bot's loop thread and its Bot Connector session
         web_app.on_cleanup.append(lambda _: asyncio.to_thread(bot_runtime.close))
-    resume_runs(engine)
+    resumed = resume_runs(engine)
     # The in-process queue died with the last process: its unprocessed signals are sent again.
     requeued = engine.requeue_unprocessed(older_than=timedelta(0))
     if requeued:
         log.info("queued %d recorded signal(s) again", requeued)
+    if simulate:
+        _say_what_resumed(reset, requeued, resumed, len(dead_letters), dev.channel.thread_count)
     if replay:
         web_app.on_startup.append(lambda app: _replay_later(app, replay, host, port))
     return web_app, sim
 
 
-def resume_runs(engine: Any) -> None:
+def _remove_simulated_state() -> None:
+    removed = [str(path) for path in SIMULATED_STATE if path.exists()]
+    for path in SIMULATED_STATE:
+        path.unlink(missing_ok=True)
+    log.warning("--reset: a fresh demo; removed %s", ", ".join(removed) or "nothing (no state)")
+
+
+def _estate() -> Any:
+    """The simulator's estate as the last run left it, or the demo estate when none is saved."""
+    from devtools.simulator import Behaviour, Estate
+    from devtools.simulator.server import load_estate
+
+    if not SIMULATED_ESTATE.exists():
+        # ARM answers LROs with Retry-After; one second keeps a demo fix run short.
+        return Estate.demo(behaviour=Behaviour(retry_after=1))
+    try:
+        return load_estate(SIMULATED_ESTATE)
+    except Exception as exc:  # unpickling can raise anything a changed class makes it
+        raise StateError(
+            f"cannot resume the simulator's estate from {SIMULATED_ESTATE} "
+            f"({type(exc).__name__}: {exc}); start afresh with --reset"
+        ) from exc
+
+
+def _say_what_resumed(reset: bool, requeued: int, resumed: int, dead: int, threads: int) -> None:
+    if reset or not (requeued or resumed or dead or threads):
+        log.info("simulated state: a fresh demo in %s (it is kept across restarts; "
+                 "--reset starts afresh)", STATE)  # fmt: skip
+        return
+    log.warning(
+        "resumed the simulated state in %s: %d card thread(s), %d signal(s) recorded but "
+        "unprocessed (queued again), %d fix run(s) in flight (resumed from their current "
+        "step), %d dead-lettered message(s) (not delivered again); --reset starts afresh",
+        STATE, threads, requeued, resumed, dead,
+    )  # fmt: skip
+
+
+def resume_runs(engine: Any) -> int:
     """Send again the current step of every fix the queue worker held when it died (or when
     the last `serve` ended): it is the only process running steps, so none is held by another.
     """
     resumed = engine.runner.resume_stale(sole_worker=True)
     if resumed:
         log.info("resumed %d interrupted fix run(s)", len(resumed))
+    return len(resumed)
 
 
 async def _replay_later(app: web.Application, path: Path, host: str, port: int) -> None:
@@ -154,10 +225,14 @@ async def _post_file(path: Path, host: str, port: int) -> None:
                 log.info("replayed line %d to %s: %s", number, route, response.status)
 
 
-def serve(host: str, port: int, simulate: bool, replay: Path | None) -> int:
+def serve(host: str, port: int, simulate: bool, replay: Path | None, reset: bool = False) -> int:
     logs.configure()
     if simulate and host not in LOOPBACK:
         log.error("--simulate serves the dev chat page, which is for loopback only")
+        return 2
+    if reset and not simulate:
+        log.error("--reset starts a fresh simulated state; without --simulate the store is "
+                  "the one your settings name, which serve never deletes")  # fmt: skip
         return 2
     if replay and not replay.is_file():
         log.error("replay file %s not found", replay)
@@ -166,7 +241,11 @@ def serve(host: str, port: int, simulate: bool, replay: Path | None) -> int:
         log.error("serve feeds the Service Bus trigger from its in-process queue: "
                   "unset QUEUE_KIND (it is %r)", os.environ["QUEUE_KIND"])  # fmt: skip
         return 2
-    web_app, sim = build(host, port, simulate, replay)
+    try:
+        web_app, sim = build(host, port, simulate, replay, reset)
+    except StateError as exc:
+        log.error("%s", exc)
+        return 2
     # What start-up built (imports, the demo estate, the simulator) lives as long as the host:
     # frozen out of the collector's way, a full collection under load no longer scans it
     # (one took 50 ms here, stalling every request in flight).

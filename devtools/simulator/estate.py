@@ -7,6 +7,7 @@ test code can both touch it. Builders (`demo`, `from_resources`) live in `builde
 from __future__ import annotations
 
 import copy
+import functools
 import re
 import threading
 import uuid
@@ -51,6 +52,10 @@ RP_LIMIT_CODE = "UserErrorRpCollectionLimitReached"
 # Backup job errorDetails carry integer codes; these values are the simulator's own.
 BACKUP_ERROR_NUMBERS = {RP_LIMIT_CODE: 400237}
 RP_LIMIT_MESSAGE = "The Restore Point collection max limit has reached."
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
 
 
 def key(resource_id: str) -> str:
@@ -118,7 +123,7 @@ class Estate(_Kinds):
         self.subscription_id = subscription_id
         self.tenant_id = tenant_id
         self.behaviour = behaviour or Behaviour()
-        self.clock = clock or (lambda: datetime.now(UTC))
+        self.clock = clock or utc_now
         self.lock = threading.RLock()
         self.backup_requests: list[BackupRequest] = []
         self.backup_operations: dict[str, BackupOperation] = {}
@@ -576,10 +581,7 @@ class Estate(_Kinds):
                     f"{len(rpc.restore_points)} restore points timed out; retry the operation.",
                 )
             rpc.provisioning_state = "Deleting"
-
-            def finish() -> None:
-                self.restore_point_collections.pop(key(rpc.id), None)
-
+            finish = functools.partial(self.restore_point_collections.pop, key(rpc.id), None)
             return self._begin_operation(rpc.location, finish)
 
     def begin_delete_extension(self, vm: VirtualMachine, name: str) -> AsyncOperation:
@@ -589,7 +591,8 @@ class Estate(_Kinds):
             if extension is None:
                 raise not_found("Microsoft.Compute/virtualMachines/extensions", name)
             extension.provisioning_state = "Deleting"
-            return self._begin_operation(vm.location, lambda: vm.extensions.pop(name, None))
+            finish = functools.partial(vm.extensions.pop, name, None)
+            return self._begin_operation(vm.location, finish)
 
     def _begin_operation(self, location: str, on_done: Callable[[], None]) -> AsyncOperation:
         operation = AsyncOperation(str(uuid.uuid4()), location, self.behaviour.lro_polls, on_done)

@@ -1,7 +1,9 @@
 """The ARM simulator: HTTPS on 127.0.0.1 with a trustme certificate.
 
 Run it in a background thread (`start()` / `stop()` / `with`), or on an event loop you
-already run (`await start_async()`), e.g. inside the local host. Test-only admin routes:
+already run (`await start_async()`), e.g. inside the local host. With a `state_file` the
+estate is written there after every request, so a restarted local host resumes the Azure it
+left (`load_estate`). Test-only admin routes:
 `GET /_sim/state`, `GET /_sim/requests`, `GET|POST|DELETE /_sim/faults`, `POST /_sim/reset`.
 Besides ARM it answers Graph's `POST /v1.0/users/{id}/checkMemberGroups` (see graph.py).
 """
@@ -11,6 +13,8 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import os
+import pickle
 import shutil
 import ssl
 import tempfile
@@ -42,8 +46,10 @@ class ArmSimulator:
         faults: Faults | None = None,
         accept_any_token: bool = False,
         port: int = 0,
+        state_file: Path | None = None,
     ) -> None:
         self.estate = estate or Estate.demo()
+        self._state_file = state_file
         self._initial = self.estate.clone()
         self.faults = faults or Faults()
         self.tokens = TokenIssuer(accept_any_token=accept_any_token)
@@ -142,6 +148,7 @@ class ArmSimulator:
         self.estate = self._initial.clone()
         self.faults.clear()
         self.requests.clear()
+        self._save()
 
     # -- ARM ---------------------------------------------------------------------------------
 
@@ -193,7 +200,19 @@ class ArmSimulator:
         self.requests.record(
             method, path, route_name, reply.status, arm=arm, fault=fault.kind if fault else None
         )
+        self._save()  # before the answer: what a client saw is what a restart finds
         return _respond(reply)
+
+    def _save(self) -> None:
+        """Write the estate to the state file, whole: a new file renamed over the old one, so
+        a crash leaves one or the other. Reads save too, as polls move jobs and LROs on."""
+        if self._state_file is None:
+            return
+        with self.estate.lock:
+            data = pickle.dumps(self.estate)
+        written = self._state_file.with_name(self._state_file.name + ".new")
+        written.write_bytes(data)
+        os.replace(written, self._state_file)
 
     async def _dispatch(self, request: web.Request, matched) -> Reply:
         if matched is None:
@@ -238,6 +257,15 @@ class ArmSimulator:
     async def _admin_reset(self, request: web.Request) -> web.Response:
         self.reset()
         return web.json_response({"reset": True})
+
+
+def load_estate(path: Path) -> Estate:
+    """The estate a simulator with `state_file=path` last wrote (the file is the local host's
+    own, under its state folder; pickle trusts it like the code beside it)."""
+    estate = pickle.loads(path.read_bytes())
+    if not isinstance(estate, Estate):
+        raise TypeError(f"{path} holds a {type(estate).__name__}, not an Estate")
+    return estate
 
 
 def _fault_reply(fault: Fault) -> Reply:

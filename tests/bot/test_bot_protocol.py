@@ -147,11 +147,13 @@ async def test_unauthenticated_requests_get_401_and_never_reach_the_bot(options)
 @pytest.mark.parametrize(
     "raw, reason",
     [
-        (b"{not json", "not JSON"),
+        (b"{not json", "not valid JSON"),
         (b"[1, 2]", "not a JSON object"),
         (b'{"type": "message"}', "serviceUrl"),
         (b'{"type": "message", "serviceUrl": "http://x", "channelId": "msteams"}', "conversation"),
-        (b'{"type": "message", "text": "\xff"}', "not JSON"),
+        (b'{"type": "message", "text": "\xff"}', "not UTF-8"),
+        (b'{"type": "message", "text": "evil\\ud800vm"}', "lone UTF-16 surrogate"),
+        (b"[" * 300 + b"]" * 300, "nested more than"),
         (json.dumps(sample("message_channel", timestamp="yesterday")).encode(), "schema"),
         (json.dumps(sample("message_channel", entities="none")).encode(), "schema"),
     ],

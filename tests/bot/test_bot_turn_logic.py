@@ -89,7 +89,7 @@ def test_detached_turn_cannot_send():
 @pytest.mark.parametrize(
     "body, reason",
     [
-        (b"", "not JSON"),
+        (b"", "not valid JSON"),
         (b'"a string"', "not a JSON object"),
         (b'{"type": 5}', "'type'"),
         (b'{"type": "message", "serviceUrl": "u", "channelId": "c", "conversation": {}}', "conv"),

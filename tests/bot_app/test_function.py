@@ -47,7 +47,7 @@ async def test_the_bot_endpoint_validates_tokens_and_stores_installs(function_ap
         assert unauthenticated.status_code == 401
         malformed = await messages(req=_request(b"{not json", issuer.header("https://x")))
         assert malformed.status_code == 400
-        assert "not JSON" in json.loads(malformed.get_body())["reason"]
+        assert "not valid JSON" in json.loads(malformed.get_body())["reason"]
 
         accepted = await messages(req=_request(body, issuer.header(install["serviceUrl"])))
         assert accepted.status_code == 200

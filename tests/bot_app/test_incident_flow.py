@@ -164,6 +164,21 @@ async def test_an_unknown_or_forged_approval_id_gets_a_clear_card(tmp_path, appr
         _nothing_runs(app, real)
 
 
+@pytest.mark.parametrize(
+    ("verb", "trigger"), [("approve", "manual"), ("reject", "manual"), ("approve", "automatic")]
+)
+@run_async
+async def test_an_approval_id_too_long_to_be_one_is_a_bad_request(tmp_path, verb, trigger):
+    """It once reached the store, whose bounded keys failed the turn: HTTP 500."""
+    async with bot_app(tmp_path) as app:
+        real = await _pending(app)
+        answer = await app.click("apr-" + "x" * 5000, verb, trigger=trigger)
+        _record_attack(app, real, "pending")
+        assert answer["type"] == "application/vnd.microsoft.error"
+        assert answer["statusCode"] == 400 and "5004 characters" in answer["value"]["message"]
+        _nothing_runs(app, real)
+
+
 @run_async
 async def test_automatic_refresh_returns_the_card_without_deciding(tmp_path):
     async with bot_app(tmp_path) as app:

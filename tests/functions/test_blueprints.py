@@ -21,9 +21,11 @@ def app(tmp_path, monkeypatch):
         yield functions, composition.services()
 
 
-def _post(function, body: bytes, method="POST", headers=None) -> func.HttpResponse:
+def _post(function, body: bytes, method="POST", headers=None, params=None) -> func.HttpResponse:
+    """A request as action groups and Event Grid send it (JSON), with `headers` on top."""
+    headers = {"Content-Type": "application/json"} | (headers or {})
     request = func.HttpRequest(
-        method, "http://localhost/api/x", headers=headers or {}, params={}, body=body
+        method, "http://localhost/api/x", headers=headers, params=params or {}, body=body
     )
     return call(function, req=request)
 
@@ -164,21 +166,121 @@ def test_remediation_step_drops_an_unreadable_message(app, caplog):
     assert "dropped" in caplog.text
 
 
-def test_alert_secret_is_required_when_configured(app, monkeypatch):
+SECRET = "s3cret-value"
+ALERT = json.dumps(load("common_alert_backup_failure_rp_limit.json")).encode()
+WRAPPED = json.dumps(load("eventgrid_event_wrapping_alert.json")).encode()
+
+
+@pytest.mark.parametrize(("function", "body"), [("alerts", ALERT), ("eventgrid_webhook", WRAPPED)])
+def test_the_ingestion_secret_is_required_when_configured(app, monkeypatch, function, body):
+    functions, services = app
+    monkeypatch.setenv("ALERTS_SHARED_SECRET", SECRET)
+
+    def post(**options):
+        return _post(functions[function], body, **options)
+
+    refused = [
+        post(),
+        post(params={"secret": "wrong"}),
+        post(headers={"x-alert-secret": SECRET[:-1]}),
+        post(params={"secret": SECRET + "x"}),
+        post(params={"secret": "\udcff"}),  # a query string that decoded to no valid text
+        post(params={"code": SECRET}),  # a function key's place is not the secret's
+    ]
+    for response in refused:
+        assert response.status_code == 401
+        assert "secret" in json.loads(response.get_body())["error"]
+        assert SECRET.encode() not in response.get_body()
+    assert services.engine.store.query("signals") == [], "nothing recorded without the secret"
+    assert post(params={"secret": SECRET}).status_code == 202
+    assert post(headers={"X-Alert-Secret": SECRET}).status_code == 202
+    assert len(services.engine.store.query("signals")) == 1, "recorded once, then a duplicate"
+
+
+def test_event_grid_handshakes_work_for_a_subscription_whose_url_carries_the_secret(
+    app, monkeypatch
+):
     functions, _ = app
-    monkeypatch.setenv("ALERTS_SHARED_SECRET", "s3cret-value")
-    body = json.dumps(load("common_alert_backup_failure_rp_limit.json")).encode()
+    monkeypatch.setenv("ALERTS_SHARED_SECRET", SECRET)
+    webhook = functions["eventgrid_webhook"]
+    validation = json.dumps(load("eventgrid_subscription_validation.json")).encode()
+    origin = {"WebHook-Request-Origin": "eventgrid.azure.net"}
+    assert _post(webhook, validation).status_code == 401
+    assert _post(webhook, b"", method="OPTIONS", headers=origin).status_code == 401
+    answered = _post(webhook, validation, params={"secret": SECRET})
+    assert answered.status_code == 200 and "validationResponse" in json.loads(answered.get_body())
+    allowed = _post(webhook, b"", method="OPTIONS", headers=origin, params={"secret": SECRET})
+    assert allowed.status_code == 200
+    assert allowed.headers["WebHook-Allowed-Origin"] == "eventgrid.azure.net"
 
-    def post(headers=None, params=None):
-        request = func.HttpRequest(
-            "POST", "http://localhost/api/alerts", headers=headers or {}, params=params or {},
-            body=body,
-        )  # fmt: skip
-        return call(functions["alerts"], req=request)
 
-    refused = post()
-    assert refused.status_code == 401 and "secret" in json.loads(refused.get_body())["error"]
-    assert b"s3cret-value" not in refused.get_body()
-    assert post(params={"secret": "wrong"}).status_code == 401
-    assert post(params={"secret": "s3cret-value"}).status_code == 202
-    assert post(headers={"x-alert-secret": "s3cret-value"}).status_code == 202
+@pytest.mark.parametrize(
+    "content_type",
+    [None, "text/plain", "text/plain;charset=UTF-8", "application/x-www-form-urlencoded",
+     "multipart/form-data; boundary=x", "application/jsonp", "json"],
+)  # fmt: skip
+@pytest.mark.parametrize(("function", "body"), [("alerts", ALERT), ("eventgrid_webhook", WRAPPED)])
+def test_a_body_that_is_not_json_by_its_content_type_gets_415(app, function, body, content_type):
+    functions, services = app
+    request = func.HttpRequest(
+        "POST", "http://localhost/api/x", body=body,
+        headers={"Content-Type": content_type} if content_type else {},
+    )  # fmt: skip
+    response = call(functions[function], req=request)
+    assert response.status_code == 415
+    assert "content type" in json.loads(response.get_body())["error"]
+    assert services.engine.store.query("signals") == []
+
+
+@pytest.mark.parametrize(
+    "content_type",
+    ["application/json", "Application/JSON; charset=utf-8", "application/cloudevents+json",
+     "application/cloudevents-batch+json; charset=utf-8"],
+)  # fmt: skip
+def test_json_and_cloudevents_content_types_are_accepted(app, content_type):
+    functions, _ = app
+    response = _post(
+        functions["eventgrid_webhook"], WRAPPED, headers={"Content-Type": content_type}
+    )
+    assert response.status_code == 202
+
+
+@pytest.mark.parametrize(
+    ("body", "reason"),
+    [
+        (ALERT.replace(b"erp-app-03", b"evil\\ud800vm"), "lone UTF-16 surrogate"),
+        (ALERT.replace(b"erp-app-03", b"evil\\udfffvm"), "lone UTF-16 surrogate"),
+        (b'{"a":' * 5000 + b"0" + b"}" * 5000, "nested more than"),
+        (b"[" * 201 + b"]" * 201, "nested more than"),
+    ],
+)
+def test_unencodable_text_and_deep_nesting_are_refused_before_anything_is_recorded(
+    app, body, reason
+):
+    functions, services = app
+    response = _post(functions["alerts"], body)
+    assert response.status_code == 400
+    assert reason in json.loads(response.get_body())["error"]
+    assert services.engine.store.query("signals") == []
+
+
+def test_a_surrogate_pair_is_text_like_any_other(app):
+    """Only a lone surrogate is refused: an escaped pair is one valid character."""
+    functions, services = app
+    paired = ALERT.replace(b"erp-app-03", b"erp-app-\\ud83d\\ude00")
+    assert _post(functions["alerts"], paired).status_code == 202
+    assert run_queue(functions, services) == 1
+    [incident] = services.engine.incidents.open_incidents()
+    assert "erp-app-\U0001f600" in json.dumps(incident, ensure_ascii=False)
+
+
+def test_the_event_grid_trigger_ignores_an_event_with_unencodable_text(app, caplog):
+    functions, services = app
+    alert = json.loads(ALERT.replace(b"erp-app-03", b"evil\\ud800vm"))
+    event = func.EventGridEvent(
+        id="e-bad", data=alert, topic="/t", subject="/s",
+        event_type="Contoso.Remediation.Alert", event_time=None, data_version="1",
+    )  # fmt: skip
+    call(functions["eventgrid_trigger"], event=event)  # no exception: Event Grid would retry
+    assert services.engine.store.query("signals") == []
+    assert "event e-bad ignored" in caplog.text and "surrogate" in caplog.text

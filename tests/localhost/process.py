@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import socket
@@ -9,7 +10,7 @@ import sqlite3
 import subprocess
 import sys
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import closing, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -45,6 +46,21 @@ class Served:
     def log_text(self) -> str:
         return self.log.read_text(encoding="utf-8", errors="replace")
 
+    def log_entries(self) -> list[dict[str, Any]]:
+        return [json.loads(line) for line in self.log_text().splitlines() if line.startswith("{")]
+
+    def host_pid(self) -> int:
+        entries = self.log_entries()
+        return next(e["pid"] for e in entries if e["message"].startswith("listening on"))
+
+    def worker_pids(self) -> list[int]:
+        """The queue workers that started, in order (each logs its start line)."""
+        return [
+            e["pid"]
+            for e in self.log_entries()
+            if e["message"] == f"queue worker {e['pid']} started for function remediation_step"
+        ]
+
     def wait_processed(self, timeout: float = 10.0) -> None:
         """Wait until every signal the host recorded has left its queue (incident correlated,
         card posted): webhooks answer 202 once a signal is recorded, before that work."""
@@ -63,6 +79,20 @@ class Served:
             time.sleep(0.02)
 
 
+def proc_stat(pid: int) -> list[str] | None:
+    """/proc/<pid>/stat's fields after the command name; None once the pid is gone."""
+    try:
+        text = Path(f"/proc/{pid}/stat").read_text()
+    except FileNotFoundError:
+        return None
+    return text.rsplit(")", 1)[1].split()
+
+
+def alive(pid: int) -> bool:
+    fields = proc_stat(pid)
+    return fields is not None and fields[0] != "Z"  # a zombie has exited
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -76,13 +106,25 @@ def _env(extra: Mapping[str, str]) -> dict[str, str]:
 
 @contextmanager
 def serve_simulated(
-    workdir: Path, timeout: float = 60, env: Mapping[str, str] | None = None
+    workdir: Path,
+    timeout: float = 60,
+    env: Mapping[str, str] | None = None,
+    args: Sequence[str] = (),
+    port: int | None = None,
 ) -> Iterator[Served]:
-    """Start the local host with the simulator (`env`: extra app settings); ready once the bot
-    is installed in the dev channel. Raises RuntimeError with the log when it does not come up."""
-    port = free_port()
+    """Start the local host with the simulator (`env`: extra app settings, `args`: extra
+    options) in `workdir`, where it resumes the state a previous start left; ready once the bot
+    is installed in the dev channel. Raises RuntimeError with the log when it does not come up.
+    Each start logs to a file of its own (serve.log, then serve-2.log...). A restart keeps its
+    `port`, as Teams keeps the bot's service URL."""
+    port = port or free_port()
     log_path = workdir / "serve.log"
+    for number in itertools.count(2):
+        if not log_path.exists():
+            break
+        log_path = workdir / f"serve-{number}.log"
     command = [sys.executable, "-m", "remediation", "serve", "--simulate", "--port", str(port)]
+    command += args
     with log_path.open("w") as log:
         process = subprocess.Popen(
             command, cwd=workdir, stdout=log, stderr=subprocess.STDOUT, env=_env(env or {})

@@ -12,7 +12,7 @@ import requests
 from aiohttp import web
 from aiohttp.test_utils import make_mocked_request
 
-from devtools.localhost.devchat.app import is_loopback, loopback_only
+from devtools.localhost.devchat.app import is_loopback, local_only
 from tests.localhost.process import demo_rp_limit_alert
 
 
@@ -96,6 +96,39 @@ def test_page_api_refuses_bad_requests_clearly(served_process):
     assert unknown.status_code == 404
 
 
+JSON = {"Content-Type": "application/json"}
+
+
+@pytest.mark.parametrize("route", ["/dev/api/chat", "/dev/api/invoke"])
+@pytest.mark.parametrize(
+    ("body", "reason"),
+    [
+        (b'{"a":' * 5000 + b"0" + b"}" * 5000, "nested more than"),
+        (b'{"text": "' + b"[" * 300 + b'", "data": ' + b"[" * 300 + b"]" * 300 + b"}", "nested"),
+        (b'{"text": "explain evil\\ud800vm", "activityId": "1", "verb": "x"}', "surrogate"),
+    ],
+)
+def test_page_api_refuses_deep_or_unencodable_json_with_400(served_process, route, body, reason):
+    answer = requests.post(served_process.base + route, data=body, headers=JSON, timeout=10)
+    assert answer.status_code == 400, answer.text
+    assert reason in answer.json()["reason"]
+
+
+def test_a_click_with_an_oversize_approval_id_is_a_400_not_a_bot_failure(served_process):
+    base = served_process.base
+    assert requests.post(base + "/api/alerts", json=demo_rp_limit_alert("erp-app-02"),
+                         timeout=10).status_code == 202  # fmt: skip
+    served_process.wait_processed()
+    snapshot = requests.get(base + "/dev/api/threads", timeout=10).json()
+    [thread] = [t for t in snapshot["threads"] if "erp-app-02" in _card_text(t["activities"][0])]
+    for verb in ("approve", "reject", "refresh"):
+        click = {"activityId": thread["rootId"], "verb": verb,
+                 "data": {"approvalId": "apr-" + "x" * 5000}}  # fmt: skip
+        answer = requests.post(base + "/dev/api/invoke", json=click, timeout=30)
+        assert answer.status_code == 400, answer.text
+        assert "5004 characters" in answer.json()["reason"]
+
+
 def test_connector_accepts_only_tokens_the_bot_could_obtain(served_process):
     url = served_process.base + "/dev/connector/v3/conversations"
     params = {"isGroup": True, "channelData": {"channel": {"id": "19:x"}}, "activity": {}}
@@ -103,6 +136,20 @@ def test_connector_accepts_only_tokens_the_bot_could_obtain(served_process):
         headers = {"Authorization": auth} if auth else {}
         refused = requests.post(url, json=params, headers=headers, timeout=10)
         assert refused.status_code == 401
+
+
+def test_connector_answers_deep_json_from_a_signed_in_client_with_400(served_process):
+    from devtools.simulator.identity import TEST_CLIENT, TEST_TENANT
+
+    sim = requests.get(served_process.base + "/dev/api/simulator", timeout=10).json()
+    form = {"grant_type": "client_credentials", "client_id": TEST_CLIENT, "client_secret": "x",
+            "scope": "https://api.botframework.com/.default"}  # fmt: skip
+    token = requests.post(f"{sim['base_url']}/{TEST_TENANT}/oauth2/v2.0/token", data=form,
+                          verify=sim["ca_path"], timeout=10).json()["access_token"]  # fmt: skip
+    url = served_process.base + "/dev/connector/v3/conversations"
+    answer = requests.post(url, data=b'{"a":' * 5000 + b"0" + b"}" * 5000, timeout=10,
+                           headers={"Authorization": f"Bearer {token}", **JSON})  # fmt: skip
+    assert answer.status_code == 400 and answer.json()["error"]["code"] == "BadArgument"
 
 
 def test_page_and_vendored_renderer_are_served(served_process):
@@ -141,15 +188,50 @@ class _Transport:
         return False
 
 
-async def _middleware_answer(peer: str) -> int:
-    request = make_mocked_request("GET", "/dev/", transport=_Transport(peer))
+async def _middleware_answer(peer: str, headers: dict[str, str]) -> int:
+    request = make_mocked_request("GET", "/dev/", headers=headers, transport=_Transport(peer))
 
     async def page(_: web.Request) -> web.Response:
         return web.Response(text="page")
 
-    return (await loopback_only(request, page)).status
+    return (await local_only(7071)(request, page)).status
 
 
-@pytest.mark.parametrize(("peer", "status"), [("10.0.0.5", 403), ("127.0.0.1", 200)])
-def test_non_loopback_clients_get_403(peer, status):
-    assert asyncio.run(_middleware_answer(peer)) == status
+LOCAL = {"Host": "127.0.0.1:7071"}
+
+
+@pytest.mark.parametrize(
+    ("peer", "headers", "status"),
+    [
+        ("127.0.0.1", LOCAL, 200),
+        ("::1", {"Host": "[::1]:7071"}, 200),
+        ("127.0.0.1", {"Host": "LocalHost:7071", "Origin": "http://localhost:7071"}, 200),
+        ("10.0.0.5", LOCAL, 403),  # off loopback
+        ("127.0.0.1", {}, 403),  # no Host
+        ("127.0.0.1", {"Host": "rebind.example:7071"}, 403),  # DNS rebinding
+        ("127.0.0.1", {"Host": "127.0.0.1"}, 403),  # another port (80)
+        ("127.0.0.1", {"Host": "127.0.0.1:8080"}, 403),
+        ("127.0.0.1", {"Host": "127.0.0.2:7071"}, 403),
+        ("127.0.0.1", LOCAL | {"Origin": "http://evil.example"}, 403),  # a cross-site POST
+        ("127.0.0.1", LOCAL | {"Origin": "null"}, 403),  # a sandboxed or file:// page
+        ("127.0.0.1", LOCAL | {"Origin": "http://127.0.0.1:8080"}, 403),  # another local app
+        ("127.0.0.1", LOCAL | {"Origin": "https://127.0.0.1:7071"}, 403),
+    ],
+)
+def test_only_the_local_users_page_and_tools_reach_the_dev_api(peer, headers, status):
+    assert asyncio.run(_middleware_answer(peer, headers)) == status
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [{"Host": "rebind.example:%d"}, {"Origin": "http://rebind.example:%d"}, {"Origin": "null"}],
+)
+@pytest.mark.parametrize("path", ["/dev/", "/dev/api/threads"])
+def test_a_rebound_or_foreign_page_gets_403_from_the_served_host(served_process, headers, path):
+    port = int(served_process.base.rsplit(":", 1)[1])
+    sent = {name: value.replace("%d", str(port)) for name, value in headers.items()}
+    answer = requests.get(served_process.base + path, headers=sent, timeout=10)
+    assert answer.status_code == 403 and answer.json()["reason"]
+    posted = requests.post(served_process.base + "/dev/api/chat", json={"text": "status"},
+                           headers=sent, timeout=10)  # fmt: skip
+    assert posted.status_code == 403

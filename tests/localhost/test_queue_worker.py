@@ -17,8 +17,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import requests
 
+from devtools.localhost.dead_letters import DeadLetters
 from devtools.localhost.host import function_timeout
 from devtools.localhost.queue_worker import (
     MAX_DELIVERIES,
@@ -26,51 +26,28 @@ from devtools.localhost.queue_worker import (
     FunctionFailed,
     QueueWorker,
 )
-from wiring import services as app
 from remediation.queue.base import IngestMessage, Message
 from remediation.queue.memory import InProcessQueue
-from tests.localhost.process import Served, demo_rp_limit_alert
+from tests.localhost.process import Served, alive, proc_stat
 from tests.localhost.stand_in_workers import NEXT_STEP, dies_on_delivery, hangs, sends_then_fails
-from tests.reliability.served import Server, action_data, eventually, running_server
+from tests.reliability.served import (
+    Server,
+    approve_last_card,
+    eventually,
+    hold_next,
+    in_step,
+    post_alert,
+    running_server,
+    runs,
+)
+from wiring import services as app
 
 VM = "erp-app-03"
 
 
-def _entries(served: Served) -> list[dict[str, Any]]:
-    lines = served.log_text().splitlines()
-    return [json.loads(line) for line in lines if line.startswith("{")]
-
-
-def _host_pid(served: Served) -> int:
-    return next(e["pid"] for e in _entries(served) if e["message"].startswith("listening on"))
-
-
-def _worker_pids(served: Served) -> list[int]:
-    """The queue workers that started, in order (each logs its start line)."""
-    return [
-        e["pid"]
-        for e in _entries(served)
-        if e["message"] == f"queue worker {e['pid']} started for function remediation_step"
-    ]
-
-
 def _first_worker(served: Served) -> int:
-    assert eventually(lambda: _worker_pids(served), timeout=20), served.log_text()
-    return _worker_pids(served)[0]
-
-
-def _stat(pid: int) -> list[str] | None:
-    """/proc/<pid>/stat's fields after the command name; None once the pid is gone."""
-    try:
-        text = Path(f"/proc/{pid}/stat").read_text()
-    except FileNotFoundError:
-        return None
-    return text.rsplit(")", 1)[1].split()
-
-
-def _alive(pid: int) -> bool:
-    fields = _stat(pid)
-    return fields is not None and fields[0] != "Z"  # a zombie has exited
+    assert eventually(lambda: served.worker_pids(), timeout=20), served.log_text()
+    return served.worker_pids()[0]
 
 
 @contextmanager
@@ -82,27 +59,11 @@ def _frozen(pid: int) -> Iterator[None]:
         os.kill(pid, signal.SIGCONT)
 
 
-def _post_alert(server: Server, vm: str = VM) -> None:
-    answer = requests.post(server.base + "/api/alerts", json=demo_rp_limit_alert(vm), timeout=10)
-    assert answer.status_code == 202, answer.text
-
-
-def _approve_last_card(server: Server) -> None:
-    root = server.threads()[-1]["activities"][0]
-    approve = action_data(root["attachments"], "approve")
-    assert approve is not None, "the card offers an approval"
-    assert server.click(root, "approve", approve) == 200
-
-
-def _runs(server: Server) -> list[dict[str, Any]]:
-    return server.store.documents("runs")
-
-
 def _fixed(server: Server, before: dict[str, Any]) -> None:
     """The VM's fix ran to its end: two backups (Azure cleans up after the first), its
     collection below the limit, the lock back exactly."""
-    assert eventually(lambda: [r["state"] for r in _runs(server)] == ["succeeded"], timeout=45), (
-        _runs(server)
+    assert eventually(lambda: [r["state"] for r in runs(server)] == ["succeeded"], timeout=45), (
+        runs(server)
     )
     after = server.simulator_state()
     assert [r["vm"] for r in after["backup_requests"]] == [VM, VM]
@@ -149,6 +110,23 @@ def test_a_message_its_worker_dies_on_is_dead_lettered_after_five_deliveries(cap
     assert "message ingest:poison:0 dead-lettered" in caplog.text
 
 
+def test_dead_lettered_work_is_not_delivered_again_by_a_restarted_host(tmp_path, caplog):
+    dead_letters = tmp_path / "dead-letters.jsonl"
+    queue = InProcessQueue()
+    with _worker(queue, dies_on_delivery, dead_letters=DeadLetters(dead_letters)) as worker:
+        queue.send(IngestMessage("poison", session_id="vm-1"))
+        assert queue.drain(_delivery(worker), max_messages=MAX_DELIVERIES + 1) == MAX_DELIVERIES
+    restarted = DeadLetters(dead_letters)  # a new host: a new queue, the same state folder
+    assert len(restarted) == 1
+    queue = InProcessQueue()
+    with _worker(queue, dies_on_delivery, dead_letters=restarted) as worker:
+        pid = worker.pid
+        queue.send(IngestMessage("poison", attempt=1, session_id="vm-1"))  # the sweep's re-send
+        assert queue.drain(_delivery(worker)) == 1
+        assert worker.pid == pid, "the re-sent poison was not delivered to the worker"
+    assert "message ingest:poison:1 not delivered: its work is dead-lettered" in caplog.text
+
+
 def test_a_failing_function_is_reported_and_its_sends_reach_the_queue():
     queue = InProcessQueue()
     with _worker(queue, sends_then_fails) as worker:
@@ -160,7 +138,7 @@ def test_a_failing_function_is_reported_and_its_sends_reach_the_queue():
     received: list[Any] = []
     queue.drain(received.append)
     assert received == [NEXT_STEP], "sent once (the second send has the same message id)"
-    assert not _alive(pid), "stopped"
+    assert not alive(pid), "stopped"
 
 
 def test_a_worker_that_does_not_answer_within_the_function_timeout_is_replaced(caplog):
@@ -168,7 +146,7 @@ def test_a_worker_that_does_not_answer_within_the_function_timeout_is_replaced(c
     with _worker(queue, hangs, function_timeout=0.3) as worker:
         hung = worker.pid
         _delivery(worker)(IngestMessage("slow"))
-        assert worker.pid != hung and not _alive(hung), "killed and replaced"
+        assert worker.pid != hung and not alive(hung), "killed and replaced"
         assert len(queue) == 1, "the message is queued again"
     assert "no answer within 0.3 s" in caplog.text
 
@@ -194,20 +172,20 @@ def test_the_projects_host_json_gives_the_queue_function_ten_minutes(tmp_path):
 def test_alerts_are_processed_in_the_workers_process(tmp_path):
     with running_server(tmp_path) as server:
         served = server.served
-        worker, host = _first_worker(served), _host_pid(served)
+        worker, host = _first_worker(served), served.host_pid()
         assert worker != host
-        assert int(_stat(worker)[1]) == host, "the worker is the host's child"
+        assert int(proc_stat(worker)[1]) == host, "the worker is the host's child"
         nice = 16  # /proc/<pid>/stat field 19, counted after the command name
-        lowest = min(19, int(_stat(host)[nice]) + WORKER_NICENESS)
-        assert int(_stat(worker)[nice]) == lowest, "the worker yields the CPU to the host"
+        lowest = min(19, int(proc_stat(host)[nice]) + WORKER_NICENESS)
+        assert int(proc_stat(worker)[nice]) == lowest, "the worker yields the CPU to the host"
         threads = len(server.threads())
         with _frozen(worker):
-            _post_alert(server)  # the host answers while its worker is frozen...
+            post_alert(server)  # the host answers while its worker is frozen...
             with pytest.raises(AssertionError):  # ...and nothing processes the signal
                 served.wait_processed(timeout=1.0)
         served.wait_processed()
         assert len(server.threads()) == threads + 1, "the worker posted the incident's card"
-        assert _worker_pids(served) == [worker]
+        assert served.worker_pids() == [worker]
 
 
 def test_a_fix_sends_its_steps_through_the_hosts_queue(tmp_path):
@@ -215,29 +193,11 @@ def test_a_fix_sends_its_steps_through_the_hosts_queue(tmp_path):
     worker, so the run ends only if those come back to the host's queue."""
     with running_server(tmp_path) as server:
         before = server.simulator_state()
-        _post_alert(server)
+        post_alert(server)
         server.served.wait_processed()
-        _approve_last_card(server)
+        approve_last_card(server)
         _fixed(server, before)
-        assert len(_worker_pids(server.served)) == 1, "no worker died on the way"
-
-
-def _in_step(server: Server, step: str) -> bool:
-    last = {"step": step, "phase": "start"}
-    return any(
-        run["state"] == "running" and last.items() <= run["journal"][-1].items()
-        for run in _runs(server)
-    )
-
-
-def _hold_next(server: Server, route: str, seconds: float) -> None:
-    """The simulator holds the next request to `route` for `seconds`, then answers it."""
-    sim = requests.get(server.base + "/dev/api/simulator", timeout=10).json()
-    rule = {"route": route, "kind": "timeout", "hold_seconds": seconds, "times": 1}
-    answer = requests.post(
-        sim["base_url"] + "/_sim/faults", json={"rules": [rule]}, verify=sim["ca_path"], timeout=10
-    )
-    answer.raise_for_status()
+        assert len(server.served.worker_pids()) == 1, "no worker died on the way"
 
 
 def test_a_killed_worker_is_replaced_and_its_message_delivered_again(tmp_path):
@@ -247,9 +207,9 @@ def test_a_killed_worker_is_replaced_and_its_message_delivered_again(tmp_path):
         first = _first_worker(served)
         # Killed with a signal's processing handed to it (frozen, so it cannot finish first).
         os.kill(first, signal.SIGSTOP)
-        _post_alert(server)
+        post_alert(server)
         os.kill(first, signal.SIGKILL)
-        assert eventually(lambda: len(_worker_pids(served)) == 2, timeout=20), served.log_text()
+        assert eventually(lambda: len(served.worker_pids()) == 2, timeout=20), served.log_text()
         served.wait_processed()
         assert len(server.threads()) == 1, "the redelivered signal posted its card"
         assert f"queue worker {first} died" in served.log_text()
@@ -257,14 +217,14 @@ def test_a_killed_worker_is_replaced_and_its_message_delivered_again(tmp_path):
         # Killed in the middle of a fix's step, its backup trigger held by the simulator (which
         # still carries it out): the host resumes the run the dead worker held instead of
         # waiting out its lease, and the resumed run adopts that backup, never a second one.
-        _hold_next(server, "backup.trigger", seconds=5)
-        _approve_last_card(server)
-        assert eventually(lambda: _in_step(server, "trigger-backup"), timeout=20)
-        second = _worker_pids(served)[1]
+        hold_next(server, "backup.trigger", seconds=5)
+        approve_last_card(server)
+        assert eventually(lambda: in_step(server, "trigger-backup"), timeout=20)
+        second = served.worker_pids()[1]
         os.kill(second, signal.SIGKILL)
         _fixed(server, before)
         assert "resumed 1 interrupted fix run(s)" in served.log_text()
-        workers = _worker_pids(served)
+        workers = served.worker_pids()
         assert len(workers) == 3
-    assert eventually(lambda: not any(_alive(pid) for pid in workers), timeout=10)
+    assert eventually(lambda: not any(alive(pid) for pid in workers), timeout=10)
     assert f"queue worker {workers[-1]} stopped" in served.log_text(), "a polite stop"

@@ -28,9 +28,11 @@ def test_alert_route_accepts_and_deduplicates(served):
 
 def test_malformed_input_gets_a_4xx_with_a_reason(served):
     base, _ = served
-    response = requests.post(base + "/api/alerts", data=b"{oops", timeout=10)
+    json_type = {"Content-Type": "application/json"}
+    response = requests.post(base + "/api/alerts", data=b"{oops", headers=json_type, timeout=10)
     assert response.status_code == 400 and "JSON" in response.json()["error"]
-    big = requests.post(base + "/api/alerts", data=b"x" * (300 * 1024), timeout=10)
+    big = requests.post(base + "/api/alerts", data=b"x" * (300 * 1024), headers=json_type,
+                        timeout=10)  # fmt: skip
     assert big.status_code == 413
 
 

@@ -14,7 +14,7 @@ from typing import Any
 
 import requests
 
-from tests.localhost.process import Served, serve_simulated
+from tests.localhost.process import Served, demo_rp_limit_alert, serve_simulated
 
 # The poller would add signals on its own every five minutes: once a year keeps counts still.
 QUIET = {"POLLER_SCHEDULE": "0 0 0 1 1 *"}
@@ -101,14 +101,57 @@ def action_data(card: Any, verb: str) -> dict[str, Any] | None:
 
 
 @contextmanager
-def running_server(workdir: Path, env: dict[str, str] | None = None) -> Iterator[Server]:
-    """A quiet `serve --simulate` in `workdir` with extra settings `env`, and its store."""
-    with serve_simulated(workdir, env=QUIET | (env or {})) as served:
+def running_server(
+    workdir: Path,
+    env: dict[str, str] | None = None,
+    args: tuple[str, ...] = (),
+    port: int | None = None,
+) -> Iterator[Server]:
+    """A quiet `serve --simulate` in `workdir` with extra settings `env` and options `args`
+    (on `port`, else a free one), and its store."""
+    with serve_simulated(workdir, env=QUIET | (env or {}), args=args, port=port) as served:
         probe = StoreProbe(workdir / ".state" / "simulate.db")
         try:
             yield Server(served, probe)
         finally:
             probe.close()
+
+
+def post_alert(server: Server, vm: str = "erp-app-03") -> None:
+    """The demo estate's restore-point-limit alert for `vm`, accepted by the webhook."""
+    answer = requests.post(server.base + "/api/alerts", json=demo_rp_limit_alert(vm), timeout=10)
+    assert answer.status_code == 202, answer.text
+
+
+def approve_last_card(server: Server) -> None:
+    """The dev user approves the newest card's fix."""
+    root = server.threads()[-1]["activities"][0]
+    approve = action_data(root["attachments"], "approve")
+    assert approve is not None, "the card offers an approval"
+    assert server.click(root, "approve", approve) == 200
+
+
+def runs(server: Server) -> list[dict[str, Any]]:
+    return server.store.documents("runs")
+
+
+def in_step(server: Server, step: str) -> bool:
+    """Some run is running `step`, started and not yet ended."""
+    last = {"step": step, "phase": "start"}
+    return any(
+        run["state"] == "running" and last.items() <= run["journal"][-1].items()
+        for run in runs(server)
+    )
+
+
+def hold_next(server: Server, route: str, seconds: float) -> None:
+    """The simulator holds the next request to `route` for `seconds`, then answers it."""
+    sim = requests.get(server.base + "/dev/api/simulator", timeout=10).json()
+    rule = {"route": route, "kind": "timeout", "hold_seconds": seconds, "times": 1}
+    answer = requests.post(
+        sim["base_url"] + "/_sim/faults", json={"rules": [rule]}, verify=sim["ca_path"], timeout=10
+    )
+    answer.raise_for_status()
 
 
 def eventually(check: Callable[[], bool], timeout: float = 10.0) -> bool:

@@ -125,6 +125,22 @@ def _secrets(c: Counter[str]) -> Row:
     )
 
 
+def _ingestion_auth(c: Counter[str]) -> Row:
+    routes = _breakdown(c, "to_")
+    return (
+        f"{c['requests']:,} requests without the secret ({c['max_shapes']:,} shapes) to "
+        f"{len(routes)} ingestion routes ({_listed(routes)})",
+        f"{c['accepted']:,} accepted, {c['stored']:,} stored",
+    )
+
+
+def _host_crash(c: Counter[str]) -> Row:
+    return (
+        f"{c['tries']:,} kill -9 of the local host, its queue worker idle, frozen or mid-step",
+        f"{c['workers_left_alive']:,} workers left alive",
+    )
+
+
 def _anything(c: Counter[str]) -> Row:
     return ", ".join(f"{count:,} {name.replace('_', ' ')}" for name, count in c.items()), ""
 
@@ -137,6 +153,8 @@ ROWS: dict[str, Callable[[Counter[str]], Row]] = {
     "approval attacks": _approval_attacks,
     "injection": _injection,
     "secrets": _secrets,
+    "ingestion auth": _ingestion_auth,
+    "host crash": _host_crash,
 }
 
 

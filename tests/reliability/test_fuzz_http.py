@@ -16,6 +16,7 @@ from hypothesis import strategies as st
 
 from devtools.localhost.devchat.app import DEV_BOT_APP_ID
 from devtools.localhost.devchat.botframework import METADATA_PATH, BotFrameworkIssuer
+from remediation.jsonbody import MAX_DEPTH
 from remediation.signals import SignalError, signals_from_payload
 from remediation.webhooks import COMMON_SCHEMA, MAX_ALERT_BYTES
 from tests.localhost.process import demo_rp_limit_alert
@@ -136,6 +137,23 @@ def _parse(payload: Any) -> list | None:
         return None
 
 
+def _readable_json(payload: Any) -> bool:
+    """Whether every route may read `payload`: each text has a UTF-8 form (a lone surrogate
+    has none) and it nests at most MAX_DEPTH levels (mutations can nest deep values)."""
+    try:
+        json.dumps(payload, ensure_ascii=False).encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return _depth(payload) <= MAX_DEPTH
+
+
+def _depth(value: Any) -> int:
+    children = value.values() if isinstance(value, dict) else value
+    if not isinstance(value, dict | list):
+        return 0
+    return 1 + max((_depth(child) for child in children), default=0)
+
+
 def _landed(server: Server, before: dict[str, int], total: int, new: int, fired: bool) -> None:
     """`new` signals were recorded and each fired one joined or opened an incident."""
     assert eventually(lambda: server.store.counts()["signals"] - before["signals"] == new)
@@ -171,7 +189,8 @@ def test_alert_webhook_accepts_only_valid_mutated_alerts(server, payload):
     before, total = server.store.counts(), server.store.signal_total()
     response = _send(server, "/api/alerts", body)
     is_alert = isinstance(payload, dict) and payload.get("schemaId") == COMMON_SCHEMA
-    signals = _parse(payload) if is_alert and len(body) <= MAX_ALERT_BYTES else None
+    readable = is_alert and len(body) <= MAX_ALERT_BYTES and _readable_json(payload)
+    signals = _parse(payload) if readable else None
     if signals is None:
         _refused(response)
         return
@@ -196,6 +215,9 @@ def test_event_grid_webhook_refuses_junk(server, bodies):
 def test_event_grid_webhook_accepts_exactly_the_readable_events(server, payload):
     before, total = server.store.counts(), server.store.signal_total()
     response = _send(server, "/api/eventgrid", _encode(payload))
+    if not _readable_json(payload):  # the whole delivery: no event of it is half-read
+        _refused(response)
+        return
     if response.status_code == 200:  # the subscription handshake stores nothing
         assert set(response.json()) == {"validationResponse"}
         assert server.store.counts() == before
@@ -280,6 +302,26 @@ TRIGGER = "/runtime/webhooks/eventgrid?functionName=eventgrid_trigger"
 def test_json_nested_too_deep_to_decode_is_a_400(server, route, kind):
     body = _refused(_send(server, route, deep_bytes(5000, kind)))
     assert "JSON" in json.dumps(body)
+
+
+def _wrapped(route: str, alert: dict) -> Any:
+    if route == "/api/alerts":
+        return alert
+    return [{"id": "e-1", "eventType": "X", "subject": "s", "dataVersion": "1", "data": alert}]
+
+
+@pytest.mark.parametrize("route", ["/api/alerts", "/api/eventgrid", TRIGGER])
+@pytest.mark.parametrize("field", ["linkedResourceName", "description"])
+def test_a_lone_surrogate_is_refused_before_any_signal_exists(server, route, field):
+    """It once got past the UTF-8 check: a 500 (in the VM name), or a signal accepted whose
+    card could never be rendered (in the description)."""
+    alert = demo_rp_limit_alert("erp-app-04")
+    if field == "description":
+        alert["data"]["essentials"]["description"] += " evil\ud800"
+    else:
+        alert["data"]["alertContext"][field] = "evil\ud800vm"
+    body = _refused(_send(server, route, _encode(_wrapped(route, alert))))
+    assert "surrogate" in json.dumps(body)
 
 
 def test_an_identifier_too_long_to_store_is_refused_and_blocks_nothing(server):

@@ -26,12 +26,20 @@ def test_table_rows_say_what_was_tried_and_what_was_lost():
         tally.record("fuzz", payloads=1, refused=1, answered_5xx=0, **{"to_" + route: 1})
     tally.record("redelivery", messages=3, deliveries=15, effects=4)
     tally.record("replay storm", kills=2)
+    for route in ("/api/alerts", "/api/eventgrid", "/runtime/webhooks/eventgrid"):
+        tally.record("ingestion auth", requests=4, max_shapes=4, accepted=0, stored=0,
+                     **{"to_" + route: 4})  # fmt: skip
+    tally.record("host crash", tries=3, workers_left_alive=0)
     rows = table(tally.suites()).splitlines()
     assert rows[0] == "| Suite | Tried | Nothing lost |"
     assert rows[2:] == [
         "| fuzz | 3 hostile payloads over HTTP to 2 endpoints (/api/alerts 2, /api/messages 1) "
         "| 0 x 5xx, 3 refused with a reason, 0 stored by a refusal |",
         "| redelivery | 3 messages x5, concurrently | 4 effects for 3 |",
+        "| ingestion auth | 12 requests without the secret (4 shapes) to 3 ingestion routes "
+        "(/api/alerts 4, /api/eventgrid 4, /runtime/webhooks/eventgrid 4) | 0 accepted, 0 stored |",
+        "| host crash | 3 kill -9 of the local host, its queue worker idle, frozen or mid-step "
+        "| 0 workers left alive |",
         "| replay storm | 2 kills |  |",
     ]
 

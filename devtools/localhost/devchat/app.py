@@ -19,11 +19,13 @@ from typing import Any
 
 import aiohttp
 from aiohttp import web
+from yarl import URL
 
 from devtools.localhost.devchat.botframework import BotFrameworkIssuer
 from devtools.localhost.devchat.channel import DevChannel, UnknownConversation
 from devtools.localhost.devchat.connector import DevConnector, TokenCheck
 from devtools.localhost.devchat.teams import TeamsSide
+from remediation.jsonbody import BadJson, loads
 
 log = logging.getLogger("devtools.localhost.devchat")
 
@@ -35,6 +37,7 @@ CHAT_ID = "a:1dev-operator-personal-chat"
 STATIC = Path(__file__).resolve().parent / "static"
 VENDOR = Path(__file__).resolve().parents[3] / "node_modules" / "adaptivecards" / "dist"
 VENDOR_FILES = ("adaptivecards.min.js", "adaptivecards.css")
+INVOKE_ERROR = "application/vnd.microsoft.error"  # a Universal Actions error answer
 KEEPALIVE_SECONDS = 15.0
 INSTALL_ATTEMPTS = 100
 
@@ -48,16 +51,39 @@ def is_loopback(remote: str | None) -> bool:
     return (mapped or address).is_loopback
 
 
-@web.middleware
-async def loopback_only(
-    request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
-) -> web.StreamResponse:
-    if not is_loopback(request.remote):
-        return web.json_response(
-            {"error": "Forbidden", "reason": "the dev chat page answers loopback clients only"},
-            status=403,
-        )
-    return await handler(request)
+Middleware = Callable[
+    [web.Request, Callable[[web.Request], Awaitable[web.StreamResponse]]],
+    Awaitable[web.StreamResponse],
+]
+
+
+def local_only(port: int) -> Middleware:
+    """Refuse what is not the local user's browser or tools on this host's `port`: a client
+    off loopback, a Host header naming anything but 127.0.0.1, localhost or [::1] with this
+    port (a DNS-rebinding page reaches loopback under its own name), or an Origin other than
+    this page's own (a page on another site posting here; `null` included)."""
+    names = ("127.0.0.1", "localhost", "[::1]")
+    hosts = {f"{name}:{port}" for name in names} | (set(names) if port == 80 else set())
+    origins = {f"http://{host}" for host in hosts}
+
+    @web.middleware
+    async def middleware(
+        request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
+    ) -> web.StreamResponse:
+        reason = None
+        origin = request.headers.get("Origin")
+        if not is_loopback(request.remote):
+            reason = "the dev chat page answers loopback clients only"
+        elif request.headers.get("Host", "").lower() not in hosts:
+            reason = f"the Host header must be one of {', '.join(sorted(hosts))}"
+        elif origin is not None and origin.lower() not in origins:
+            reason = "requests from other origins are refused"
+        if reason is not None:
+            log.warning("dev page request refused: %s", reason)
+            return web.json_response({"error": "Forbidden", "reason": reason}, status=403)
+        return await handler(request)
+
+    return middleware
 
 
 class DevChat:
@@ -71,11 +97,13 @@ class DevChat:
         user: dict[str, str],
         token_check: TokenCheck,
         simulator: dict[str, str],
+        journal: Path | None = None,
     ) -> None:
+        """`journal`: where the dev channel keeps its threads across restarts."""
         self.issuer = BotFrameworkIssuer(DEV_BOT_APP_ID)
         self.issuer.url = base_url + PREFIX + "/botframework"
         self.tenant_id = tenant_id
-        self.channel = DevChannel(TEAM, CHANNEL, CHAT_ID)
+        self.channel = DevChannel(TEAM, CHANNEL, CHAT_ID, journal)
         self._connector = DevConnector(self.channel, token_check)
         self.teams = TeamsSide(
             self.issuer,
@@ -86,6 +114,7 @@ class DevChat:
             user=user,
         )
         self._simulator = simulator
+        self._port = URL(base_url).port or 80
         self._session: aiohttp.ClientSession | None = None
         self._install_task: asyncio.Task | None = None
 
@@ -99,7 +128,7 @@ class DevChat:
         }
 
     def mount(self, web_app: web.Application) -> None:
-        app = web.Application(middlewares=[loopback_only])
+        app = web.Application(middlewares=[local_only(self._port)])
         app.add_routes(self.issuer.routes("/botframework"))
         app.add_routes(self._connector.routes("/connector"))
         app.add_routes(
@@ -226,7 +255,7 @@ class DevChat:
         status, answer = await self._post(self.teams.invoke(record, verb, data or {}))
         if status != 200:
             return _bot_failed(status, answer)
-        return web.json_response(answer)
+        return _invoke_answer(answer)
 
     async def _post(self, activity: dict[str, Any]) -> tuple[int, Any]:
         assert self._session is not None, "the dev chat app has not started"
@@ -238,9 +267,9 @@ async def _json_body(request: web.Request) -> dict[str, Any]:
     if request.content_type != "application/json":
         raise web.HTTPUnsupportedMediaType(text="send application/json")
     try:
-        body = await request.json()
-    except ValueError:
-        raise _bad_request("the body is not JSON") from None
+        body = loads(await request.read())
+    except BadJson as exc:
+        raise _bad_request(str(exc)) from None
     if not isinstance(body, dict):
         raise _bad_request("the body must be a JSON object")
     return body
@@ -250,6 +279,18 @@ def _bad_request(reason: str) -> web.HTTPBadRequest:
     return web.HTTPBadRequest(
         text=json.dumps({"error": "BadRequest", "reason": reason}), content_type="application/json"
     )
+
+
+def _invoke_answer(answer: Any) -> web.Response:
+    """The bot's answer to a click; a refused request (an error answer with a 4xx code, which
+    Teams receives with HTTP 200) keeps its code here, with the reason the page shows."""
+    refused = isinstance(answer, dict) and answer.get("type") == INVOKE_ERROR
+    code = answer.get("statusCode") if refused else None
+    if not isinstance(code, int) or not 400 <= code < 500:
+        return web.json_response(answer)
+    error = answer.get("value") or {}
+    body = {**answer, "error": error.get("code") or "BadRequest", "reason": error.get("message")}
+    return web.json_response(body, status=code)
 
 
 def _bot_failed(status: int, answer: Any) -> web.Response:

@@ -1,7 +1,8 @@
 """The dev team's Teams side in memory: channel threads, the personal chat, and who watches.
 
 Each activity is kept in its latest version (an edit replaces it and bumps `version`); every
-change is pushed to the subscribers (the page's event streams). Everything here runs on the
+change is pushed to the subscribers (the page's event streams) and, with a journal, appended
+to it, so a restarted host shows the threads its cards live in. Everything here runs on the
 local host's event loop, so no locking is needed.
 """
 
@@ -9,10 +10,15 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import json
+import logging
 import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any, Literal
+
+log = logging.getLogger("devtools.localhost.devchat")
 
 Kind = Literal["thread", "chat"]
 MESSAGE_ID_MARKER = ";messageid="
@@ -32,7 +38,14 @@ class Conversation:
 class DevChannel:
     """One team with one channel (threads of cards) and one personal chat with the bot."""
 
-    def __init__(self, team: dict[str, str], channel: dict[str, str], chat_id: str) -> None:
+    def __init__(
+        self,
+        team: dict[str, str],
+        channel: dict[str, str],
+        chat_id: str,
+        journal: Path | None = None,
+    ) -> None:
+        """`journal`: a JSON-lines file of every change; what it holds is loaded first."""
         self.team = team
         self.channel = channel
         self.chat_id = chat_id
@@ -41,6 +54,23 @@ class DevChannel:
         self._activities: dict[str, dict[str, Any]] = {}
         self._subscribers: set[asyncio.Queue[dict[str, Any] | None]] = set()
         self._ids = itertools.count(int(time.time() * 1000))
+        self._journal = journal
+        if journal is not None and journal.exists():
+            self._load(journal)
+
+    def _load(self, journal: Path) -> None:
+        """Replay the journal, then rewrite it with each activity's latest version only."""
+        for number, line in enumerate(journal.read_text(encoding="utf-8").splitlines(), 1):
+            try:
+                self._keep(json.loads(line))
+            except (ValueError, KeyError, TypeError) as exc:  # a line cut short by a crash
+                log.warning("%s line %d skipped: %s", journal, number, exc)
+        lines = (json.dumps(record) + "\n" for record in self._activities.values())
+        journal.write_text("".join(lines), encoding="utf-8")
+
+    @property
+    def thread_count(self) -> int:
+        return sum(1 for c in self._conversations.values() if c.kind == "thread")
 
     def new_id(self) -> str:
         """A Teams-like message id (milliseconds since the epoch, never repeated)."""
@@ -91,10 +121,19 @@ class DevChannel:
             "timestamp": _now(),
             "version": 1,
         }
-        conversation.activity_ids.append(record["id"])
-        self._activities[record["id"]] = record
+        self._keep(record)
         self._publish(record)
         return record
+
+    def _keep(self, record: dict[str, Any]) -> None:
+        """Hold `record`, new or a later version of one held, in its conversation."""
+        conversation_id = record["conversationId"]
+        conversation = self._conversations.setdefault(
+            conversation_id, Conversation(conversation_id, record["kind"])
+        )
+        if record["id"] not in self._activities:
+            conversation.activity_ids.append(record["id"])
+        self._activities[record["id"]] = record
 
     # -- reads --------------------------------------------------------------------------------
 
@@ -151,6 +190,9 @@ class DevChannel:
             queue.put_nowait(None)
 
     def _publish(self, record: dict[str, Any]) -> None:
+        if self._journal is not None:
+            with self._journal.open("a", encoding="utf-8") as journal:
+                journal.write(json.dumps(record) + "\n")
         for queue in self._subscribers:
             queue.put_nowait(record)
 

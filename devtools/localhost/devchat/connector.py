@@ -7,7 +7,6 @@ own client-credentials flow (`token_check` says whether the token endpoint issue
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Callable
 from typing import Any
@@ -15,6 +14,7 @@ from typing import Any
 from aiohttp import web
 
 from devtools.localhost.devchat.channel import DevChannel, UnknownConversation
+from remediation.jsonbody import BadJson, loads
 
 log = logging.getLogger("devtools.localhost.devchat")
 
@@ -79,8 +79,8 @@ class DevConnector:
         if not self._token_check(request.headers.get("Authorization")):
             return {}, _error(401, "Unauthorized", "missing or unknown bearer token")
         try:
-            body = json.loads(await request.read())
-        except ValueError:
+            body = loads(await request.read())
+        except BadJson:
             body = None
         if not isinstance(body, dict):
             return {}, _error(400, "BadArgument", "the body must be a JSON object")
