@@ -70,6 +70,20 @@ async def test_new_thread_then_update_then_reply_in_it():
 
 
 @run_async
+async def test_a_card_outside_the_adaptive_cards_schema_is_refused_as_teams_does():
+    async with running_connector() as connector:
+        adapter = _adapter(connector)
+        full_width = {**CARD, "msteams": {"width": "Full"}}  # Teams-only, not in the schema
+        with pytest.raises(ConnectorError, match="invalid Adaptive Card"):
+            await adapter.send(_channel_ref(connector.url), reply_card(full_width))
+        await adapter.close()
+        assert connector.card_problems == [
+            "/: Additional properties are not allowed ('msteams' was unexpected)"
+        ]
+        connector.card_problems.clear()  # seen here: the connector's own check would fail
+
+
+@run_async
 async def test_thread_goes_to_the_general_channel_when_only_the_team_is_known():
     async with running_connector() as connector:
         adapter = _adapter(connector)

@@ -16,7 +16,7 @@ import aiohttp
 
 from bot.connector import RetryPolicy
 from bot.endpoint import BotEndpoint
-from bot.model import Handler
+from bot.model import INVOKE_CARD_TYPE, Handler
 from bot.settings import BotSettings, SdkName
 from tests.botkit.activities import BOT_APP_ID
 from tests.botkit.connector import FakeConnector, running_connector
@@ -60,7 +60,10 @@ class BotStack:
             session.post(self.endpoint, data=raw, headers=headers) as resp,
         ):
             text = await resp.text()
-            return resp.status, json.loads(text) if text else None
+            answer = json.loads(text) if text else None
+        if isinstance(answer, dict) and answer.get("type") == INVOKE_CARD_TYPE:
+            self.connector.check_card(answer.get("value"))  # the card the client shows
+        return resp.status, answer
 
 
 @asynccontextmanager
