@@ -14,6 +14,7 @@ from typing import Any
 from aiohttp import ClientSession, web
 
 from devtools.localhost import logs
+from devtools.localhost.playground.launcher import PlaygroundError
 
 log = logging.getLogger("devtools.localhost")
 LOOPBACK = {"127.0.0.1", "localhost", "::1"}
@@ -66,8 +67,23 @@ def dev_chat(sim: Any, host: str, port: int) -> Any:
     )
 
 
-def build(host: str, port: int, simulate: bool, replay: Path | None) -> tuple[web.Application, Any]:
-    """The aiohttp application and the simulator (or None); settings go to os.environ."""
+def playground(dev: Any, host: str, port: int, playground_port: int) -> tuple[Any, Any]:
+    """The Agents Playground as the dev user, and the bridge that signs what it sends."""
+    from devtools.localhost.playground.bridge import PlaygroundBridge
+    from devtools.localhost.playground.launcher import Playground, config
+
+    bridge_url = base_url(host, port) + "/dev/playground/api/messages"
+    client = Playground(playground_port, bridge_url, config(dev.tenant_id, DEV_USER), STATE)
+    bridge = PlaygroundBridge(dev.issuer, base_url(host, port) + "/api/messages",
+                              client.service_url)  # fmt: skip
+    return client, bridge
+
+
+def build(
+    host: str, port: int, simulate: bool, replay: Path | None, playground_port: int | None = None
+) -> tuple[web.Application, Any]:
+    """The aiohttp application and the simulator (or None); settings go to os.environ.
+    `playground_port` (with `simulate`) adds the Agents Playground on that port."""
     sim = dev = None
     if simulate:
         from devtools.simulator import ArmSimulator, Behaviour, Estate
@@ -98,7 +114,13 @@ def build(host: str, port: int, simulate: bool, replay: Path | None) -> tuple[we
     for method, path, name in local.routes:
         log.info("function %s: %s %s", name, method, path)
     if dev is not None:
-        dev.mount(web_app)
+        subapps = {}
+        if playground_port is not None:
+            client, bridge = playground(dev, host, port, playground_port)
+            subapps["/playground"] = bridge.app()
+            web_app.on_startup.append(lambda _: _start_playground(client))
+            web_app.on_cleanup.append(lambda _: client.stop())
+        dev.mount(web_app, subapps)
         log.info("dev chat page: %s/dev/ (simulator at %s)", base_url(host, port), sim.base_url)
     bot_runtime = getattr(engine.notifier, "runtime", None)
     if bot_runtime is not None:  # the Teams bot's loop thread and its Bot Connector session
@@ -111,6 +133,11 @@ def build(host: str, port: int, simulate: bool, replay: Path | None) -> tuple[we
     if replay:
         web_app.on_startup.append(lambda app: _replay_later(app, replay, host, port))
     return web_app, sim
+
+
+async def _start_playground(client: Any) -> None:
+    await client.start()
+    log.info("Agents Playground: %s/ (bound to 127.0.0.1; open it in a browser)", client.url)
 
 
 def resume_runs(engine: Any) -> None:
@@ -148,10 +175,15 @@ async def _post_file(path: Path, host: str, port: int) -> None:
                 log.info("replayed line %d to %s: %s", number, route, response.status)
 
 
-def serve(host: str, port: int, simulate: bool, replay: Path | None) -> int:
+def serve(
+    host: str, port: int, simulate: bool, replay: Path | None, playground_port: int | None = None
+) -> int:
     logs.configure()
     if simulate and host not in LOOPBACK:
         log.error("--simulate serves the dev chat page, which is for loopback only")
+        return 2
+    if playground_port is not None and not simulate:
+        log.error("--playground needs --simulate: it talks to the bot through a dev-only bridge")
         return 2
     if replay and not replay.is_file():
         log.error("replay file %s not found", replay)
@@ -160,7 +192,7 @@ def serve(host: str, port: int, simulate: bool, replay: Path | None) -> int:
         log.error("serve feeds the Service Bus trigger from its in-process queue: "
                   "unset QUEUE_KIND (it is %r)", os.environ["QUEUE_KIND"])  # fmt: skip
         return 2
-    web_app, sim = build(host, port, simulate, replay)
+    web_app, sim = build(host, port, simulate, replay, playground_port)
     # What start-up built (imports, the demo estate, the simulator) lives as long as the host:
     # frozen out of the collector's way, a full collection under load no longer scans it
     # (one took 50 ms here, stalling every request in flight).
@@ -169,6 +201,9 @@ def serve(host: str, port: int, simulate: bool, replay: Path | None) -> int:
     log.info("listening on http://%s:%d (Ctrl-C stops)", host, port)
     try:
         web.run_app(web_app, host=host, port=port, print=None, handle_signals=True)
+    except PlaygroundError as exc:
+        log.error("%s", exc)
+        return 2
     finally:
         if sim is not None:
             sim.stop()
