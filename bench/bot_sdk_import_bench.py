@@ -10,11 +10,10 @@ from __future__ import annotations
 
 import json
 import statistics
-import subprocess
 import sys
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
+from bench._fresh import fresh_runs
+
 MODULES = {"botbuilder": "bot.adapter", "agents": "bot.agents_adapter"}
 ROOTS = {"botbuilder": ("botbuilder", "botframework", "msrest"), "agents": ("microsoft_agents",)}
 PROBE = """
@@ -33,16 +32,12 @@ RUNS = 5
 def measure(sdk: str) -> dict[str, float | int]:
     other = next(roots for name, roots in ROOTS.items() if name != sdk)
     probe = PROBE.format(module=MODULES[sdk], other=other)
-    times, modules, foreign = [], [], []
-    for _ in range(RUNS):
-        out = subprocess.run(
-            [sys.executable, "-c", probe], cwd=ROOT, capture_output=True, text=True, check=True
-        ).stdout.split()
-        times.append(float(out[0]))
-        modules.append(int(out[1]))
-        foreign.append(int(out[2]))
-    return {"median_s": round(statistics.median(times), 3), "modules": max(modules),
-            "other_sdk_modules": max(foreign)}  # fmt: skip
+    outputs = fresh_runs(probe, RUNS)
+    return {
+        "median_s": round(statistics.median(float(out[0]) for out in outputs), 3),
+        "modules": max(int(out[1]) for out in outputs),
+        "other_sdk_modules": max(int(out[2]) for out in outputs),
+    }
 
 
 def main(argv: list[str]) -> int:

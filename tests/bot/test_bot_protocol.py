@@ -5,35 +5,11 @@ import json
 
 import pytest
 
-from bot.model import (
-    Turn,
-    invoke_card_response,
-    invoke_message_response,
-    reply_card,
-    reply_text,
-)
+from bot.model import Turn, invoke_card_response, reply_card
 from tests.botkit.activities import BOT_APP_ID, sample
+from tests.botkit.recorder import CARD, Recorder
 from tests.botkit.servers import run_async
 from tests.botkit.stack import TENANT_ID, bot_stack
-
-CARD = {"type": "AdaptiveCard", "version": "1.5", "body": [{"type": "TextBlock", "text": "ok"}]}
-
-
-class Recorder:
-    """Echo bot that remembers the turns it saw."""
-
-    def __init__(self) -> None:
-        self.turns: list[Turn] = []
-
-    async def __call__(self, turn: Turn):
-        self.turns.append(turn)
-        if turn.kind == "message":
-            await turn.send(reply_text(f"echo: {turn.text}"))
-        if turn.kind == "invoke" and turn.verb == "approve":
-            return invoke_card_response(CARD)
-        if turn.kind == "invoke" and turn.verb == "snooze":
-            return invoke_message_response("snoozed")
-        return None
 
 
 @run_async

@@ -111,16 +111,10 @@ class BotApp:
         _as(activity, user, tenant)
         return activity
 
-    async def click(
-        self,
-        approval_id: Any,
-        verb: str = "approve",
-        user: str = APPROVER,
-        tenant: str = TENANT_ID,
-        trigger: str = "manual",
-    ) -> dict[str, Any]:
-        """Click a card button; return the invoke response body."""
-        status, body = await self.post(self.card_action(approval_id, verb, user, tenant, trigger))
+    async def click(self, approval_id: Any, verb: str = "approve", **who: str) -> dict[str, Any]:
+        """Click a card button (`who`: user, tenant, trigger as for `card_action`); return the
+        invoke response body."""
+        status, body = await self.post(self.card_action(approval_id, verb, **who))
         assert status == 200, body
         return body
 

@@ -16,27 +16,15 @@ import aiohttp
 import pytest
 from aiohttp import web
 
-from bot.model import Turn, invoke_card_response, reply_text
+from bot.model import invoke_card_response
 from devtools.localhost.devchat.app import loopback_only
 from devtools.localhost.playground.bridge import PlaygroundBridge, with_click_trigger
 from tests.botkit.activities import sample
+from tests.botkit.recorder import CARD, Recorder
 from tests.botkit.servers import run_async, serve
 from tests.botkit.stack import BotStack, bot_stack
 
-CARD = {"type": "AdaptiveCard", "version": "1.5", "body": [{"type": "TextBlock", "text": "ok"}]}
 PLAYGROUND_USER = "00000000-0000-0000-0000-00000000d0e5"  # the dev approver, as configured
-
-
-class Recorder:
-    def __init__(self) -> None:
-        self.turns: list[Turn] = []
-
-    async def __call__(self, turn: Turn):
-        self.turns.append(turn)
-        if turn.kind == "message":
-            await turn.send(reply_text(f"echo: {turn.text}"))
-            return None
-        return invoke_card_response(CARD) if turn.kind == "invoke" else None
 
 
 @web.middleware
