@@ -118,7 +118,7 @@ async def test_an_activity_for_another_connector_is_refused_unsigned(service_url
     assert bot.turns == []
 
 
-@pytest.mark.parametrize("raw", [b"{not json", b"[1, 2]"])
+@pytest.mark.parametrize("raw", [b"{not json", b"[1, 2]", b"[" * 100_000])
 @run_async
 async def test_a_body_that_is_no_activity_is_400(raw, sdk):
     bot = Recorder()

@@ -66,7 +66,7 @@ class PlaygroundBridge:
     async def _relay(self, request: web.Request) -> web.Response:
         try:
             activity = json.loads(await request.read())
-        except ValueError:
+        except (ValueError, RecursionError):  # RecursionError: nested too deep to decode
             return _refuse(400, "the body is not JSON")
         if not isinstance(activity, dict):
             return _refuse(400, "the body is not a JSON object")
