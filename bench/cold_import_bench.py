@@ -8,11 +8,10 @@ from __future__ import annotations
 
 import json
 import statistics
-import subprocess
 import sys
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
+from bench._fresh import fresh_runs
+
 PROBE = (
     "import time, sys; t = time.perf_counter(); import function_app; "
     "print(time.perf_counter() - t); "
@@ -22,13 +21,9 @@ RUNS, TARGET = 5, 0.7
 
 
 def main(argv: list[str]) -> int:
-    times, heavy = [], []
-    for _ in range(RUNS):
-        out = subprocess.run(
-            [sys.executable, "-c", PROBE], cwd=ROOT, capture_output=True, text=True, check=True
-        ).stdout.split()
-        times.append(float(out[0]))
-        heavy.append(int(out[1]))
+    outputs = fresh_runs(PROBE, RUNS)
+    times = [float(out[0]) for out in outputs]
+    heavy = [int(out[1]) for out in outputs]
     median = statistics.median(times)
     print(f"{'run':<6}{'seconds':>10}")
     for number, seconds in enumerate(times, 1):

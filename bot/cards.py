@@ -190,7 +190,6 @@ def card(body: list[dict[str, Any]], actions: Sequence[dict[str, Any]] = ()) -> 
         "type": "AdaptiveCard",
         "$schema": SCHEMA,
         "version": "1.5",
-        "msteams": {"width": "Full"},
         "body": body,
     }
     if actions:

@@ -1,4 +1,4 @@
-"""The turn handler given to TeamsBotAdapter.process: installs, card clicks, chat.
+"""The turn handler given to BotEndpoint.process: installs, card clicks, chat.
 
 It runs on the bot loop (see bot.runtime); every engine call is synchronous and may post or
 edit cards through that same loop, so it runs in a worker thread (`asyncio.to_thread`).

@@ -15,7 +15,7 @@ import threading
 from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
-from bot.adapter import TeamsBotAdapter
+from bot.endpoint import BotEndpoint
 from bot.model import Handler, HttpResult
 
 log = logging.getLogger(__name__)
@@ -25,16 +25,16 @@ T = TypeVar("T")
 class BotRuntime:
     """Owns the adapter and the loop thread it lives on (started lazily, once)."""
 
-    def __init__(self, adapter_factory: Callable[[], TeamsBotAdapter], timeout: float = 30.0):
+    def __init__(self, adapter_factory: Callable[[], BotEndpoint], timeout: float = 30.0):
         self._factory = adapter_factory
         self.timeout = timeout
-        self._adapter: TeamsBotAdapter | None = None
+        self._adapter: BotEndpoint | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
         self._lock = threading.Lock()
 
     @property
-    def adapter(self) -> TeamsBotAdapter:
+    def adapter(self) -> BotEndpoint:
         self._start()
         assert self._adapter is not None
         return self._adapter
@@ -51,7 +51,7 @@ class BotRuntime:
                 self._loop, self._thread = loop, thread
             return self._loop
 
-    def call(self, work: Callable[[TeamsBotAdapter], Awaitable[T]]) -> T:
+    def call(self, work: Callable[[BotEndpoint], Awaitable[T]]) -> T:
         """Run `work(adapter)` on the bot loop and wait for it (sync callers only).
 
         Raises TimeoutError after `timeout` seconds (the coroutine is cancelled).

@@ -10,6 +10,8 @@ from remediation.settings import Settings
 
 AppType = Literal["SingleTenant", "UserAssignedMSI", "MultiTenant"]
 APP_TYPES: tuple[str, ...] = ("SingleTenant", "UserAssignedMSI", "MultiTenant")
+SdkName = Literal["botbuilder", "agents"]
+SDKS: tuple[str, ...] = ("botbuilder", "agents")
 
 PUBLIC_OPENID_METADATA_URL = "https://login.botframework.com/v1/.well-known/openidconfiguration"
 BOT_FRAMEWORK_SCOPE = "https://api.botframework.com/.default"
@@ -25,6 +27,7 @@ class BotSettings:
     app_type: AppType
     tenant_id: str
     openid_metadata_url: str = PUBLIC_OPENID_METADATA_URL
+    sdk: SdkName = "botbuilder"
 
     def __post_init__(self) -> None:
         if not self.app_id:
@@ -34,6 +37,8 @@ class BotSettings:
             raise BotConfigError(f"BOT_APP_TYPE must be one of {', '.join(APP_TYPES)}")
         if self.app_type != "MultiTenant" and not self.tenant_id:
             raise BotConfigError(f"BOT_TENANT_ID is required when BOT_APP_TYPE={self.app_type}")
+        if self.sdk not in SDKS:
+            raise BotConfigError(f"BOT_SDK must be one of {', '.join(SDKS)}")
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> BotSettings:
@@ -44,6 +49,7 @@ class BotSettings:
             tenant_id=settings.get("BOT_TENANT_ID"),
             openid_metadata_url=settings.get("BOT_OPENID_METADATA_URL")
             or PUBLIC_OPENID_METADATA_URL,
+            sdk=settings.get("BOT_SDK"),  # type: ignore[arg-type]  # checked above
         )
 
     @property

@@ -29,6 +29,13 @@ param resourceGroupName string = ''
 ])
 param botSku string = 'F0'
 
+@description('SDK that runs the bot\'s turns: botbuilder (archived upstream) or agents (Microsoft 365 Agents SDK).')
+@allowed([
+  'botbuilder'
+  'agents'
+])
+param botSdk string = 'botbuilder'
+
 @description('Name users see for the bot in the Azure portal.')
 param botDisplayName string = 'Remediation Bot'
 
@@ -230,6 +237,7 @@ var functionAppSettings = {
   BOT_APP_ID: identity.outputs.clientId
   BOT_APP_TYPE: 'UserAssignedMSI'
   BOT_TENANT_ID: tenant().tenantId
+  BOT_SDK: botSdk
   POLICY_FILE: policyFile
   APPROVER_OBJECT_IDS: join(idList(approverObjectIds), ',')
   APPROVER_GROUP_ID: approverGroupId

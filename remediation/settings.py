@@ -92,6 +92,11 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("BOT_APP_TYPE", "UserAssignedMSI", "UserAssignedMSI or SingleTenant"),
     Setting("BOT_TENANT_ID", "", "tenant of the Azure Bot identity"),
     Setting(
+        "BOT_SDK",
+        "botbuilder",
+        "SDK that runs the bot's turns: botbuilder or agents (Microsoft 365 Agents SDK)",
+    ),
+    Setting(
         "BOT_OPENID_METADATA_URL",
         "",
         "override of the Bot Framework OpenID metadata URL",

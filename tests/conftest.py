@@ -4,7 +4,14 @@ from __future__ import annotations
 
 import pytest
 
+from bot.settings import SDKS
 from tests.reliability import summary
+
+
+@pytest.fixture(params=SDKS)
+def sdk(request: pytest.FixtureRequest) -> str:
+    """Each bot SDK that BOT_SDK can choose: the bot's protocol tests run on all of them."""
+    return request.param
 
 
 def pytest_terminal_summary(terminalreporter, exitstatus: int, config: pytest.Config) -> None:

@@ -9,10 +9,10 @@ from __future__ import annotations
 import functools
 from typing import Any
 
-from bot.adapter import TeamsBotAdapter
 from bot.commands import Commands
 from bot.connector import TokenProvider
 from bot.credentials import token_provider
+from bot.endpoint import BotEndpoint
 from bot.handler import BotHandler
 from bot.runtime import BotRuntime
 from bot.settings import PUBLIC_OPENID_METADATA_URL, BotSettings
@@ -30,6 +30,7 @@ def bot_settings(settings: Settings) -> BotSettings:
         app_type=settings.get("BOT_APP_TYPE"),  # type: ignore[arg-type]  # checked there
         tenant_id=settings.get("BOT_TENANT_ID"),
         openid_metadata_url=settings.get("BOT_OPENID_METADATA_URL") or PUBLIC_OPENID_METADATA_URL,
+        sdk=settings.get("BOT_SDK"),  # type: ignore[arg-type]  # checked there
     )
 
 
@@ -76,7 +77,7 @@ def teams_notifier(
     """A notifier whose adapter lives on its own loop thread (see bot.runtime)."""
     bot = bot_settings(settings)
     provider = tokens or bot_token_provider(bot, settings, credential)
-    runtime = BotRuntime(lambda: TeamsBotAdapter(bot, provider, **adapter))
+    runtime = BotRuntime(lambda: BotEndpoint(bot, provider, **adapter))
     return TeamsNotifier(runtime, store)
 
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+DEFAULT_PLAYGROUND_PORT = 56150  # the Playground's own default
+
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
@@ -26,10 +28,23 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="with --simulate: start a fresh demo instead of resuming the state in .state/",
     )
     parser.add_argument("--replay", type=Path, help="post the payloads of this JSONL file")
+    parser.add_argument(
+        "--playground",
+        action="store_true",
+        help="with --simulate: also start the Microsoft 365 Agents Playground (npm, from "
+        "node_modules) on 127.0.0.1, talking to the bot through a dev-only signing bridge",
+    )
+    parser.add_argument(
+        "--playground-port",
+        type=int,
+        default=DEFAULT_PLAYGROUND_PORT,
+        help="port of the Playground's web client and connector (default %(default)s)",
+    )
     parser.set_defaults(handler=run)
 
 
 def run(args: argparse.Namespace) -> int:
     from devtools.localhost.serve import serve
 
-    return serve(args.host, args.port, args.simulate, args.replay, args.reset)
+    playground_port = args.playground_port if args.playground else None
+    return serve(args.host, args.port, args.simulate, args.replay, args.reset, playground_port)

@@ -20,6 +20,7 @@ from typing import Any
 from aiohttp import ClientSession, web
 
 from devtools.localhost import logs
+from devtools.localhost.playground.launcher import PlaygroundError
 
 log = logging.getLogger("devtools.localhost")
 LOOPBACK = {"127.0.0.1", "localhost", "::1"}
@@ -93,11 +94,29 @@ def dev_chat(sim: Any, host: str, port: int, journal: Path | None = None) -> Any
     )
 
 
+def playground(dev: Any, host: str, port: int, playground_port: int) -> tuple[Any, Any]:
+    """The Agents Playground as the dev user, and the bridge that signs what it sends."""
+    from devtools.localhost.playground.bridge import PlaygroundBridge
+    from devtools.localhost.playground.launcher import Playground, config
+
+    bridge_url = base_url(host, port) + "/dev/playground/api/messages"
+    client = Playground(playground_port, bridge_url, config(dev.tenant_id, DEV_USER), STATE)
+    bridge = PlaygroundBridge(dev.issuer, base_url(host, port) + "/api/messages",
+                              client.service_url)  # fmt: skip
+    return client, bridge
+
+
 def build(
-    host: str, port: int, simulate: bool, replay: Path | None, reset: bool = False
+    host: str,
+    port: int,
+    simulate: bool,
+    replay: Path | None,
+    reset: bool = False,
+    playground_port: int | None = None,
 ) -> tuple[web.Application, Any]:
     """The aiohttp application and the simulator (or None); settings go to os.environ.
-    Raises StateError when the saved simulated state cannot be resumed."""
+    `playground_port` (with `simulate`) adds the Agents Playground on that port. Raises
+    StateError when the saved simulated state cannot be resumed."""
     sim = dev = None
     if simulate:
         from devtools.simulator import ArmSimulator
@@ -135,7 +154,13 @@ def build(
     for method, path, name in local.routes:
         log.info("function %s: %s %s", name, method, path)
     if dev is not None:
-        dev.mount(web_app)
+        subapps = {}
+        if playground_port is not None:
+            client, bridge = playground(dev, host, port, playground_port)
+            subapps["/playground"] = bridge.app()
+            web_app.on_startup.append(lambda _: _start_playground(client))
+            web_app.on_cleanup.append(lambda _: client.stop())
+        dev.mount(web_app, subapps)
         log.info("dev chat page: %s/dev/ (simulator at %s)", base_url(host, port), sim.base_url)
     bot_runtime = getattr(engine.notifier, "runtime", None)
     if bot_runtime is not None:  # the Teams bot's loop thread and its Bot Connector session
@@ -189,6 +214,11 @@ def _say_what_resumed(reset: bool, requeued: int, resumed: int, dead: int, threa
     )  # fmt: skip
 
 
+async def _start_playground(client: Any) -> None:
+    await client.start()
+    log.info("Agents Playground: %s/ (bound to 127.0.0.1; open it in a browser)", client.url)
+
+
 def resume_runs(engine: Any) -> int:
     """Send again the current step of every fix the queue worker held when it died (or when
     the last `serve` ended): it is the only process running steps, so none is held by another.
@@ -225,7 +255,14 @@ async def _post_file(path: Path, host: str, port: int) -> None:
                 log.info("replayed line %d to %s: %s", number, route, response.status)
 
 
-def serve(host: str, port: int, simulate: bool, replay: Path | None, reset: bool = False) -> int:
+def serve(
+    host: str,
+    port: int,
+    simulate: bool,
+    replay: Path | None,
+    reset: bool = False,
+    playground_port: int | None = None,
+) -> int:
     logs.configure()
     if simulate and host not in LOOPBACK:
         log.error("--simulate serves the dev chat page, which is for loopback only")
@@ -233,6 +270,9 @@ def serve(host: str, port: int, simulate: bool, replay: Path | None, reset: bool
     if reset and not simulate:
         log.error("--reset starts a fresh simulated state; without --simulate the store is "
                   "the one your settings name, which serve never deletes")  # fmt: skip
+        return 2
+    if playground_port is not None and not simulate:
+        log.error("--playground needs --simulate: it talks to the bot through a dev-only bridge")
         return 2
     if replay and not replay.is_file():
         log.error("replay file %s not found", replay)
@@ -242,7 +282,7 @@ def serve(host: str, port: int, simulate: bool, replay: Path | None, reset: bool
                   "unset QUEUE_KIND (it is %r)", os.environ["QUEUE_KIND"])  # fmt: skip
         return 2
     try:
-        web_app, sim = build(host, port, simulate, replay, reset)
+        web_app, sim = build(host, port, simulate, replay, reset, playground_port)
     except StateError as exc:
         log.error("%s", exc)
         return 2
@@ -254,6 +294,9 @@ def serve(host: str, port: int, simulate: bool, replay: Path | None, reset: bool
     log.info("listening on http://%s:%d (Ctrl-C stops)", host, port)
     try:
         web.run_app(web_app, host=host, port=port, print=None, handle_signals=True)
+    except PlaygroundError as exc:
+        log.error("%s", exc)
+        return 2
     finally:
         if sim is not None:
             sim.stop()

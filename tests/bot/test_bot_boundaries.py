@@ -1,16 +1,23 @@
-"""The SDK stays behind bot/adapter.py, and the outgoing token comes from a credential."""
+"""Each bot SDK stays behind its one module, and the outgoing token comes from a credential."""
 
 import ast
+import subprocess
+import sys
 import threading
 from pathlib import Path
 
+import pytest
 from azure.core.credentials import AccessToken
 
 import bot
 from bot.credentials import token_provider
 from tests.botkit.servers import run_async
 
-SDK_ROOTS = {"botbuilder", "botframework", "msrest"}
+SDK_ROOTS = {
+    "adapter.py": {"botbuilder", "botframework", "msrest"},
+    "agents_adapter.py": {"microsoft_agents", "pydantic"},
+}
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def _imported_roots(path: Path) -> set[str]:
@@ -23,10 +30,25 @@ def _imported_roots(path: Path) -> set[str]:
     return roots
 
 
-def test_only_the_adapter_module_imports_the_bot_sdk():
+@pytest.mark.parametrize("module", SDK_ROOTS)
+def test_each_sdk_is_imported_by_its_one_module(module):
     package = Path(bot.__file__).parent
-    users = {p.name for p in package.rglob("*.py") if _imported_roots(p) & SDK_ROOTS}
-    assert users == {"adapter.py"}
+    users = {p.name for p in package.rglob("*.py") if _imported_roots(p) & SDK_ROOTS[module]}
+    assert users == {module}
+
+
+@pytest.mark.parametrize(("sdk", "other"), [("botbuilder", "microsoft_agents"),
+                                            ("agents", "botbuilder")])  # fmt: skip
+def test_an_endpoint_imports_only_the_sdk_that_bot_sdk_names(sdk, other):
+    probe = (
+        "import sys; from bot.endpoint import BotEndpoint; from bot.settings import BotSettings\n"
+        f"settings = BotSettings('app', 'SingleTenant', 'tenant', sdk={sdk!r})\n"
+        "async def token(): return 't'\n"
+        "endpoint = BotEndpoint(settings, token)\n"
+        f"print(endpoint.sdk.name, any(m.startswith({other!r}) for m in sys.modules))"
+    )
+    run = subprocess.run([sys.executable, "-c", probe], cwd=ROOT, capture_output=True, text=True)
+    assert run.stdout.split() == [sdk, "False"], run.stderr
 
 
 class RecordingCredential:

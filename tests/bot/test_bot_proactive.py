@@ -6,7 +6,6 @@ import time
 import pytest
 
 from bot.activity import reference_from_activity
-from bot.adapter import TeamsBotAdapter
 from bot.connector import (
     BotRemoved,
     ConnectorError,
@@ -17,6 +16,7 @@ from bot.connector import (
     Throttled,
     parse_retry_after,
 )
+from bot.endpoint import BotEndpoint
 from bot.model import ConversationRef, reply_card, reply_text
 from tests.botkit.activities import sample
 from tests.botkit.connector import running_connector
@@ -32,11 +32,9 @@ def _channel_ref(service_url: str) -> ConversationRef:
     return ConversationRef.from_dict(ref.to_dict())
 
 
-def _adapter(connector, retry: RetryPolicy = FAST_RETRY) -> TeamsBotAdapter:
+def _adapter(connector, retry: RetryPolicy = FAST_RETRY) -> BotEndpoint:
     # Proactive calls never validate inbound tokens, so the metadata URL is never fetched.
-    return TeamsBotAdapter(
-        settings_for("http://127.0.0.1:9/unused"), connector.token_provider, retry
-    )
+    return BotEndpoint(settings_for("http://127.0.0.1:9/unused"), connector.token_provider, retry)
 
 
 @run_async
@@ -69,6 +67,20 @@ async def test_new_thread_then_update_then_reply_in_it():
     )
     assert reply_id and reply_id != root_id
     assert all(c.authorization.removeprefix("Bearer ") in connector.tokens for c in connector.calls)
+
+
+@run_async
+async def test_a_card_outside_the_adaptive_cards_schema_is_refused_as_teams_does():
+    async with running_connector() as connector:
+        adapter = _adapter(connector)
+        full_width = {**CARD, "msteams": {"width": "Full"}}  # Teams-only, not in the schema
+        with pytest.raises(ConnectorError, match="invalid Adaptive Card"):
+            await adapter.send(_channel_ref(connector.url), reply_card(full_width))
+        await adapter.close()
+        assert connector.card_problems == [
+            "/: Additional properties are not allowed ('msteams' was unexpected)"
+        ]
+        connector.card_problems.clear()  # seen here: the connector's own check would fail
 
 
 @run_async
@@ -161,7 +173,7 @@ async def test_unreachable_connector_is_unavailable():
     async def fixed_token() -> str:
         return "t"
 
-    adapter = TeamsBotAdapter(settings_for("http://127.0.0.1:9/unused"), fixed_token, FAST_RETRY)
+    adapter = BotEndpoint(settings_for("http://127.0.0.1:9/unused"), fixed_token, FAST_RETRY)
     with pytest.raises(ConnectorUnavailable, match="cannot reach"):
         await adapter.send(_channel_ref("http://127.0.0.1:9"), reply_text("x"))
     await adapter.close()

@@ -1,44 +1,21 @@
-"""`/api/messages` over real HTTP on loopback: auth, parsing, replies and invoke responses."""
+"""`/api/messages` over real HTTP on loopback: auth, parsing, replies and invoke responses,
+on each bot SDK (the `sdk` fixture)."""
 
 import json
 
 import pytest
 
-from bot.model import (
-    Turn,
-    invoke_card_response,
-    invoke_message_response,
-    reply_card,
-    reply_text,
-)
+from bot.model import Turn, invoke_card_response, reply_card
 from tests.botkit.activities import BOT_APP_ID, sample
+from tests.botkit.recorder import CARD, Recorder
 from tests.botkit.servers import run_async
 from tests.botkit.stack import TENANT_ID, bot_stack
 
-CARD = {"type": "AdaptiveCard", "version": "1.5", "body": [{"type": "TextBlock", "text": "ok"}]}
-
-
-class Recorder:
-    """Echo bot that remembers the turns it saw."""
-
-    def __init__(self) -> None:
-        self.turns: list[Turn] = []
-
-    async def __call__(self, turn: Turn):
-        self.turns.append(turn)
-        if turn.kind == "message":
-            await turn.send(reply_text(f"echo: {turn.text}"))
-        if turn.kind == "invoke" and turn.verb == "approve":
-            return invoke_card_response(CARD)
-        if turn.kind == "invoke" and turn.verb == "snooze":
-            return invoke_message_response("snoozed")
-        return None
-
 
 @run_async
-async def test_message_is_answered_with_a_threaded_reply_through_the_connector():
+async def test_message_is_answered_with_a_threaded_reply_through_the_connector(sdk):
     bot = Recorder()
-    async with bot_stack(bot) as stack:
+    async with bot_stack(bot, sdk) as stack:
         status, body = await stack.post(sample("message_channel", stack.connector.url))
         assert (status, body) == (200, None)
         [reply] = stack.connector.calls
@@ -62,9 +39,9 @@ async def test_message_is_answered_with_a_threaded_reply_through_the_connector()
 
 
 @run_async
-async def test_action_execute_gets_the_card_in_the_http_response():
+async def test_action_execute_gets_the_card_in_the_http_response(sdk):
     bot = Recorder()
-    async with bot_stack(bot) as stack:
+    async with bot_stack(bot, sdk) as stack:
         status, body = await stack.post(sample("invoke_action_execute", stack.connector.url))
         assert stack.connector.calls == []
     assert status == 200
@@ -83,8 +60,8 @@ async def test_action_execute_gets_the_card_in_the_http_response():
 
 
 @run_async
-async def test_action_execute_can_answer_with_a_message():
-    async with bot_stack(Recorder()) as stack:
+async def test_action_execute_can_answer_with_a_message(sdk):
+    async with bot_stack(Recorder(), sdk) as stack:
         invoke = sample("invoke_action_execute", stack.connector.url)
         invoke["value"]["action"]["verb"] = "snooze"
         status, body = await stack.post(invoke)
@@ -96,8 +73,8 @@ async def test_action_execute_can_answer_with_a_message():
 
 
 @run_async
-async def test_invoke_without_a_response_is_501():
-    async with bot_stack(Recorder()) as stack:
+async def test_invoke_without_a_response_is_501(sdk):
+    async with bot_stack(Recorder(), sdk) as stack:
         invoke = sample("invoke_action_execute", stack.connector.url)
         invoke["value"]["action"]["verb"] = "unknown"
         status, body = await stack.post(invoke)
@@ -106,12 +83,12 @@ async def test_invoke_without_a_response_is_501():
 
 
 @run_async
-async def test_card_edit_from_a_turn_is_a_put_on_the_clicked_message():
+async def test_card_edit_from_a_turn_is_a_put_on_the_clicked_message(sdk):
     async def handler(turn: Turn):
         await turn.update(turn.reply_to_id, reply_card(CARD))
         return invoke_card_response(CARD)
 
-    async with bot_stack(handler) as stack:
+    async with bot_stack(handler, sdk) as stack:
         status, _ = await stack.post(sample("invoke_action_execute", stack.connector.url))
         [edit] = stack.connector.calls
     assert status == 200
@@ -132,9 +109,9 @@ BAD_TOKENS = {
 
 @pytest.mark.parametrize("options", BAD_TOKENS.values(), ids=BAD_TOKENS.keys())
 @run_async
-async def test_unauthenticated_requests_get_401_and_never_reach_the_bot(options):
+async def test_unauthenticated_requests_get_401_and_never_reach_the_bot(options, sdk):
     bot = Recorder()
-    async with bot_stack(bot) as stack:
+    async with bot_stack(bot, sdk) as stack:
         activity = sample("message_channel", stack.connector.url)
         auth = stack.issuer.header(activity["serviceUrl"], **options) if options else None
         status, body = await stack.post(activity, auth=auth)
@@ -159,16 +136,16 @@ async def test_unauthenticated_requests_get_401_and_never_reach_the_bot(options)
     ],
 )
 @run_async
-async def test_malformed_bodies_get_400_with_a_reason(raw, reason):
-    async with bot_stack(Recorder()) as stack:
+async def test_malformed_bodies_get_400_with_a_reason(raw, reason, sdk):
+    async with bot_stack(Recorder(), sdk) as stack:
         status, body = await stack.post(raw, auth="Bearer irrelevant")
     assert status == 400
     assert reason in body["reason"]
 
 
 @run_async
-async def test_a_failing_reply_is_reported_as_bad_gateway():
-    async with bot_stack(Recorder()) as stack:
+async def test_a_failing_reply_is_reported_as_bad_gateway(sdk):
+    async with bot_stack(Recorder(), sdk) as stack:
         stack.connector.fail_next(403)
         status, body = await stack.post(sample("message_channel", stack.connector.url))
     assert status == 502
@@ -176,11 +153,11 @@ async def test_a_failing_reply_is_reported_as_bad_gateway():
 
 
 @run_async
-async def test_a_crashing_handler_is_500_without_details():
+async def test_a_crashing_handler_is_500_without_details(sdk):
     async def handler(turn: Turn):
         raise RuntimeError("secret internals")
 
-    async with bot_stack(handler) as stack:
+    async with bot_stack(handler, sdk) as stack:
         status, body = await stack.post(sample("message_channel", stack.connector.url))
     assert status == 500
     assert "secret" not in str(body)
@@ -202,9 +179,9 @@ async def test_a_crashing_handler_is_500_without_details():
     ],
 )
 @run_async
-async def test_installs_and_removals_hand_the_reference_to_the_bot(name, fields, action):
+async def test_installs_and_removals_hand_the_reference_to_the_bot(name, fields, action, sdk):
     bot = Recorder()
-    async with bot_stack(bot) as stack:
+    async with bot_stack(bot, sdk) as stack:
         status, _ = await stack.post(sample(name, stack.connector.url, **fields))
         service_url = stack.connector.url
     assert status == 200
@@ -221,9 +198,9 @@ async def test_installs_and_removals_hand_the_reference_to_the_bot(name, fields,
 
 
 @run_async
-async def test_other_conversation_updates_are_not_installs():
+async def test_other_conversation_updates_are_not_installs(sdk):
     bot = Recorder()
-    async with bot_stack(bot) as stack:
+    async with bot_stack(bot, sdk) as stack:
         await stack.post(sample("conversation_update_channel_created", stack.connector.url))
     [turn] = bot.turns
     assert (turn.kind, turn.event_type, turn.install_action) == (

@@ -12,6 +12,14 @@ def test_defaults_to_user_assigned_identity_and_the_public_metadata():
         PUBLIC_OPENID_METADATA_URL,
     )
     assert settings.token_tenant == "tenant"
+    assert settings.sdk == "botbuilder"
+
+
+def test_the_agents_sdk_is_chosen_by_bot_sdk():
+    settings = BotSettings.from_env(
+        {"BOT_APP_ID": "app", "BOT_TENANT_ID": "t", "BOT_SDK": "agents"}
+    )
+    assert settings.sdk == "agents"
 
 
 def test_metadata_url_override_and_multi_tenant_authority():
@@ -32,6 +40,7 @@ def test_metadata_url_override_and_multi_tenant_authority():
         ({}, "BOT_APP_ID"),
         ({"BOT_APP_ID": "app", "BOT_APP_TYPE": "SingleTenant"}, "BOT_TENANT_ID"),
         ({"BOT_APP_ID": "app", "BOT_APP_TYPE": "Anonymous", "BOT_TENANT_ID": "t"}, "BOT_APP_TYPE"),
+        ({"BOT_APP_ID": "app", "BOT_TENANT_ID": "t", "BOT_SDK": "teams"}, "BOT_SDK"),
     ],
 )
 def test_incomplete_settings_are_refused(env, reason):

@@ -7,7 +7,7 @@ from botbuilder.core.adapters import TestAdapter
 from botbuilder.schema import Activity, ActivityTypes
 
 from bot.activity import BadActivity, parse_activity, turn_from_activity
-from bot.adapter import as_turn_logic
+from bot.adapter import turn_logic
 from bot.model import Turn, invoke_card_response, invoke_error_response, reply_text
 from tests.botkit.activities import sample
 from tests.botkit.servers import run_async
@@ -26,7 +26,7 @@ async def echo(turn: Turn):
 
 @run_async
 async def test_replies_reach_the_sdk_pipeline():
-    adapter = TestAdapter(as_turn_logic(echo))
+    adapter = TestAdapter(turn_logic(echo))
     await adapter.receive_activity(Activity().deserialize(sample("message_channel")))
     [reply] = adapter.activity_buffer
     assert reply.type == ActivityTypes.message
@@ -39,7 +39,7 @@ async def test_replies_reach_the_sdk_pipeline():
 )
 @run_async
 async def test_invoke_responses_become_sdk_invoke_response_activities(trigger, status_code):
-    adapter = TestAdapter(as_turn_logic(echo))
+    adapter = TestAdapter(turn_logic(echo))
     invoke = sample("invoke_action_execute")
     invoke["value"]["trigger"] = trigger
     await adapter.receive_activity(Activity().deserialize(invoke))

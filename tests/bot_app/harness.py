@@ -69,10 +69,10 @@ class BotApp:
         status, _ = await self.post(self.activity("installation_update_add"))
         assert status == 200
 
-    async def say(
+    def message(
         self, text: str, user: str = APPROVER, tenant: str = TENANT_ID, personal: bool = False
     ) -> dict[str, Any]:
-        """Send a chat message; return the card the bot answered with."""
+        """A chat message to the bot: in the channel (mentioning it) or in a personal chat."""
         activity = self.activity("message_channel")
         activity["text"] = f"<at>Remediation</at> {text}"
         _as(activity, user, tenant)
@@ -81,6 +81,13 @@ class BotApp:
                                         "tenantId": tenant}  # fmt: skip
             activity["entities"] = []
             activity["text"] = text
+        return activity
+
+    async def say(
+        self, text: str, user: str = APPROVER, tenant: str = TENANT_ID, personal: bool = False
+    ) -> dict[str, Any]:
+        """Send a chat message; return the card the bot answered with."""
+        activity = self.message(text, user, tenant, personal)
         before = len(self.connector.calls)
         status, _ = await self.post(activity)
         assert status == 200
@@ -88,7 +95,7 @@ class BotApp:
         assert len(replies) == 1, replies
         return replies[0].body["attachments"][0]["content"]
 
-    async def click(
+    def card_action(
         self,
         approval_id: Any,
         verb: str = "approve",
@@ -96,14 +103,19 @@ class BotApp:
         tenant: str = TENANT_ID,
         trigger: str = "manual",
     ) -> dict[str, Any]:
-        """Click a card button; return the invoke response body."""
+        """The invoke of a click on a card button (`trigger` automatic: a refresh)."""
         activity = self.activity("invoke_action_execute")
         activity["value"] = {
             "action": {"type": "Action.Execute", "verb": verb, "data": {"approvalId": approval_id}},
             "trigger": trigger,
         }
         _as(activity, user, tenant)
-        status, body = await self.post(activity)
+        return activity
+
+    async def click(self, approval_id: Any, verb: str = "approve", **who: str) -> dict[str, Any]:
+        """Click a card button (`who`: user, tenant, trigger as for `card_action`); return the
+        invoke response body."""
+        status, body = await self.post(self.card_action(approval_id, verb, **who))
         assert status == 200, body
         return body
 
@@ -129,7 +141,11 @@ def _as(activity: dict[str, Any], user: str, tenant: str) -> None:
 
 
 def app_settings(
-    tmp_path: Path, metadata_url: str, sim: ArmSimulator | None, approver_group: str | None = None
+    tmp_path: Path,
+    metadata_url: str,
+    sim: ArmSimulator | None,
+    approver_group: str | None = None,
+    sdk: str = "botbuilder",
 ) -> Settings:
     policy = tmp_path / "policy.yaml"
     policy.write_text(f"approvers: ['{APPROVER}']\ntenant_id: '{TENANT_ID}'\n", encoding="utf-8")
@@ -139,6 +155,7 @@ def app_settings(
         "BOT_TENANT_ID": TENANT_ID,
         "BOT_OPENID_METADATA_URL": metadata_url,
         "POLICY_FILE": str(policy),
+        "BOT_SDK": sdk,
     }
     if sim is not None:
         env |= {"ARM_ENDPOINT": sim.base_url, "ARM_CA_BUNDLE": sim.ca_path,
@@ -175,10 +192,14 @@ def _services(
 
 @asynccontextmanager
 async def bot_app(
-    tmp_path: Path, sim: ArmSimulator | None = None, approver_group: str | None = None
+    tmp_path: Path,
+    sim: ArmSimulator | None = None,
+    approver_group: str | None = None,
+    sdk: str = "botbuilder",
 ) -> AsyncIterator[BotApp]:
+    """The bot product on loopback, its turns run by the bot SDK `sdk` (BOT_SDK)."""
     async with running_issuer(BOT_APP_ID) as issuer, running_connector() as connector:
-        settings = app_settings(tmp_path, issuer.metadata_url, sim, approver_group)
+        settings = app_settings(tmp_path, issuer.metadata_url, sim, approver_group, sdk)
         store = SqliteStore(str(tmp_path / "store.db"))
         credential = SharedCredential(settings.pick(CREDENTIAL_SETTINGS))
         notifier = teams_notifier(settings, store, credential, tokens=connector.token_provider,

@@ -17,6 +17,7 @@ from remediation.catalogue.loader import default_catalogue
 from remediation.explain import explain
 from remediation.policy import Policy
 from tests.bot_app.test_incident_flow import buttons, texts
+from tests.botkit.cards import card_problems
 from tests.reliability.summary import record
 
 HOSTILE = ['x" | union *', "${x}", "<script>alert(1)</script>", "**b** [click](https://evil)"]
@@ -179,14 +180,10 @@ def test_portal_links_only_for_arm_ids(value):
 ROOT = Path(__file__).resolve().parents[2]
 
 
-@pytest.mark.skipif(
-    shutil.which("node") is None or not (ROOT / "node_modules" / "adaptivecards").is_dir(),
-    reason="node and the adaptivecards npm package are needed (npm install)",
-)
-def test_every_card_kind_parses_cleanly_with_the_adaptivecards_renderer_library():
+def every_card_kind() -> list[dict[str, Any]]:
     storm = [f"vm-{n}" for n in range(40)]
     runs = [{"vm": "vm-1", "state": "failed", "failure": "boom", "journal": []}]
-    cards = [
+    return [
         incident_card(view(["erp-app-03"])),
         incident_card(view(storm, approval_state="executing", runs=runs,
                            policy={"dry_run": True, "paused": True})),
@@ -196,6 +193,20 @@ def test_every_card_kind_parses_cleanly_with_the_adaptivecards_renderer_library(
         notice_card("This approval does not exist."),
         answers.status_card([view(storm)["incident"]], [view([])["approval"]], Policy(), "fr"),
     ]  # fmt: skip
+
+
+def test_every_card_kind_fits_the_official_adaptive_cards_1_5_schema():
+    for card in every_card_kind():
+        assert card["version"] == "1.5"
+        assert card_problems(card) == []
+
+
+@pytest.mark.skipif(
+    shutil.which("node") is None or not (ROOT / "node_modules" / "adaptivecards").is_dir(),
+    reason="node and the adaptivecards npm package are needed (npm install)",
+)
+def test_every_card_kind_parses_cleanly_with_the_adaptivecards_renderer_library():
+    cards = every_card_kind()
     result = subprocess.run(
         ["node", str(Path(__file__).with_name("validate_cards.js"))],
         input=json.dumps(cards), capture_output=True, text=True, cwd=ROOT, timeout=60,

@@ -13,8 +13,8 @@ from tests.reliability.summary import record
 
 @pytest.mark.timeout(60)
 @run_async
-async def test_why_did_a_vm_fail_tells_cause_what_was_done_and_what_next(tmp_path, arm_sim):
-    async with bot_app(tmp_path, arm_sim) as app:
+async def test_why_did_a_vm_fail_tells_cause_what_was_done_and_what_next(tmp_path, arm_sim, sdk):
+    async with bot_app(tmp_path, arm_sim, sdk=sdk) as app:
         await app.install()
         ingested = await app.sync(app.engine.ingest, rp_limit_alert("erp-app-03"))
         approval_id = app.engine.incidents.get(ingested.incident_id)["approval_id"]

@@ -38,9 +38,10 @@ def buttons(card: dict) -> dict[str, dict]:
 @pytest.mark.timeout(60)
 @run_async
 async def test_one_thread_per_incident_updated_through_approval_execution_and_outcome(
-    tmp_path, arm_sim
+    tmp_path, arm_sim, sdk
 ):
-    async with bot_app(tmp_path, arm_sim) as app:
+    async with bot_app(tmp_path, arm_sim, sdk=sdk) as app:
+        assert app.stack.adapter.sdk.name == sdk
         await app.install()
         ingested = await app.sync(app.engine.ingest, rp_limit_alert("erp-app-03"))
         incident = app.engine.incidents.get(ingested.incident_id)

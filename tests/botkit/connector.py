@@ -3,7 +3,9 @@
 Answers like Teams: a new channel thread gets `<channel>;messageid=<ts>` plus `activityId`,
 messages get timestamp-like ids. `fail_next()` makes the next call(s) answer 403/404/413/429/5xx
 (with Retry-After), and `/botframework.com/oauth2/v2.0/token` issues the bearer tokens the
-connector then requires, so the bot's outgoing authentication is exercised too.
+connector then requires, so the bot's outgoing authentication is exercised too. Every Adaptive
+Card it is sent must fit the official 1.5 schema: one that does not is refused (400), and the
+test that sent it fails when the connector stops.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from typing import Any
 import aiohttp
 from aiohttp import web
 
+from tests.botkit.cards import card_problems, cards_in
 from tests.botkit.servers import serve
 
 TOKEN_PATH = "/botframework.com/oauth2/v2.0/token"
@@ -61,6 +64,7 @@ class FakeConnector:
         self.calls: list[Call] = []
         self.tokens: set[str] = set()
         self._faults: deque[_Fault] = deque()
+        self.card_problems: list[str] = []
         self._ids = itertools.count(int(time.time() * 1000))
 
     def fail_next(
@@ -68,6 +72,12 @@ class FakeConnector:
     ) -> None:
         """The next `times` connector calls answer `status` (and Retry-After if given)."""
         self._faults.extend([_Fault(status, retry_after, code)] * times)
+
+    def check_card(self, card: Any) -> list[str]:
+        """The card's faults against the Adaptive Cards 1.5 schema, remembered for the end."""
+        problems = card_problems(card)
+        self.card_problems += problems
+        return problems
 
     def of_kind(self, kind: str) -> list[Call]:
         return [c for c in self.calls if c.kind == kind and c.status < 400]
@@ -136,6 +146,9 @@ class FakeConnector:
             headers = {"Retry-After": fault.retry_after} if fault.retry_after else {}
             code = fault.code or _ERROR_CODES.get(fault.status, "ServiceError")
             return fault.status, _error(fault.status, code, "injected fault", headers)
+        problems = [problem for card in cards_in(body) for problem in self.check_card(card)]
+        if problems:  # as Teams refuses a card it cannot render
+            return 400, _error(400, "BadArgument", f"invalid Adaptive Card: {problems[0]}")
         new_id = str(next(self._ids))
         if kind == "create":
             channel = body["channelData"]["channel"]["id"]
@@ -161,3 +174,4 @@ async def running_connector() -> AsyncIterator[FakeConnector]:
     async with serve(connector.app()) as url:
         connector.url = url
         yield connector
+    assert not connector.card_problems, f"cards the schema refuses: {connector.card_problems}"

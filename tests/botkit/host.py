@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from bot.adapter import TeamsBotAdapter
+from bot.endpoint import BotEndpoint
 from bot.model import Handler
 
 
-def messages_app(adapter: TeamsBotAdapter, handler: Handler) -> web.Application:
+def messages_app(adapter: BotEndpoint, handler: Handler) -> web.Application:
     async def messages(request: web.Request) -> web.Response:
         result = await adapter.process(
             await request.read(), request.headers.get("Authorization"), handler

@@ -14,10 +14,10 @@ from typing import Any
 
 import aiohttp
 
-from bot.adapter import TeamsBotAdapter
 from bot.connector import RetryPolicy
-from bot.model import Handler
-from bot.settings import BotSettings
+from bot.endpoint import BotEndpoint
+from bot.model import INVOKE_CARD_TYPE, Handler
+from bot.settings import BotSettings, SdkName
 from tests.botkit.activities import BOT_APP_ID
 from tests.botkit.connector import FakeConnector, running_connector
 from tests.botkit.host import messages_app
@@ -28,12 +28,13 @@ FAST_RETRY = RetryPolicy(attempts=3, base_delay=0.01, max_delay=0.05)
 TENANT_ID = "72f988bf-0000-4000-8000-000000000001"
 
 
-def settings_for(metadata_url: str) -> BotSettings:
+def settings_for(metadata_url: str, sdk: SdkName = "botbuilder") -> BotSettings:
     return BotSettings(
         app_id=BOT_APP_ID,
         app_type="SingleTenant",
         tenant_id=TENANT_ID,
         openid_metadata_url=metadata_url,
+        sdk=sdk,
     )
 
 
@@ -41,7 +42,7 @@ def settings_for(metadata_url: str) -> BotSettings:
 class BotStack:
     issuer: TokenIssuer
     connector: FakeConnector
-    adapter: TeamsBotAdapter
+    adapter: BotEndpoint
     endpoint: str
 
     async def post(
@@ -59,14 +60,20 @@ class BotStack:
             session.post(self.endpoint, data=raw, headers=headers) as resp,
         ):
             text = await resp.text()
-            return resp.status, json.loads(text) if text else None
+            answer = json.loads(text) if text else None
+        if isinstance(answer, dict) and answer.get("type") == INVOKE_CARD_TYPE:
+            self.connector.check_card(answer.get("value"))  # the card the client shows
+        return resp.status, answer
 
 
 @asynccontextmanager
-async def bot_stack(handler: Handler, retry: RetryPolicy = FAST_RETRY) -> AsyncIterator[BotStack]:
+async def bot_stack(
+    handler: Handler, sdk: SdkName = "botbuilder", retry: RetryPolicy = FAST_RETRY
+) -> AsyncIterator[BotStack]:
+    """The endpoint on `sdk` with `handler`, a token issuer and a fake Bot Connector."""
     async with running_issuer(BOT_APP_ID) as issuer, running_connector() as connector:
-        adapter = TeamsBotAdapter(
-            settings_for(issuer.metadata_url), connector.token_provider, retry=retry
+        adapter = BotEndpoint(
+            settings_for(issuer.metadata_url, sdk), connector.token_provider, retry=retry
         )
         try:
             async with serve(messages_app(adapter, handler)) as url:

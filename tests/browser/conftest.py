@@ -27,6 +27,29 @@ def browser() -> Iterator:
         chromium.close()
 
 
+@pytest.fixture(scope="module")
+def chromium() -> Iterator:
+    """Debian's Chromium, or a skip that says why it cannot start."""
+    from playwright.sync_api import Error, sync_playwright
+
+    with sync_playwright() as playwright:
+        try:
+            browser = playwright.chromium.launch(executable_path=str(CHROMIUM))
+        except Error as exc:
+            pytest.skip(f"Chromium cannot start from {CHROMIUM}: {str(exc).splitlines()[0]}")
+        yield browser
+        browser.close()
+
+
+def loopback_only(context) -> None:
+    """Abort every request that would leave the machine (e.g. web fonts from a CDN)."""
+    local = ("http://127.0.0.1", "ws://127.0.0.1", "http://localhost", "ws://localhost")
+    context.route(
+        "**/*",
+        lambda route: route.continue_() if route.request.url.startswith(local) else route.abort(),
+    )
+
+
 @pytest.fixture
 def served(tmp_path: Path) -> Iterator[Served]:
     with serve_simulated(tmp_path) as served:

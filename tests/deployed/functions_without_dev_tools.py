@@ -40,7 +40,9 @@ def call(function, **bindings):
 
 def post(route: str, body: dict, params: dict) -> func.HttpRequest:
     data = json.dumps(body).encode()
-    return func.HttpRequest("POST", f"https://app/api/{route}", params=params, body=data)
+    headers = {"Content-Type": "application/json"}
+    return func.HttpRequest("POST", f"https://app/api/{route}", headers=headers, params=params,
+                            body=data)  # fmt: skip
 
 
 def main() -> None:
@@ -52,7 +54,8 @@ def main() -> None:
         functions["alerts"], req=post("alerts", given["alert"], given["alert_params"])
     ).status_code
     answers["eventgrid_webhook"] = call(
-        functions["eventgrid_webhook"], req=post("eventgrid", given["handshake"], {})
+        functions["eventgrid_webhook"],
+        req=post("eventgrid", given["handshake"], given["alert_params"]),
     ).status_code
     event = func.EventGridEvent(
         id="e-1", data=given["alert"], topic="/t", subject="s", event_type="Alert",

@@ -28,6 +28,7 @@ from tests.store.azurite import ACCOUNT, free_port
 from .azure_settings import (
     PLATFORM_CLEARED,
     PLATFORM_SET,
+    SHARED_SECRET,
     STAND_IN_ADDRESSES,
     alert_request,
     azure_settings,
@@ -82,8 +83,9 @@ def test_every_function_answers_with_the_deployed_settings(stand_ins, start_app)
 
     handshake = load("eventgrid_subscription_validation.json")
     grid = func.HttpRequest(
-        "POST", "https://func.example/api/eventgrid", headers={},
-        params={"code": "checked-by-the-functions-host"}, body=json.dumps(handshake).encode(),
+        "POST", "https://func.example/api/eventgrid", headers={"Content-Type": "application/json"},
+        params={"code": "checked-by-the-functions-host", "secret": SHARED_SECRET},
+        body=json.dumps(handshake).encode(),
     )  # fmt: skip
     answer = call(functions["eventgrid_webhook"], req=grid)
     assert answer.status_code == 200 and "validationResponse" in json.loads(answer.get_body())

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import itertools
 import json
 import os
@@ -151,3 +152,27 @@ def _wait_installed(served: Served, process: subprocess.Popen, timeout: float) -
             pass
         time.sleep(0.1)
     raise RuntimeError(f"serve did not install the bot in {timeout}s:\n{served.log_text()}")
+
+
+@contextmanager
+def serve_with_playground(workdir: Path, sdk: str = "botbuilder") -> Iterator[tuple[Served, str]]:
+    """`serve --simulate --playground` on the bot SDK `sdk`; the Served host and the
+    Playground's URL (the host listens only once the Playground has started)."""
+    port = free_port()
+    options = ["--playground", "--playground-port", str(port)]
+    with serve_simulated(workdir, env={"BOT_SDK": sdk}, args=options) as served:
+        yield served, f"http://127.0.0.1:{port}"
+
+
+def listening_addresses(port: int) -> set[str]:
+    """The local addresses of the listening TCP sockets on `port` (Linux /proc/net)."""
+    found = set()
+    for table in ("tcp", "tcp6"):
+        for line in Path(f"/proc/net/{table}").read_text().splitlines()[1:]:
+            local, state = line.split()[1], line.split()[3]
+            address, local_port = local.split(":")
+            if state == "0A" and int(local_port, 16) == port:  # 0A: LISTEN
+                raw = bytes.fromhex(address)  # little-endian 32-bit words
+                words = b"".join(raw[i : i + 4][::-1] for i in range(0, len(raw), 4))
+                found.add(str(ipaddress.ip_address(words)))
+    return found

@@ -38,12 +38,12 @@ def _frozen_with_a_message(server: Server, worker: int) -> None:
 
 
 def _in_an_arm_call(server: Server, worker: int) -> None:
-    """In a fix's step, waiting for ARM to answer a DELETE."""
+    """In a fix's step, waiting for ARM to answer the backup trigger's POST."""
     post_alert(server)
     server.served.wait_processed()
-    hold_next(server, "compute.rpc.delete", seconds=60)
+    hold_next(server, "backup.trigger", seconds=60)
     approve_last_card(server)
-    assert eventually(lambda: in_step(server, "delete-collections"), timeout=20)
+    assert eventually(lambda: in_step(server, "trigger-backup"), timeout=20)
 
 
 TIMINGS: dict[str, Callable[[Server, int], None]] = {

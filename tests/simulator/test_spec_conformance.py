@@ -32,8 +32,12 @@ WEB01_ITEM = (
     "VM;iaasvmcontainerv2;rg-web-prod;web-01"
 )
 BACKUP_RG = "/resourceGroups/AzureBackupRG_westeurope_1"
-API = {"backup": "2025-08-01", "compute": "2025-04-01", "locks": "2020-05-01",
-       "siterecovery": "2025-08-01"}  # fmt: skip
+API = {
+    "backup": "2025-08-01",
+    "compute": "2025-04-01",
+    "locks": "2020-05-01",
+    "siterecovery": "2025-08-01",
+}
 
 # Body fields of the examples the simulated resources do not carry, and why.
 NOT_SIMULATED = {
@@ -132,8 +136,12 @@ class Client:
 
 def _started_job(client: Client) -> str:
     """Trigger web-01's backup and follow its operation to the job it creates."""
-    answer = client.call("POST", WEB01_ITEM + "/backup", API["backup"],
-                         {"properties": {"objectType": "IaasVMBackupRequest"}})  # fmt: skip
+    answer = client.call(
+        "POST",
+        WEB01_ITEM + "/backup",
+        API["backup"],
+        {"properties": {"objectType": "IaasVMBackupRequest"}},
+    )
     operation = answer.headers["Azure-AsyncOperation"].split("/operationsStatus/")[1]
     operation = client.last_operation = operation.split("?")[0]
     for _ in range(5):
@@ -149,8 +157,9 @@ def _this_year(job_filter: str) -> str:
 
 
 def _collection(client: Client) -> str:
-    listed = client.call("GET", BACKUP_RG + "/providers/Microsoft.Compute/restorePointCollections",
-                         API["compute"]).json()["value"]  # fmt: skip
+    listed = client.call(
+        "GET", BACKUP_RG + "/providers/Microsoft.Compute/restorePointCollections", API["compute"]
+    ).json()["value"]
     return next(c["name"] for c in listed if c["properties"]["source"]["id"].endswith("/web-01"))
 
 
@@ -172,7 +181,7 @@ CASES: dict[str, Request] = {
     "backup/ListJobs.json": lambda c: (
         _started_job(c),
         c.call("GET", BACKUP_VAULT + "/backupJobs", API["backup"]),
-    )[1],  # fmt: skip
+    )[1],
     "backup/ListJobsWithAllSupportedFilters.json": lambda c: (
         _started_job(c),
         c.call(
@@ -185,28 +194,28 @@ CASES: dict[str, Request] = {
                 )
             },
         ),
-    )[1],  # fmt: skip
+    )[1],
     "backup/ProtectedItemOperationStatus.json": lambda c: (
         _started_job(c),
         c.call("GET", f"{WEB01_ITEM}/operationsStatus/{c.last_operation}", API["backup"]),
-    )[1],  # fmt: skip
+    )[1],
     "backup/TriggerBackup_Post.json": lambda c: c.call(
         "POST",
         WEB01_ITEM + "/backup",
         API["backup"],
         _load("backup/TriggerBackup_Post.json")["parameters"]["parameters"],
-    ),  # fmt: skip
+    ),
     "compute/RestorePointCollection_Get.json": lambda c: c.call(
         "GET",
         f"{BACKUP_RG}/providers/Microsoft.Compute/restorePointCollections/{_collection(c)}",
         API["compute"],
-    ),  # fmt: skip
+    ),
     "compute/RestorePointCollection_Get_WithContainedRestorePoints.json": lambda c: c.call(
         "GET",
         f"{BACKUP_RG}/providers/Microsoft.Compute/restorePointCollections/{_collection(c)}",
         API["compute"],
         **{"$expand": "restorePoints"},
-    ),  # fmt: skip
+    ),
     "compute/RestorePointCollection_ListByResourceGroup.json": lambda c: c.call(
         "GET", BACKUP_RG + "/providers/Microsoft.Compute/restorePointCollections", API["compute"]
     ),
@@ -215,7 +224,7 @@ CASES: dict[str, Request] = {
         "/resourceGroups/rg-web-prod/providers/Microsoft.Compute/virtualMachines/web-01"
         "/instanceView",
         API["compute"],
-    ),  # fmt: skip
+    ),
     "locks/ManagementLocks_ListAtResourceGroupLevel.json": lambda c: c.call(
         "GET", BACKUP_RG + "/providers/Microsoft.Authorization/locks", API["locks"]
     ),
@@ -223,27 +232,25 @@ CASES: dict[str, Request] = {
         "DELETE",
         BACKUP_RG + "/providers/Microsoft.Authorization/locks/protect-backup-rg",
         API["locks"],
-    ),  # fmt: skip
+    ),
     "locks/ManagementLocks_DeleteAtResourceLevel.json": lambda c: c.call(
         "DELETE",
         f"{BACKUP_RG}/providers/Microsoft.Compute/restorePointCollections/"
         f"{_collection(c)}/providers/Microsoft.Authorization/locks/no-such-lock",
         API["locks"],
-    ),  # fmt: skip
+    ),
     "siterecovery/ReplicationMigrationItems_Get.json": lambda c: c.call(
         "GET", _sub_path(_broken_item(c)), API["siterecovery"]
     ),
     "siterecovery/ReplicationMigrationItems_ListByReplicationProtectionContainers.json": (
-        lambda c: c.call(
-            "GET", _sub_path(_broken_item(c)).rsplit("/", 1)[0], API["siterecovery"]
-        )  # fmt: skip
+        lambda c: c.call("GET", _sub_path(_broken_item(c)).rsplit("/", 1)[0], API["siterecovery"])
     ),
     "siterecovery/ReplicationMigrationItems_Resync.json": lambda c: c.call(
         "POST",
         _sub_path(_broken_item(c)) + "/resync",
         API["siterecovery"],
         _load("siterecovery/ReplicationMigrationItems_Resync.json")["parameters"]["input"],
-    ),  # fmt: skip
+    ),
     "siterecovery/ReplicationJobs_Get.json": lambda c: c.call(
         "GET",
         MIGRATE_VAULT
@@ -258,7 +265,7 @@ CASES: dict[str, Request] = {
         .rsplit("/", 1)[1]
         .split("?")[0],
         API["siterecovery"],
-    ),  # fmt: skip
+    ),
 }
 # Examples of operations the bot never calls, so the simulator does not serve them.
 NOT_SERVED = {

@@ -13,7 +13,7 @@ import contextlib
 import ipaddress
 import json
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -127,8 +127,13 @@ class DevChat:
             "BOT_OPENID_METADATA_URL": self.issuer.metadata_url,
         }
 
-    def mount(self, web_app: web.Application) -> None:
+    def mount(
+        self, web_app: web.Application, subapps: Mapping[str, web.Application] | None = None
+    ) -> None:
+        """Everything under /dev, with `subapps` (prefix -> app) behind the same local check."""
         app = web.Application(middlewares=[local_only(self._port)])
+        for prefix, subapp in (subapps or {}).items():
+            app.add_subapp(prefix, subapp)
         app.add_routes(self.issuer.routes("/botframework"))
         app.add_routes(self._connector.routes("/connector"))
         app.add_routes(

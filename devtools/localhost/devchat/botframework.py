@@ -13,6 +13,7 @@ import time
 import uuid
 from typing import Any
 
+import aiohttp
 import jwt
 from aiohttp import web
 from cryptography.hazmat.primitives.asymmetric import rsa
@@ -101,3 +102,21 @@ class BotFrameworkIssuer:
 
     async def _keys(self, _: web.Request) -> web.Response:
         return web.json_response(self.jwks())
+
+
+async def post_signed(
+    session: aiohttp.ClientSession,
+    issuer: BotFrameworkIssuer,
+    messages_url: str,
+    activity: dict[str, Any],
+) -> tuple[int, Any]:
+    """POST `activity` to the bot's /api/messages as the Bot Connector does, with a fresh token
+    for the activity's serviceUrl; the status and the JSON body (or None)."""
+    headers = {"Authorization": issuer.header(activity["serviceUrl"])}
+    async with session.post(messages_url, json=activity, headers=headers) as response:
+        text = await response.text()
+        try:
+            body = json.loads(text) if text else None
+        except ValueError:
+            body = {"error": text[:300]}
+        return response.status, body

@@ -7,12 +7,11 @@ token for the dev connector's service URL, so the bot's own validation is exerci
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 import aiohttp
 
-from devtools.localhost.devchat.botframework import BotFrameworkIssuer
+from devtools.localhost.devchat.botframework import BotFrameworkIssuer, post_signed
 from devtools.localhost.devchat.channel import DevChannel
 
 BOT_NAME = "Remediation"
@@ -96,14 +95,7 @@ class TeamsSide:
         self, session: aiohttp.ClientSession, activity: dict[str, Any]
     ) -> tuple[int, Any]:
         """POST to /api/messages with a fresh token; the status and the JSON body (or None)."""
-        headers = {"Authorization": self._issuer.header(self.service_url)}
-        async with session.post(self._messages_url, json=activity, headers=headers) as response:
-            text = await response.text()
-            try:
-                body = json.loads(text) if text else None
-            except ValueError:
-                body = {"error": text[:300]}
-            return response.status, body
+        return await post_signed(session, self._issuer, self._messages_url, activity)
 
     def _activity(self, kind: str, conversation: dict[str, Any]) -> dict[str, Any]:
         return {
