@@ -6,6 +6,7 @@ change of an incident, a run or an approval ends in one card post or update.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
@@ -423,28 +424,28 @@ class Engine:
         else:
             targets = [_target(incident, vm) for vm in incident["active_vms"]]
             existing = {r["vm"] for r in runs}
-        limit = policy.limits.max_vms_per_fix - len({r["vm"] for r in runs})
         blocked_by = self._blockers(playbook, policy)
         started = []
         for target in targets:
             vm = target["vm"]
             if vm in existing:
                 continue
-            if limit <= 0:
-                self._note(incident_id, f"over the limit of {policy.limits.max_vms_per_fix} VMs")
-                break
             blocked = blocked_by(vm) or ("identity in doubt" if in_doubt(incident, vm) else None)
             if blocked:
                 self._note(incident_id, f"{vm}: {blocked}")
                 continue
+            if not self.incidents.reserve_fix(incident_id, vm, policy.limits.max_vms_per_fix):
+                self._note(incident_id, f"over the limit of {policy.limits.max_vms_per_fix} VMs")
+                break
+            decision = approval["id"] if approval else "auto"
             run = new_run(
                 playbook, incident_id, vm, target, decided_by, self.clock(),
                 approval_id=approval["id"] if approval else None,
                 choice=approval.get("choice") if approval else None,
+                run_id=_run_id(incident_id, decision, vm),
             )  # fmt: skip
-            self.runs.add(run)
-            started.append(run["id"])
-            limit -= 1
+            if self.runs.add(run):  # False: another worker started this very fix
+                started.append(run["id"])
         if decided_by.startswith("policy:") and not policy.in_window(self.clock()):
             if started:
                 self._note(incident_id, "automatic fixes wait for the maintenance window")
@@ -603,6 +604,13 @@ def _unsent(message: IngestMessage, exc: Exception) -> QueueUnavailable:
 
 def _ingest_message(record: Record) -> IngestMessage:
     return IngestMessage(record.key, record.data["attempt"], record.data["session"])
+
+
+def _run_id(incident_id: str, decision: str, vm: str) -> str:
+    """One run per VM per decision, whichever worker gets there first."""
+    return (
+        "run-" + hashlib.sha256(f"{incident_id}|{decision}|{vm.lower()}".encode()).hexdigest()[:16]
+    )
 
 
 def _count_one(doc: dict[str, Any] | None) -> dict[str, Any]:

@@ -158,6 +158,18 @@ class Incidents:
         )
         return incident_id, False
 
+    def reserve_fix(self, incident_id: str, vm: str, limit: int) -> bool:
+        """Count `vm` among the incident's fixed VMs unless `limit` of them already are: a
+        check-and-set on the incident, so concurrent workers cannot exceed the blast radius."""
+
+        def take(doc: dict[str, Any]) -> dict[str, Any]:
+            taken = doc.get("fix_vms") or []
+            if vm in taken or len(taken) >= limit:
+                return doc
+            return {**doc, "fix_vms": [*taken, vm]}
+
+        return vm in (self.update(incident_id, take).get("fix_vms") or [])
+
     def update(self, incident_id: str, fn) -> dict[str, Any]:
         record = self._store.update(INCIDENTS, PARTITION, incident_id, fn)
         return record.data

@@ -51,9 +51,10 @@ def new_run(
     *,
     approval_id: str | None = None,
     choice: str | None = None,
+    run_id: str | None = None,
 ) -> dict[str, Any]:
     return {
-        "id": "run-" + uuid.uuid4().hex[:12],
+        "id": run_id or "run-" + uuid.uuid4().hex[:12],
         "incident_id": incident_id,
         "approval_id": approval_id,
         "choice": choice,
@@ -85,8 +86,9 @@ class Runs:
     def __init__(self, store: Store) -> None:
         self._store = store
 
-    def add(self, run: dict[str, Any]) -> None:
-        self._store.insert(RUNS, PARTITION, run["id"], run)
+    def add(self, run: dict[str, Any]) -> bool:
+        """Record a new run; False when a run with its id exists (another worker's)."""
+        return self._store.claim(RUNS, PARTITION, run["id"], run)
 
     def get(self, run_id: str) -> dict[str, Any] | None:
         record = self._store.get(RUNS, PARTITION, run_id)

@@ -82,3 +82,32 @@ def test_failures_azure_never_confirmed_do_not_open_the_breaker(engine):
     _failed_runs(engine, 5, confirmed=False)
     _storm(engine, 1)
     assert len([r for r in engine.runs.all() if r["state"] != "failed"]) == 1
+
+
+def test_a_worker_with_a_stale_view_never_exceeds_the_blast_radius_nor_doubles_a_fix(tmp_path):
+    """Two workers (each its own engine on one store) start a storm's fixes; the second reads
+    the runs as they were before the first wrote any, as a concurrent worker would. The limit
+    is a check-and-set on the incident and one decision makes one run per VM."""
+    from remediation.classify import default_classifier
+    from remediation.engine import Engine
+    from remediation.notify import RecordingNotifier
+    from remediation.playbooks import PLAYBOOKS
+    from remediation.queue.memory import InProcessQueue
+    from remediation.store import SqliteStore
+
+    policy = Policy(limits=Limits(max_vms_per_fix=4), paused=True)
+    path = tmp_path / "store.db"
+    first, second = (
+        Engine(SqliteStore(path), default_classifier(), lambda: policy, InProcessQueue(),
+               RecordingNotifier(), PLAYBOOKS, arm_for=lambda run: None)
+        for _ in range(2)
+    )  # fmt: skip
+    incident = _storm(first, 8)  # paused: recorded, no run yet
+    first.incidents.update(incident["id"], lambda doc: {**doc, "plan": {
+        "mode": "auto", "playbook": "diagnose", "reason": "test"}})  # fmt: skip
+    policy = Policy(limits=Limits(max_vms_per_fix=4))
+    second.runs.for_incident = lambda incident_id: []  # its read came before the first's writes
+    assert len(first._start_runs(incident["id"], "policy:auto")) == 4
+    assert second._start_runs(incident["id"], "policy:auto") == []
+    runs = first.runs.all()
+    assert len(runs) == len({r["vm"] for r in runs}) == 4
