@@ -5,6 +5,11 @@ failures can be missed by alerts, so each run lists the configured vaults' migra
 (every health error, and healthy items to close incidents) and the Backup jobs that failed
 since the stored watermark. It also re-sends recorded signals whose processing never happened
 and resumes fix runs orphaned by a dead worker, whether or not any vault is configured.
+
+Backup jobs are found by when they *ended*: the API filters on start time only, so a poll
+asks for jobs that started up to JOB_SPAN before the watermark and keeps those that ended
+after it (less an OVERLAP for clock skew). A job still running at one poll and failing after
+it is reported by the next; one seen twice is a duplicate the engine drops by its key.
 """
 
 from __future__ import annotations
@@ -22,6 +27,8 @@ log = logging.getLogger(__name__)
 
 WATERMARKS = "watermarks"
 FIRST_LOOKBACK = timedelta(hours=24)
+JOB_SPAN = timedelta(hours=24)  # the longest a Backup job runs before it fails
+OVERLAP = timedelta(minutes=5)
 
 
 @dataclass
@@ -53,7 +60,8 @@ def _poll_vaults(engine, arm, vault_ids: list[str], result: PollResult) -> None:
             payloads = arm.list_migration_items(vault_id)
             mark = engine.store.get(WATERMARKS, "backup-jobs", _key(vault_id))
             since = parse_iso(mark.data["until"]) if mark else now - FIRST_LOOKBACK
-            payloads += arm.list_failed_backup_jobs(vault_id, since, now)
+            failed = arm.list_failed_backup_jobs(vault_id, since - JOB_SPAN, now)
+            payloads += [job for job in failed if _ended_since(job, since - OVERLAP)]
         except Exception:
             log.exception("polling vault %s failed", vault_id)
             result.errors += 1
@@ -61,13 +69,19 @@ def _poll_vaults(engine, arm, vault_ids: list[str], result: PollResult) -> None:
         for payload in payloads:
             try:
                 for signal in signals_from_payload(payload):
-                    engine.ingest(signal)
+                    engine.ingest(signal, from_azure=True)
                     result.signals += 1
             except SignalError as exc:
                 log.warning("unreadable resource in %s: %s", vault_id, exc)
                 result.errors += 1
         engine.store.upsert(WATERMARKS, "backup-jobs", _key(vault_id), {"until": iso(now)})
         result.vaults += 1
+
+
+def _ended_since(job: dict[str, Any], moment) -> bool:
+    """True when the job ended at or after `moment` (a job with no end time is kept)."""
+    ended = (job.get("properties") or {}).get("endTime")
+    return not ended or parse_iso(str(ended).replace("Z", "+00:00")) >= moment
 
 
 def _key(vault_id: str) -> str:

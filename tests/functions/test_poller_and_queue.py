@@ -85,3 +85,29 @@ def test_timer_sends_again_a_recorded_signal_that_was_never_queued(simulated, mo
     later = engine.clock() + REQUEUE_GRACE
     monkeypatch.setattr(engine, "clock", lambda: later)
     assert "erp-app-02" in vms_after_a_timer_cycle()
+
+
+def test_a_job_running_at_one_poll_and_failing_after_it_is_reported_once(simulated):
+    """The Backup jobs API filters by start time; failures are found by when they ended."""
+    from datetime import UTC, datetime, timedelta
+
+    from devtools.simulator.estate import BACKUP_ERROR_NUMBERS, RP_LIMIT_CODE, RP_LIMIT_MESSAGE
+    from devtools.simulator.resources import BackupJob
+
+    functions, services, sim = simulated
+    poll = functions["poller"].get_user_function()
+    item = next(i for i in sim.estate.protected_items.values() if i.vm.name == "erp-app-02")
+    started = datetime.now(UTC) - timedelta(minutes=30)
+    job = sim.estate.add_backup_job(BackupJob(item.vault, "job-long-running", item, started, 10**6))
+    poll(timer=TimerRequest(past_due=False))
+    assert not services.engine.incidents.for_vm("erp-app-02"), "still running: nothing to say"
+
+    job.status, job.ended = "Failed", datetime.now(UTC)
+    job.error_details = [{"errorCode": BACKUP_ERROR_NUMBERS[RP_LIMIT_CODE],
+                          "errorTitle": RP_LIMIT_CODE, "errorString": RP_LIMIT_MESSAGE}]  # fmt: skip
+    poll(timer=TimerRequest(past_due=False))
+    (incident,) = services.engine.incidents.for_vm("erp-app-02")
+    assert incident["entry_id"] == "rp-collection-limit-reached"
+    poll(timer=TimerRequest(past_due=False))  # the same failure, seen again by the overlap
+    (again,) = services.engine.incidents.for_vm("erp-app-02")
+    assert again["signal_count"] == incident["signal_count"] == 1, "counted once"
