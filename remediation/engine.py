@@ -33,6 +33,7 @@ from remediation.runs import ACTIVE, NOTHING_DONE, TERMINAL, Runner, Runs, new_r
 from remediation.signals import signals_from_payload
 from remediation.signals.model import Signal, SignalError
 from remediation.store import Conflict, InvalidData, NotFound, Record, Store
+from remediation.watch import Watch
 
 log = logging.getLogger(__name__)
 
@@ -98,6 +99,7 @@ class Engine:
         self.incidents = Incidents(store, clock)
         self.runs = Runs(store)
         self.approvals = Approvals(store, self.audit, clock)
+        self.watch = Watch(store, clock)
         self.counters = Counters()
         self.playbooks = playbooks
         self._arm_for = arm_for
@@ -478,7 +480,22 @@ class Engine:
         if run["state"] in TERMINAL:
             self.start_pending()
             self._settle_approval(run)
+            self._after_cleanup(run)
         self._refresh(run["incident_id"])
+
+    def _after_cleanup(self, run: dict[str, Any]) -> None:
+        """A lock put back is the cause put back: the VM is watched and the incident says so;
+        a lock kept off ends any watch."""
+        context = run["context"]
+        if run["playbook"] != "cleanup-restore-points" or run["state"] != "succeeded":
+            return
+        if context.get("locks_restored"):
+            self.watch.add(run)
+            self._note(run["incident_id"], f"{run['vm']}: the lock is back, so Azure Backup "
+                       "cannot clean up; its restore points are watched and a card warns "
+                       "before the limit")  # fmt: skip
+        elif context.get("locks_left_off"):
+            self.watch.drop(run["target"]["resource_id"])
 
     def start_pending(self) -> None:
         """Start waiting runs while the concurrency limit and maintenance windows allow."""

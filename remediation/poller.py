@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
+from remediation import watch
 from remediation.clock import iso, parse_iso
 from remediation.signals import SignalError, signals_from_payload
 
@@ -49,8 +50,23 @@ def poll(engine, vaults: Mapping[str, list[str]], arm_for: Callable[[str], Any])
     engine.start_pending()  # runs held back by a maintenance window or the concurrency limit
     for subscription, vault_ids in vaults.items():
         _poll_vaults(engine, arm_for(subscription), vault_ids, result)
+    _poll_watched(engine, arm_for, result)
     engine.flush_cards()
     return result
+
+
+def _poll_watched(engine, arm_for: Callable[[str], Any], result: PollResult) -> None:
+    """Read the restore points of every VM whose lock a cleanup put back."""
+    for watched in engine.watch.all():
+        try:
+            signal = watch.check(arm_for(watched["subscription_id"]), watched)
+        except Exception:
+            log.exception("reading the restore points of %s failed", watched["vm"])
+            result.errors += 1
+            continue
+        if signal is not None:
+            engine.ingest(signal, from_azure=True)
+            result.signals += 1
 
 
 def _poll_vaults(engine, arm, vault_ids: list[str], result: PollResult) -> None:

@@ -20,6 +20,7 @@ class SourceKind(StrEnum):
     LOG_ANALYTICS_BACKUP_JOB = "log-analytics-backup-job"
     LOG_ANALYTICS_REPLICATED_ITEM = "log-analytics-replicated-item"
     RAW_TEXT = "raw-text"
+    RESTORE_POINT_WATCH = "restore-point-watch"  # the poller's own reading of a watched VM
 
 
 class SignalError(ValueError):

@@ -8,6 +8,7 @@ resource other than the one its card names.
 from __future__ import annotations
 
 import copy
+from datetime import timedelta
 
 from devtools.replay import REPLAY_APPROVER
 from devtools.simulator import Behaviour
@@ -369,3 +370,34 @@ def test_an_alert_whose_id_points_at_another_vm_writes_nothing(pipeline):
     p = pipeline([parse_payload(payload)])
     assert p.sim.requests.writes == 0
     assert all(r["vm"] != "erp-db-01" for r in p.runs())
+
+
+def test_a_lock_put_back_is_watched_and_a_card_warns_before_the_limit_again(pipeline):
+    from devtools.simulator.estate import fill_restore_points
+    from remediation.poller import poll
+
+    p = pipeline([rp_limit_alert("erp-app-03")])
+    (run,) = p.runs()
+    assert run["state"] == "succeeded"
+    (watched,) = p.engine.watch.all()
+    assert watched["vm"] == "erp-app-03"
+    notes = p.engine.incidents.get(run["incident_id"])["notes"]
+    assert any("restore points are watched" in n for n in notes)
+    arm = lambda subscription: p.engine._arm_for(run)  # noqa: E731
+    poll(p.engine, {}, arm)
+    assert len(p.engine.incidents.for_vm("erp-app-03")) == 1, "3 of 18: nothing to say yet"
+
+    (collection,) = p.sim.estate.restore_points_of(run["target"]["resource_id"])
+    fill_restore_points(collection, 13, p.sim.estate.clock(), timedelta(hours=8))  # 16 now
+    poll(p.engine, {}, arm)
+    warning = next(
+        i for i in p.engine.incidents.for_vm("erp-app-03") if i["id"] != run["incident_id"]
+    )
+    assert warning["entry_id"] == "rp-collection-limit-reached"
+    assert "16 of 18 restore points" in warning["evidence"][0]["message"]
+    assert warning["card"] is not None and p.engine.approvals.pending(), "a card that asks again"
+
+
+def test_a_lock_kept_off_is_not_watched(pipeline):
+    p = pipeline([rp_limit_alert("erp-app-03")], choice=KEEP_LOCK_OFF)
+    assert p.engine.watch.all() == []
