@@ -141,6 +141,22 @@ def _host_crash(c: Counter[str]) -> Row:
     )
 
 
+def _forged_alerts(c: Counter[str]) -> Row:
+    kinds = _breakdown(c, "to_")
+    return (
+        f"{sum(kinds.values()):,} forged alert scenarios ({_listed(kinds)})",
+        f"{c['unconfirmed_writes']:,} writes to a resource Azure did not confirm",
+    )
+
+
+def _stale_worker(c: Counter[str]) -> Row:
+    return (
+        f"{c['tries']:,} workers that outlived their lease, a lock write pending on a "
+        "throttled retry",
+        f"{c['stale_writes']:,} stale writes reached Azure, {c['locks_left_off']:,} locks left off",
+    )
+
+
 def _anything(c: Counter[str]) -> Row:
     return ", ".join(f"{count:,} {name.replace('_', ' ')}" for name, count in c.items()), ""
 
@@ -155,6 +171,8 @@ ROWS: dict[str, Callable[[Counter[str]], Row]] = {
     "secrets": _secrets,
     "ingestion auth": _ingestion_auth,
     "host crash": _host_crash,
+    "forged alerts": _forged_alerts,
+    "stale worker": _stale_worker,
 }
 
 
