@@ -154,3 +154,72 @@ def text_forms(text: str) -> tuple[str, str]:
 def normalize(text: str) -> str:
     """`fold(clean(text))`: the form catalogue patterns are matched against."""
     return fold(clean(text))
+
+
+# -- content tokens, for matching a message against the catalogue's symptom texts ------------
+
+_TOKEN = re.compile(r"[a-z0-9]+")
+_STOPWORDS = frozenset(
+    (
+        # English function words
+        *("a", "an", "the", "of", "to", "in", "on", "for", "with", "by", "from", "at", "as"),
+        *("is", "are", "was", "were", "be", "been", "being", "has", "have", "had", "it", "its"),
+        *("this", "that", "these", "those", "and", "or", "but", "if", "so", "than", "then"),
+        *("there", "which", "who", "your", "you", "our", "we", "us", "any", "some", "into"),
+        *("didn", "doesn", "isn", "wasn", "can", "could", "should", "would", "will", "may"),
+        *("please", "see", "details", "more", "information", "refer", "article"),
+        # French function words (after accent folding)
+        *("le", "la", "les", "un", "une", "des", "du", "de", "au", "aux", "et", "est", "sont"),
+        *("ont", "que", "qui", "ce", "cet", "cette", "ces", "en", "dans", "sur", "par", "pour"),
+        *("avec", "se", "ne", "pas", "il", "elle", "car", "lors", "ou", "son", "sa", "ses"),
+        *("leur", "vous", "votre", "nous", "plus", "afin", "veuillez"),
+        # links and markup that carry no meaning
+        *("http", "https", "www", "com", "aka", "ms", "go", "fwlink", "linkid", "br"),
+    )
+)
+# Longest first; a suffix is cut only when at least MIN_STEM characters remain.
+_SUFFIXES = (
+    *("ements", "ement", "ations", "ation", "ments", "ment", "ings", "ing", "ities", "ity"),
+    *("ites", "ite", "ees", "ies", "ied", "er", "es", "ed", "ee", "ly", "s", "e"),
+)
+MIN_STEM = 4
+# "VM" is how both languages abbreviate the words it stands for, so the words meet on it.
+_PHRASES = (
+    ("virtual machines", "vm"),
+    ("virtual machine", "vm"),
+    ("machines virtuelles", "vm"),
+    ("machine virtuelle", "vm"),
+)
+_SYNONYMS = {"vms": "vm", "mv": "vm", "max": "maximum", "maximal": "maximum"}
+
+
+@functools.lru_cache(maxsize=8192)
+def stem(token: str) -> str:
+    """A light, language-blind stem: plural, participle and adverb endings cut off, so that
+    "failed", "fails" and "failing" (or "échouée" and "échoué") meet on one form."""
+    for suffix in _SUFFIXES:
+        if token.endswith(suffix) and len(token) - len(suffix) >= MIN_STEM:
+            return token[: -len(suffix)]
+    return token
+
+
+def content_tokens(key: str) -> tuple[str, ...]:
+    """The stems of the meaningful words of a `fold`ed text, in order.
+
+    Function words, one-letter pieces of elisions ("l'agent") and anything holding a digit
+    (ids, sizes, disk paths, GUID fragments: the filled-in placeholders) are left out; a few
+    abbreviations ("VM" for "virtual machine" or "machine virtuelle", "max") are written one
+    way.
+    """
+    if "machine" in key:
+        for phrase, short in _PHRASES:
+            key = key.replace(phrase, short)
+    return tuple(
+        _SYNONYMS.get(token, token)
+        for token in map(stem, _TOKEN.findall(key))
+        if len(token) > 1 and token not in _STOPWORDS and not _has_digit(token)
+    )
+
+
+def _has_digit(token: str) -> bool:
+    return not token.isalpha()
