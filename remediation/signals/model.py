@@ -19,6 +19,10 @@ class SourceKind(StrEnum):
     BACKUP_JOB = "backup-job"
     LOG_ANALYTICS_BACKUP_JOB = "log-analytics-backup-job"
     LOG_ANALYTICS_REPLICATED_ITEM = "log-analytics-replicated-item"
+    REPLICATION_EVENT = "replication-event"
+    REPLICATION_JOB = "replication-job"
+    LEGACY_ALERT = "legacy-alert"
+    RESOURCE_EVENT = "resource-event"
     RAW_TEXT = "raw-text"
 
 
@@ -32,6 +36,11 @@ class Signal:
 
     `resolved` is True for a resolved alert or a healthy poll: it closes incidents instead of
     opening them. `dedup_key` is stable across redeliveries of the same observation.
+
+    What the source says about itself, for the scope filter (`remediation.scope`): `service`
+    is "backup" or "migrate" when the payload shows it concerns Azure Backup or Azure Migrate
+    (None when it does not say); `status` is a job's status or state, an item's health or an
+    event's severity as sent; `error_level` is a health error's level as sent.
     """
 
     source: SourceKind
@@ -49,6 +58,9 @@ class Signal:
     language: str = "en"
     resolved: bool = False
     source_id: str | None = None
+    service: str | None = None
+    status: str | None = None
+    error_level: str | None = None
     extra: dict[str, Any] = field(default_factory=dict, compare=False, hash=False)
 
     @property

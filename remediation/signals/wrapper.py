@@ -313,12 +313,14 @@ class ArmResource(DictWrapper):
 def is_arm_resource(
     data: Mapping[str, Any], type_suffix: str, property_keys: tuple[str, ...]
 ) -> bool:
-    """An ARM resource of this kind: its `type` ends with `type_suffix` (lower case), or else
-    its `properties` hold one of the keys only this kind has."""
+    """An ARM resource of this kind: its `type` ends with `type_suffix` (lower case), or, for
+    a resource sent without its type (some list responses), its `properties` hold one of the
+    keys only this kind has. A resource typed as another kind is not this one, whatever its
+    properties share (a replication event has health errors, like a migration item)."""
     props = data.get("properties")
     if not isinstance(props, Mapping):
         return False
     kind = data.get("type")
-    if isinstance(kind, str) and kind.lower().endswith(type_suffix):
-        return True
+    if isinstance(kind, str) and kind:
+        return kind.lower().endswith(type_suffix)
     return any(key in props for key in property_keys)
