@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from remediation.queue.base import QueueUnavailable
-from remediation.signals import Signal, SignalError, signals_from_payload
+from remediation.signals import Signal, SignalError, legacy_alert, signals_from_payload
 from remediation.store import StoreError
 
 log = logging.getLogger(__name__)
@@ -73,6 +73,8 @@ async def handle_alert(
 ) -> Reply:
     """Action-group webhook (common alert schema): 202 once the signal is recorded and queued.
 
+    An alert sent without the common schema is read when it is about Azure Backup or Azure
+    Migrate; any other is refused with a reason that says to enable the schema.
     With a shared secret configured, the caller must present it in the `x-alert-secret`
     header or, since action groups cannot set headers, a `secret` query parameter.
     """
@@ -83,7 +85,10 @@ async def handle_alert(
     payload, error = _json(body, MAX_ALERT_BYTES)
     if error:
         return error
-    if not isinstance(payload, dict) or payload.get("schemaId") != COMMON_SCHEMA:
+    readable = isinstance(payload, dict) and (
+        payload.get("schemaId") == COMMON_SCHEMA or legacy_alert.matches(payload)
+    )
+    if not readable:
         return _reject(400, f"not a common alert schema payload (schemaId must be {COMMON_SCHEMA})")
     return await _accept_all(payload, accept)
 

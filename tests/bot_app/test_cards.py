@@ -194,7 +194,8 @@ def test_every_card_kind_parses_cleanly_with_the_adaptivecards_renderer_library(
         answers.help_card("en", not_understood=True),
         answers.explain_card(explain("UserErrorRpCollectionLimitReached")),
         notice_card("This approval does not exist."),
-        answers.status_card([view(storm)["incident"]], [view([])["approval"]], Policy(), "fr"),
+        answers.status_card([view(storm)["incident"]], [view([])["approval"]], Policy(), "fr",
+                            {"out-of-scope": 3, "not-a-failure": 1}),
     ]  # fmt: skip
     result = subprocess.run(
         ["node", str(Path(__file__).with_name("validate_cards.js"))],

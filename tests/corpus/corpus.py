@@ -92,7 +92,7 @@ def payloads() -> tuple[Payload, ...]:
     for path in _data_files(PAYLOADS, ".json"):
         side = sidecar_of(path)
         expect = side.get("expect")
-        if not isinstance(expect, dict) or "verdict" not in expect:
+        if not isinstance(expect, dict) or not ({"verdict", "verdicts"} & set(expect)):
             raise CorpusError(f"{path.name}: the sidecar needs an expect block with a verdict")
         value = json.loads(path.read_text(encoding="utf-8"))
         found.append(Payload(path.stem, value, expect, side))
