@@ -184,8 +184,10 @@ def _extract_vm(readable: str, key: str) -> str | None:
     return None
 
 
-def _detect(readable: str, default: str) -> str:
-    return detect_language(readable) if readable else default or "en"
+def _detect(readable: str, known: str) -> str:
+    """The language a signal was read in (its parser detected it on the same text), else the
+    text's own."""
+    return known or (detect_language(readable) if readable else "en")
 
 
 @cache

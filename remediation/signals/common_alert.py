@@ -215,7 +215,7 @@ class CommonAlert(DictWrapper):
                 (ctx.linked_resource_id, ctx.protected_item_id, *ess.alert_target_ids)
             )
             or next((found for q in ctx.queries if (found := services.of_query(q))), None)
-            or services.of_dimensions(dims)
+            or (services.of_dimensions(dims) if dims else None)
         )
 
     def _computer(self, records: list[dict[str, Any]]) -> str | None:
@@ -236,7 +236,8 @@ class CommonAlert(DictWrapper):
     def _signal(self, records: list[dict[str, Any]]) -> Signal:
         ess, ctx = self.essentials, self.alert_context
         info = ctx.extended_info
-        dims = {k.lower(): v for k, v in ctx.dimensions.items()}
+        dimensions = ctx.dimensions
+        dims = {k.lower(): v for k, v in dimensions.items()} if dimensions else {}
         vault_id, target_vm, target_subscription = _target_facts(tuple(ess.alert_target_ids))
         text = ess.description or ess.alert_rule or "Azure Monitor alert"
         suffix = ess.origin_suffix if ess.is_built_in else None
@@ -244,8 +245,8 @@ class CommonAlert(DictWrapper):
         codes = merge_codes(
             aka_ms_codes(actions or ""),
             find_codes(text),
-            [dims[k] for k in _CODE_DIMENSIONS if k in dims],
-            [suffix] if suffix else [],
+            [dims[k] for k in _CODE_DIMENSIONS if k in dims] if dims else (),
+            [suffix] if suffix else (),
         )
         extra = {
             "alert_rule": ess.alert_rule,
@@ -257,11 +258,12 @@ class CommonAlert(DictWrapper):
             "recommended_actions": actions,
             "possible_causes": info.possible_causes if info else None,
             "protected_item_id": ctx.protected_item_id,
-            "dimensions": ctx.dimensions or None,
+            "dimensions": dimensions or None,
         }
         vm = (
             ctx.linked_resource_name
-            or next((dims[k] for k in _VM_DIMENSIONS if k in dims), target_vm)
+            or (next((dims[k] for k in _VM_DIMENSIONS if k in dims), None) if dims else None)
+            or target_vm
             or self._computer(records)
         )
         resolved = ess.is_resolved
@@ -272,7 +274,7 @@ class CommonAlert(DictWrapper):
             vm=vm,
             resource_id=ctx.linked_resource_id,
             vault_id=vault_id,
-            vault=next((dims[k] for k in _VAULT_DIMENSIONS if k in dims), None),
+            vault=next((dims[k] for k in _VAULT_DIMENSIONS if k in dims), None) if dims else None,
             subscription_id=target_subscription,
             scope=vault_id,
             job_id=info.job_id if info else None,

@@ -100,20 +100,22 @@ class Signal:
         unknown = data.keys() - _RECORDED_FIELDS
         if unknown:
             raise SignalError(f"a recorded signal has unknown fields: {sorted(unknown)}")
-        values = {name: value for name, value in data.items() if name != "dedup_key"}
+        values = dict(data)
+        values.pop("dedup_key", None)
         source = values.get("source")
-        if not isinstance(source, str) or source not in _SOURCES:
+        if type(source) is not str or source not in _SOURCES:
             raise SignalError(f"not a recorded signal: unknown source {str(source)[:80]!r}")
         try:
             values["source"] = _SOURCES[source]
-            values["codes"] = tuple(values.get("codes") or ())
+            codes = values["codes"] = tuple(values.get("codes") or ())
             if values.get("time") is not None:
                 values["time"] = datetime.fromisoformat(values["time"])
             signal = cls(**values)
         except (KeyError, TypeError, ValueError) as exc:
             raise SignalError(f"not a recorded signal: {exc!r}") from exc
-        if not all(isinstance(code, str) for code in signal.codes):
-            raise SignalError("a recorded signal's codes must be strings")
+        for code in codes:
+            if type(code) is not str:
+                raise SignalError("a recorded signal's codes must be strings")
         if not isinstance(signal.message, str) or not isinstance(signal.extra, dict):
             raise SignalError("a recorded signal needs a string message and an object extra")
         return signal

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from remediation.signals.arm_id import ArmId
 from remediation.textnorm import memo
 
 BACKUP = "backup"
@@ -60,14 +59,17 @@ def of_monitoring_service(name: str | None) -> str | None:
 def of_resource(resource_id: str) -> str | None:
     """The service of an ARM resource id: Recovery Services and Data Protection resources are
     Backup's, except Site Recovery's replication* children; Migrate and OffAzure are Migrate's."""
-    arm = ArmId.parse(resource_id)
-    if arm is None:
+    if not resource_id.startswith("/"):
         return None
-    kinds = [kind.lower() for kind, _name in arm.pairs]
-    if any(kind in _REPLICATION_TYPES for kind in kinds):
+    lowered = resource_id.lower() + "/"
+    if not lowered.startswith("/subscriptions/"):
+        return None
+    if "/replication" in lowered and any(f"/{kind}/" in lowered for kind in _REPLICATION_TYPES):
         return MIGRATE
-    names = [name.lower() for kind, name in arm.pairs if kind.lower() == "providers"]
-    return next((_PROVIDERS[name] for name in names if name in _PROVIDERS), None)
+    return next(
+        (service for name, service in _PROVIDERS.items() if f"/providers/{name}/" in lowered),
+        None,
+    )
 
 
 def of_provider(namespace: str | None) -> str | None:
