@@ -78,7 +78,7 @@ def test_event_grid_events_of_unknown_types_are_still_refused():
     [event] = copy.deepcopy(load("eventgrid_event_wrapping_alert.json"))
     event["eventType"] = "Contoso.Custom.Thing"
     event["data"] = {"what": "not a payload we know"}
-    with pytest.raises(SignalError, match="Contoso.Custom.Thing"):
+    with pytest.raises(SignalError, match=r"Contoso\.Custom\.Thing"):
         parse_batch(event)
 
 
