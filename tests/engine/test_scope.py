@@ -9,6 +9,7 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
+import yaml
 
 from remediation.engine import SEEN
 from remediation.policy import PolicyError, Scope, parse_policy
@@ -106,6 +107,12 @@ def test_scope_settings_are_read_from_the_policy_file():
     assert scope.services == {"backup"} and scope.quiet_statuses == {"inprogress"}
     assert scope.never == {"platform"}
     assert scope.informational_levels == Scope().informational_levels
+
+
+def test_the_readme_scope_block_spells_out_the_defaults():
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+    block = readme.split("```yaml\nscope:", 1)[1].split("```", 1)[0]
+    assert parse_policy(yaml.safe_load("scope:" + block)).scope == Scope()
 
 
 @pytest.mark.parametrize(
