@@ -83,7 +83,7 @@ class BackupJob(ArmResource):
 
     @lazy
     def properties(self) -> BackupJobProperties:
-        return BackupJobProperties(self._dict("properties") or {}, self._child(("properties",)))
+        return self._object(BackupJobProperties, "properties")
 
     @lazy
     def codes(self) -> tuple[str, ...]:

@@ -65,7 +65,7 @@ class MigrationItem(ArmResource):
 
     @lazy
     def properties(self) -> MigrationItemProperties:
-        return MigrationItemProperties(self._dict("properties") or {}, self._child(("properties",)))
+        return self._object(MigrationItemProperties, "properties")
 
     @lazy
     def arm_id(self) -> ArmId | None:

@@ -47,8 +47,7 @@ class ReplicationEvent(ArmResource):
 
     @lazy
     def properties(self) -> ReplicationEventProperties:
-        value = self._dict("properties") or {}
-        return ReplicationEventProperties(value, self._child(("properties",)))
+        return self._object(ReplicationEventProperties, "properties")
 
     def signals(self) -> list[Signal]:
         props = self.properties
@@ -129,8 +128,7 @@ class ReplicationJob(ArmResource):
 
     @lazy
     def properties(self) -> ReplicationJobProperties:
-        value = self._dict("properties") or {}
-        return ReplicationJobProperties(value, self._child(("properties",)))
+        return self._object(ReplicationJobProperties, "properties")
 
     def signals(self) -> list[Signal]:
         props = self.properties

@@ -32,7 +32,7 @@ class ResourceInfo(DictWrapper):
 
     @lazy
     def properties(self) -> DictWrapper:
-        return DictWrapper(self._dict("properties") or {}, self._child(("properties",)))
+        return self._object(DictWrapper, "properties")
 
     @property
     def target_resource_id(self) -> str | None:

@@ -260,6 +260,10 @@ class DictWrapper:
         value = self._get(keys)
         return None if value is None else cls(value, self._child(keys))
 
+    def _object(self, cls: type[W], *keys: str) -> W:
+        """The nested object as `cls`, an empty one when absent or null."""
+        return cls(self._dict(*keys) or {}, self._child(keys))
+
     def _wrap_list(self, cls: type[W], *keys: str) -> list[W]:
         items = self._list(*keys)
         if not items:
