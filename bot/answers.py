@@ -54,6 +54,8 @@ WORDS: dict[str, dict[str, str]] = {
         "status_title": "Status",
         "incidents": "Open incidents: {n}",
         "approvals": "Pending approvals: {n}",
+        "ignored": "Recorded without an incident: {out} out of scope (not Backup or Migrate), "
+        "{quiet} not failures (jobs running or done, informational health errors)",
         "switches": "Automation: {paused} · dry run: {dry_run}",
         "paused": "paused",
         "running": "running",
@@ -112,6 +114,8 @@ WORDS: dict[str, dict[str, str]] = {
         "status_title": "État",
         "incidents": "Incidents ouverts : {n}",
         "approvals": "Approbations en attente : {n}",
+        "ignored": "Enregistrés sans incident : {out} hors périmètre (ni Sauvegarde ni Migrate), "
+        "{quiet} sans échec (travaux en cours ou terminés, erreurs d'intégrité informatives)",
         "switches": "Automatisation : {paused} · simulation : {dry_run}",
         "paused": "suspendue",
         "running": "active",
@@ -289,8 +293,14 @@ def explain_card(explanation: Explanation) -> dict[str, Any]:
 
 
 def status_card(
-    incidents: list[dict[str, Any]], approvals: list[dict[str, Any]], policy: Any, lang: str
+    incidents: list[dict[str, Any]],
+    approvals: list[dict[str, Any]],
+    policy: Any,
+    lang: str,
+    ignored: dict[str, int] | None = None,
 ) -> dict[str, Any]:
+    """Switches, open incidents, pending approvals and, when given, how many signals were
+    recorded as out of scope or not failures (`remediation.scope.ignored_counts`)."""
     w = words(lang)
     body = [
         line(
@@ -319,6 +329,9 @@ def status_card(
         body.append(
             line(f"• {approval['playbook']} · {approval['incident_id']} · {approval['expires']}")
         )
+    if ignored is not None:
+        out, quiet = ignored.get("out-of-scope", 0), ignored.get("not-a-failure", 0)
+        body.append(line(w["ignored"].format(out=out, quiet=quiet), isSubtle=True))
     return answer_card(w["status_title"], body)
 
 

@@ -16,7 +16,9 @@ from bot.cards import answer_card, line
 from bot.model import reply_card
 from bot.vmfacts import VmFacts
 from remediation.approvals import Approver, refused_because
+from remediation.engine import SEEN
 from remediation.explain import explain
+from remediation.scope import ignored_counts
 from remediation.vmnames import InvalidVmName, checked_vm_name
 
 Name = Literal["why", "explain", "status", "pause", "resume", "dry_run", "help", "unknown"]
@@ -129,6 +131,7 @@ class Commands:
             self._engine.approvals.pending(),
             self._engine.policy(),
             command.lang,
+            ignored_counts(self._engine.store, SEEN),
         )
 
     def _switch(self, command: Command, who: Approver) -> dict[str, Any]:

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from remediation.approvals import Approver
+from remediation.scope import NOT_A_FAILURE, OUT_OF_SCOPE
 from remediation.signals import Signal, SignalError, signals_from_payload
 from remediation.signals.arm_id import ArmId
 
@@ -203,6 +204,8 @@ def replay(
             "duplicates": counters.duplicates,
             "unreadable": len(loaded.errors),
             "incidents": len(_all_incidents(engine)),
+            "out_of_scope": counters.extra.get(OUT_OF_SCOPE, 0),
+            "not_failures": counters.extra.get(NOT_A_FAILURE, 0),
             "notifications": counters.notifications,
             "card_updates": counters.card_updates,
             "remediations": {k: dict(v) for k, v in remediations.items()},

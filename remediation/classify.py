@@ -1,9 +1,14 @@
-"""Match a signal to its catalogue entry: by error code when that is unambiguous, else by message.
+"""Match a signal to its catalogue entry: by error code when that is unambiguous, else by the
+entry's exact phrase patterns, else by token matching against its symptom texts (`symptoms`).
+
+Each verdict says what decided it (`matched_by`: code, pattern or symptom), the code, phrase or
+symptom text that did (`matched`) and how sure it is (`score`: 1.0 for a code or a phrase, the
+symptom score otherwise, never below `symptoms.THRESHOLD`).
 
 Everything is compiled once per catalogue; a call normalises the message once and then only runs
-substring checks and precompiled regexes, so thousands of signals a second stay cheap. The work
-that depends only on the text (normal forms, the VM it names, the codes and phrases it holds) is
-memoised per distinct text, since streams repeat the same messages.
+substring checks, precompiled regexes and an inverted-index lookup, so thousands of signals a
+second stay cheap. The work that depends only on the text (normal forms, the VM it names, the
+codes and phrases it holds) is memoised per distinct text, since streams repeat the same messages.
 """
 
 from __future__ import annotations
@@ -17,9 +22,10 @@ from typing import Literal
 from remediation.catalogue import Catalogue, Entry, Pattern, default_catalogue
 from remediation.signals.language import detect_language
 from remediation.signals.model import Signal
-from remediation.textnorm import memo, text_forms
+from remediation.symptoms import SymptomIndex, SymptomMatch
+from remediation.textnorm import content_tokens, memo, text_forms
 
-MatchedBy = Literal["code", "pattern"]
+MatchedBy = Literal["code", "pattern", "symptom"]
 # Error messages are short; matching stops here so a huge payload cannot make a regex crawl.
 MAX_MATCH_CHARS = 20_000
 
@@ -52,6 +58,7 @@ class Classification:
     matched: str | None
     matched_by: MatchedBy | None
     language: str
+    score: float | None = None
 
 
 class Classifier:
@@ -78,7 +85,9 @@ class Classifier:
             for entry, pattern in self._patterns
         )
         self._entries = {entry.id: entry for entry in catalogue}
+        self.symptoms = SymptomIndex(catalogue)
         self._text_codes = memo(self._codes_in_text)
+        self._symptom_match = memo(self._match_symptoms)
         self._first_match = memo(self._match_any)
         self._phrase_language = memo(self._entry_phrase_language)
         # A verdict depends only on these four values (a Classification is immutable).
@@ -100,13 +109,20 @@ class Classifier:
             if len(entries) == 1:
                 entry = entries[0]
                 lang = self._phrase_language(key, entry.id) or _detect(readable, language)
-                return Classification(entry, entry.id, vm, code, "code", lang)
+                return Classification(entry, entry.id, vm, code, "code", lang, 1.0)
             ambiguous.update(e.id for e in entries)
         hit = (self._match(key, ambiguous) if ambiguous else None) or self._first_match(key)
         if hit:
             entry, pattern = hit
             lang = pattern.lang if " " in pattern.source else _detect(readable, language)
-            return Classification(entry, entry.id, vm, pattern.source, "pattern", lang)
+            return Classification(entry, entry.id, vm, pattern.source, "pattern", lang, 1.0)
+        found = self._symptom_match(key, tuple(sorted(ambiguous)))
+        if found:
+            symptom = found.symptom
+            return Classification(
+                found.entry, found.entry.id, vm, symptom.source, "symptom", symptom.lang,
+                found.score,
+            )  # fmt: skip
         return Classification(None, None, vm, None, None, _detect(readable, language))
 
     def _codes(self, key: str, explicit: Iterable[str]) -> Iterator[tuple[str, tuple[Entry, ...]]]:
@@ -131,6 +147,10 @@ class Classifier:
                 if owned:
                     found.append(owned)
         return tuple(found)
+
+    def _match_symptoms(self, key: str, only: tuple[str, ...]) -> SymptomMatch | None:
+        """`only`: the entries a shared code narrowed the choice to (empty: any entry)."""
+        return self.symptoms.best(content_tokens(key), set(only) if only else None)
 
     def _match_any(self, key: str) -> tuple[Entry, Pattern] | None:
         for anchor, search, hit in self._searches:
@@ -164,8 +184,10 @@ def _extract_vm(readable: str, key: str) -> str | None:
     return None
 
 
-def _detect(readable: str, default: str) -> str:
-    return detect_language(readable) if readable else default or "en"
+def _detect(readable: str, known: str) -> str:
+    """The language a signal was read in (its parser detected it on the same text), else the
+    text's own."""
+    return known or (detect_language(readable) if readable else "en")
 
 
 @cache

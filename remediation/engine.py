@@ -30,6 +30,7 @@ from remediation.queue.base import (
     StepMessage,
 )
 from remediation.runs import ACTIVE, NOTHING_DONE, TERMINAL, Runner, Runs, new_run
+from remediation.scope import ignored_because, summary_of
 from remediation.signals import signals_from_payload
 from remediation.signals.model import Signal, SignalError
 from remediation.store import Conflict, InvalidData, NotFound, Record, Store
@@ -263,13 +264,21 @@ class Engine:
 
     def _process(self, signal: Signal, key: str, from_azure: bool = False) -> Ingested:
         """`key` is the record's: a signal recorded before a change to the dedup rule is settled
-        where it was recorded."""
-        result = self._correlate(signal, from_azure)
+        where it was recorded. A signal out of scope or not a failure is only recorded so."""
+        found = self.classifier.classify(signal)
+        ignored = ignored_because(signal, found, self.policy().scope)
+        if ignored:
+            summary = summary_of(signal)
+            self.store.update(SEEN, key[:2], key, lambda doc: ignored.settle(doc, summary))
+            self.counters.extra[ignored.state] = self.counters.extra.get(ignored.state, 0) + 1
+            return Ingested(False, found)
+        result = self._correlate(signal, found, from_azure)
         self._settle(key, PROCESSED)
         return result
 
-    def _correlate(self, signal: Signal, from_azure: bool) -> Ingested:
-        classification = self.classifier.classify(signal)
+    def _correlate(
+        self, signal: Signal, classification: Classification, from_azure: bool
+    ) -> Ingested:
         if (
             signal.resolved
             and not from_azure

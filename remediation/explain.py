@@ -7,6 +7,7 @@ from typing import Any
 
 from remediation.catalogue import Entry
 from remediation.classify import Classifier, default_classifier
+from remediation.symptoms import THRESHOLD
 
 _LABELS = {
     "en": {
@@ -19,6 +20,7 @@ _LABELS = {
         "playbook": "playbook {playbook}, mode {mode}",
         "manual": "none, manual fix",
         "matched": "Matched {by}: {matched}",
+        "scored": "Matched symptom (score {score:.2f}, threshold {threshold:.2f}): {matched}",
         "shared": "Code {code} is shared by {count} entries; the message text tells them apart.",
         "none": "No catalogue entry matches: {query}",
     },
@@ -32,6 +34,7 @@ _LABELS = {
         "playbook": "playbook {playbook}, mode {mode}",
         "manual": "aucune, correction manuelle",
         "matched": "Correspondance ({by}) : {matched}",
+        "scored": "Correspondance (symptôme, score {score:.2f}, seuil {threshold:.2f}) : {matched}",
         "shared": "Le code {code} est partagé par {count} entrées ; "
         "le texte du message les départage.",
         "none": "Aucune entrée du catalogue ne correspond : {query}",
@@ -49,6 +52,7 @@ class Explanation:
     matched_by: str | None
     language: str
     vm: str | None = None
+    score: float | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -56,6 +60,7 @@ class Explanation:
             "language": self.language,
             "matched": self.matched,
             "matched_by": self.matched_by,
+            "score": self.score,
             "vm": self.vm,
             "entries": [entry.to_dict(self.language) for entry in self.entries],
         }
@@ -70,15 +75,16 @@ def explain(
     wanted = query.strip()
     entry = catalogue.get(wanted.lower())
     if entry:
-        return Explanation(wanted, (entry,), entry.id, "id", lang or "en")
+        return Explanation(wanted, (entry,), entry.id, "id", lang or "en", score=1.0)
     owners = catalogue.by_code(wanted)
     if owners:
-        return Explanation(wanted, owners, wanted, "code", lang or "en")
+        return Explanation(wanted, owners, wanted, "code", lang or "en", score=1.0)
     found = classifier.classify_text(wanted)
     entries = (found.entry,) if found.entry else ()
     return Explanation(
-        wanted, entries, found.matched, found.matched_by, lang or found.language, found.vm
-    )
+        wanted, entries, found.matched, found.matched_by, lang or found.language, found.vm,
+        found.score,
+    )  # fmt: skip
 
 
 def render_text(explanation: Explanation) -> str:
@@ -93,7 +99,13 @@ def render_text(explanation: Explanation) -> str:
     for entry in explanation.entries:
         lines += _render_entry(entry, explanation.language, labels)
         lines.append("")
-    if explanation.matched_by:
+    if explanation.matched_by == "symptom":
+        lines.append(
+            labels["scored"].format(
+                score=explanation.score, threshold=THRESHOLD, matched=explanation.matched
+            )
+        )
+    elif explanation.matched_by:
         lines.append(
             labels["matched"].format(by=explanation.matched_by, matched=explanation.matched)
         )

@@ -104,6 +104,31 @@ class Limits:
 
 
 @dataclass(frozen=True, slots=True)
+class Scope:
+    """What the bot handles (see remediation/scope.py): signals about these services; alerts
+    from these monitoring services never; and what is recorded as not a failure."""
+
+    services: frozenset[str] = frozenset(("backup", "migrate"))
+    never: frozenset[str] = frozenset(
+        s.lower()
+        for s in (
+            *("ServiceHealth", "Resource Health", "ResourceHealth", "CostAlerts"),
+            *("SmartDetector", "Application Insights", "Prometheus", "Activity Log - Policy"),
+            *("Activity Log - Autoscale", "Activity Log - Security"),
+        )
+    )
+    quiet_statuses: frozenset[str] = frozenset(
+        s.lower()
+        for s in (
+            *("InProgress", "NotStarted", "Cancelling", "Cancelled", "Canceled"),
+            *("CancelledByUser", "Completed", "Succeeded", "OK"),
+        )
+    )
+    informational_levels: frozenset[str] = frozenset(("information", "informational", "info"))
+    healthy_statuses: frozenset[str] = frozenset(("normal", "none"))
+
+
+@dataclass(frozen=True, slots=True)
 class Decision:
     mode: Mode
     playbook: str | None
@@ -122,6 +147,7 @@ class Policy:
     limits: Limits = Limits()
     windows: tuple[Window, ...] = ()
     approval_ttl: timedelta = timedelta(hours=24)
+    scope: Scope = Scope()
 
     def decide(
         self, entry_id: str | None, playbook: str | None, default_mode: Mode, target: Target
@@ -191,6 +217,7 @@ def load_policy(settings: Settings | None = None) -> Policy:
         limits=policy.limits,
         windows=policy.windows,
         approval_ttl=policy.approval_ttl,
+        scope=policy.scope,
     )
 
 
@@ -200,7 +227,7 @@ def parse_policy(raw: Any, source: str = "<policy>") -> Policy:
         raise PolicyError(f"{source}: the policy must be a mapping")
     known = {
         "rules", "approvers", "approver_group", "tenant_id", "dry_run", "paused",
-        "lift_locks", "limits", "maintenance_windows", "approval_ttl_hours",
+        "lift_locks", "limits", "maintenance_windows", "approval_ttl_hours", "scope",
     }  # fmt: skip
     unknown = set(raw) - known
     if unknown:
@@ -221,6 +248,7 @@ def parse_policy(raw: Any, source: str = "<policy>") -> Policy:
             for i, w in enumerate(raw.get("maintenance_windows") or [])
         ),
         approval_ttl=timedelta(hours=_number(raw.get("approval_ttl_hours", 24), source)),
+        scope=_scope(raw.get("scope") or {}, f"{source}: scope"),
     )
 
 
@@ -268,6 +296,37 @@ def _limits(raw: dict[str, Any], where: str) -> Limits:
         ),
         flood_window=timedelta(minutes=_number(raw.get("flood_window_minutes", 10), where)),
     )
+
+
+_SCOPE_FIELDS = {
+    "services": "services",
+    "never_monitoring_services": "never",
+    "quiet_statuses": "quiet_statuses",
+    "informational_levels": "informational_levels",
+    "healthy_statuses": "healthy_statuses",
+}
+SERVICES = ("backup", "migrate")
+
+
+def _scope(raw: Any, where: str) -> Scope:
+    """Each field replaces the default list; names compare without case."""
+    if not isinstance(raw, dict):
+        raise PolicyError(f"{where}: expected a mapping")
+    unknown = set(raw) - set(_SCOPE_FIELDS)
+    if unknown:
+        raise PolicyError(f"{where}: unknown field(s) {sorted(unknown)}")
+    values: dict[str, frozenset[str]] = {}
+    for field, attribute in _SCOPE_FIELDS.items():
+        if field not in raw:
+            continue
+        items = raw[field]
+        if not isinstance(items, list) or not all(isinstance(i, str) for i in items):
+            raise PolicyError(f"{where}.{field}: expected a list of names")
+        values[attribute] = frozenset(i.strip().lower() for i in items)
+    stray = values.get("services", frozenset()) - set(SERVICES)
+    if stray:
+        raise PolicyError(f"{where}.services: use {', '.join(SERVICES)}, not {sorted(stray)}")
+    return replace(Scope(), **values)
 
 
 def _window(raw: Any, where: str) -> Window:

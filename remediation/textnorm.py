@@ -41,6 +41,16 @@ def memo(func: F) -> F:
 
         return call_one  # type: ignore[return-value]
 
+    if len(inspect.signature(func).parameters) == 2:
+
+        @functools.wraps(func)
+        def call_two(first: Any, second: Any) -> Any:
+            if len(first) + len(second) > MEMO_MAX_CHARS:
+                return func(first, second)
+            return cached(first, second)
+
+        return call_two  # type: ignore[return-value]
+
     @functools.wraps(func)
     def call(first: str | tuple[Any, ...], *more: str | tuple[Any, ...]) -> Any:
         if len(first) + sum(map(len, more)) > MEMO_MAX_CHARS:
@@ -54,6 +64,15 @@ def clear_memos() -> None:
     """Forget every memoised result (benchmarks time a cold stream; tests start clean)."""
     for cached in list(_MEMOS):
         cached.cache_clear()
+
+
+def memo_stats() -> tuple[int, int]:
+    """(hits, misses) of every memo since the last `clear_memos`, for the benchmarks."""
+    hits = misses = 0
+    for cached in list(_MEMOS):
+        info = cached.cache_info()
+        hits, misses = hits + info.hits, misses + info.misses
+    return hits, misses
 
 
 _QUOTES = (
@@ -154,3 +173,75 @@ def text_forms(text: str) -> tuple[str, str]:
 def normalize(text: str) -> str:
     """`fold(clean(text))`: the form catalogue patterns are matched against."""
     return fold(clean(text))
+
+
+# -- content tokens, for matching a message against the catalogue's symptom texts ------------
+
+_TOKEN = re.compile(r"[a-z0-9]+")
+_STOPWORDS = frozenset(
+    (
+        # English function words
+        *("a", "an", "the", "of", "to", "in", "on", "for", "with", "by", "from", "at", "as"),
+        *("is", "are", "was", "were", "be", "been", "being", "has", "have", "had", "it", "its"),
+        *("this", "that", "these", "those", "and", "or", "but", "if", "so", "than", "then"),
+        *("there", "which", "who", "your", "you", "our", "we", "us", "any", "some", "into"),
+        *("didn", "doesn", "isn", "wasn", "can", "could", "should", "would", "will", "may"),
+        *("please", "see", "details", "more", "information", "refer", "article"),
+        # French function words (after accent folding)
+        *("le", "la", "les", "un", "une", "des", "du", "de", "au", "aux", "et", "est", "sont"),
+        *("ont", "que", "qui", "ce", "cet", "cette", "ces", "en", "dans", "sur", "par", "pour"),
+        *("avec", "se", "ne", "pas", "il", "elle", "car", "lors", "ou", "son", "sa", "ses"),
+        *("leur", "vous", "votre", "nous", "plus", "afin", "veuillez"),
+        # links and markup that carry no meaning
+        *("http", "https", "www", "com", "aka", "ms", "go", "fwlink", "linkid", "br"),
+    )
+)
+# Longest first; a suffix is cut only when at least MIN_STEM characters remain.
+_SUFFIXES = (
+    *("ements", "ement", "ations", "ation", "ments", "ment", "ings", "ing", "ities", "ity"),
+    *("ites", "ite", "ees", "ies", "ied", "er", "es", "ed", "ee", "ly", "s", "e"),
+)
+MIN_STEM = 4
+# "VM" is how both languages abbreviate the words it stands for, so the words meet on it.
+_PHRASES = (
+    ("virtual machines", "vm"),
+    ("virtual machine", "vm"),
+    ("machines virtuelles", "vm"),
+    ("machine virtuelle", "vm"),
+)
+_SYNONYMS = {"vms": "vm", "mv": "vm", "max": "maximum", "maximal": "maximum"}
+
+
+@functools.lru_cache(maxsize=8 * MEMO_SIZE)
+def stem(token: str) -> str:
+    """A light, language-blind stem: plural, participle and adverb endings cut off, so that
+    "failed", "fails" and "failing" (or "échouée" and "échoué") meet on one form."""
+    for suffix in _SUFFIXES:
+        if token.endswith(suffix) and len(token) - len(suffix) >= MIN_STEM:
+            return token[: -len(suffix)]
+    return token
+
+
+_MEMOS.add(stem)
+
+
+def content_tokens(key: str) -> tuple[str, ...]:
+    """The stems of the meaningful words of a `fold`ed text, in order.
+
+    Function words, one-letter pieces of elisions ("l'agent") and anything holding a digit
+    (ids, sizes, disk paths, GUID fragments: the filled-in placeholders) are left out; a few
+    abbreviations ("VM" for "virtual machine" or "machine virtuelle", "max") are written one
+    way.
+    """
+    if "machine" in key:
+        for phrase, short in _PHRASES:
+            key = key.replace(phrase, short)
+    return tuple(
+        _SYNONYMS.get(token, token)
+        for token in map(stem, _TOKEN.findall(key))
+        if len(token) > 1 and token not in _STOPWORDS and not _has_digit(token)
+    )
+
+
+def _has_digit(token: str) -> bool:
+    return not token.isalpha()

@@ -19,7 +19,7 @@ from typing import Any
 
 from remediation.jsonbody import BadJson, loads
 from remediation.queue.base import QueueUnavailable
-from remediation.signals import Signal, SignalError, signals_from_payload
+from remediation.signals import Signal, SignalError, legacy_alert, signals_from_payload
 from remediation.store import StoreError
 
 log = logging.getLogger(__name__)
@@ -114,13 +114,18 @@ async def handle_alert(
 ) -> Reply:
     """Action-group webhook (common alert schema): 202 once the signal is recorded and queued.
 
-    With a shared secret configured, the caller must present it (see `gate`); action groups
-    cannot set headers, so their webhook URL carries `?secret=`.
+    An alert sent without the common schema is read when it is about Azure Backup or Azure
+    Migrate; any other is refused with a reason that says to enable the schema.
+    With a shared secret configured, the caller must present it in the `x-alert-secret`
+    header or, since action groups cannot set headers, a `secret` query parameter.
     """
     payload, error = _gated_json(body, headers, params, shared_secret, MAX_ALERT_BYTES)
     if error:
         return error
-    if not isinstance(payload, dict) or payload.get("schemaId") != COMMON_SCHEMA:
+    readable = isinstance(payload, dict) and (
+        payload.get("schemaId") == COMMON_SCHEMA or legacy_alert.matches(payload)
+    )
+    if not readable:
         return _reject(400, f"not a common alert schema payload (schemaId must be {COMMON_SCHEMA})")
     return await _accept_all(payload, accept)
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from bot.settings import SDKS
+from tests.corpus import report as corpus_report
 from tests.reliability import summary
 
 
@@ -15,5 +16,7 @@ def sdk(request: pytest.FixtureRequest) -> str:
 
 
 def pytest_terminal_summary(terminalreporter, exitstatus: int, config: pytest.Config) -> None:
-    """One table of what the reliability suites tried and that nothing was lost."""
+    """One table of what the reliability suites tried and that nothing was lost, and the
+    real-text corpus figures (recall per language, false positives) when the corpus ran."""
     summary.report(terminalreporter, config)
+    corpus_report.report(terminalreporter)

@@ -7,6 +7,8 @@ from remediation.catalogue.loader import (
     Entry,
     Localized,
     Pattern,
+    Source,
+    Symptom,
     default_catalogue,
     load_catalogue,
 )
@@ -18,6 +20,8 @@ __all__ = [
     "Entry",
     "Localized",
     "Pattern",
+    "Source",
+    "Symptom",
     "default_catalogue",
     "load_catalogue",
 ]

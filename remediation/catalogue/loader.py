@@ -6,6 +6,7 @@ entry id and the field, instead of an error silently never matching in productio
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
@@ -16,7 +17,7 @@ from typing import Any, Generic, Literal, TypeVar
 import yaml
 
 from remediation.policy import MODES, Mode
-from remediation.textnorm import normalize
+from remediation.textnorm import content_tokens, normalize
 
 T = TypeVar("T")
 Lang = Literal["en", "fr"]
@@ -63,6 +64,27 @@ class Pattern:
 
 
 @dataclass(frozen=True, slots=True)
+class Symptom:
+    """How Microsoft words the error (a message, with `{}` where values are filled in), as
+    the content stems the token matcher compares; `bigrams` are pairs of stems that follow
+    each other within one literal piece."""
+
+    lang: Lang
+    source: str
+    stems: tuple[str, ...]
+    bigrams: frozenset[tuple[str, str]]
+
+
+@dataclass(frozen=True, slots=True)
+class Source:
+    """A page where Microsoft lists codes of this error: provenance of `Entry.codes`."""
+
+    url: str
+    codes: tuple[str, ...]
+    revision: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class Automation:
     """What a fix may do for this entry: which playbook, in which default mode, if what holds."""
 
@@ -85,12 +107,18 @@ class Entry:
     fix_steps: Localized[tuple[str, ...]]
     doc_url: str
     automation: Automation
+    symptoms: Localized[tuple[Symptom, ...]] = Localized((), ())
+    sources: tuple[Source, ...] = ()
     fallback: bool = False
     file: str = ""
 
     def all_patterns(self) -> Iterator[Pattern]:
         yield from self.patterns.en
         yield from self.patterns.fr
+
+    def all_symptoms(self) -> Iterator[Symptom]:
+        yield from self.symptoms.en
+        yield from self.symptoms.fr
 
     def to_dict(self, lang: str = "en") -> dict[str, Any]:
         """Plain, one-language view for JSON output and cards."""
@@ -156,9 +184,14 @@ _ENTRY_FIELDS = {
     "fix_steps": True,
     "doc_url": True,
     "automation": True,
+    "symptoms": False,
+    "sources": False,
     "fallback": False,
 }
 _AUTOMATION_FIELDS = {"playbook": True, "mode": True, "preconditions": False}
+_SOURCE_FIELDS = {"url": True, "revision": False, "codes": True}
+MIN_SYMPTOM_STEMS = 3
+"""A symptom needs this many content words: fewer cannot tell one error from another."""
 
 
 class _Where:
@@ -193,6 +226,17 @@ def compile_pattern(source: str, lang: Lang) -> Pattern:
     regex = ".*?".join(_phrase_regex(lit) for lit in literals)
     anchor = max((tok for lit in literals for tok in lit.split()), key=len)
     return Pattern(lang, source, re.compile(regex), anchor)
+
+
+def compile_symptom(source: str, lang: Lang) -> Symptom:
+    """The stems of a symptom text; `{}` (or `{name}`) marks a filled-in value, which breaks
+    word order (no bigram spans it). Raises ValueError for a text with too few content words."""
+    pieces = [content_tokens(normalize(piece)) for piece in _PLACEHOLDER.split(source)]
+    stems = tuple(stem for piece in pieces for stem in piece)
+    if len(set(stems)) < MIN_SYMPTOM_STEMS:
+        raise ValueError(f"a symptom needs at least {MIN_SYMPTOM_STEMS} distinct content words")
+    bigrams = frozenset(pair for piece in pieces for pair in itertools.pairwise(piece))
+    return Symptom(lang, source, stems, bigrams)
 
 
 def _regex_anchor(body: str) -> str:
@@ -279,6 +323,7 @@ def _entry(raw: Any, file: str, index: int) -> Entry:
     if not isinstance(entry_id, str) or not _ID.match(entry_id):
         raise where.error("id", "must be lower-case words joined by '-'")
     automation = _automation(raw["automation"], where)
+    codes = _codes(raw.get("codes", []), where)
     fallback = raw.get("fallback", False)
     if not isinstance(fallback, bool):
         raise where.error("fallback", "must be true or false")
@@ -287,12 +332,14 @@ def _entry(raw: Any, file: str, index: int) -> Entry:
         title=_localized(raw["title"], where, "title", _text),
         service=_choice(raw["service"], SERVICES, where, "service"),
         severity=_choice(raw["severity"], SEVERITIES, where, "severity"),
-        codes=_codes(raw.get("codes", []), where),
+        codes=codes,
         patterns=_patterns(raw["patterns"], where),
         causes=_localized(raw["causes"], where, "causes", _text_list),
         fix_steps=_localized(raw["fix_steps"], where, "fix_steps", _text_list),
         doc_url=_url(raw["doc_url"], where),
         automation=automation,
+        symptoms=_symptoms(raw.get("symptoms"), where),
+        sources=_sources(raw.get("sources"), codes, where),
         fallback=fallback,
         file=file,
     )
@@ -341,18 +388,68 @@ def _patterns(value: Any, where: _Where) -> Localized[tuple[Pattern, ...]]:
     return _localized(value, where, "patterns", convert)
 
 
+def _symptoms(value: Any, where: _Where) -> Localized[tuple[Symptom, ...]]:
+    """Optional; either language may be absent or empty where Microsoft gives no wording."""
+    if value is None:
+        return Localized((), ())
+    if not isinstance(value, Mapping) or not set(value) <= set(LANGS):
+        raise where.error("symptoms", "must map en and/or fr to lists of text")
+    compiled: dict[str, tuple[Symptom, ...]] = {}
+    for lang in LANGS:
+        items = value.get(lang) or []
+        field = f"symptoms.{lang}"
+        if not isinstance(items, list):
+            raise where.error(field, "must be a list of text")
+        symptoms = []
+        for i, item in enumerate(items):
+            text = _text(item, where, f"{field}[{i}]")
+            try:
+                symptoms.append(compile_symptom(text, lang))
+            except ValueError as exc:
+                raise where.error(f"{field}[{i}]", f"symptom {text!r}: {exc}") from exc
+        compiled[lang] = tuple(symptoms)
+    return Localized(compiled["en"], compiled["fr"])
+
+
+def _sources(value: Any, codes: tuple[str, ...], where: _Where) -> tuple[Source, ...]:
+    """Where Microsoft lists the entry's codes; every listed code must be one of the entry's."""
+    if value is None:
+        return ()
+    if not isinstance(value, list):
+        raise where.error("sources", "must be a list of {url, revision, codes}")
+    known = {code.lower() for code in codes}
+    sources = []
+    for i, item in enumerate(value):
+        field = f"sources[{i}]"
+        if not isinstance(item, Mapping):
+            raise where.error(field, "must be a mapping with url and codes")
+        _check_fields(item, _SOURCE_FIELDS, where, f"{field}.")
+        url = _text(item["url"], where, f"{field}.url")
+        if not url.startswith("https://"):
+            raise where.error(f"{field}.url", "must be an https:// link")
+        listed = _codes(item["codes"], where, f"{field}.codes")
+        stray = [code for code in listed if code.lower() not in known]
+        if stray:
+            raise where.error(f"{field}.codes", f"{stray} are not codes of this entry")
+        revision = item.get("revision")
+        if revision is not None:
+            revision = _text(str(revision), where, f"{field}.revision")
+        sources.append(Source(url, listed, revision))
+    return tuple(sources)
+
+
 def _choice(value: Any, allowed: tuple[str, ...], where: _Where, field: str) -> str:
     if value not in allowed:
         raise where.error(field, f"must be one of {', '.join(allowed)}, not {value!r}")
     return value
 
 
-def _codes(value: Any, where: _Where) -> tuple[str, ...]:
+def _codes(value: Any, where: _Where, field: str = "codes") -> tuple[str, ...]:
     if not isinstance(value, list) or not all(isinstance(c, str) and c.strip() for c in value):
-        raise where.error("codes", "must be a list of text (quote numeric ids: '1011')")
+        raise where.error(field, "must be a list of text (quote numeric ids: '1011')")
     codes = tuple(c.strip() for c in value)
     if len({c.lower() for c in codes}) != len(codes):
-        raise where.error("codes", "lists a code twice")
+        raise where.error(field, "lists a code twice")
     return codes
 
 

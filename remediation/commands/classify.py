@@ -88,6 +88,7 @@ def verdict_record(signal: Signal, number: int | None = None) -> dict[str, Any]:
         source=signal.source.value,
         matched=found.matched,
         matched_by=found.matched_by,
+        score=found.score,
         language=found.language,
         codes=list(signal.codes),
         title=found.entry.title.get(found.language) if found.entry else None,

@@ -2,17 +2,25 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from remediation.textnorm import memo
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class ArmId:
-    """An ARM id split into its `type/name` pairs; lookups ignore the case of segment types."""
+    """An ARM id split into its `type/name` pairs; lookups ignore the case of segment types.
+
+    `kinds` holds the segment types in lower case, for the lookups; an ArmId is shared by
+    every parse of the same id (see `_parsed`), so what it computes is kept on it.
+    """
 
     value: str
     pairs: tuple[tuple[str, str], ...]
+    kinds: tuple[str, ...] = field(repr=False, compare=False, default=())
+    _prefixes: dict[str, str | None] = field(
+        default_factory=dict, repr=False, compare=False, hash=False
+    )
 
     @classmethod
     def parse(cls, value: str | None) -> ArmId | None:
@@ -21,9 +29,17 @@ class ArmId:
             return None
         return _parsed(value)
 
+    def _last_index(self, kind: str) -> int | None:
+        kinds, kind = self.kinds, kind.lower()
+        for index in range(len(kinds) - 1, -1, -1):
+            if kinds[index] == kind:
+                return index
+        return None
+
     def get(self, kind: str) -> str | None:
         """The name after the last segment `kind` (e.g. "vaults", "virtualMachines")."""
-        return _named(self.pairs, kind)
+        index = self._last_index(kind)
+        return None if index is None else self.pairs[index][1]
 
     @property
     def subscription_id(self) -> str | None:
@@ -39,7 +55,15 @@ class ArmId:
 
     def prefix_through(self, kind: str) -> str | None:
         """The id cut just after the `kind/name` pair, e.g. the vault id of a child resource."""
-        return _prefix_through(self.pairs, kind)
+        prefixes = self._prefixes
+        if kind not in prefixes:
+            index = self._last_index(kind)
+            prefixes[kind] = (
+                None
+                if index is None
+                else "/" + "/".join(f"{k}/{v}" for k, v in self.pairs[: index + 1])
+            )
+        return prefixes[kind]
 
     @property
     def vault_id(self) -> str | None:
@@ -49,30 +73,12 @@ class ArmId:
 @memo
 def _parsed(value: str) -> ArmId | None:
     """Ids repeat within a payload and across a stream; an ArmId is immutable, so it is shared."""
-    parts = [p for p in value.strip().split("/") if p]
+    value = value.strip()
+    parts = value.split("/")
+    if "" in parts:
+        parts = [p for p in parts if p]
     if len(parts) < 2 or parts[0].lower() != "subscriptions":
         return None
-    pairs = tuple((parts[i], parts[i + 1]) for i in range(0, len(parts) - 1, 2))
-    return ArmId(value.strip(), pairs)
-
-
-def _last_index(pairs: tuple[tuple[str, str], ...], kind: str) -> int | None:
-    kind = kind.lower()
-    for index in range(len(pairs) - 1, -1, -1):
-        if pairs[index][0].lower() == kind:
-            return index
-    return None
-
-
-@memo
-def _named(pairs: tuple[tuple[str, str], ...], kind: str) -> str | None:
-    index = _last_index(pairs, kind)
-    return None if index is None else pairs[index][1]
-
-
-@memo
-def _prefix_through(pairs: tuple[tuple[str, str], ...], kind: str) -> str | None:
-    index = _last_index(pairs, kind)
-    if index is None:
-        return None
-    return "/" + "/".join(f"{k}/{v}" for k, v in pairs[: index + 1])
+    kinds = parts[0::2]
+    pairs = tuple(zip(kinds, parts[1::2], strict=False))
+    return ArmId(value, pairs, tuple(kind.lower() for kind in kinds[: len(pairs)]))

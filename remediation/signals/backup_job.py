@@ -8,6 +8,7 @@ from typing import Any
 from remediation.signals.arm_id import ArmId
 from remediation.signals.build import make_signal
 from remediation.signals.model import Signal, SignalError, SourceKind
+from remediation.signals.service import BACKUP
 from remediation.signals.text import find_codes, join_text, merge_codes
 from remediation.signals.wrapper import (
     ArmResource,
@@ -82,7 +83,7 @@ class BackupJob(ArmResource):
 
     @lazy
     def properties(self) -> BackupJobProperties:
-        return BackupJobProperties(self._dict("properties") or {}, self._child(("properties",)))
+        return self._object(BackupJobProperties, "properties")
 
     @lazy
     def codes(self) -> tuple[str, ...]:
@@ -125,6 +126,8 @@ class BackupJob(ArmResource):
             time=props.end_time or props.start_time,
             resolved=(props.status or "").lower() in RESOLVED_STATUSES,
             source_id=(self.id or self.name or "").lower() or None,
+            service=BACKUP,
+            status=props.status,
             extra={k: v for k, v in extra.items() if v},
         )
 

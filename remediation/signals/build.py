@@ -34,12 +34,12 @@ def make_signal(
     """Clean the message (NULs, 8 KB cap noted in extra), detect its language, dedupe codes and
     fill vault/subscription/resource group from the ARM ids when the caller did not know them.
     Raises SignalError for an identifier longer than MAX_ID_CHARS."""
-    identifiers = (resource_id, vault_id, vault, subscription_id, resource_group, *fields.values())
-    if any(type(value) is str and len(value) > MAX_ID_CHARS for value in identifiers):
-        _check_lengths(
-            resource_id=resource_id, vault_id=vault_id, vault=vault,
-            subscription_id=subscription_id, resource_group=resource_group, **fields,
-        )  # fmt: skip
+    for value in (resource_id, vault_id, vault, subscription_id, resource_group, *fields.values()):
+        if type(value) is str and len(value) > MAX_ID_CHARS:
+            _check_lengths(
+                resource_id=resource_id, vault_id=vault_id, vault=vault,
+                subscription_id=subscription_id, resource_group=resource_group, **fields,
+            )  # fmt: skip
     extra = dict(extra) if extra else {}
     text, original_length = clean_text(message)
     if original_length is not None:

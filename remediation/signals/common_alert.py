@@ -10,6 +10,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from remediation.signals import log_analytics
+from remediation.signals import service as services
 from remediation.signals.arm_id import ArmId
 from remediation.signals.build import make_signal
 from remediation.signals.model import Signal, SignalError, SourceKind
@@ -34,6 +35,8 @@ _VM_DIMENSIONS = (
 )
 _CODE_DIMENSIONS = ("jobfailurecode", "errorcode", "failurecode", "code")
 _VAULT_DIMENSIONS = ("vaultname", "vault")
+_COMPUTER_COLUMNS = ("Computer", "computer", "_ResourceId", "ResourceId")
+_WORKSPACES = "microsoft.operationalinsights/workspaces"
 
 
 class _CaseInsensitive(DictWrapper):
@@ -152,6 +155,13 @@ class AlertContext(_CaseInsensitive):
 
     search_query = str_field("SearchQuery")
     result_count = int_field("ResultCount")
+    affected_configuration_items = str_list_field("AffectedConfigurationItems")
+
+    @property
+    def queries(self) -> list[str]:
+        """The log search queries of a v1 (SearchQuery) or v2 (condition.allOf) alert."""
+        found = [c.search_query for c in self.conditions]
+        return [q for q in (self.search_query, *found) if q]
 
     @lazy
     def search_result_tables(self) -> list[SearchResultTable]:
@@ -190,14 +200,44 @@ class CommonAlert(DictWrapper):
 
     def signals(self) -> list[Signal]:
         """One per embedded log row that names a backup job or replicated item, else one."""
-        base = self._signal()
-        rows = [self._row_signal(base, row) for row in self.alert_context.records()]
+        records = self.alert_context.records()
+        base = self._signal(records)
+        rows = [signal_from_row(base, row) for row in records]
         return [s for s in rows if s is not None] or [base]
 
-    def _signal(self) -> Signal:
+    def _service(self, dims: dict[str, str]) -> str | None:
+        """Azure Backup or Migrate, when the monitoring service, the resources, the log query
+        or the dimensions say so."""
+        ess, ctx = self.essentials, self.alert_context
+        return (
+            services.of_monitoring_service(ess.monitoring_service)
+            or services.of_resources(
+                (ctx.linked_resource_id, ctx.protected_item_id, *ess.alert_target_ids)
+            )
+            or next((found for q in ctx.queries if (found := services.of_query(q))), None)
+            or (services.of_dimensions(dims) if dims else None)
+        )
+
+    def _computer(self, records: list[dict[str, Any]]) -> str | None:
+        """The machine a log search alert is about: its result rows' Computer column, else the
+        one configuration item a workspace-targeted alert names."""
+        for record in records:
+            for column in _COMPUTER_COLUMNS:
+                value = record.get(column)
+                if isinstance(value, str) and value.strip():
+                    return value.rsplit("/", 1)[-1]
+        ess, ctx = self.essentials, self.alert_context
+        items = ess.configuration_items or ctx.affected_configuration_items
+        on_workspace = (ess.target_resource_type or "").lower() == _WORKSPACES or any(
+            _WORKSPACES in target.lower() for target in ess.alert_target_ids
+        )
+        return items[0] if on_workspace and len(items) == 1 else None
+
+    def _signal(self, records: list[dict[str, Any]]) -> Signal:
         ess, ctx = self.essentials, self.alert_context
         info = ctx.extended_info
-        dims = {k.lower(): v for k, v in ctx.dimensions.items()}
+        dimensions = ctx.dimensions
+        dims = {k.lower(): v for k, v in dimensions.items()} if dimensions else {}
         vault_id, target_vm, target_subscription = _target_facts(tuple(ess.alert_target_ids))
         text = ess.description or ess.alert_rule or "Azure Monitor alert"
         suffix = ess.origin_suffix if ess.is_built_in else None
@@ -205,8 +245,8 @@ class CommonAlert(DictWrapper):
         codes = merge_codes(
             aka_ms_codes(actions or ""),
             find_codes(text),
-            [dims[k] for k in _CODE_DIMENSIONS if k in dims],
-            [suffix] if suffix else [],
+            [dims[k] for k in _CODE_DIMENSIONS if k in dims] if dims else (),
+            [suffix] if suffix else (),
         )
         extra = {
             "alert_rule": ess.alert_rule,
@@ -218,10 +258,13 @@ class CommonAlert(DictWrapper):
             "recommended_actions": actions,
             "possible_causes": info.possible_causes if info else None,
             "protected_item_id": ctx.protected_item_id,
-            "dimensions": ctx.dimensions or None,
+            "dimensions": dimensions or None,
         }
-        vm = ctx.linked_resource_name or next(
-            (dims[k] for k in _VM_DIMENSIONS if k in dims), target_vm
+        vm = (
+            ctx.linked_resource_name
+            or (next((dims[k] for k in _VM_DIMENSIONS if k in dims), None) if dims else None)
+            or target_vm
+            or self._computer(records)
         )
         resolved = ess.is_resolved
         return make_signal(
@@ -231,36 +274,38 @@ class CommonAlert(DictWrapper):
             vm=vm,
             resource_id=ctx.linked_resource_id,
             vault_id=vault_id,
-            vault=next((dims[k] for k in _VAULT_DIMENSIONS if k in dims), None),
+            vault=next((dims[k] for k in _VAULT_DIMENSIONS if k in dims), None) if dims else None,
             subscription_id=target_subscription,
             scope=vault_id,
             job_id=info.job_id if info else None,
             time=(ess.resolved_date_time if resolved else None) or ess.fired_date_time,
             resolved=resolved,
             source_id=ess.alert_id,
+            service=self._service(dims),
             extra={k: v for k, v in extra.items() if v},
         )
 
-    @staticmethod
-    def _row_signal(base: Signal, row: dict[str, Any]) -> Signal | None:
-        """A log search v1 row read as its table's record, keeping the alert's identity."""
-        if log_analytics.is_backup_job_row(row):
-            found = log_analytics.backup_job_signals(row)[0]
-        elif log_analytics.is_replicated_item_row(row):
-            found = log_analytics.replicated_item_signals(row)[0]
-        else:
-            return None
-        return dataclasses.replace(
-            found,
-            source=SourceKind.COMMON_ALERT,
-            source_id=f"{base.source_id}|{found.source_id or ''}",
-            resolved=base.resolved or found.resolved,
-            time=found.time or base.time,
-            vault_id=found.vault_id or base.vault_id,
-            vault=found.vault or base.vault,
-            scope=found.scope or base.scope,
-            extra={**base.extra, **found.extra, "row_source": found.source.value},
-        )
+
+def signal_from_row(base: Signal, row: dict[str, Any]) -> Signal | None:
+    """A log search row read as its table's record (AddonAzureBackupJobs, ASRReplicatedItems),
+    keeping the alert's identity; None for a row of another table."""
+    if log_analytics.is_backup_job_row(row):
+        found = log_analytics.backup_job_signals(row)[0]
+    elif log_analytics.is_replicated_item_row(row):
+        found = log_analytics.replicated_item_signals(row)[0]
+    else:
+        return None
+    return dataclasses.replace(
+        found,
+        source=base.source,
+        source_id=f"{base.source_id}|{found.source_id or ''}",
+        resolved=base.resolved or found.resolved,
+        time=found.time or base.time,
+        vault_id=found.vault_id or base.vault_id,
+        vault=found.vault or base.vault,
+        scope=found.scope or base.scope,
+        extra={**base.extra, **found.extra, "row_source": found.source.value},
+    )
 
 
 @memo

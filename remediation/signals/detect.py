@@ -5,7 +5,16 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from remediation.signals import backup_job, common_alert, eventgrid, log_analytics, migration_item
+from remediation.signals import (
+    arm_list,
+    backup_job,
+    common_alert,
+    eventgrid,
+    legacy_alert,
+    log_analytics,
+    migration_item,
+    replication,
+)
 from remediation.signals.model import Signal, SignalError
 from remediation.signals.raw_text import RawText
 from remediation.signals.wrapper import type_name
@@ -27,11 +36,31 @@ def _envelope_signals(data: Mapping[str, Any]) -> list[Signal]:
     return eventgrid.wrap(data).signals(_guarded)
 
 
+def _list_signals(data: Mapping[str, Any]) -> list[Signal]:
+    return arm_list.ArmList(data).signals(_guarded)
+
+
 _DETECTORS: tuple[Detector, ...] = (
     ("CloudEvents specversion", eventgrid.is_cloudevent, _envelope_signals),
     ("Event Grid id+eventType+data", eventgrid.is_eventgrid_event, _envelope_signals),
     ("common alert schemaId/data.essentials", _common_alert, common_alert.signals),
+    (
+        "alert without the common schema (metric, activity log or log alert webhook)",
+        legacy_alert.matches,
+        legacy_alert.signals,
+    ),
+    ("ARM list response value[]", arm_list.matches, _list_signals),
     ("backup job properties.jobType/errorDetails", backup_job.matches, backup_job.signals),
+    (
+        "replication event properties.eventType/affectedObjectFriendlyName",
+        replication.is_event,
+        replication.event_signals,
+    ),
+    (
+        "replication job properties.scenarioName/targetObjectName",
+        replication.is_job,
+        replication.job_signals,
+    ),
     (
         "migration item properties.healthErrors/providerSpecificDetails/migrationState",
         migration_item.matches,

@@ -13,6 +13,7 @@ from datetime import datetime
 from typing import Any
 
 from remediation.signals.model import Signal, SignalError
+from remediation.signals.resource_event import ResourceEvent, is_system_event
 from remediation.signals.wrapper import DictWrapper, lazy, str_field, text_field
 
 VALIDATION_EVENT_TYPE = "Microsoft.EventGrid.SubscriptionValidationEvent"
@@ -91,7 +92,9 @@ class _Envelope(DictWrapper):
         except ValidationHandshake:
             raise
         except SignalError as exc:
-            raise SignalError(f"{self.schema} event {self.event_type_name!r}: {exc}") from exc
+            if not is_system_event(self.event_type_name):
+                raise SignalError(f"{self.schema} event {self.event_type_name!r}: {exc}") from exc
+            inner = [ResourceEvent(self).to_signal()]
         envelope = self.envelope()
         return [
             dataclasses.replace(

@@ -38,11 +38,15 @@ _ENGLISH_WORDS = frozenset(
 _FRENCH_PHRASES = ("machine virtuelle", "de la", "n'a pas", "s'est produite")
 
 
+SAMPLE_CHARS = 600
+"""The words of an error's first lines tell its language; a long text is judged on them."""
+
+
 def detect_language(text: str) -> str:
     """Return "fr" when the text reads as French, else "en" (the default for codes and empties)."""
     if not isinstance(text, str) or not text:
         return "en"
-    return _language_of(text)
+    return _language_of(text[:SAMPLE_CHARS])
 
 
 @memo

@@ -11,6 +11,7 @@ from remediation.signals.arm_id import ArmId
 from remediation.signals.build import make_signal
 from remediation.signals.health_error import HealthError, by_severity, error_identity
 from remediation.signals.model import Signal, SignalError, SourceKind
+from remediation.signals.service import BACKUP, MIGRATE
 from remediation.signals.wrapper import (
     DictWrapper,
     lazy,
@@ -76,6 +77,8 @@ class BackupJobRow(DictWrapper):
             time=self.time_generated or self.job_start_date_time,
             resolved=status.lower() == "completed" and not code,
             source_id=self.job_unique_id,
+            service=BACKUP,
+            status=self.job_status,
             extra={"status": status, "operation": self.job_operation},
         )
 
@@ -135,6 +138,8 @@ class ReplicatedItemRow(DictWrapper):
             "vault": self.vault_name,
             "subscription_id": self.subscription_id,
             "scope": scope,
+            "service": MIGRATE,
+            "status": self.replication_status,
             "extra": {"replication_status": self.replication_status},
         }
 
@@ -152,6 +157,7 @@ class ReplicatedItemRow(DictWrapper):
                     error.codes,
                     time=error.creation_time_utc or self.time_generated,
                     source_id=error_identity(item, error),
+                    error_level=error.error_level,
                     **fields,
                 )
             )

@@ -9,6 +9,7 @@ from remediation.signals.arm_id import ArmId
 from remediation.signals.build import make_signal
 from remediation.signals.health_error import HealthError, by_severity, error_identity
 from remediation.signals.model import Signal, SourceKind
+from remediation.signals.service import MIGRATE
 from remediation.signals.wrapper import (
     ArmResource,
     DictWrapper,
@@ -64,7 +65,7 @@ class MigrationItem(ArmResource):
 
     @lazy
     def properties(self) -> MigrationItemProperties:
-        return MigrationItemProperties(self._dict("properties") or {}, self._child(("properties",)))
+        return self._object(MigrationItemProperties, "properties")
 
     @lazy
     def arm_id(self) -> ArmId | None:
@@ -105,6 +106,8 @@ class MigrationItem(ArmResource):
             "vm": self.vm,
             "resource_id": self.id,
             "scope": self.scope,
+            "service": MIGRATE,
+            "status": props.health,
             "extra": {k: v for k, v in extra.items() if v is not None},
         }
 
@@ -117,6 +120,7 @@ class MigrationItem(ArmResource):
             error.codes,
             time=error.creation_time_utc,
             source_id=error_identity(self.id or self.name, error),
+            error_level=error.error_level,
             **base,
         )
 

@@ -19,6 +19,10 @@ class SourceKind(StrEnum):
     BACKUP_JOB = "backup-job"
     LOG_ANALYTICS_BACKUP_JOB = "log-analytics-backup-job"
     LOG_ANALYTICS_REPLICATED_ITEM = "log-analytics-replicated-item"
+    REPLICATION_EVENT = "replication-event"
+    REPLICATION_JOB = "replication-job"
+    LEGACY_ALERT = "legacy-alert"
+    RESOURCE_EVENT = "resource-event"
     RAW_TEXT = "raw-text"
     RESTORE_POINT_WATCH = "restore-point-watch"  # the poller's own reading of a watched VM
 
@@ -33,6 +37,11 @@ class Signal:
 
     `resolved` is True for a resolved alert or a healthy poll: it closes incidents instead of
     opening them. `dedup_key` is stable across redeliveries of the same observation.
+
+    What the source says about itself, for the scope filter (`remediation.scope`): `service`
+    is "backup" or "migrate" when the payload shows it concerns Azure Backup or Azure Migrate
+    (None when it does not say); `status` is a job's status or state, an item's health or an
+    event's severity as sent; `error_level` is a health error's level as sent.
     """
 
     source: SourceKind
@@ -50,6 +59,9 @@ class Signal:
     language: str = "en"
     resolved: bool = False
     source_id: str | None = None
+    service: str | None = None
+    status: str | None = None
+    error_level: str | None = None
     extra: dict[str, Any] = field(default_factory=dict, compare=False, hash=False)
 
     @property
@@ -89,20 +101,22 @@ class Signal:
         unknown = data.keys() - _RECORDED_FIELDS
         if unknown:
             raise SignalError(f"a recorded signal has unknown fields: {sorted(unknown)}")
-        values = {name: value for name, value in data.items() if name != "dedup_key"}
+        values = dict(data)
+        values.pop("dedup_key", None)
         source = values.get("source")
-        if not isinstance(source, str) or source not in _SOURCES:
+        if type(source) is not str or source not in _SOURCES:
             raise SignalError(f"not a recorded signal: unknown source {str(source)[:80]!r}")
         try:
             values["source"] = _SOURCES[source]
-            values["codes"] = tuple(values.get("codes") or ())
+            codes = values["codes"] = tuple(values.get("codes") or ())
             if values.get("time") is not None:
                 values["time"] = datetime.fromisoformat(values["time"])
             signal = cls(**values)
         except (KeyError, TypeError, ValueError) as exc:
             raise SignalError(f"not a recorded signal: {exc!r}") from exc
-        if not all(isinstance(code, str) for code in signal.codes):
-            raise SignalError("a recorded signal's codes must be strings")
+        for code in codes:
+            if type(code) is not str:
+                raise SignalError("a recorded signal's codes must be strings")
         if not isinstance(signal.message, str) or not isinstance(signal.extra, dict):
             raise SignalError("a recorded signal needs a string message and an object extra")
         return signal

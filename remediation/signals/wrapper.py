@@ -47,6 +47,13 @@ def _key_index(names: tuple[Any, ...]) -> dict[str, str]:
     return index
 
 
+def key_index(data: Mapping[str, Any]) -> dict[str, str]:
+    """lower-cased key -> the first key spelled that way, for one object."""
+    if type(data) is dict and len(data) <= MAX_INDEXED_KEYS:
+        return _key_index(tuple(data))
+    return _key_index.__wrapped__(tuple(data))
+
+
 def folded_lookup(data: Mapping[str, Any], key: str) -> Any:
     """data's value for `key` spelled in any case (the first such key), None when absent.
 
@@ -154,8 +161,13 @@ class DictWrapper:
         return ".".join((self.path, *keys))
 
     def _folded(self, key: str) -> Any:
-        """This object's value for a key spelled in another case."""
-        return folded_lookup(self._data, key)
+        """This object's value for a key spelled in another case. The object's key index is
+        built on the first such read, then kept: most fields an alert lacks are read this way."""
+        index = self.__dict__.get("_key_index")
+        if index is None:
+            index = self.__dict__["_key_index"] = key_index(self._data)
+        name = index.get(key.lower())
+        return None if name is None else self._data[name]
 
     def _get(self, keys: tuple[str, ...]) -> Any:
         """`_value(*keys)`, with the one-key case (nearly every read) inline."""
@@ -248,6 +260,10 @@ class DictWrapper:
         value = self._get(keys)
         return None if value is None else cls(value, self._child(keys))
 
+    def _object(self, cls: type[W], *keys: str) -> W:
+        """The nested object as `cls`, an empty one when absent or null."""
+        return cls(self._dict(*keys) or {}, self._child(keys))
+
     def _wrap_list(self, cls: type[W], *keys: str) -> list[W]:
         items = self._list(*keys)
         if not items:
@@ -313,12 +329,14 @@ class ArmResource(DictWrapper):
 def is_arm_resource(
     data: Mapping[str, Any], type_suffix: str, property_keys: tuple[str, ...]
 ) -> bool:
-    """An ARM resource of this kind: its `type` ends with `type_suffix` (lower case), or else
-    its `properties` hold one of the keys only this kind has."""
+    """An ARM resource of this kind: its `type` ends with `type_suffix` (lower case), or, for
+    a resource sent without its type (some list responses), its `properties` hold one of the
+    keys only this kind has. A resource typed as another kind is not this one, whatever its
+    properties share (a replication event has health errors, like a migration item)."""
     props = data.get("properties")
     if not isinstance(props, Mapping):
         return False
     kind = data.get("type")
-    if isinstance(kind, str) and kind.lower().endswith(type_suffix):
-        return True
+    if isinstance(kind, str) and kind:
+        return kind.lower().endswith(type_suffix)
     return any(key in props for key in property_keys)

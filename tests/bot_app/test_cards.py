@@ -191,7 +191,8 @@ def every_card_kind() -> list[dict[str, Any]]:
         answers.help_card("en", not_understood=True),
         answers.explain_card(explain("UserErrorRpCollectionLimitReached")),
         notice_card("This approval does not exist."),
-        answers.status_card([view(storm)["incident"]], [view([])["approval"]], Policy(), "fr"),
+        answers.status_card([view(storm)["incident"]], [view([])["approval"]], Policy(), "fr",
+                            {"out-of-scope": 3, "not-a-failure": 1}),
     ]  # fmt: skip
 
 

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import pytest
 
+from remediation.signals import parse_payload
 from tests.bot_app.harness import APPROVER, STRANGER, bot_app
 from tests.bot_app.test_incident_flow import texts
 from tests.botkit.servers import run_async
 from tests.engine.signals import rp_limit_alert
+from tests.engine.test_scope import corpus as corpus_payload
 from tests.reliability.summary import record
 
 
@@ -82,9 +84,13 @@ async def test_explain_status_and_help(tmp_path):
         assert "No catalogue entry matches" in unknown
 
         await app.sync(app.engine.ingest, rp_limit_alert("erp-app-03"))
+        budget = parse_payload(corpus_payload("monitor-budget-alert.test-action"))
+        await app.sync(app.engine.ingest, budget)
         status = texts(await app.say("status"))
         assert "Open incidents: 1" in status and "Pending approvals: 1" in status
         assert "erp-app-03" in status
+        assert "Recorded without an incident: 1 out of scope" in status
+        assert "1 hors périmètre" in texts(await app.say("état"))
         assert "What I can do" in texts(await app.say("help"))
         assert "Ce que je sais faire" in texts(await app.say("aide"))
         assert "I did not understand" in texts(await app.say("make me a sandwich"))

@@ -110,6 +110,20 @@ def test_explain_code_and_entry_id_as_json():
     assert len(shared["entries"]) == 2
 
 
+def test_explain_shows_the_symptom_that_decided_a_reworded_text():
+    # Microsoft's French wording of the 2019 page, which no phrase pattern holds.
+    text = "Cette erreur se produit lorsqu’un des échecs d’extension met la machine virtuelle en "
+    result = run("explain", text + "état d’échec d’approvisionnement.")
+    assert result.returncode == 0
+    out = result.stdout.decode()
+    assert "vm-provisioning-state-failed" in out
+    assert "Correspondance (symptôme, score 0.88, seuil 0.80) : Échec de l’approvisionnement" in out
+    reworded = "The backup failed on vm-01 because its VM is left in a failed state of provisioning"
+    found = json.loads(run("explain", reworded, "--json").stdout)
+    assert found["matched_by"] == "symptom" and 0.8 <= found["score"] < 1
+    assert found["matched"] == "The VM is in failed provisioning state"
+
+
 def test_explain_no_match_exits_1():
     result = run("explain", "The coffee machine is out of beans")
     assert result.returncode == 1

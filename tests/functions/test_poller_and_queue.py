@@ -103,8 +103,10 @@ def test_a_job_running_at_one_poll_and_failing_after_it_is_reported_once(simulat
     assert not services.engine.incidents.for_vm("erp-app-02"), "still running: nothing to say"
 
     job.status, job.ended = "Failed", datetime.now(UTC)
-    job.error_details = [{"errorCode": BACKUP_ERROR_NUMBERS[RP_LIMIT_CODE],
-                          "errorTitle": RP_LIMIT_CODE, "errorString": RP_LIMIT_MESSAGE}]  # fmt: skip
+    code = BACKUP_ERROR_NUMBERS[RP_LIMIT_CODE]
+    job.error_details = [
+        {"errorCode": code, "errorTitle": RP_LIMIT_CODE, "errorString": RP_LIMIT_MESSAGE}
+    ]
     poll(timer=TimerRequest(past_due=False))
     (incident,) = services.engine.incidents.for_vm("erp-app-02")
     assert incident["entry_id"] == "rp-collection-limit-reached"
