@@ -42,6 +42,7 @@ SEEN = "signals"
 ACCEPTED, PROCESSED, ABANDONED = "accepted", "processed", "abandoned"
 REQUEUE_GRACE = timedelta(minutes=2)
 MAX_REQUEUES = 5
+MAX_TRIES = 5  # processing attempts of one signal, as Service Bus delivers one message
 CARD_INTERVAL = timedelta(seconds=10)
 SWITCHES = "switches"
 FLOOD = "flood"
@@ -174,11 +175,21 @@ class Engine:
         return frozenset(entry for entry in found if entry)
 
     def process(self, dedup_key: str) -> Ingested:
-        """Classify, correlate and notify the recorded signal once; a redelivery is a no-op."""
+        """Classify, correlate and notify the recorded signal once; a redelivery is a no-op.
+
+        Each attempt is counted in the record before it starts, so a signal whose processing
+        keeps failing (its messages dead-lettered) is abandoned after MAX_TRIES, whichever
+        delivery or timer sweep brings it back: dead letters stay dead."""
         record = self.store.get(SEEN, dedup_key[:2], dedup_key)
         if record is None or record.data.get("state") != ACCEPTED:
             log.info("signal %s is not waiting to be processed; message ignored", dedup_key)
             return Ingested(duplicate=True)
+        tries = record.data.get("tries", 0) + 1
+        if tries > MAX_TRIES:
+            log.error("signal %s failed to process %d times; abandoned", dedup_key, tries - 1)
+            self._settle(dedup_key, ABANDONED)
+            return Ingested(duplicate=True)
+        self.store.update(SEEN, dedup_key[:2], dedup_key, lambda doc: {**doc, "tries": tries})
         try:
             signal = Signal.from_dict(record.data.get("signal"))
         except SignalError as exc:

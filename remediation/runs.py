@@ -39,6 +39,7 @@ NOTHING_DONE = frozenset({"not-confirmed", "dry-run", "cancelled", "skipped"})
 ACTIVE = frozenset({"queued", "running", "waiting"})
 LEASE = timedelta(minutes=5)
 MAX_JOURNAL = 200
+MAX_CRASHES = 5  # attempts of one step that killed their worker before it fails the run
 
 
 def new_run(
@@ -183,6 +184,7 @@ class Runner:
         playbook = self._playbooks[run["playbook"]]
         step = playbook.steps[run["step"]]
         interrupted = _interrupted_at(run, step.name)
+        crashed = _unfinished_starts(run, step.name)
         run = {
             **run,
             "state": "running",
@@ -195,6 +197,10 @@ class Runner:
             record = self._store.replace(RUNS, PARTITION, run["id"], run, etag=record.etag)
         except Conflict:
             log.info("run %s moved on under us; message %s dropped", run["id"], message.message_id)
+            return
+        if crashed >= MAX_CRASHES and not step.always:  # it stops whichever worker runs it
+            result = StepResult.failed(f"{step.name} stopped its worker {crashed} times")
+            self._advance(playbook, run, record.etag, step.name, result)
             return
         try:
             with fenced(self._fence(run["id"], run["epoch"])):
@@ -316,6 +322,16 @@ def _interrupted_at(run: dict[str, Any], step: str) -> str | None:
     if journal and journal[-1]["step"] == step and journal[-1]["phase"] == "start":
         return journal[-1]["time"]
     return None
+
+
+def _unfinished_starts(run: dict[str, Any], step: str) -> int:
+    """How many attempts of `step` in a row died before they journaled an end."""
+    count = 0
+    for entry in reversed(run["journal"]):
+        if entry["step"] != step or entry["phase"] != "start":
+            break
+        count += 1
+    return count
 
 
 def _journal(run: dict[str, Any], step: str, phase: str, now, note: str = "") -> None:
