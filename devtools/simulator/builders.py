@@ -11,6 +11,8 @@ from devtools.simulator.estate import (
     DEMO_APPROVER_GROUP,
     DEMO_APPROVER_GROUP_MEMBERS,
     DEMO_SUBSCRIPTION,
+    GUEST_AGENT_CODE,
+    GUEST_AGENT_MESSAGE,
     Behaviour,
     Estate,
     collection_name,
@@ -62,6 +64,18 @@ def _parse(ref: str, default_sub: str, default_rg: str) -> tuple[str, str, str]:
     if len(parts) >= 4 and parts[0].lower() == "subscriptions":
         return parts[1], parts[3], parts[-1]
     return default_sub, default_rg, ref
+
+
+DEMO_FAILURES = {
+    "erp-app-03": Failure(
+        ("UserErrorRpCollectionLimitReached",),
+        "The Restore Point collection max limit has reached.",
+        "3f9a2c51-7d0e-4b8a-9c61-2e5d8f4a1b07",
+    ),
+    "file-02": Failure(
+        (GUEST_AGENT_CODE,), GUEST_AGENT_MESSAGE, "b1f2c3d4-0000-4000-8000-00000000f002"
+    ),
+}
 
 
 def backup_vm(estate: Estate, vm: VirtualMachine, vault: Vault) -> None:
@@ -178,6 +192,8 @@ def demo_estate(*, behaviour: Behaviour | None = None) -> Estate:
     ]
     add_network_and_key_vault(estate, backup, "rg-erp-prod")
     _add_groups(estate, DEMO_GROUPS)
+    for name, failure in DEMO_FAILURES.items():  # what the demo's replayed alerts claim
+        failed_backup(estate, next(vm for vm in estate.vms.values() if vm.name == name), failure)
     return estate
 
 

@@ -50,7 +50,9 @@ DEMO_APPROVER_GROUP_MEMBERS = (
 LOCK_LEVELS = ("CanNotDelete", "ReadOnly", "NotSpecified")
 RP_LIMIT_CODE = "UserErrorRpCollectionLimitReached"
 # Backup job errorDetails carry integer codes; these values are the simulator's own.
-BACKUP_ERROR_NUMBERS = {RP_LIMIT_CODE: 400237}
+GUEST_AGENT_CODE = "UserErrorGuestAgentStatusUnavailable"
+GUEST_AGENT_MESSAGE = "VM Agent unable to communicate with Azure Backup"
+BACKUP_ERROR_NUMBERS = {RP_LIMIT_CODE: 400237, GUEST_AGENT_CODE: 400182}
 RP_LIMIT_MESSAGE = "The Restore Point collection max limit has reached."
 
 
@@ -466,6 +468,9 @@ class Estate(_Kinds):
                 return job
             job.ended = self.clock()
             vm = job.item.vm
+            if not vm.agent_ready:  # the snapshot needs the VM agent
+                self._fail(job, GUEST_AGENT_CODE, GUEST_AGENT_MESSAGE)
+                return job
             collections = self.restore_points_of(vm.id)
             if sum(len(c.restore_points) for c in collections) >= self.behaviour.max_restore_points:
                 self._fail_on_full_collection(job, collections)
@@ -484,25 +489,20 @@ class Estate(_Kinds):
         """A full collection fails the backup. When no lock stops it, the failed backup also
         starts the service's own cleanup of old restore points, which lands a little later
         (Microsoft: "Expect this on-demand operation to fail the first time")."""
-        job.status = "Failed"
-        job.error_details = [
-            {
-                "errorCode": BACKUP_ERROR_NUMBERS[RP_LIMIT_CODE],
-                "errorTitle": RP_LIMIT_CODE,
-                "errorString": RP_LIMIT_MESSAGE,
-                "recommendations": [
-                    "Remove the lock on the restore point resource group and retry, "
-                    "or delete the restore point collection."
-                ],
-            }
-        ]
-        job.item.health_status, job.item.last_backup_status = "ActionRequired", "Failed"
+        self._fail(job, RP_LIMIT_CODE, RP_LIMIT_MESSAGE)
         delay = self.behaviour.auto_cleanup_reads
         if delay is None:
             return
         for collection in collections:
             if not self._delete_blocked(collection.id):
                 self.pending_cleanups[key(collection.id)] = delay
+
+    @staticmethod
+    def _fail(job: BackupJob, code: str, message: str) -> None:
+        job.status = "Failed"
+        job.error_details = [{"errorCode": BACKUP_ERROR_NUMBERS[code], "errorTitle": code,
+                              "errorString": message, "recommendations": []}]  # fmt: skip
+        job.item.health_status, job.item.last_backup_status = "ActionRequired", "Failed"
 
     def _delete_blocked(self, resource_id: str) -> bool:
         return any(

@@ -30,8 +30,10 @@ def test_timer_polls_the_vaults_and_opens_incidents_from_health_errors(simulated
     functions, services, sim = simulated
     functions["poller"].get_user_function()(timer=TimerRequest(past_due=False))
     incidents = services.engine.incidents.open_incidents()
-    assert [(i["entry_id"], i["vms"]) for i in incidents] == [
-        ("cbt-fetch-changed-blocks", ["erp-app-01"])  # the demo's broken migration item
+    assert sorted((i["entry_id"], i["vms"]) for i in incidents) == [
+        ("cbt-fetch-changed-blocks", ["erp-app-01"]),  # the demo's broken migration item
+        ("guest-agent-status-unavailable", ["file-02"]),  # and its two failed backup jobs
+        ("rp-collection-limit-reached", ["erp-app-03"]),
     ]
     assert sim.requests.count("asr.items.list") >= 1
     marks = services.engine.store.query("watermarks")
@@ -41,12 +43,11 @@ def test_timer_polls_the_vaults_and_opens_incidents_from_health_errors(simulated
 def test_queue_trigger_runs_one_playbook_step_per_message(simulated):
     functions, services, _ = simulated
     functions["poller"].get_user_function()(timer=TimerRequest(past_due=False))
-    (run,) = services.engine.runs.all()
+    (run,) = services.engine.runs.all(playbook="repair-replication")
     queue = services.engine.queue
     delivered = []
     queue.drain(delivered.append)  # take the messages the engine sent, as Service Bus would
-    assert delivered
-    step = delivered[0]
+    step = next(m for m in delivered if getattr(m, "run_id", None) == run["id"])
     message = ServiceBusMessage(
         body=step.to_json().encode(), message_id=step.message_id, session_id=step.session_id,
         application_properties={}, user_properties={},
@@ -112,4 +113,5 @@ def test_a_job_running_at_one_poll_and_failing_after_it_is_reported_once(simulat
     assert incident["entry_id"] == "rp-collection-limit-reached"
     poll(timer=TimerRequest(past_due=False))  # the same failure, seen again by the overlap
     (again,) = services.engine.incidents.for_vm("erp-app-02")
-    assert again["signal_count"] == incident["signal_count"] == 1, "counted once"
+    assert again["signal_count"] == incident["signal_count"], "counted once"
+    assert [e["job_id"] for e in again["evidence"]].count("job-long-running") == 1
