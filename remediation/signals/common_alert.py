@@ -219,6 +219,7 @@ class CommonAlert(DictWrapper):
             "possible_causes": info.possible_causes if info else None,
             "protected_item_id": ctx.protected_item_id,
             "dimensions": ctx.dimensions or None,
+            "investigation_link": _https(ess.investigation_link),
         }
         vm = ctx.linked_resource_name or next(
             (dims[k] for k in _VM_DIMENSIONS if k in dims), target_vm
@@ -274,6 +275,11 @@ def _target_facts(target_ids: tuple[str, ...]) -> tuple[str | None, str | None, 
     target_vm = next((t.get("virtualMachines") for t in targets if t), None)
     subscription = next((t.subscription_id for t in targets if t), None)
     return vault_id, target_vm, subscription
+
+
+def _https(url: str | None) -> str | None:
+    """A link a card may open: https only (the alert's investigation link is the portal's)."""
+    return url if url and url.lower().startswith("https://") and len(url) <= 2048 else None
 
 
 @memo
