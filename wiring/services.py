@@ -54,14 +54,14 @@ class ArmFactory:
         self._clients: dict[str, Any] = {}
         self._lock = threading.Lock()
 
-    def __call__(self, subscription_id: str, actor: str):
+    def __call__(self, subscription_id: str, actor: str, run_id: str | None = None):
         from remediation.azure.operations import Arm
 
         with self._lock:
             clients = self._clients.get(subscription_id)
             if clients is None:
                 clients = self._clients[subscription_id] = self._build(subscription_id)
-        return Arm(clients, self._audit, actor)
+        return Arm(clients, self._audit, actor, run_id)
 
     def _build(self, subscription_id: str):
         from remediation.azure.clients import ArmClients
@@ -109,7 +109,7 @@ def build_services(
 
     def arm_for(run: dict[str, Any]):
         subscription = run["target"].get("subscription_id") or ""
-        return holder["factory"](subscription, run["decided_by"])
+        return holder["factory"](subscription, run["decided_by"], run.get("id"))
 
     engine = Engine(
         store,
