@@ -13,9 +13,9 @@ import logging
 from datetime import timedelta
 from typing import Any
 
-from bot.cards import incident_card
 from bot.connector import BotRemoved, ConnectorError, ConversationNotFound, MessageTooLarge
 from bot.conversations import Conversations
+from bot.incident_card import incident_card
 from bot.model import ConversationRef, reply_card
 from bot.runtime import BotRuntime
 from remediation.clock import iso, parse_iso, utcnow

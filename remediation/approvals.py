@@ -223,7 +223,7 @@ class Approvals:
             return Outcome(False, "This approval was replaced by a newer one: the incident's "
                            "VMs changed. Decide on the current card.", after)  # fmt: skip
         by = (after.get("decided_by") or {}).get("name", "someone")
-        return Outcome(False, f"Already {after['state']} by {by} at {after['decided_at']}.", after)
+        return Outcome(False, f"Already {after['state']} by {by}.", after)
 
     def supersede(self, approval_id: str) -> bool:
         """Retire a pending approval whose targets changed; True when it was still pending."""

@@ -574,8 +574,7 @@ class Engine:
         target = data.get("incidentId") or data.get("approvalId") or data.get("runId")
         refused = self.oncall.refused(who)
         if refused:
-            incident_id = self._incident_of(verb, data)
-            acted = Acted(Outcome(False, refused, None), incident_id)
+            acted = Acted(Outcome(False, refused, None), self.incident_named(data))
         elif verb in INCIDENT_VERBS:
             incident_id = checked_id(data.get("incidentId"), "inc-")
             runs = self.runs.for_incident(incident_id) if incident_id else []
@@ -600,19 +599,24 @@ class Engine:
             self._refresh(acted.incident_id)
         return acted
 
-    def _incident_of(self, verb: str, data: dict[str, Any]) -> str | None:
-        """The incident an action names, for the card a refusal shows."""
-        if verb in RUN_VERBS:
-            run = self.runs.get(checked_id(data.get("runId"), "run-") or "")
-            return run["incident_id"] if run else None
-        if verb in APPROVAL_VERBS:
-            approval = self.approvals.get(data.get("approvalId"))
-            return approval["incident_id"] if approval else None
+    def incident_named(self, data: dict[str, Any]) -> str | None:
+        """The existing incident a card's data names by any of its ids (incident, run,
+        approval), for the card a refusal or a refresh shows; never trusted for more."""
         incident_id = checked_id(data.get("incidentId"), "inc-")
-        return incident_id if incident_id and self.incidents.get(incident_id) else None
+        if incident_id and self.incidents.get(incident_id):
+            return incident_id
+        run = self._run_named(data)
+        if run:
+            return run["incident_id"]
+        approval = self.approvals.get(data.get("approvalId"))
+        return approval["incident_id"] if approval else None
+
+    def _run_named(self, data: dict[str, Any]) -> dict[str, Any] | None:
+        run_id = checked_id(data.get("runId"), "run-")
+        return self.runs.get(run_id) if run_id else None
 
     def _on_run(self, verb: str, data: dict[str, Any], who: Approver) -> Acted:
-        run = self.runs.get(checked_id(data.get("runId"), "run-") or "")
+        run = self._run_named(data)
         if run is None:
             return Acted(Outcome(False, "This fix run does not exist.", None), None)
         incident = self.incidents.get(run["incident_id"]) or {}

@@ -114,12 +114,15 @@ class Incidents:
         record = self._store.get(INCIDENTS, PARTITION, incident_id)
         return record.data if record else None
 
+    def all(self) -> list[dict[str, Any]]:
+        return [r.data for r in self._store.query(INCIDENTS, PARTITION)]
+
     def open_incidents(self) -> list[dict[str, Any]]:
         return [r.data for r in self._store.query(INCIDENTS, PARTITION, where={"status": "open"})]
 
     def for_vm(self, vm: str) -> list[dict[str, Any]]:
         name, mark = vm.lower(), fingerprint(vm)
-        found = [r.data for r in self._store.query(INCIDENTS, PARTITION)]
+        found = self.all()
         return sorted(
             (
                 i
