@@ -15,7 +15,7 @@ from bot.cards import answer_card, bullets, clip, fact, heading, line, rich, run
 from bot.incident_card import assessment, failure_sentence, headline
 from bot.timeline import timeline_lines
 from bot.vmfacts import LiveFacts, Replication
-from bot.wording import OUTCOMES, STATES, ago, humanize, local, playbook_label
+from bot.wording import OUTCOMES, STATES, ago, humanize, local, minute, playbook_label
 from bot.wording import words as table
 from remediation.explain import Explanation
 from remediation.outcomes import Assessment
@@ -23,7 +23,7 @@ from remediation.outcomes import Assessment
 SHOWN_INCIDENTS = 5
 SHOWN_FAILED = 10
 TEXT = 300
-TIMELINE_STEPS = 8
+TIMELINE_STEPS = 40  # every step of a run (a run has at most a few dozen)
 
 WORDS: dict[str, dict[str, str]] = {
     "en": {
@@ -58,7 +58,7 @@ WORDS: dict[str, dict[str, str]] = {
         "health_error": "Health error {code}: {message}",
         "last_rp": "Last recovery point: {when}",
         "cycle_running": "A delta replication cycle is running ({pct}%).",
-        "cycle_at": "Next delta replication cycle expected {when}.",
+        "cycle_at": "Next delta replication cycle expected around {when}.",
         "cycle_between": "Next delta replication cycle expected between {start} and {end} "
         "(1 to 12 hours after the last one, depending on its duration).",
         "job": "Backup job {status}, started {start}",
@@ -98,7 +98,6 @@ WORDS: dict[str, dict[str, str]] = {
         "who approved <name>|explain <error text or code>|status|digest (the week in one card)|"
         "pause / resume (approvers)|dry-run on / dry-run off (approvers)|help",
         "not_understood": "I did not understand that. Try one of these:",
-        "did_you_mean_command": "Did you mean \u201c{command}\u201d?",
         "not_approver": "Only remediation approvers can change the automation switches.",
         "membership_unavailable": "Could not check your membership of the approver group: "
         "{reason}; try again.",
@@ -140,7 +139,7 @@ WORDS: dict[str, dict[str, str]] = {
         "health_error": "Erreur de santé {code} : {message}",
         "last_rp": "Dernier point de récupération : {when}",
         "cycle_running": "Un cycle de réplication delta est en cours ({pct} %).",
-        "cycle_at": "Prochain cycle de réplication delta prévu {when}.",
+        "cycle_at": "Prochain cycle de réplication delta prévu vers {when}.",
         "cycle_between": "Prochain cycle de réplication delta prévu entre {start} et {end} "
         "(1 à 12 heures après le précédent, selon sa durée).",
         "job": "Travail de sauvegarde {status}, démarré {start}",
@@ -182,7 +181,6 @@ WORDS: dict[str, dict[str, str]] = {
         "résumé (la semaine en une carte)|pause / reprendre (approbateurs)|"
         "dry-run on / dry-run off (approbateurs)|aide",
         "not_understood": "Je n'ai pas compris. Essayez :",
-        "did_you_mean_command": "Vouliez-vous dire « {command} » ?",
         "not_approver": "Seuls les approbateurs peuvent modifier les interrupteurs "
         "d'automatisation.",
         "membership_unavailable": "Impossible de vérifier votre appartenance au groupe des "
@@ -351,7 +349,7 @@ def _live(vm: str, facts: LiveFacts, lang: str, views: list[dict[str, Any]]) -> 
         said = w["live_disagrees"].format(vm=vm, n=len(open_replication))
         blocks.append(line(said, color="warning"))
     for job in facts.backup_jobs:
-        blocks.append(line(w["job"].format(status=job["status"], start=job["start"])))
+        blocks.append(line(w["job"].format(status=job["status"], start=minute(job["start"]))))
         blocks += [line(f"  {clip(humanize(e), TEXT)}", isSubtle=True) for e in job["errors"][:3]]
     for table_name, rows in facts.logs.items():
         blocks.append(line(w["log_rows"].format(n=len(rows), table=table_name)))
@@ -372,14 +370,14 @@ def _replication(item: Replication, w: dict[str, str]) -> list[dict[str, Any]]:
         if error["action"]:
             blocks.append(line(f"→ {clip(humanize(error['action']), TEXT)}", isSubtle=True))
     if item.last_recovery_point:
-        blocks.append(line(w["last_rp"].format(when=item.last_recovery_point)))
+        blocks.append(line(w["last_rp"].format(when=minute(item.last_recovery_point))))
     cycle = item.next_cycle
     if cycle and cycle[0] == "running":
         blocks.append(line(w["cycle_running"].format(pct=cycle[1])))
     elif cycle and cycle[0] == "at":
-        blocks.append(line(w["cycle_at"].format(when=cycle[1])))
+        blocks.append(line(w["cycle_at"].format(when=minute(cycle[1]))))
     elif cycle:
-        blocks.append(line(w["cycle_between"].format(start=cycle[1], end=cycle[2])))
+        blocks.append(line(w["cycle_between"].format(start=minute(cycle[1]), end=minute(cycle[2]))))
     return blocks
 
 
@@ -511,10 +509,8 @@ def _title(incident: dict[str, Any], lang: str) -> str:
     return entry.title.get(lang) if entry else str(incident.get("root_cause") or "—")
 
 
-def help_card(lang: str, not_understood: bool = False, guess: str | None = None) -> dict:
+def help_card(lang: str, not_understood: bool = False) -> dict[str, Any]:
     w = words(lang)
     body = [line(w["not_understood"])] if not_understood else []
-    if guess:
-        body = [line(w["did_you_mean_command"].format(command=guess), weight="Bolder")]
     body += [line(f"• {item}") for item in w["help"].split("|")]
     return answer_card(w["help_title"], body)

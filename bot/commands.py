@@ -74,54 +74,14 @@ _ON = {"on", "true", "oui", "activé", "activée"}
 _TRAILING = "?!.,;:"
 # The words commands are made of: a typo in one of these is corrected before matching.
 VOCABULARY = frozenset(
-    [
-        "why",
-        "did",
-        "does",
-        "fail",
-        "failed",
-        "failing",
-        "happened",
-        "what",
-        "wrong",
-        "with",
-        "who",
-        "approved",
-        "decided",
-        "rejected",
-        "show",
-        "failed",
-        "fixes",
-        "explain",
-        "status",
-        "incidents",
-        "digest",
-        "pause",
-        "resume",
-        "help",
-        "hello",
-        "dry-run",
-        "pourquoi",
-        "échoué",
-        "échoue",
-        "explique",
-        "état",
-        "statut",
-        "aide",
-        "reprendre",
-        "suspendre",
-        "résumé",
-        "bilan",
-        "qui",
-        "approuvé",
-        "corrections",
-        "échouées",
-    ]
+    (
+        *("why", "did", "does", "fail", "failed", "failing", "happened", "what", "wrong", "with"),
+        *("who", "approved", "decided", "rejected", "show", "fix", "fixes", "explain", "status"),
+        *("incidents", "digest", "pause", "resume", "help", "hello", "pourquoi", "échoué"),
+        *("échoue", "explique", "état", "statut", "aide", "reprendre", "suspendre", "résumé"),
+        *("bilan", "approuvé", "correction", "corrections", "échouées", "passé", "arrivé"),
+    )
 )
-# Whole commands a single word can stand for (for "did you mean" on one-word typos).
-_ONE_WORD = {"status": "status", "état": "état", "help": "help", "aide": "aide",
-             "digest": "digest", "résumé": "résumé", "pause": "pause", "resume": "resume",
-             "reprendre": "reprendre"}  # fmt: skip
 
 
 @dataclass(frozen=True, slots=True)
@@ -171,15 +131,6 @@ def _corrected(text: str) -> str:
     return " ".join(out)
 
 
-def guess(text: str) -> str | None:
-    """The one-word command an unknown message is a typo of, if any ("sttaus" -> status)."""
-    words = text.lower().split()
-    if len(words) != 1:
-        return None
-    found = closest(words[0].strip(_TRAILING), _ONE_WORD)
-    return _ONE_WORD[found[0]] if found else None
-
-
 SWITCHES = ("pause", "resume", "dry_run")  # the commands that need approval rights
 
 
@@ -202,9 +153,7 @@ class Commands:
             **dict.fromkeys(SWITCHES, self._switch),
         }.get(command.name)
         if handler is None:
-            unknown = command.name == "unknown"
-            card = answers.help_card(command.lang, unknown, guess(command.arg) if unknown else None)
-            return reply_card(card)
+            return reply_card(answers.help_card(command.lang, command.name == "unknown"))
         return reply_card(handler(command, who))
 
     def _vm(self, command: Command, title: str) -> tuple[str | None, dict | None]:

@@ -30,7 +30,7 @@ def distance(a: str, b: str, limit: int) -> int:
 
 def allowed(word: str) -> int:
     """How many typos a word of this length may carry and still be recognised."""
-    return 0 if len(word) < 3 else 1 if len(word) <= 5 else 2
+    return 0 if len(word) <= 3 else 1 if len(word) <= 5 else 2
 
 
 def closest(word: str, candidates: Iterable[str]) -> list[str]:
@@ -42,8 +42,9 @@ def closest(word: str, candidates: Iterable[str]) -> list[str]:
     for candidate in candidates:
         found = distance(low, candidate.lower(), limit)
         if 0 < found <= limit:
-            scored.append((found, candidate))
-    return [c for _, c in sorted(scored)]
+            # At equal distance a dropped letter is likelier than an extra one ("faild").
+            scored.append((found, len(candidate) < len(low), candidate))
+    return [c for *_, c in sorted(scored)]
 
 
 def corrected(word: str, vocabulary: Iterable[str]) -> str:
@@ -51,8 +52,4 @@ def corrected(word: str, vocabulary: Iterable[str]) -> str:
     if word in vocabulary:
         return word
     found = closest(word, vocabulary)
-    if not found:
-        return word
-    best = distance(word, found[0], allowed(word))
-    ties = [c for c in found if distance(word, c, allowed(word)) == best]
-    return found[0] if len(ties) == 1 else word
+    return found[0] if found else word

@@ -248,6 +248,12 @@ def utc(value: Any) -> str:
     return when.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S UTC") if when else "—"
 
 
+def minute(value: Any) -> str:
+    """The UTC time to the minute, for times a person plans around."""
+    when = moment(value)
+    return when.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC") if when else str(value or "—")
+
+
 def local(value: Any, timezone: str | None) -> str | None:
     """The time in a person's own time zone (Teams sends it with their messages)."""
     when = moment(value)

@@ -107,18 +107,18 @@ def latest_run_per_vm(runs: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
 
 
 def _vm_outcome(incident, vm: str, run, approvals, now: datetime) -> VmOutcome:
+    """`vm`'s outcome, with its latest run and the approval that decides for it."""
+    approval = _covering(approvals, vm)
     if vm in (incident.get("identity_conflicts") or {}):
-        return VmOutcome(vm, "in-doubt", run)
-    failing = vm in (incident.get("active_vms") or [])
+        return VmOutcome(vm, "in-doubt", run, approval)
     if run is not None and _still_current(incident, vm, run):
         if run["state"] in RUNNING:
-            return VmOutcome(vm, "fixing", run)
+            return VmOutcome(vm, "fixing", run, approval)
         outcome = _RUN_OUTCOME.get(run["state"])
         if outcome is not None:
-            return VmOutcome(vm, outcome, run)
-    if not failing:
-        return VmOutcome(vm, "recovered", run)
-    approval = _covering(approvals, vm)
+            return VmOutcome(vm, outcome, run, approval)
+    if vm not in (incident.get("active_vms") or []):
+        return VmOutcome(vm, "recovered", run, approval)
     if approval is not None:
         state = approval["state"]
         if state == "pending" and parse_iso(approval["expires"]) <= now:
@@ -128,8 +128,8 @@ def _vm_outcome(incident, vm: str, run, approvals, now: datetime) -> VmOutcome:
             return VmOutcome(vm, outcome, run, approval)
     plan = incident.get("plan") or {}
     if incident.get("held") or plan.get("mode") in {None, "manual"} or not plan.get("playbook"):
-        return VmOutcome(vm, "manual", run)
-    return VmOutcome(vm, "failing", run)
+        return VmOutcome(vm, "manual", run, approval)
+    return VmOutcome(vm, "failing", run, approval)
 
 
 def _still_current(incident: dict[str, Any], vm: str, run: dict[str, Any]) -> bool:
