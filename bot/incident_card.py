@@ -120,6 +120,7 @@ WORDS: dict[str, dict[str, str]] = {
         "put_back": "the lock goes back",
         "progress": "Progress",
         "step_of": "step {n} of {total}: {label}",
+        "queued": "waiting to start",
         "ended": "{outcome} {when}",
         "checks_ok": "{n} check(s) passed",
         "dry_run_banner": "DRY RUN: fixes are planned and reported, nothing is written to Azure.",
@@ -200,6 +201,7 @@ WORDS: dict[str, dict[str, str]] = {
         "put_back": "le verrou est remis",
         "progress": "Avancement",
         "step_of": "étape {n} sur {total} : {label}",
+        "queued": "en attente de démarrage",
         "ended": "{outcome} {when}",
         "checks_ok": "{n} vérification(s) réussie(s)",
         "dry_run_banner": "SIMULATION : les corrections sont planifiées et décrites, rien n'est "
@@ -596,7 +598,9 @@ def _progress(c: _Card) -> list[dict[str, Any]]:
     for vm in shown:
         run_ = vm.run or {}
         playbook = playbook_label(run_.get("playbook"), c.lang)
-        if vm.outcome == "fixing":
+        if vm.outcome == "fixing" and not run_.get("journal"):
+            said, color = c.w["queued"], "accent"
+        elif vm.outcome == "fixing":
             total = max(len(run_.get("journal") or []), 1)
             step = _last_step(run_)
             said = c.w["step_of"].format(n=run_.get("step", 0) + 1, total=_steps(run_) or total,

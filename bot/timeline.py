@@ -8,7 +8,16 @@ from datetime import datetime
 from typing import Any
 
 from bot.cards import SHORT_TEXT, clip, line, rich, run
-from bot.wording import OUTCOMES, ago, humanize, moment, playbook_label, step_label, words
+from bot.wording import (
+    OUTCOMES,
+    ago,
+    humanize,
+    in_language,
+    moment,
+    playbook_label,
+    step_label,
+    words,
+)
 
 COMPACT_STEPS = 3
 MAX_STEPS = 40
@@ -53,6 +62,8 @@ def step_text(entry: dict[str, Any], lang: str) -> str:
     """ "Lift the locks: lifted 1 lock(s)" in words a person reads."""
     label = step_label(str(entry.get("step") or "—"), lang)
     note = humanize(entry.get("note") or "")
+    if lang == "fr":  # in French where the sentence is known, else as the fix wrote it
+        note = in_language(note, lang) or note
     if entry.get("phase") == "start":
         note = _RUNNING.get(lang, _RUNNING["en"])
     return f"{label}: {note}" if note else label

@@ -199,6 +199,18 @@ _FRENCH_FAILURES = (
         "La dernière sauvegarde de {vm} a réussi : Azure ne montre pas l'échec.",
     ),
     (
+        re.compile(r"^Azure Backup lists no finished backup job of (?P<vm>\S+)\.$"),
+        "Azure Backup ne liste aucun travail de sauvegarde terminé de {vm}.",
+    ),
+    (
+        re.compile(r"^VM (?P<vm>\S+) found, protected by its vault$"),
+        "VM {vm} trouvée, protégée par son coffre",
+    ),
+    (
+        re.compile(r"^Azure confirms: (?P<what>.*)$"),
+        "Azure confirme : {what}",
+    ),
+    (
         re.compile(r"^backup job (?P<job>\S+) ended (?P<status>\S+): (?P<error>.*)$"),
         "Le travail de sauvegarde {job} s'est terminé en {status} : {error}",
     ),

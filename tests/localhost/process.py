@@ -33,7 +33,18 @@ _TO_DEMO = {
 
 def demo_rp_limit_alert(vm: str = "erp-app-03") -> dict[str, Any]:
     """tests/events' restore-point-limit alert for `vm` of the demo estate and its vault."""
-    text = json.dumps(backup_alert_payload(vm))
+    return _in_demo(backup_alert_payload(vm))
+
+
+def demo_french_alert(vm: str = "erp-app-04") -> dict[str, Any]:
+    """tests/events' French guest agent alert, for `vm` (of rg-erp-prod) of the demo estate."""
+    payload = json.loads((ROOT / "tests/events/common_alert_backup_failure_guest_agent_fr.json")
+                         .read_text(encoding="utf-8"))  # fmt: skip
+    return json.loads(json.dumps(_in_demo(payload)).replace("erp-web-01", vm))
+
+
+def _in_demo(payload: dict[str, Any]) -> dict[str, Any]:
+    text = json.dumps(payload)
     for sample, demo in _TO_DEMO.items():
         text = text.replace(sample, demo)
     return json.loads(text)
