@@ -42,6 +42,7 @@ from bot.wording import (
     ago,
     humanize,
     in_language,
+    minute,
     moment,
     name_of,
     playbook_label,
@@ -265,7 +266,9 @@ class _Card:
         return self.incident["id"]
 
     def ago(self, value: Any) -> str:
-        return ago(value, self.now, self.lang)
+        """ "12 min ago" while the card still changes; a settled card, edited no more, says
+        when in UTC instead, so it never reads "12 min ago" a week later."""
+        return minute(value) if self.found.settled else ago(value, self.now, self.lang)
 
 
 def assessment(view: dict[str, Any]) -> tuple[Assessment, datetime]:
@@ -299,7 +302,6 @@ def incident_card(
     body += _progress(c)
     body += _folded(c)
     doc = card(body, _actions(c))
-    doc["refresh"] = {"action": execute("refresh", "refresh", {"incidentId": c.id})}
     if not compact and size_of(doc) > MAX_CARD_BYTES * 0.9:
         return incident_card(view, notice=notice, compact=True)
     return doc

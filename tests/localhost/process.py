@@ -20,6 +20,8 @@ from typing import Any
 import requests
 
 from devtools.simulator.estate import DEMO_SUBSCRIPTION
+from tests.botkit.cards import cards_in
+from tests.botkit.visible import text_problems
 from tests.engine.signals import backup_alert_payload
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -145,9 +147,22 @@ def serve_simulated(
     try:
         _wait_installed(served, process, timeout)
         yield served
+        assert_readable(served)
     finally:
         process.terminate()
         process.wait(timeout=20)
+
+
+def assert_readable(served: Served) -> None:
+    """Every card the dev channel holds (incident threads, chat answers) says nothing a
+    person should never read (tests.botkit.visible)."""
+    try:
+        snapshot = requests.get(served.base + "/dev/api/threads", timeout=10).json()
+    except (requests.RequestException, ValueError):
+        return  # the host is down (a test stopped it): there is nothing left to read
+    activities = [a for t in snapshot["threads"] for a in t["activities"]] + snapshot["chat"]
+    problems = [p for a in activities for card in cards_in(a) for p in text_problems(card)]
+    assert not problems, f"what no person may read: {problems}"
 
 
 def _wait_installed(served: Served, process: subprocess.Popen, timeout: float) -> None:
