@@ -72,6 +72,7 @@ WORDS: dict[str, dict[str, str]] = {
         "shared": "Code {code} is shared by {n} entries; the message text tells them apart.",
         "automation": "Automation: {how}",
         "manual": "none, manual fix",
+        "docs": "Microsoft's troubleshooting page",
         "status_title": "Status",
         "incidents": "Open incidents: {n}",
         "by_state": "{state}: {n}",
@@ -154,6 +155,7 @@ WORDS: dict[str, dict[str, str]] = {
         "shared": "Le code {code} est partagé par {n} entrées ; le texte du message les départage.",
         "automation": "Automatisation : {how}",
         "manual": "aucune, correction manuelle",
+        "docs": "Page de dépannage de Microsoft",
         "status_title": "État",
         "incidents": "Incidents ouverts : {n}",
         "by_state": "{state} : {n}",
@@ -450,7 +452,13 @@ def explain_card(explanation: Explanation) -> dict[str, Any]:
             heading(w["next_manual"]),
             *bullets(entry.fix_steps.get(lang), 12, lang, numbered=True),
             line(w["automation"].format(how=how)),
-            line(entry.doc_url, isSubtle=True),
+            rich(
+                run(
+                    w["docs"],
+                    color="accent",
+                    selectAction={"type": "Action.OpenUrl", "url": entry.doc_url},
+                )
+            ),
         ]
     return answer_card(title, body)
 

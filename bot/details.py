@@ -192,9 +192,15 @@ def _ids(incident: dict[str, Any], w) -> list[dict[str, Any]]:
     """Full ids, never cut: what to search for in the portal or the logs."""
     blocks = [heading(w["ids"]), fact(w["incident"], incident["id"], fontType="Monospace")]
     if incident.get("scope"):
-        blocks.append(fact(w["scope"], incident["scope"], fontType="Monospace"))
+        blocks.append(fact(w["scope"], breakable(incident["scope"]), fontType="Monospace"))
     resources = incident.get("resources") or {}
     for vm in (incident.get("vms") or [])[:SHOWN]:
         if resources.get(vm):
-            blocks.append(fact(vm, resources[vm], fontType="Monospace"))
+            blocks.append(fact(vm, breakable(resources[vm]), fontType="Monospace"))
     return blocks
+
+
+def breakable(arm_id: str) -> str:
+    """An id that may wrap after each "/" (an invisible break opportunity), so a phone shows
+    all of it instead of cutting it at the card's edge."""
+    return arm_id.replace("/", "/\u200b")

@@ -58,7 +58,7 @@ SHOWN_FAILURES = 3
 SHOWN_RUNS = 10
 SHOWN_FINDINGS = 6
 SHOWN_APPROVALS = 3
-PRIMARY_ACTIONS = 3
+PRIMARY_ACTIONS = 2  # what fits beside the overflow button on a phone
 
 _STYLE = {"open": "warning", "fixing": "accent", "resolved": "good", "failed": "attention",
           "needs-attention": "warning", "snoozed": "emphasis"}  # fmt: skip
@@ -110,7 +110,8 @@ WORDS: dict[str, dict[str, str]] = {
         "expires": "expires {when}",
         "will": "The fix will:",
         "lock_cause": "The lock on the AzureBackupRG_* group is the cause: it stops Azure Backup "
-        "from cleaning up old restore points. Microsoft advises not to lock that group.",
+        "from cleaning up old restore points. Microsoft's advice is to keep that group unlocked "
+        "(the second choice).",
         "approved": "Approved by {name} {when}",
         "rejected_by": "Rejected by {name} {when}",
         "snoozed_by": "Snoozed by {name} until {until}",
@@ -128,7 +129,7 @@ WORDS: dict[str, dict[str, str]] = {
         "paused_banner": "AUTOMATION PAUSED: no fix starts until someone resumes it.",
         "approve": "Approve",
         "approve_lock": "Clean up, put the lock back",
-        "approve_no_lock": "Clean up, keep the lock off (Microsoft's advice)",
+        "approve_no_lock": "Clean up, keep the lock off",
         "reject": "Reject",
         "snooze": "Snooze",
         "retry": "Retry fix",
@@ -190,8 +191,8 @@ WORDS: dict[str, dict[str, str]] = {
         "expires": "expire {when}",
         "will": "La correction va :",
         "lock_cause": "Le verrou sur le groupe AzureBackupRG_* est la cause : il empêche "
-        "Azure Backup de nettoyer les anciens points. Microsoft déconseille de verrouiller ce "
-        "groupe.",
+        "Azure Backup de nettoyer les anciens points. Microsoft conseille de laisser ce groupe "
+        "sans verrou (le second choix).",
         "approved": "Approuvé par {name} {when}",
         "rejected_by": "Refusé par {name} {when}",
         "snoozed_by": "Reporté par {name} jusqu'à {until}",
@@ -211,12 +212,12 @@ WORDS: dict[str, dict[str, str]] = {
         "reprise.",
         "approve": "Approuver",
         "approve_lock": "Nettoyer, remettre le verrou",
-        "approve_no_lock": "Nettoyer, laisser le verrou levé (conseil Microsoft)",
+        "approve_no_lock": "Nettoyer, laisser le verrou levé",
         "reject": "Refuser",
         "snooze": "Reporter",
         "retry": "Réessayer",
         "other_fix": "Autre correction",
-        "acknowledge": "Prendre en compte",
+        "acknowledge": "Acquitter",
         "assign": "M'assigner",
         "resolve": "Résoudre…",
         "resolve_note": "Ce qui a été fait (obligatoire)",
@@ -680,9 +681,9 @@ def _actions(c: _Card) -> list[dict[str, Any]]:
             on_call.append(execute(w["unsnooze"], "unsnooze", {"approvalId": snoozed["id"]}))
         if not incident.get("acknowledged"):
             on_call.append(execute(w["acknowledge"], "acknowledge", target))
-        on_call.append(execute(w["assign"], "assign", target))
         if state != "fixing":
             on_call.append(_resolve(c))
+        on_call.append(execute(w["assign"], "assign", target))
         if not incident.get("escalated"):
             on_call.append(execute(w["escalate"], "escalate", target))
     links = _links(c)

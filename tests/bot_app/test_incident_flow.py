@@ -89,7 +89,7 @@ async def test_one_thread_per_incident_updated_through_approval_execution_and_ou
         ]
         titles = [a["title"] for a in executes(posted) if a["verb"] == "approve"]
         assert titles == ["Clean up, put the lock back",
-                          "Clean up, keep the lock off (Microsoft's advice)"]  # fmt: skip
+                          "Clean up, keep the lock off"]  # fmt: skip
         assert "The lock on the AzureBackupRG_* group is the cause" in texts(posted)
         on_call = {v: b["data"] for v, b in buttons(posted).items() if v not in DECISIONS}
         assert on_call == {verb: {"incidentId": incident["id"]} for verb in ON_CALL}
