@@ -25,6 +25,7 @@ from bot.model import (
     invoke_error_response,
 )
 from bot.teams_notifier import TeamsNotifier
+from bot.wording import notice
 from remediation.approvals import VERBS, Approver, Membership, with_group_membership
 from remediation.oncall import VERBS as ON_CALL_VERBS
 
@@ -111,18 +112,21 @@ class BotHandler:
         decided = outcome.approval or approval
         if decided is None:
             return invoke_card_response(notice_card(outcome.message, color="attention"))
-        view = self._engine.view(decided["incident_id"])
-        notice = None if outcome.accepted else outcome.message
-        return invoke_card_response(incident_card(view, notice=notice))
+        return self._card_with(decided["incident_id"], outcome.accepted, outcome.message)
 
     def _on_call(self, turn: Turn) -> InvokeResponse:
         acted = self._engine.act(turn.verb, turn.action_data, self._approver(turn))
         log.info("card click %s: %s", turn.verb, acted.outcome.message)
         if acted.incident_id is None:
             return invoke_card_response(notice_card(acted.outcome.message, color="attention"))
-        view = self._engine.view(acted.incident_id)
-        notice = None if acted.outcome.accepted else acted.outcome.message
-        return invoke_card_response(incident_card(view, notice=notice))
+        return self._card_with(acted.incident_id, acted.outcome.accepted, acted.outcome.message)
+
+    def _card_with(self, incident_id: str, accepted: bool, message: str) -> InvokeResponse:
+        """The incident's card as it is now; a refusal says why on top, in its language."""
+        view = self._engine.view(incident_id)
+        lang = view["incident"].get("language") or "en"
+        said = None if accepted else notice(message, lang)
+        return invoke_card_response(incident_card(view, notice=said))
 
     def _current_card(self, data: dict[str, Any]) -> InvokeResponse:
         """The card as it stands now, for the incident the clicked card names."""

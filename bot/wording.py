@@ -217,6 +217,59 @@ _FRENCH_FAILURES = (
 )  # fmt: skip
 
 
+# What the core answers to a click (remediation.approvals, .oncall, .engine), in French.
+_FRENCH_NOTICES = (
+    (r"^Unknown action\.$", "Action inconnue."),
+    (r"^This approval does not exist\.$", "Cette approbation n'existe pas."),
+    (r"^This incident does not exist\.$", "Cet incident n'existe pas."),
+    (r"^This fix run does not exist\.$", "Cette correction n'existe pas."),
+    (r"^Decisions are only accepted from the home tenant\.$",
+     "Seules les décisions du locataire d'origine sont acceptées."),
+    (r"^You are not an approver for remediation fixes\.$",
+     "Vous n'êtes pas approbateur des corrections."),
+    (r"^Could not check your membership of the approver group: (?P<why>.*); try again\.$",
+     "Impossible de vérifier votre appartenance au groupe des approbateurs : {why} ; "
+     "réessayez."),
+    (r"^That option is not part of this approval\.$",
+     "Cette option ne fait pas partie de cette approbation."),
+    (r"^This approval has expired\.$", "Cette approbation a expiré."),
+    (r"^This approval was withdrawn: .*$", "Cette approbation a été retirée."),
+    (r"^This approval was replaced by a newer one.*$",
+     "Cette approbation a été remplacée par une plus récente : les VM de l'incident ont "
+     "changé. Décidez sur la carte actuelle."),
+    (r"^Already (?P<state>\S+) by (?P<name>.+)\.$", "Déjà {state} par {name}."),
+    (r"^This incident is already (?P<state>\S+)\.$", "Cet incident est déjà {state}."),
+    (r"^You already own this incident\.$", "Cet incident vous est déjà assigné."),
+    (r"^Say in the note what was done, then resolve\.$",
+     "Indiquez dans la note ce qui a été fait, puis résolvez."),
+    (r"^A fix is still running: wait for it to end, or escalate\.$",
+     "Une correction est en cours : attendez sa fin, ou escaladez."),
+    (r"^This approval is (?P<state>\S+), not snoozed\.$",
+     "Cette approbation est {state}, pas reportée."),
+    (r"^A newer fix of (?P<vm>\S+) exists: use the current card\.$",
+     "Une correction plus récente de {vm} existe : utilisez la carte actuelle."),
+    (r"^Not retried: (?P<why>.*)\.$", "Pas relancée : {why}."),
+    (r"^This fix hit no other known error\.$",
+     "Cette correction n'a rencontré aucune autre erreur connue."),
+)  # fmt: skip
+_STATE_FR = {"approved": "approuvée", "rejected": "refusée", "snoozed": "reportée",
+             "executing": "en cours", "succeeded": "réussie", "failed": "échouée",
+             "acknowledged": "acquitté", "escalated": "escaladé", "resolved": "résolu",
+             "expired": "expiré", "pending": "en attente", "withdrawn": "retirée"}  # fmt: skip
+
+
+def notice(message: str, lang: str) -> str:
+    """A click's answer in the card's language (French where the sentence is known)."""
+    if lang != "fr":
+        return message
+    for pattern, french in _FRENCH_NOTICES:
+        found = re.match(pattern, message)
+        if found:
+            parts = {k: _STATE_FR.get(v, v) for k, v in found.groupdict().items()}
+            return french.format(**parts)
+    return message
+
+
 def words(table: dict[str, dict[str, str]], lang: str | None) -> dict[str, str]:
     return table.get(lang or "en", table["en"])
 
