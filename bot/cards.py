@@ -14,6 +14,7 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 from urllib.parse import quote
 
+from bot.wording import named
 from remediation.signals.arm_id import ArmId
 
 SCHEMA = "http://adaptivecards.io/schemas/adaptive-card.json"
@@ -39,8 +40,9 @@ def defang(text: Any) -> str:
 
 
 def clip(text: Any, limit: int, lang: str = "en") -> str:
-    """At most `limit` characters, saying how many were cut."""
-    value = defang(text)
+    """At most `limit` characters, saying how many were cut; an ARM id in it is first
+    replaced by its name, so no id is ever cut half-way (Details shows ids whole)."""
+    value = defang(named(text))
     if len(value) <= limit:
         return value
     return value[:limit] + " " + labels(lang)["truncated"].format(n=len(value) - limit)

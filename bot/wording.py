@@ -338,12 +338,16 @@ def name_of(arm_id: str | None) -> str | None:
     return parsed.name if parsed else arm_id
 
 
+def named(text: Any) -> str:
+    """`text` with each ARM id replaced by the name it ends in."""
+    said = str("" if text is None else text)
+    return _ARM_ID.sub(lambda m: name_of(m.group(0).rstrip(".:")) or m.group(0), said)
+
+
 def humanize(text: Any) -> str:
     """A sentence for people: ARM ids become the names they end in, a word said twice in a
     row once, and an SDK's exception name or "Code/Message" layout is dropped."""
-    said = str("" if text is None else text)
-    said = _ARM_ID.sub(lambda m: name_of(m.group(0).rstrip(".:")) or m.group(0), said)
-    said = _EXCEPTION_PREFIX.sub("", said)
+    said = _EXCEPTION_PREFIX.sub("", named(text))
     said = _SDK_TRAILER.sub(" ", said)
     return " ".join(_DOUBLED.sub(r"\1", said).split())
 

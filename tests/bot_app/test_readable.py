@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.cards import answer_card, clip, line
+from bot.cards import answer_card, line
 from bot.incident_card import incident_card
 from tests.bot_app.test_cards import VM_ID, a_run, view
 from tests.botkit.visible import text_problems
@@ -24,7 +24,7 @@ MIGRATION_ITEM = (
         "vault rsv-prod-weu: PermissionError: AuthorizationFailed",
         "failed: HttpResponseError",
         "Traceback (most recent call last):",
-        "failed " + clip(MIGRATION_ITEM, 60),  # "/subscriptions/…/replicationFabrics/… (N more"
+        f"failed {MIGRATION_ITEM[:60]} … (171 more characters)",  # as cards once cut them
         "failed '/subscriptions/s-1/resourceGroups/rg/providers/Microsoft.Compute/virtualMachines'",
         "see /subscriptions/s-1/resourceGroups/rg/providers/Microsoft.Compute/virtualMa...",
     ],
@@ -58,4 +58,17 @@ def test_a_raw_sdk_failure_reads_as_a_sentence_with_names_on_the_card():
     assert headline == (
         "Fix failed for hr-app-07: confirm-vm: (ResourceNotFound) The Resource 'hr-app-07' "
         "under resource group 'rg' was not found. The Resource was not found."
+    )
+
+
+def test_a_vm_known_only_by_its_resource_id_is_named_not_cut():
+    """A signal with no VM name lists the VM under its resource id: cut at 80 characters, it
+    once showed half an id."""
+    long_id = VM_ID.format("erp-app-03").replace("rg", "rg-" + "x" * 40)
+    card = incident_card(view([long_id]))
+    assert text_problems(card) == []
+    assert "VMs (1): erp-app-03 (waiting for approval)" in "\n".join(
+        r["inlines"][0]["text"] + r["inlines"][1]["text"]
+        for r in card["body"]
+        if r.get("type") == "RichTextBlock" and len(r["inlines"]) == 2
     )
