@@ -498,8 +498,10 @@ def _after_failure(c: _Card, run_: dict[str, Any]) -> list[dict[str, Any]]:
             blocks.append(line("→ " + c.w["linked"].format(title=title), color="good"))
         elif not settled:
             actions.append(execute(c.w["other_fix"], "other-fix", {"runId": run_["id"]}))
-    if actions:
-        blocks.append(buttons(*actions))
+    if actions and not c.incident.get("escalated"):
+        actions.append(execute(c.w["escalate"], "escalate", {"incidentId": c.id}))
+    for row in range(0, len(actions), 2):  # two to a row: a phone fits no more
+        blocks.append(buttons(*actions[row : row + 2]))
     return blocks
 
 
@@ -684,7 +686,7 @@ def _actions(c: _Card) -> list[dict[str, Any]]:
         if state != "fixing":
             on_call.append(_resolve(c))
         on_call.append(execute(w["assign"], "assign", target))
-        if not incident.get("escalated"):
+        if not incident.get("escalated") and state != "failed":  # failed: beside Retry
             on_call.append(execute(w["escalate"], "escalate", target))
     links = _links(c)
     primary = on_call[:PRIMARY_ACTIONS]

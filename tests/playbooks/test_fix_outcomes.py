@@ -9,7 +9,7 @@ from remediation.outcomes import assess
 from remediation.policy import Policy
 from remediation.signals import parse_payload
 from tests.engine.signals import backup_alert_payload, rp_limit_alert
-from tests.playbooks.test_playbooks import APPROVERS, INTERNAL, _backup_error
+from tests.playbooks.test_playbooks import APPROVERS, INTERNAL, _backup_error, few_points
 
 
 def _state(engine, incident_id: str):
@@ -85,10 +85,6 @@ def test_the_other_fix_opens_the_incident_of_the_error_the_retry_revealed(pipeli
 
 
 def test_a_signal_azure_does_not_confirm_withdraws_the_incident(pipeline):
-    def few_points(estate):
-        for collection in estate.restore_point_collections.values():
-            del collection.restore_points[5:]
-
     p = pipeline([rp_limit_alert("erp-app-03")], prepare=few_points)
     (run,) = p.runs()
     assert run["state"] == "not-confirmed"
