@@ -28,6 +28,7 @@ WORDS: dict[str, dict[str, str]] = {
         "writes": "Changes made in Azure",
         "ok": "done",
         "failed": "failed",
+        "repeats": " ({n} times)",
         "causes": "Possible causes",
         "steps": "How to fix",
         "evidence": "Evidence",
@@ -57,6 +58,7 @@ WORDS: dict[str, dict[str, str]] = {
         "writes": "Modifications faites dans Azure",
         "ok": "fait",
         "failed": "échec",
+        "repeats": " ({n} fois)",
         "causes": "Causes possibles",
         "steps": "Correction",
         "evidence": "Constats",
@@ -117,16 +119,30 @@ def _azure_answer(vm: str, run_: dict[str, Any], writes, w, lang: str) -> list[d
     made = writes.get(run_.get("id")) or []
     if made:
         blocks.append(line(w["writes"], weight="Bolder"))
-    for write in made[-SHOWN_WRITES:]:
+    for write, times in _runs_of(made)[-SHOWN_WRITES:]:
         result = w["ok"] if write.get("result") == "ok" else w["failed"]
         blocks.append(
             rich(
                 run(f"• {_action(write.get('action'))} {name_of(write.get('target')) or ''}: "),
-                run(result, color="good" if result == w["ok"] else "attention"),
+                run(result + (w["repeats"].format(n=times) if times > 1 else ""),
+                    color="good" if result == w["ok"] else "attention"),
                 run(f"  {utc(write.get('time'))}  {write.get('request_id') or ''}", isSubtle=True),
             )
-        )
+        )  # fmt: skip
     return blocks
+
+
+def _runs_of(writes: list[dict[str, Any]]) -> list[tuple[dict[str, Any], int]]:
+    """Repeats of one write in a row (a retried delete) as one line: the last, and how many."""
+    grouped: list[tuple[dict[str, Any], int]] = []
+    for write in writes:
+        key = (write.get("action"), write.get("target"), write.get("result"))
+        if grouped and (grouped[-1][0].get("action"), grouped[-1][0].get("target"),
+                        grouped[-1][0].get("result")) == key:  # fmt: skip
+            grouped[-1] = (write, grouped[-1][1] + 1)
+        else:
+            grouped.append((write, 1))
+    return grouped
 
 
 def _action(action: Any) -> str:

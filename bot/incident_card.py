@@ -432,7 +432,8 @@ def _facts(c: _Card) -> list[dict[str, Any]]:
     blocks = []
     if count:
         blocks.append(fact(w["vms"].format(n=count), ", ".join(listed)))
-        blocks.append(line(_counts(c, count), isSubtle=True))
+    if count > 1:
+        blocks.append(line(_counts(c), isSubtle=True))
     fired = incident.get("fired_at") or incident.get("first_seen")
     blocks.append(fact(w["first_seen"], w["fired"].format(when=c.ago(fired))))
     blocks.append(fact(w["last_signal"], c.ago(incident.get("last_seen"))))
@@ -445,7 +446,7 @@ def _facts(c: _Card) -> list[dict[str, Any]]:
     return blocks
 
 
-def _counts(c: _Card, count: int) -> str:
+def _counts(c: _Card) -> str:
     """ "3 still failing · 1 fixed": the VMs by outcome, counted VMs among the failing."""
     outcomes = table(OUTCOMES, c.lang)
     settled = [(o, n) for o, n in c.found.counts.items() if o in SETTLED and n]
@@ -466,8 +467,9 @@ def _failures(c: _Card) -> list[dict[str, Any]]:
         why = in_language(run_.get("failure") or "", c.lang) or failure_sentence(
             Assessment(c.found.state, "fix-failed", (vm,)), c.lang
         )
-        blocks.append(rich(run("✗ ", color="attention"), run(f"{vm.vm}: ", weight="Bolder"),
-                           run(clip(why, SHORT_TEXT, c.lang))))  # fmt: skip
+        if len(failed) > 1:  # one failure: the headline says it already
+            blocks.append(rich(run("✗ ", color="attention"), run(f"{vm.vm}: ", weight="Bolder"),
+                               run(clip(why, SHORT_TEXT, c.lang))))  # fmt: skip
         blocks += _after_failure(c, run_)
     if len(failed) > SHOWN_FAILURES:
         blocks.append(line(c.w["more"].format(n=len(failed) - SHOWN_FAILURES), isSubtle=True))

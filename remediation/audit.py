@@ -10,6 +10,7 @@ from remediation.store import Store
 
 AUDIT_TABLE = "audit"
 MAX_RUN_DAYS = 7  # a run's writes are looked up over its last week at most
+ARM_ACTION = "Microsoft."  # an ARM write's action is its RBAC action
 
 
 class AuditLog:
@@ -46,6 +47,6 @@ class AuditLog:
         found: list[dict[str, Any]] = []
         while day <= last:
             records = self._store.query(AUDIT_TABLE, day.isoformat(), where={"run_id": run["id"]})
-            found += [r.data for r in records]
+            found += [r.data for r in records if r.data["action"].startswith(ARM_ACTION)]
             day += timedelta(days=1)
         return sorted(found, key=lambda e: e["time"])

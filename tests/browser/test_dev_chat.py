@@ -60,11 +60,18 @@ def _ask(page: Page, question: str) -> Locator:
 
 
 def _screenshot(page: Page, thread: Locator, name: str, tmp_path: Path) -> None:
-    """Into tmp_path always; into docs/ (the README's) with UPDATE_SCREENSHOT=1."""
+    """The whole thread, into tmp_path always and into docs/ (the README's) with
+    UPDATE_SCREENSHOT=1: the page grows to hold it, the changes bar is hidden meanwhile."""
+    viewport = page.viewport_size
+    box = thread.bounding_box() or {"height": 0}
+    page.set_viewport_size({"width": viewport["width"], "height": int(box["height"]) + 200})
+    page.locator("#changed").evaluate("bar => { bar.style.visibility = 'hidden'; }")
     thread.scroll_into_view_if_needed()
     thread.screenshot(path=tmp_path / name)
     if update_screenshot():
         thread.screenshot(path=DOCS / name)
+    page.locator("#changed").evaluate("bar => { bar.style.visibility = ''; }")
+    page.set_viewport_size(viewport)
 
 
 def test_approve_turns_the_card_green_resolved_with_no_buttons(

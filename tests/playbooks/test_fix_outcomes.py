@@ -120,3 +120,26 @@ def test_a_failure_after_the_incident_was_fixed_opens_a_new_incident(pipeline):
     assert p.engine.incidents.get(run["incident_id"])["status"] == "resolved"
     joined = p.engine.ingest(rp_limit_alert("erp-app-04"))
     assert joined.incident_id != run["incident_id"] and joined.created
+
+
+def test_a_fix_that_wrote_before_it_failed_shows_its_writes_and_azures_answer(pipeline):
+    from bot.incident_card import incident_card
+    from devtools.simulator import Behaviour
+    from tests.bot_app.test_incident_flow import texts
+
+    behaviour = Behaviour(rpc_delete_fail_first=99, auto_cleanup_reads=None)
+    p = pipeline([rp_limit_alert("erp-app-03")], behaviour=behaviour)
+    (run,) = p.runs()
+    assert run["state"] == "failed"
+    view = p.engine.view(run["incident_id"])
+    writes = view["writes"][run["id"]]
+    actions = [w["action"].rsplit("/", 2)[-2:] for w in writes]
+    assert ["locks", "delete"] in actions and ["locks", "write"] in actions  # lifted, put back
+    assert all(w["request_id"] for w in writes)
+    error = run["context"]["error"]
+    assert error["step"] == "delete-collections" and error["request_id"]
+    said = texts(incident_card(view))
+    assert f"Request id: {error['request_id']}" in said
+    assert "locks/delete protect-backup-rg: done" in said
+    assert "restorePointCollections/delete AzureBackup_erp-app-03_" in said
+    assert "times)" in said  # the retried delete, one line
