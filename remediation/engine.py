@@ -54,6 +54,7 @@ CARD_INTERVAL = timedelta(seconds=10)
 SWITCHES = "switches"
 FLOOD = "flood"
 MAX_RELATED = 5
+SHOWN_FAILED = 5  # failed runs whose ARM writes a card's Details quote
 
 
 class Notifier(Protocol):
@@ -705,7 +706,7 @@ class Engine:
             "runs": runs,
             "approval": approval,
             "approvals": self.approvals.all_for(incident_id),
-            "writes": {r["id"]: self.audit.for_run(r) for r in runs if r["state"] == "failed"},
+            "writes": {r["id"]: self.audit.for_run(r) for r in _failed(runs)[:SHOWN_FAILED]},
             "entries": {
                 e: self.classifier.catalogue.get(e) for e in _other_entries(incident, runs)
             },
@@ -758,6 +759,10 @@ def _linked(doc: dict[str, Any], link: dict[str, Any]) -> dict[str, Any]:
     """`doc` linked to the incident of another error one of its runs revealed."""
     related = [r for r in doc.get("related") or [] if r["incident_id"] != link["incident_id"]]
     return {**doc, "related": [*related, link][-MAX_RELATED:]}
+
+
+def _failed(runs: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return [r for r in runs if r["state"] == "failed"]
 
 
 def _other_entries(incident: dict[str, Any], runs: list[dict[str, Any]]) -> set[str]:
