@@ -82,6 +82,8 @@ def turn_from_activity(activity: dict[str, Any]) -> Turn:
         install_action=install_action,
         event_type=_obj(activity.get("channelData")).get("eventType"),
         value=value,
+        locale=_str(activity.get("locale")),
+        local_timezone=_str(activity.get("localTimezone")),
     )
 
 
@@ -119,6 +121,10 @@ def _text_without_bot_mention(activity: dict[str, Any]) -> str:
         if entity.get("type") == "mention" and mentioned.get("id") == bot_id:
             text = text.replace(str(entity.get("text") or ""), "")
     return text.strip()
+
+
+def _str(value: Any) -> str | None:
+    return value[:64] if isinstance(value, str) and value else None
 
 
 def _obj(value: Any) -> dict[str, Any]:

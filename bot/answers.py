@@ -1,68 +1,103 @@
-"""Chat answer cards: why a VM failed, explain, status, help (English and French)."""
+"""Chat answer cards, in English and French: why a VM failed (several incidents summarised),
+failed fixes, who approved, explain, status, help.
+
+Every answer reads the incident state the cards read (remediation.outcomes), so chat and cards
+never disagree; times are relative, with the asker's local time when Teams sent their zone.
+"""
 
 from __future__ import annotations
 
 from collections import Counter
+from datetime import datetime
 from typing import Any
 
-from bot.cards import answer_card, approval_text, bullets, clip, fact, heading, line, rich, run
-from bot.cards import labels as card_labels
+from bot.cards import answer_card, bullets, clip, fact, heading, line, rich, run
+from bot.incident_card import assessment, failure_sentence, headline
+from bot.timeline import timeline_lines
 from bot.vmfacts import LiveFacts, Replication
+from bot.wording import OUTCOMES, STATES, ago, humanize, local, minute, playbook_label
+from bot.wording import words as table
 from remediation.explain import Explanation
+from remediation.outcomes import Assessment
 
 SHOWN_INCIDENTS = 5
+SHOWN_FAILED = 10
 TEXT = 300
+TIMELINE_STEPS = 40  # every step of a run (a run has at most a few dozen)
 
 WORDS: dict[str, dict[str, str]] = {
     "en": {
         "why_title": "Why {vm} failed",
         "nothing": "No incident recorded for {vm}.",
+        "did_you_mean": "Did you mean {names}?",
+        "ask_again": "Ask again with that name, e.g. \u201cwhy did VM {vm} fail\u201d.",
+        "several": "{n} incidents for {vm}, most relevant first:",
         "cause": "Cause",
         "done": "What was done",
         "next": "What to do next",
-        "open": "open",
+        "seen": "first seen {when}",
+        "local": "{when} your time",
         "unknown_cause": "Unrecognised error: check the raw message on the incident card.",
         "next_pending": "An approver can approve the proposed fix ({playbook}) on the incident "
         "card, or apply these steps by hand:",
-        "next_failed": "The automatic fix failed ({failure}). Apply these steps by hand:",
+        "next_failed": "The automatic fix failed. Retry it from the card, escalate, or apply "
+        "these steps by hand:",
         "next_running": "The fix is running; the incident card updates when it ends.",
-        "next_done": "The fix succeeded; the next backup or replication cycle should confirm "
-        "it. If it fails again, apply these steps:",
         "next_resolved": "Resolved: nothing to do unless it fails again.",
         "next_manual": "Apply these steps:",
         "no_fix": "No fix was attempted.",
-        "plan": "Plan: {mode} ({reason})",
-        "runs": "Fix runs: {counts}",
+        "plan": "Plan: {playbook} ({mode})",
+        "mode_auto": "automatic",
+        "mode_approval": "needs approval",
+        "mode_manual": "manual",
+        "runs": "Fixes: {counts}",
+        "approval": "Approval",
         "live": "Live from Azure",
         "unavailable": "live data unavailable: {reason}",
-        "replication": "Replication {item}: health {health}, {state}",
+        "replication": "Replication of {item}: health {health}, {state}",
         "health_error": "Health error {code}: {message}",
         "last_rp": "Last recovery point: {when}",
         "cycle_running": "A delta replication cycle is running ({pct}%).",
         "cycle_at": "Next delta replication cycle expected around {when}.",
         "cycle_between": "Next delta replication cycle expected between {start} and {end} "
         "(1 to 12 hours after the last one, depending on its duration).",
-        "job": "Backup job {status} started {start}",
+        "job": "Backup job {status}, started {start}",
         "log_rows": "Log Analytics: {n} recent {table} row(s)",
         "no_live": "Azure reports nothing about this VM right now.",
+        "live_disagrees": "Azure now reports the replication of {vm} healthy, while {n} "
+        "replication incident(s) are still open: they close at the next poll if it stays so.",
         "invalid_vm": "{reason}. VM names have 1-64 letters, digits, '-', '_' or '.'.",
         "explain_title": "Explain: {query}",
         "explain_none": "No catalogue entry matches: {query}",
         "shared": "Code {code} is shared by {n} entries; the message text tells them apart.",
         "automation": "Automation: {how}",
         "manual": "none, manual fix",
+        "docs": "Microsoft's troubleshooting page",
         "status_title": "Status",
         "incidents": "Open incidents: {n}",
+        "by_state": "{state}: {n}",
         "approvals": "Pending approvals: {n}",
         "ignored": "Recorded without an incident: {out} out of scope (not Backup or Migrate), "
         "{quiet} not failures (jobs running or done, informational health errors)",
+        "approval_line": "• {playbook} for {vms} · expires {when}",
         "switches": "Automation: {paused} · dry run: {dry_run}",
         "paused": "paused",
         "running": "running",
         "on": "on",
         "off": "off",
+        "failed_title": "Failed fixes",
+        "no_failed": "No fix has failed.",
+        "failed_line": "{vm} · {playbook} · {when}",
+        "who_title": "Who decided on {vm}",
+        "no_decision": "Nobody has decided on a fix for {vm}.",
+        "decided": "{verdict} by {name} {when} ({playbook})",
+        "verdict_approved": "Approved",
+        "verdict_rejected": "Rejected",
+        "verdict_snoozed": "Snoozed",
+        "pending_line": "Waiting for a decision ({playbook}), expires {when}",
         "help_title": "What I can do",
-        "help": "why did VM <name> fail|explain <error text or code>|status|"
+        "help": "why did VM <name> fail · what is wrong with <name>|show failed fixes|"
+        "who approved <name>|explain <error text or code>|status|digest (the week in one card)|"
         "pause / resume (approvers)|dry-run on / dry-run off (approvers)|help",
         "not_understood": "I did not understand that. Try one of these:",
         "not_approver": "Only remediation approvers can change the automation switches.",
@@ -75,55 +110,80 @@ WORDS: dict[str, dict[str, str]] = {
     "fr": {
         "why_title": "Pourquoi {vm} a échoué",
         "nothing": "Aucun incident enregistré pour {vm}.",
+        "did_you_mean": "Vouliez-vous dire {names} ?",
+        "ask_again": "Reposez la question avec ce nom, par exemple « pourquoi la VM {vm} a "
+        "échoué ».",
+        "several": "{n} incidents pour {vm}, du plus pertinent au moins pertinent :",
         "cause": "Cause",
         "done": "Ce qui a été fait",
         "next": "Que faire ensuite",
-        "open": "ouvert",
+        "seen": "détecté {when}",
+        "local": "{when} (votre heure)",
         "unknown_cause": "Erreur non reconnue : voir le message brut sur la carte de l'incident.",
         "next_pending": "Un approbateur peut approuver la correction proposée ({playbook}) sur la "
         "carte de l'incident, ou appliquer ces étapes à la main :",
-        "next_failed": "La correction automatique a échoué ({failure}). Appliquez ces étapes "
-        "à la main :",
+        "next_failed": "La correction automatique a échoué. Relancez-la depuis la carte, "
+        "escaladez, ou appliquez ces étapes à la main :",
         "next_running": "La correction est en cours ; la carte de l'incident se met à jour "
         "à la fin.",
-        "next_done": "La correction a réussi ; le prochain cycle de sauvegarde ou de réplication "
-        "devrait le confirmer. En cas de nouvel échec, appliquez ces étapes :",
         "next_resolved": "Résolu : rien à faire sauf nouvel échec.",
         "next_manual": "Appliquez ces étapes :",
         "no_fix": "Aucune correction tentée.",
-        "plan": "Plan : {mode} ({reason})",
+        "plan": "Plan : {playbook} ({mode})",
+        "mode_auto": "automatique",
+        "mode_approval": "approbation requise",
+        "mode_manual": "manuel",
         "runs": "Corrections : {counts}",
+        "approval": "Approbation",
         "live": "En direct depuis Azure",
         "unavailable": "données en direct indisponibles : {reason}",
-        "replication": "Réplication {item} : santé {health}, {state}",
+        "replication": "Réplication de {item} : santé {health}, {state}",
         "health_error": "Erreur de santé {code} : {message}",
         "last_rp": "Dernier point de récupération : {when}",
         "cycle_running": "Un cycle de réplication delta est en cours ({pct} %).",
         "cycle_at": "Prochain cycle de réplication delta prévu vers {when}.",
         "cycle_between": "Prochain cycle de réplication delta prévu entre {start} et {end} "
         "(1 à 12 heures après le précédent, selon sa durée).",
-        "job": "Travail de sauvegarde {status} démarré le {start}",
+        "job": "Travail de sauvegarde {status}, démarré {start}",
         "log_rows": "Log Analytics : {n} ligne(s) récente(s) de {table}",
         "no_live": "Azure ne signale rien sur cette VM pour le moment.",
+        "live_disagrees": "Azure signale désormais la réplication de {vm} saine, alors que {n} "
+        "incident(s) de réplication restent ouverts : ils se ferment au prochain relevé si "
+        "cela se confirme.",
         "invalid_vm": "{reason}. Un nom de VM compte 1 à 64 lettres, chiffres, '-', '_' ou '.'.",
         "explain_title": "Explication : {query}",
         "explain_none": "Aucune entrée du catalogue ne correspond : {query}",
         "shared": "Le code {code} est partagé par {n} entrées ; le texte du message les départage.",
         "automation": "Automatisation : {how}",
         "manual": "aucune, correction manuelle",
+        "docs": "Page de dépannage de Microsoft",
         "status_title": "État",
         "incidents": "Incidents ouverts : {n}",
+        "by_state": "{state} : {n}",
         "approvals": "Approbations en attente : {n}",
         "ignored": "Enregistrés sans incident : {out} hors périmètre (ni Sauvegarde ni Migrate), "
         "{quiet} sans échec (travaux en cours ou terminés, erreurs d'intégrité informatives)",
+        "approval_line": "• {playbook} pour {vms} · expire {when}",
         "switches": "Automatisation : {paused} · simulation : {dry_run}",
         "paused": "suspendue",
         "running": "active",
         "on": "activée",
         "off": "désactivée",
+        "failed_title": "Corrections échouées",
+        "no_failed": "Aucune correction n'a échoué.",
+        "failed_line": "{vm} · {playbook} · {when}",
+        "who_title": "Qui a décidé pour {vm}",
+        "no_decision": "Personne n'a encore décidé d'une correction pour {vm}.",
+        "decided": "{verdict} par {name} {when} ({playbook})",
+        "verdict_approved": "Approuvé",
+        "verdict_rejected": "Refusé",
+        "verdict_snoozed": "Reporté",
+        "pending_line": "En attente de décision ({playbook}), expire {when}",
         "help_title": "Ce que je sais faire",
-        "help": "pourquoi la VM <nom> a échoué|explique <texte ou code d'erreur>|état|"
-        "pause / reprendre (approbateurs)|dry-run on / dry-run off (approbateurs)|aide",
+        "help": "pourquoi la VM <nom> a échoué · qu'est-ce qui ne va pas avec <nom>|"
+        "corrections échouées|qui a approuvé <nom>|explique <texte ou code d'erreur>|état|"
+        "résumé (la semaine en une carte)|pause / reprendre (approbateurs)|"
+        "dry-run on / dry-run off (approbateurs)|aide",
         "not_understood": "Je n'ai pas compris. Essayez :",
         "not_approver": "Seuls les approbateurs peuvent modifier les interrupteurs "
         "d'automatisation.",
@@ -137,88 +197,140 @@ WORDS: dict[str, dict[str, str]] = {
 
 
 def words(lang: str) -> dict[str, str]:
-    return WORDS.get(lang, WORDS["en"])
+    return table(WORDS, lang)
 
 
-# -- why did VM X fail --------------------------------------------------------------------------
-def why_card(vm: str, views: list[dict[str, Any]], facts: LiveFacts | None, lang: str) -> dict:
+def _when(value: Any, now: datetime, lang: str, timezone: str | None) -> str:
+    """ "12 min ago", with the asker's local time when known."""
+    said = ago(value, now, lang)
+    mine = local(value, timezone)
+    return f"{said} ({words(lang)['local'].format(when=mine)})" if mine else said
+
+
+# -- why did VM X fail -------------------------------------------------------------------------
+def why_card(
+    vm: str,
+    views: list[dict[str, Any]],
+    facts: LiveFacts | None,
+    lang: str,
+    *,
+    now: datetime | None = None,
+    suggestions: list[str] | None = None,
+    timezone: str | None = None,
+) -> dict:
+    """The VM's incidents (several summarised in one line each, the most relevant told in
+    full), then what Azure says now."""
     w = words(lang)
     body: list[dict[str, Any]] = []
     if not views:
         body.append(line(w["nothing"].format(vm=vm)))
-    for view in views[:SHOWN_INCIDENTS]:
-        body += _incident_story(view, lang)
+        if suggestions:
+            body.append(line(w["did_you_mean"].format(names=", ".join(suggestions[:3])),
+                             weight="Bolder"))  # fmt: skip
+            body.append(line(w["ask_again"].format(vm=suggestions[0]), isSubtle=True))
+    judged = [(view, *assessment(view)) for view in views[:SHOWN_INCIDENTS]]
+    if len(judged) > 1:
+        body.append(line(w["several"].format(n=len(views), vm=vm), weight="Bolder"))
+        for view, found, seen in judged:
+            body.append(_summary_line(view, found, seen, lang))
+    if judged:
+        view, found, seen = judged[0]
+        body += _incident_story(vm, view, found, lang, seen, timezone)
     if facts is not None:
-        body += _live(facts, lang)
+        body += _live(vm, facts, lang, views)
     return answer_card(w["why_title"].format(vm=clip(vm, 80)), body)
 
 
-def _incident_story(view: dict[str, Any], lang: str) -> list[dict[str, Any]]:
+def _summary_line(view, found: Assessment, now: datetime, lang: str) -> dict[str, Any]:
+    incident, entry = view["incident"], view.get("entry")
+    title = entry.title.get(lang) if entry else incident["root_cause"]
+    fired = incident.get("fired_at") or incident.get("first_seen")
+    return rich(
+        run(f"• {table(STATES, lang)[found.state]}  ", weight="Bolder"),
+        run(clip(title, 120)),
+        run(f"  · {words(lang)['seen'].format(when=ago(fired, now, lang))}", isSubtle=True),
+    )
+
+
+def _incident_story(vm, view, found: Assessment, lang, now, timezone) -> list[dict[str, Any]]:
     w = words(lang)
     incident, entry = view["incident"], view.get("entry")
     title = entry.title.get(lang) if entry else incident["root_cause"]
-    status = w["open"] if incident["status"] == "open" else incident["status"]
+    fired = incident.get("fired_at") or incident.get("first_seen")
     blocks = [
         rich(
             run(clip(title, TEXT), weight="Bolder", size="Medium"),
-            run(f"  ({status}, {incident['first_seen']} → {incident['last_seen']})", isSubtle=True),
+            run(
+                f"  {table(STATES, lang)[found.state]} · "
+                f"{w['seen'].format(when=_when(fired, now, lang, timezone))}",
+                isSubtle=True,
+            ),
             spacing="Large",
         ),
+        line(headline(found, view, lang, now)),
+        heading(w["cause"]),
     ]
-    blocks.append(heading(w["cause"]))
     if entry:
         blocks += bullets(entry.causes.get(lang), 5, lang)
     else:
         blocks.append(line(w["unknown_cause"]))
-    for item in (incident.get("evidence") or [])[:2]:
-        blocks.append(line(clip(item.get("message"), TEXT), isSubtle=True))
+    for item in (incident.get("evidence") or [])[:1]:
+        blocks.append(line(clip(humanize(item.get("message")), TEXT), isSubtle=True))
     blocks.append(heading(w["done"]))
-    blocks += _done(view, lang)
+    blocks += _done(vm, view, found, lang, now)
     blocks.append(heading(w["next"]))
-    blocks += _next(view, lang)
+    blocks += _next(view, found, lang)
     return blocks
 
 
-def _done(view: dict[str, Any], lang: str) -> list[dict[str, Any]]:
+def _done(vm, view, found: Assessment, lang, now) -> list[dict[str, Any]]:
     w = words(lang)
     plan = view["incident"].get("plan") or {}
     done = []
-    if plan:
-        mode = " ".join(filter(None, (plan.get("mode"), plan.get("playbook"))))
-        done.append(line(w["plan"].format(mode=mode, reason=plan.get("reason") or "—")))
-    approval = view.get("approval")
-    if approval:
-        done.append(fact(card_labels(lang)["approval"], approval_text(approval, card_labels(lang))))
-    runs = view.get("runs") or []
-    if runs:
-        counts = Counter(r["state"] for r in runs)
-        done.append(line(w["runs"].format(counts=", ".join(f"{n} {s}" for s, n in counts.items()))))
-        for item in runs[:3]:
-            last = (item.get("journal") or [{}])[-1]
-            note = last.get("note") or last.get("step") or ""
-            done.append(line(f"• {item['vm']}: {item['state']} {clip(note, 200)}".rstrip()))
+    if plan.get("playbook"):
+        mode = w.get(f"mode_{plan.get('mode')}", plan.get("mode") or "—")
+        done.append(line(w["plan"].format(playbook=playbook_label(plan["playbook"], lang),
+                                          mode=mode)))  # fmt: skip
+    mine = found.of(vm)
+    if mine and mine.approval:
+        done.append(fact(w["approval"], _decision_text(mine.approval, lang, now)))
+    outcomes = table(OUTCOMES, lang)
+    counts = Counter(v.outcome for v in found.vms if v.run)
+    if counts:
+        said = ", ".join(f"{n} {outcomes.get(o, o)}" for o, n in counts.items())
+        done.append(line(w["runs"].format(counts=said)))
+    if mine and mine.run:
+        done += timeline_lines(mine.run, lang, now, TIMELINE_STEPS)
     if not done:
         done.append(line(w["no_fix"]))
     return done
 
 
-def _next(view: dict[str, Any], lang: str) -> list[dict[str, Any]]:
+def _decision_text(approval: dict[str, Any], lang: str, now: datetime) -> str:
     w = words(lang)
-    incident, entry = view["incident"], view.get("entry")
+    state = approval["state"]
+    playbook = playbook_label(approval.get("playbook"), lang)
+    if state == "pending":
+        return w["pending_line"].format(playbook=playbook, when=ago(approval["expires"], now, lang))
+    verdict = "approved" if state not in {"rejected", "snoozed"} else state
+    by = (approval.get("decided_by") or {}).get("name") or "?"
+    return w["decided"].format(verdict=w[f"verdict_{verdict}"], name=by, playbook=playbook,
+                               when=ago(approval.get("decided_at"), now, lang))  # fmt: skip
+
+
+def _next(view, found: Assessment, lang) -> list[dict[str, Any]]:
+    w = words(lang)
+    entry = view.get("entry")
     steps = list(entry.fix_steps.get(lang)) if entry else []
-    runs = view.get("runs") or []
-    approval = view.get("approval") or {}
-    failed = next((r for r in runs if r["state"] == "failed"), None)
-    if incident["status"] != "open":
+    if found.settled:
         return [line(w["next_resolved"])]
-    if failed:
-        intro = w["next_failed"].format(failure=clip(failed.get("failure") or "?", 200))
-    elif any(r["state"] in {"pending", "queued", "running", "waiting"} for r in runs):
+    if found.state == "fixing":
         return [line(w["next_running"])]
-    elif runs and all(r["state"] == "succeeded" for r in runs):
-        intro = w["next_done"]
-    elif approval.get("state") == "pending":
-        intro = w["next_pending"].format(playbook=approval.get("playbook"))
+    if found.state == "failed":
+        intro = w["next_failed"]
+    elif found.why == "awaiting-approval":
+        playbook = playbook_label((view["incident"].get("plan") or {}).get("playbook"), lang)
+        intro = w["next_pending"].format(playbook=playbook)
     else:
         intro = w["next_manual"]
     if not steps:
@@ -226,18 +338,27 @@ def _next(view: dict[str, Any], lang: str) -> list[dict[str, Any]]:
     return [line(intro), *bullets(steps, 8, lang, numbered=True)]
 
 
-def _live(facts: LiveFacts, lang: str) -> list[dict[str, Any]]:
+def _live(vm: str, facts: LiveFacts, lang: str, views: list[dict[str, Any]]) -> list[dict]:
     w = words(lang)
     blocks = [heading(w["live"])]
     for item in facts.replication:
         blocks += _replication(item, w)
+    healthy = any(r.health == "Normal" for r in facts.replication)
+    open_replication = [
+        v for v in views
+        if v["incident"]["status"] == "open"
+        and (v["incident"].get("service") or "").startswith("migrate")
+    ]  # fmt: skip
+    if healthy and open_replication:
+        said = w["live_disagrees"].format(vm=vm, n=len(open_replication))
+        blocks.append(line(said, color="warning"))
     for job in facts.backup_jobs:
-        blocks.append(line(w["job"].format(status=job["status"], start=job["start"])))
-        blocks += [line(f"  {clip(e, TEXT)}", isSubtle=True) for e in job["errors"][:3]]
-    for table, rows in facts.logs.items():
-        blocks.append(line(w["log_rows"].format(n=len(rows), table=table)))
+        blocks.append(line(w["job"].format(status=job["status"], start=minute(job["start"]))))
+        blocks += [line(f"  {clip(humanize(e), TEXT)}", isSubtle=True) for e in job["errors"][:3]]
+    for table_name, rows in facts.logs.items():
+        blocks.append(line(w["log_rows"].format(n=len(rows), table=table_name)))
     for reason in facts.unavailable:
-        blocks.append(line(w["unavailable"].format(reason=reason), color="warning"))
+        blocks.append(line(w["unavailable"].format(reason=humanize(reason)), color="warning"))
     if len(blocks) == 1:
         blocks.append(line(w["no_live"], isSubtle=True))
     return blocks
@@ -246,20 +367,61 @@ def _live(facts: LiveFacts, lang: str) -> list[dict[str, Any]]:
 def _replication(item: Replication, w: dict[str, str]) -> list[dict[str, Any]]:
     blocks = [line(w["replication"].format(item=item.item, health=item.health, state=item.state))]
     for error in item.errors[:3]:
-        said = w["health_error"].format(code=error["code"], message=clip(error["message"], TEXT))
+        said = w["health_error"].format(
+            code=error["code"], message=clip(humanize(error["message"]), TEXT)
+        )
         blocks.append(line(said, color="attention"))
         if error["action"]:
-            blocks.append(line(f"→ {clip(error['action'], TEXT)}", isSubtle=True))
+            blocks.append(line(f"→ {clip(humanize(error['action']), TEXT)}", isSubtle=True))
     if item.last_recovery_point:
-        blocks.append(line(w["last_rp"].format(when=item.last_recovery_point)))
+        blocks.append(line(w["last_rp"].format(when=minute(item.last_recovery_point))))
     cycle = item.next_cycle
     if cycle and cycle[0] == "running":
         blocks.append(line(w["cycle_running"].format(pct=cycle[1])))
     elif cycle and cycle[0] == "at":
-        blocks.append(line(w["cycle_at"].format(when=cycle[1])))
+        blocks.append(line(w["cycle_at"].format(when=minute(cycle[1]))))
     elif cycle:
-        blocks.append(line(w["cycle_between"].format(start=cycle[1], end=cycle[2])))
+        blocks.append(line(w["cycle_between"].format(start=minute(cycle[1]), end=minute(cycle[2]))))
     return blocks
+
+
+# -- failed fixes, who approved ------------------------------------------------------------------
+def failed_fixes_card(
+    failed: list[tuple[dict[str, Any], dict[str, Any]]], lang: str, now: datetime
+) -> dict[str, Any]:
+    """The latest failed fix of each VM, newest first: `failed` pairs (view, run)."""
+    w = words(lang)
+    body: list[dict[str, Any]] = []
+    if not failed:
+        body.append(line(w["no_failed"]))
+    for view, item in failed[:SHOWN_FAILED]:
+        found, _ = assessment(view)
+        entry = view.get("entry")
+        title = entry.title.get(lang) if entry else view["incident"]["root_cause"]
+        said = w["failed_line"].format(vm=item["vm"], when=ago(item["updated"], now, lang),
+                                       playbook=playbook_label(item["playbook"], lang))  # fmt: skip
+        body.append(rich(run("✗ ", color="attention"), run(said, weight="Bolder"),
+                         run(f"  {clip(title, 120)}", isSubtle=True),
+                         spacing="Medium"))  # fmt: skip
+        mine = found.of(item["vm"])
+        if mine is not None and mine.outcome == "fix-failed":
+            only = Assessment(found.state, "fix-failed", (mine,))
+            body.append(line(clip(failure_sentence(only, lang), TEXT)))
+    if len(failed) > SHOWN_FAILED:
+        body.append(line(f"… +{len(failed) - SHOWN_FAILED}", isSubtle=True))
+    return answer_card(w["failed_title"], body)
+
+
+def who_approved_card(
+    vm: str, approvals: list[dict[str, Any]], lang: str, now: datetime
+) -> dict[str, Any]:
+    """Every decision on a fix of `vm`, newest first (pending ones say so)."""
+    w = words(lang)
+    shown = [a for a in approvals if a["state"] not in {"superseded", "withdrawn", "expired"}]
+    shown.sort(key=lambda a: a.get("decided_at") or a["created"], reverse=True)
+    body = [line(_decision_text(a, lang, now)) for a in shown[:SHOWN_FAILED]]
+    return answer_card(w["who_title"].format(vm=clip(vm, 80)),
+                       body or [line(w["no_decision"].format(vm=vm))])  # fmt: skip
 
 
 # -- explain, status, help ------------------------------------------------------------------
@@ -275,7 +437,12 @@ def explain_card(explanation: Explanation) -> dict[str, Any]:
         body.append(line(w["shared"].format(code=explanation.matched, n=len(explanation.entries))))
     for entry in explanation.entries:
         automation = entry.automation
-        how = f"{automation.playbook} ({automation.mode})" if automation.playbook else w["manual"]
+        how = (
+            f"{playbook_label(automation.playbook, lang)} ({automation.playbook}, "
+            f"{w.get('mode_' + automation.mode, automation.mode)})"
+            if automation.playbook
+            else w["manual"]
+        )
         body += [
             rich(
                 run(entry.title.get(lang), weight="Bolder", size="Medium"),
@@ -287,52 +454,71 @@ def explain_card(explanation: Explanation) -> dict[str, Any]:
             heading(w["next_manual"]),
             *bullets(entry.fix_steps.get(lang), 12, lang, numbered=True),
             line(w["automation"].format(how=how)),
-            line(entry.doc_url, isSubtle=True),
+            rich(
+                run(
+                    w["docs"],
+                    color="accent",
+                    selectAction={"type": "Action.OpenUrl", "url": entry.doc_url},
+                )
+            ),
         ]
     return answer_card(title, body)
 
 
 def status_card(
-    incidents: list[dict[str, Any]],
+    judged: list[tuple[dict[str, Any], Assessment]],
     approvals: list[dict[str, Any]],
     policy: Any,
     lang: str,
+    now: datetime,
     ignored: dict[str, int] | None = None,
 ) -> dict[str, Any]:
-    """Switches, open incidents, pending approvals and, when given, how many signals were
-    recorded as out of scope or not failures (`remediation.scope.ignored_counts`)."""
+    """Open incidents by state, each with its VMs; pending approvals; the switches; and, when
+    given, how many signals were recorded as out of scope or not failures
+    (`remediation.scope.ignored_counts`)."""
     w = words(lang)
+    states = table(STATES, lang)
+    counts = Counter(found.state for _, found in judged)
     body = [
-        line(
-            w["switches"].format(
-                paused=w["paused"] if policy.paused else w["running"],
-                dry_run=w["on"] if policy.dry_run else w["off"],
-            )
-        ),
-        line(w["incidents"].format(n=len(incidents)), weight="Bolder"),
-    ]
-    newest = sorted(incidents, key=lambda i: i["last_seen"], reverse=True)
-    for incident in newest[:15]:
+        line(w["switches"].format(paused=w["paused"] if policy.paused else w["running"],
+                                  dry_run=w["on"] if policy.dry_run else w["off"])),
+        line(w["incidents"].format(n=len(judged)), weight="Bolder"),
+    ]  # fmt: skip
+    if counts:
+        said = " · ".join(
+            w["by_state"].format(state=states[s].lower(), n=n) for s, n in sorted(counts.items())
+        )
+        body.append(line(said))
+    newest = sorted(judged, key=lambda j: j[0]["last_seen"], reverse=True)
+    for incident, found in newest[:15]:
         vms = incident.get("vms") or []
         count = incident.get("vm_count", len(vms))
         more = f" +{count - min(len(vms), 3)}" if count > min(len(vms), 3) else ""
         body.append(
             fact(
-                f"{incident.get('severity')} · {incident['root_cause']}",
-                f"{', '.join(vms[:3])}{more} ({incident['id']})",
+                f"{states[found.state]} · {_title(incident, lang)}",
+                f"{', '.join(vms[:3])}{more} · {ago(incident['last_seen'], now, lang)}",
             )
         )
     if len(newest) > 15:
         body.append(line(f"… +{len(newest) - 15}", isSubtle=True))
     body.append(line(w["approvals"].format(n=len(approvals)), weight="Bolder"))
     for approval in approvals[:15]:
-        body.append(
-            line(f"• {approval['playbook']} · {approval['incident_id']} · {approval['expires']}")
-        )
+        vms = ", ".join(t.get("vm") or "?" for t in approval.get("targets") or [])
+        body.append(line(w["approval_line"].format(
+            playbook=playbook_label(approval["playbook"], lang), vms=vms or "—",
+            when=ago(approval["expires"], now, lang))))  # fmt: skip
     if ignored is not None:
         out, quiet = ignored.get("out-of-scope", 0), ignored.get("not-a-failure", 0)
         body.append(line(w["ignored"].format(out=out, quiet=quiet), isSubtle=True))
     return answer_card(w["status_title"], body)
+
+
+def _title(incident: dict[str, Any], lang: str) -> str:
+    from remediation.catalogue import default_catalogue
+
+    entry = default_catalogue().get(incident["entry_id"]) if incident.get("entry_id") else None
+    return entry.title.get(lang) if entry else str(incident.get("root_cause") or "—")
 
 
 def help_card(lang: str, not_understood: bool = False) -> dict[str, Any]:

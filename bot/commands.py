@@ -1,8 +1,9 @@
-"""Chat commands, forgiving of phrasing, in English and French, and what each one answers.
+"""Chat commands, forgiving of phrasing and spelling, in English and French.
 
-`parse` turns free text into a `Command`; `Commands.answer` runs it against the engine
-(synchronously: the turn handler calls it in a worker thread) and returns the reply activity.
-The VM name of "why did VM X fail" is validated before any lookup.
+`parse` turns free text into a `Command`: command words with a typo or two are recognised
+("statsu", "whyy"), and the VM named is validated before any lookup; a VM no incident names
+gets "did you mean" the known VM names nearest to it. `Commands.answer` runs it against the
+engine (synchronously: the turn handler calls it in a worker thread) and returns the reply.
 """
 
 from __future__ import annotations
@@ -11,36 +12,60 @@ import re
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from bot import answers
+from bot import answers, digest
 from bot.cards import answer_card, line
+from bot.fuzzy import closest, corrected
+from bot.incident_card import assessment
 from bot.model import reply_card
 from bot.vmfacts import VmFacts
 from remediation.approvals import Approver, refused_because
 from remediation.engine import SEEN
 from remediation.explain import explain
+from remediation.outcomes import latest_run_per_vm
 from remediation.scope import ignored_counts
 from remediation.vmnames import InvalidVmName, checked_vm_name
 
-Name = Literal["why", "explain", "status", "pause", "resume", "dry_run", "help", "unknown"]
+Name = Literal[
+    "why", "failed", "who", "explain", "status", "digest", "pause", "resume", "dry_run", "help",
+    "unknown",
+]  # fmt: skip
 
 _FRENCH = re.compile(
     r"\b(pourquoi|échou\w*|echou\w*|passé|arrivé|aide|état|etat|statut|expliqu\w*|reprendre|"
-    r"suspendre|quoi)\b|qu'"
+    r"suspendre|quoi|qui|corrections?|résumé|bilan|problème|va pas)\b|qu'"
 )
+_VM = r"(?:the\s+|la\s+|le\s+|l')?(?:vm\s+|machine\s+|server\s+|serveur\s+)?(?P<vm>\S+)"
 _WHY = (
     re.compile(r"\b(?:why|pourquoi)\b.*?\b(?:vm|machine|server|serveur)\s+(?P<vm>\S+)", re.I),
     re.compile(r"\bwhy\s+(?:did|does|do|is|was|has)\s+(?:the\s+)?(?P<vm>\S+)", re.I),
     re.compile(r"\bwhy\s+(?P<vm>\S+)\s+(?:fail|failed|failing|broke|broken)\b", re.I),
-    re.compile(r"\bwhat\s+happened\s+(?:to|with)\s+(?:the\s+)?(?:vm\s+)?(?P<vm>\S+)", re.I),
+    re.compile(r"\bwhat\s+happened\s+(?:to|with)\s+" + _VM, re.I),
+    re.compile(r"\bwhat(?:'s|\s+is)\s+(?:wrong|up|going\s+on)\s+(?:with|on)\s+" + _VM, re.I),
     re.compile(r"\bpourquoi\s+(?:la\s+|le\s+|l')?(?P<vm>\S+)\s+(?:a\b|est\b|échoue|echoue)", re.I),
     re.compile(
-        r"\b(?:que\s+s'est-il\s+passé|qu'est-il\s+arrivé)\s+(?:avec|pour|à|a)\s+"
-        r"(?:la\s+|le\s+)?(?:vm\s+)?(?P<vm>\S+)",
-        re.I,
+        r"\b(?:que\s+s'est-il\s+passé|qu'est-il\s+arrivé)\s+(?:avec|pour|à|a)\s+" + _VM, re.I
     ),
+    re.compile(
+        r"\b(?:qu'est-ce\s+qui\s+ne\s+va\s+pas|quel\s+est\s+le\s+problème)\s+(?:avec|sur)\s+"
+        + _VM, re.I,
+    ),
+)  # fmt: skip
+_WHO = (
+    re.compile(r"\bwho\s+(?:approved|decided|rejected|snoozed)\s+(?:(?:the\s+)?fix(?:es)?\s+"
+               r"(?:for|of|on)\s+)?" + _VM, re.I),
+    re.compile(r"\bqui\s+a\s+(?:approuvé|décidé|refusé|reporté)\s+(?:(?:la\s+)?correction\s+"
+               r"(?:de|pour|sur)\s+)?" + _VM, re.I),
+)  # fmt: skip
+_FAILED = re.compile(
+    r"^(?:show\s+|list\s+)?(?:me\s+)?(?:the\s+|all\s+)?failed\s+(?:fix(?:es)?|runs?|remediations?)"
+    r"\W*$|^(?:les\s+)?corrections?\s+(?:échouées?|en\s+échec)\W*$"
 )
 _EXPLAIN = re.compile(r"^(?:explain|explique[rz]?)\s*:?\s+(?P<arg>.+)$", re.S | re.I)
 _STATUS = re.compile(r"^(?:status|incidents|open incidents|état|etat|statut)\W*$")
+_DIGEST = re.compile(
+    r"^(?:weekly\s+)?digest\W*$|^(?:le\s+)?(?:résumé|bilan)(?:\s+(?:de\s+la\s+)?semaine"
+    r"|\s+hebdo\w*)?\W*$"
+)
 _PAUSE = re.compile(r"^(?:pause|suspend|suspendre)\b")
 _RESUME = re.compile(r"^(?:resume|reprendre|reprise|unpause)\b")
 _DRY_RUN = re.compile(
@@ -49,6 +74,16 @@ _DRY_RUN = re.compile(
 _HELP = re.compile(r"^(?:help|aide|\?|hi|hello|bonjour|salut)\W*$")
 _ON = {"on", "true", "oui", "activé", "activée"}
 _TRAILING = "?!.,;:"
+# The words commands are made of: a typo in one of these is corrected before matching.
+VOCABULARY = frozenset(
+    (
+        *("why", "did", "does", "fail", "failed", "failing", "happened", "what", "wrong", "with"),
+        *("who", "approved", "decided", "rejected", "show", "fix", "fixes", "explain", "status"),
+        *("incidents", "digest", "pause", "resume", "help", "hello", "pourquoi", "échoué"),
+        *("échoue", "explique", "état", "statut", "aide", "reprendre", "suspendre", "résumé"),
+        *("bilan", "approuvé", "correction", "corrections", "échouées", "passé", "arrivé"),
+    )
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,32 +91,46 @@ class Command:
     name: Name
     arg: str = ""
     lang: str = "en"
+    timezone: str | None = None  # the sender's, as Teams sends it: for local times
 
 
-def parse(text: str) -> Command:
-    """The command a chat message asks for; `unknown` when none fits."""
+def parse(text: str, locale: str | None = None) -> Command:
+    """The command a chat message asks for; `unknown` when none fits. The language is the
+    message's own, else the sender's Teams locale."""
     said = " ".join((text or "").split())
     low = said.lower()
-    lang = "fr" if _FRENCH.search(low) else "en"
+    lang = "fr" if _FRENCH.search(low) or (locale or "").lower().startswith("fr") else "en"
     explained = _EXPLAIN.match(said)
     if explained:
         return Command("explain", explained["arg"].strip(), lang)
-    for pattern in _WHY:
-        found = pattern.search(said)
-        if found:
-            return Command("why", found["vm"].rstrip(_TRAILING), lang)
-    for name, pattern in (
-        ("status", _STATUS),
-        ("pause", _PAUSE),
-        ("resume", _RESUME),
-        ("help", _HELP),
-    ):
-        if pattern.match(low):
+    fixed = _corrected(said)
+    for name, patterns in (("who", _WHO), ("why", _WHY)):
+        for pattern in patterns:
+            found = pattern.search(fixed)
+            if found:
+                return Command(name, found["vm"].rstrip(_TRAILING), lang)  # type: ignore[arg-type]
+    fixed_low = fixed.lower()
+    for name, pattern in (("failed", _FAILED), ("status", _STATUS), ("digest", _DIGEST),
+                          ("pause", _PAUSE), ("resume", _RESUME), ("help", _HELP)):  # fmt: skip
+        if pattern.match(fixed_low):
             return Command(name, "", lang)  # type: ignore[arg-type]
-    dry_run = _DRY_RUN.match(low)
+    dry_run = _DRY_RUN.match(fixed_low)
     if dry_run:
         return Command("dry_run", "on" if dry_run["value"] in _ON else "off", lang)
     return Command("unknown", said, lang)
+
+
+def _corrected(text: str) -> str:
+    """`text` with each word that is a typo of a command word spelt right; words with digits,
+    dashes or dots (VM names) are left alone."""
+    out = []
+    for word in text.split(" "):
+        bare = word.rstrip(_TRAILING)
+        if bare and bare.isalpha():
+            fixed = corrected(bare.lower(), VOCABULARY)
+            word = word if fixed == bare.lower() else fixed + word[len(bare) :]
+        out.append(word)
+    return " ".join(out)
 
 
 SWITCHES = ("pause", "resume", "dry_run")  # the commands that need approval rights
@@ -98,41 +147,81 @@ class Commands:
         """The reply activity (a card) for `command` asked by `who`."""
         handler = {
             "why": self._why,
+            "failed": self._failed,
+            "who": self._who,
             "explain": self._explain,
             "status": self._status,
+            "digest": self._digest,
             **dict.fromkeys(SWITCHES, self._switch),
         }.get(command.name)
         if handler is None:
             return reply_card(answers.help_card(command.lang, command.name == "unknown"))
         return reply_card(handler(command, who))
 
-    def _why(self, command: Command, who: Approver) -> dict[str, Any]:
+    def _vm(self, command: Command, title: str) -> tuple[str | None, dict | None]:
+        """The VM a command names, or the card that says why it is no VM name."""
         w = answers.words(command.lang)
         try:
-            vm = checked_vm_name(command.arg)
+            return checked_vm_name(command.arg), None
         except InvalidVmName as exc:
             said = w["invalid_vm"].format(reason=exc)
-            return answer_card(w["why_title"].format(vm="?"), [line(said, color="attention")])
+            return None, answer_card(w[title].format(vm="?"), [line(said, color="attention")])
+
+    def _why(self, command: Command, who: Approver) -> dict[str, Any]:
+        vm, refused = self._vm(command, "why_title")
+        if vm is None:
+            return refused  # type: ignore[return-value]
         incidents = self._engine.incidents.for_vm(vm)
         incidents.sort(key=lambda i: i["status"] != "open")  # open first, then most recent
         views = [self._engine.view(i["id"]) for i in incidents[: answers.SHOWN_INCIDENTS]]
+        suggestions = None if incidents else closest(vm, self._known_vms())
         facts = None
         if self._facts is not None:
             facts = self._facts.gather(vm, [i.get("vault_id") for i in incidents])
-        return answers.why_card(vm, views, facts, command.lang)
+        return answers.why_card(vm, views, facts, command.lang, now=self._engine.clock(),
+                                suggestions=suggestions, timezone=command.timezone)  # fmt: skip
+
+    def _known_vms(self) -> set[str]:
+        return {vm for incident in self._engine.incidents.all() for vm in incident["vms"]}
+
+    def _failed(self, command: Command, who: Approver) -> dict[str, Any]:
+        latest = latest_run_per_vm(self._engine.runs.all(state="failed"))
+        current = latest_run_per_vm(self._engine.runs.all())
+        failed = [r for vm, r in latest.items() if current.get(vm, r)["id"] == r["id"]]
+        failed.sort(key=lambda r: r["updated"], reverse=True)
+        views = {i: self._engine.view(i) for i in {r["incident_id"] for r in failed[:20]}}
+        pairs = [(views[r["incident_id"]], r) for r in failed[:20]]
+        return answers.failed_fixes_card(pairs, command.lang, self._engine.clock())
+
+    def _who(self, command: Command, who: Approver) -> dict[str, Any]:
+        vm, refused = self._vm(command, "who_title")
+        if vm is None:
+            return refused  # type: ignore[return-value]
+        approvals = [
+            a
+            for incident in self._engine.incidents.for_vm(vm)
+            for a in self._engine.approvals.all_for(incident["id"])
+            if any((t.get("vm") or "").lower() == vm.lower() for t in a.get("targets") or [])
+        ]
+        return answers.who_approved_card(vm, approvals, command.lang, self._engine.clock())
 
     def _explain(self, command: Command, who: Approver) -> dict[str, Any]:
         lang = command.lang if command.lang == "fr" else None
         return answers.explain_card(explain(command.arg[:2000], lang, self._engine.classifier))
 
     def _status(self, command: Command, who: Approver) -> dict[str, Any]:
+        judged = []
+        for incident in self._engine.incidents.open_incidents():
+            found, _ = assessment(self._engine.view(incident["id"]))
+            judged.append((incident, found))
         return answers.status_card(
-            self._engine.incidents.open_incidents(),
-            self._engine.approvals.pending(),
-            self._engine.policy(),
-            command.lang,
-            ignored_counts(self._engine.store, SEEN),
-        )
+            judged, self._engine.approvals.pending(), self._engine.policy(), command.lang,
+            self._engine.clock(), ignored_counts(self._engine.store, SEEN),
+        )  # fmt: skip
+
+    def _digest(self, command: Command, who: Approver) -> dict[str, Any]:
+        return digest.digest_card(digest.week_of(self._engine, self._engine.clock()),
+                                  command.lang)  # fmt: skip
 
     def _switch(self, command: Command, who: Approver) -> dict[str, Any]:
         w = answers.words(command.lang)

@@ -27,6 +27,11 @@ def _base(conversation_id: str) -> str:
     return conversation_id.partition(_THREAD_MARKER)[0]
 
 
+def key_of(ref: ConversationRef) -> str:
+    """A conversation's store key: its channel's id, hashed (a thread counts as its channel)."""
+    return _key(ref)
+
+
 def _key(ref: ConversationRef) -> str:
     return hashlib.sha256(_base(ref.conversation_id).lower().encode()).hexdigest()[:32]
 
@@ -59,14 +64,15 @@ class Conversations:
 
     def channel(self) -> ConversationRef | None:
         """The team channel installed most recently: where incident threads start."""
-        return next(
-            (
-                _ref(r.data)
-                for r in self._newest_first()
-                if r.data.get("teams_channel_id") or r.data.get("team_id")
-            ),
-            None,
-        )
+        return next(iter(self.channels()), None)
+
+    def channels(self) -> list[ConversationRef]:
+        """Every team channel the bot is installed in, newest first."""
+        return [
+            _ref(r.data)
+            for r in self._newest_first()
+            if r.data.get("teams_channel_id") or r.data.get("team_id")
+        ]
 
     def _newest_first(self):
         records = self._store.query(TABLE, PARTITION)

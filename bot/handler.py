@@ -2,7 +2,8 @@
 
 It runs on the bot loop (see bot.runtime); every engine call is synchronous and may post or
 edit cards through that same loop, so it runs in a worker thread (`asyncio.to_thread`).
-Card clicks carry only an approval id; who clicked comes from the authenticated activity.
+Card clicks carry only ids (an approval's, an incident's, a run's); who clicked comes from the
+authenticated activity.
 """
 
 from __future__ import annotations
@@ -10,11 +11,13 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import timedelta
 from typing import Any
 
-from bot.cards import incident_card, notice_card
+from bot.cards import notice_card
 from bot.commands import SWITCHES, Commands, parse
+from bot.incident_card import incident_card
 from bot.model import (
     InvokeResponse,
     Turn,
@@ -22,7 +25,9 @@ from bot.model import (
     invoke_error_response,
 )
 from bot.teams_notifier import TeamsNotifier
+from bot.wording import notice
 from remediation.approvals import VERBS, Approver, Membership, with_group_membership
+from remediation.oncall import VERBS as ON_CALL_VERBS
 
 log = logging.getLogger(__name__)
 
@@ -30,6 +35,7 @@ CARD_ACTION = "adaptiveCard/action"
 # Approval ids are "apr-" and 16 characters; far longer text is no id and must not reach the
 # store, whose keys are bounded (it would fail the turn instead of answering).
 MAX_APPROVAL_ID = 64
+ID_KEYS = ("approvalId", "incidentId", "runId")
 
 
 class BotHandler:
@@ -53,7 +59,7 @@ class BotHandler:
         if turn.kind == "invoke":
             return await self._invoke(turn)
         if turn.kind == "message" and turn.text:
-            command = parse(turn.text)
+            command = replace(parse(turn.text, turn.locale), timezone=turn.local_timezone)
             reply = await asyncio.to_thread(self._answer, command, turn)
             await turn.send(reply)
         return None
@@ -85,25 +91,46 @@ class BotHandler:
         return await asyncio.to_thread(self._card_action, turn)
 
     def _card_action(self, turn: Turn) -> InvokeResponse:
-        approval_id = turn.action_data.get("approvalId")
-        if isinstance(approval_id, str) and len(approval_id) > MAX_APPROVAL_ID:
-            return invoke_error_response(
-                400,
-                "BadRequest",
-                f"approvalId is {len(approval_id)} characters; no id is that long",
-            )
-        approval = self._engine.approvals.get(approval_id) if isinstance(approval_id, str) else None
-        if turn.trigger != "manual" or turn.verb not in VERBS:
+        data = turn.action_data
+        for key in ID_KEYS:
+            value = data.get(key)
+            if isinstance(value, str) and len(value) > MAX_APPROVAL_ID:
+                return invoke_error_response(
+                    400, "BadRequest", f"{key} is {len(value)} characters; no id is that long"
+                )
+        if turn.trigger != "manual" or turn.verb not in VERBS.keys() | ON_CALL_VERBS:
             # Automatic refreshes (and unknown verbs) only ever read.
-            if approval is None:
-                return invoke_card_response(notice_card("This card is no longer current."))
-            return invoke_card_response(incident_card(self._engine.view(approval["incident_id"])))
-        choice = turn.action_data.get("choice")
-        outcome = self._engine.decide(approval_id, turn.verb, self._approver(turn), choice)
+            return self._current_card(data)
+        if turn.verb in ON_CALL_VERBS:
+            return self._on_call(turn)
+        approval_id = data.get("approvalId")
+        approval = self._engine.approvals.get(approval_id) if isinstance(approval_id, str) else None
+        outcome = self._engine.decide(
+            approval_id, turn.verb, self._approver(turn), data.get("choice")
+        )
         log.info("card click %s on %s: %s", turn.verb, str(approval_id)[:40], outcome.message)
         decided = outcome.approval or approval
         if decided is None:
             return invoke_card_response(notice_card(outcome.message, color="attention"))
-        view = self._engine.view(decided["incident_id"])
-        notice = None if outcome.accepted else outcome.message
-        return invoke_card_response(incident_card(view, notice=notice))
+        return self._card_with(decided["incident_id"], outcome.accepted, outcome.message)
+
+    def _on_call(self, turn: Turn) -> InvokeResponse:
+        acted = self._engine.act(turn.verb, turn.action_data, self._approver(turn))
+        log.info("card click %s: %s", turn.verb, acted.outcome.message)
+        if acted.incident_id is None:
+            return invoke_card_response(notice_card(acted.outcome.message, color="attention"))
+        return self._card_with(acted.incident_id, acted.outcome.accepted, acted.outcome.message)
+
+    def _card_with(self, incident_id: str, accepted: bool, message: str) -> InvokeResponse:
+        """The incident's card as it is now; a refusal says why on top, in its language."""
+        view = self._engine.view(incident_id)
+        lang = view["incident"].get("language") or "en"
+        said = None if accepted else notice(message, lang)
+        return invoke_card_response(incident_card(view, notice=said))
+
+    def _current_card(self, data: dict[str, Any]) -> InvokeResponse:
+        """The card as it stands now, for the incident the clicked card names."""
+        incident_id = self._engine.incident_named(data)
+        if incident_id is None:
+            return invoke_card_response(notice_card("This card is no longer current."))
+        return invoke_card_response(incident_card(self._engine.view(incident_id)))

@@ -99,6 +99,8 @@ class Turn:
     install_action: InstallAction | None = None
     event_type: str | None = None
     value: Any = None
+    locale: str | None = None  # the sender's Teams locale, e.g. fr-FR
+    local_timezone: str | None = None  # the sender's IANA time zone, e.g. Europe/Paris
     io: TurnIO | None = field(default=None, repr=False, compare=False)
 
     @property

@@ -1,4 +1,5 @@
-"""The engine's Notifier for Teams: one channel thread per incident, edited in place.
+"""The engine's Notifier for Teams: one channel thread per incident, edited in place, and the
+weekly digest.
 
 `post` starts a new thread in the installed channel and returns the card reference (thread
 conversation id, root activity id, service URL, ...); `update` edits that same message. A card
@@ -13,9 +14,9 @@ import logging
 from datetime import timedelta
 from typing import Any
 
-from bot.cards import incident_card
 from bot.connector import BotRemoved, ConnectorError, ConversationNotFound, MessageTooLarge
-from bot.conversations import Conversations
+from bot.conversations import Conversations, key_of
+from bot.incident_card import incident_card
 from bot.model import ConversationRef, reply_card
 from bot.runtime import BotRuntime
 from remediation.clock import iso, parse_iso, utcnow
@@ -25,6 +26,7 @@ log = logging.getLogger(__name__)
 
 BACKLOG = "card_backlog"
 PARTITION = "incident"
+DIGESTS = "digests"
 # An incident younger than this may still be in its first post on another worker.
 SETTLE = timedelta(seconds=60)
 
@@ -52,6 +54,26 @@ class TeamsNotifier:
         incident_id = view["incident"]["id"]
         if self._update(view, card):
             self.catch_up(skip=incident_id)
+
+    def post_digest(self, week: str, card: dict[str, Any]) -> int:
+        """Post `card` as the digest of `week` in each installed channel that has not had it
+        (a claim per week and channel: several workers never post it twice); a post that
+        fails gives its claim back, so the next cycle tries again. Returns the posts made."""
+        sent = 0
+        for channel in self.conversations.channels():
+            key = f"{week}|{key_of(channel)}"
+            if not self._store.claim(DIGESTS, "week", key, {"week": week, "at": iso(utcnow())}):
+                continue
+            try:
+                self.runtime.call(
+                    lambda adapter, c=channel: adapter.create_thread(c, reply_card(card))
+                )
+            except (BotRemoved, ConversationNotFound, ConnectorError, TimeoutError) as exc:
+                log.warning("the digest of %s could not be posted: %s", week, exc)
+                self._store.delete(DIGESTS, "week", key)
+                continue
+            sent += 1
+        return sent
 
     # -- sending ----------------------------------------------------------------------------
     def _post(self, view: dict[str, Any]) -> dict[str, Any] | None:

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
+from remediation.playbooks.findings import reason
 from remediation.signals.arm_id import ArmId
 
 log = logging.getLogger(__name__)
@@ -95,7 +96,7 @@ class VmFacts:
             facts.backup_jobs += [backup_job(j) for j in jobs]
         except Exception as exc:  # any live source may fail; the answer says so
             log.warning("live facts from vault %s failed: %s", vault_id, exc)
-            facts.unavailable.append(f"vault {name}: {type(exc).__name__}: {str(exc)[:200]}")
+            facts.unavailable.append(f"vault {name}: {reason(exc)}")
         facts.backup_jobs.sort(key=lambda j: j.get("start") or "", reverse=True)
         del facts.backup_jobs[MAX_JOBS:]
 
@@ -106,7 +107,7 @@ class VmFacts:
             facts.logs = self._logs.for_vm(vm)
         except Exception as exc:  # Log Analytics is optional
             log.warning("Log Analytics facts for %s failed: %s", vm, exc)
-            facts.unavailable.append(f"Log Analytics: {type(exc).__name__}: {str(exc)[:200]}")
+            facts.unavailable.append(f"Log Analytics: {reason(exc)}")
 
 
 def _machine(item: dict[str, Any]) -> str:

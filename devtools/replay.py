@@ -141,7 +141,7 @@ def engine_on_simulator(
         queue or InProcessQueue(),
         notifier or RecordingNotifier(),
         PLAYBOOKS,
-        lambda run: holder["arm"](subscription_id, run["decided_by"]),
+        lambda run: holder["arm"](subscription_id, run["decided_by"], run.get("id")),
     )
     credential = client_credential(
         TEST_TENANT, TEST_CLIENT, secret="simulator-secret", authority_host=base_url,

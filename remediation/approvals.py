@@ -1,7 +1,10 @@
 """Approvals: a server-side state machine, decided only by policy approvers.
 
-pending -> approved | rejected | expired | snoozed | superseded;
+pending -> approved | rejected | expired | snoozed | superseded | withdrawn;
+snoozed -> pending (un-snoozed by an approver);
 approved -> executing -> succeeded | failed | dry-run | not-confirmed, or not-started.
+An approval is withdrawn when its incident no longer needs it (resolved, by hand or by Azure,
+or escalated to manual handling); `note` says why.
 
 An approval binds a frozen plan: the exact targets (resource ids) and the writes the card
 showed when it was opened. A decision applies to that snapshot only; when the incident's
@@ -214,11 +217,13 @@ class Approvals:
         if after["state"] == "pending":
             self.expire(after["id"])
             return Outcome(False, "This approval has expired.", self.get(after["id"]))
+        if after["state"] == "withdrawn":
+            return Outcome(False, f"This approval was withdrawn: {after.get('note')}.", after)
         if after["state"] == "superseded":
             return Outcome(False, "This approval was replaced by a newer one: the incident's "
                            "VMs changed. Decide on the current card.", after)  # fmt: skip
         by = (after.get("decided_by") or {}).get("name", "someone")
-        return Outcome(False, f"Already {after['state']} by {by} at {after['decided_at']}.", after)
+        return Outcome(False, f"Already {after['state']} by {by}.", after)
 
     def supersede(self, approval_id: str) -> bool:
         """Retire a pending approval whose targets changed; True when it was still pending."""
@@ -228,6 +233,31 @@ class Approvals:
 
         record = self._store.update(APPROVALS, PARTITION, approval_id, retire)
         return record is not None and record.data["state"] == "superseded"
+
+    def withdraw(self, approval_id: str, note: str) -> bool:
+        """Retire a pending or snoozed approval its incident no longer needs; True if it was."""
+
+        def retire(doc: dict[str, Any]) -> dict[str, Any]:
+            if doc["state"] not in {"pending", "snoozed"}:
+                return doc
+            return {**doc, "state": "withdrawn", "note": note}
+
+        record = self._store.update(APPROVALS, PARTITION, approval_id, retire)
+        return record is not None and record.data["state"] == "withdrawn"
+
+    def unsnooze(self, approval_id: str, ttl: timedelta) -> bool:
+        """A snoozed approval waits for a decision again, on the same frozen plan."""
+        now = self._clock()
+        token = secrets.token_hex(8)  # tells this transition from a concurrent one
+
+        def wake(doc: dict[str, Any]) -> dict[str, Any]:
+            if doc["state"] != "snoozed":
+                return doc
+            return {**doc, "state": "pending", "snoozed_until": None, "decided_by": None,
+                    "decided_at": None, "expires": iso(now + ttl), "decision": token}  # fmt: skip
+
+        record = self._store.update(APPROVALS, PARTITION, approval_id, wake)
+        return record is not None and record.data.get("decision") == token
 
     def expire(self, approval_id: str) -> None:
         now = self._clock()

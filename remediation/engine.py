@@ -19,7 +19,18 @@ from remediation.audit import AuditLog
 from remediation.classify import Classification, Classifier
 from remediation.clock import Clock, iso, parse_iso, utcnow
 from remediation.incidents import Incidents, add_note, in_doubt
+from remediation.oncall import (
+    APPROVAL_VERBS,
+    INCIDENT_VERBS,
+    RUN_VERBS,
+    Acted,
+    OnCall,
+    checked_id,
+    clean_note,
+)
+from remediation.outcomes import assess, latest_run_per_vm
 from remediation.playbooks.base import Playbook
+from remediation.playbooks.findings import reason as describe
 from remediation.policy import Policy, Target
 from remediation.queue.base import (
     IngestMessage,
@@ -46,6 +57,8 @@ MAX_TRIES = 5  # processing attempts of one signal, as Service Bus delivers one 
 CARD_INTERVAL = timedelta(seconds=10)
 SWITCHES = "switches"
 FLOOD = "flood"
+MAX_RELATED = 5
+SHOWN_FAILED = 5  # failed runs whose ARM writes a card's Details quote
 
 
 class Notifier(Protocol):
@@ -102,6 +115,7 @@ class Engine:
         self.runs = Runs(store)
         self.approvals = Approvals(store, self.audit, clock)
         self.watch = Watch(store, clock)
+        self.oncall = OnCall(self.incidents, self.approvals, self.audit, self.policy, clock)
         self.counters = Counters()
         self.playbooks = playbooks
         self._arm_for = arm_for
@@ -308,6 +322,8 @@ class Engine:
         else:
             if correlation.changed and not signal.resolved:
                 self._extend(incident["id"])
+            if correlation.changed and incident["status"] != "open":
+                self._withdraw_approvals(incident["id"], "the failure cleared in Azure")
             if correlation.changed:
                 self._refresh(incident["id"], urgent=signal.resolved)
         return Ingested(False, classification, incident["id"], correlation.created)
@@ -382,7 +398,7 @@ class Engine:
         covered = {
             t["vm"]
             for a in self.approvals.all_for(incident["id"])
-            if a["state"] not in {"superseded", "expired"}
+            if a["state"] not in {"superseded", "expired", "withdrawn"}
             for t in a.get("targets") or []
         }
         return [
@@ -501,6 +517,7 @@ class Engine:
             self.start_pending()
             self._settle_approval(run)
             self._after_cleanup(run)
+            self._settle_incident(run["incident_id"])
         self._refresh(run["incident_id"])
 
     def _after_cleanup(self, run: dict[str, Any]) -> None:
@@ -516,6 +533,31 @@ class Engine:
                        "before the limit")  # fmt: skip
         elif context.get("locks_left_off"):
             self.watch.drop(run["target"]["resource_id"])
+
+    def _settle_incident(self, incident_id: str) -> None:
+        """Close the incident once its runs proved no VM is failing any more (fixed, or Azure
+        does not show the failure), so `status` and new signals see it closed."""
+        incident = self.incidents.get(incident_id)
+        if incident is None or incident["status"] != "open":
+            return
+        runs = self.runs.for_incident(incident_id)
+        found = assess(incident, runs, self.approvals.all_for(incident_id), self.clock())
+        if found.state != "resolved":
+            return
+        now = iso(self.clock())
+
+        def resolved(doc: dict[str, Any]) -> dict[str, Any]:
+            if doc["status"] != "open":
+                return doc
+            return {**doc, "status": "resolved", "resolved_at": now,
+                    "resolution": {"why": found.why}}  # fmt: skip
+
+        self.incidents.update(incident_id, resolved)
+        self._withdraw_approvals(incident_id, "no VM needs the fix any more")
+
+    def _withdraw_approvals(self, incident_id: str, note: str) -> None:
+        for approval in self.approvals.all_for(incident_id):
+            self.approvals.withdraw(approval["id"], note)
 
     def start_pending(self) -> None:
         """Start waiting runs while the concurrency limit and maintenance windows allow."""
@@ -538,8 +580,9 @@ class Engine:
         approval_id = run.get("approval_id")
         if not approval_id:
             return
-        runs = [r for r in self.runs.for_incident(run["incident_id"])
+        mine = [r for r in self.runs.for_incident(run["incident_id"])
                 if r.get("approval_id") == approval_id]  # fmt: skip
+        runs = list(latest_run_per_vm(mine).values())  # a retried VM counts by its retry
         if runs and all(r["state"] in TERMINAL for r in runs):
             self.approvals.set_state(approval_id, _approval_outcome([r["state"] for r in runs]))
 
@@ -563,6 +606,128 @@ class Engine:
             self._refresh(incident_id)
         return outcome
 
+    # -- on-call actions from Teams --------------------------------------------------------
+    def act(self, verb: str, data: dict[str, Any], who: Approver) -> Acted:
+        """An on-call click (remediation.oncall): checked like a decision, audited, and the
+        card refreshed when it took."""
+        target = data.get("incidentId") or data.get("approvalId") or data.get("runId")
+        refused = self.oncall.refused(who)
+        if refused:
+            acted = Acted(Outcome(False, refused, None), self.incident_named(data))
+        elif verb in INCIDENT_VERBS:
+            incident_id = checked_id(data.get("incidentId"), "inc-")
+            runs = self.runs.for_incident(incident_id) if incident_id else []
+            acted = (
+                self.oncall.on_incident(verb, incident_id, who, runs, clean_note(data.get("note")))
+                if incident_id
+                else Acted(Outcome(False, "This incident does not exist.", None), None)
+            )
+        elif verb in APPROVAL_VERBS:
+            approval_id = checked_id(data.get("approvalId"), "apr-")
+            acted = (
+                self.oncall.unsnooze(approval_id, who)
+                if approval_id
+                else Acted(Outcome(False, "This approval does not exist.", None), None)
+            )
+        elif verb in RUN_VERBS:
+            acted = self._on_run(verb, data, who)
+        else:
+            acted = Acted(Outcome(False, "Unknown action.", None), None)
+        self.oncall.audit(who, verb, target, acted)
+        if acted.outcome.accepted and acted.incident_id:
+            self._refresh(acted.incident_id)
+        return acted
+
+    def incident_named(self, data: dict[str, Any]) -> str | None:
+        """The existing incident a card's data names by any of its ids (incident, run,
+        approval), for the card a refusal or a refresh shows; never trusted for more."""
+        incident_id = checked_id(data.get("incidentId"), "inc-")
+        if incident_id and self.incidents.get(incident_id):
+            return incident_id
+        run = self._run_named(data)
+        if run:
+            return run["incident_id"]
+        approval = self.approvals.get(data.get("approvalId"))
+        return approval["incident_id"] if approval else None
+
+    def _run_named(self, data: dict[str, Any]) -> dict[str, Any] | None:
+        run_id = checked_id(data.get("runId"), "run-")
+        return self.runs.get(run_id) if run_id else None
+
+    def _on_run(self, verb: str, data: dict[str, Any], who: Approver) -> Acted:
+        run = self._run_named(data)
+        if run is None:
+            return Acted(Outcome(False, "This fix run does not exist.", None), None)
+        incident = self.incidents.get(run["incident_id"]) or {}
+        latest = latest_run_per_vm(self.runs.for_incident(run["incident_id"])).get(run["vm"])
+        if latest is None or latest["id"] != run["id"]:
+            return Acted(Outcome(False, f"A newer fix of {run['vm']} exists: use the current "
+                                 "card.", None), run["incident_id"])  # fmt: skip
+        if incident.get("status") != "open":
+            said = f"This incident is already {incident.get('status')}."
+            return Acted(Outcome(False, said, None), run["incident_id"])
+        if verb == "retry":
+            return self._retry(run, who)
+        return self._other_fix(run)
+
+    def _retry(self, run: dict[str, Any], who: Approver) -> Acted:
+        """Run the same fix again for the same frozen target, as a person asked. The
+        cool-down is for automation and yields to them; a pause or an open breaker does not."""
+        policy = self.policy()
+        if run["state"] not in TERMINAL or run["state"] == "succeeded":
+            said = f"The fix of {run['vm']} is {run['state']}: nothing to retry."
+            return Acted(Outcome(False, said, None), run["incident_id"])
+        no_cooldown = replace(policy, limits=replace(policy.limits, cooldown=timedelta(0)))
+        blocked = ("automation is paused" if policy.paused else None) or self._blockers(
+            run["playbook"], no_cooldown
+        )(run["vm"])
+        if blocked:
+            return Acted(Outcome(False, f"Not retried: {blocked}.", None), run["incident_id"])
+        again = new_run(
+            run["playbook"], run["incident_id"], run["vm"], run["target"],
+            who.object_id or "unknown", self.clock(),
+            approval_id=run.get("approval_id"), choice=run.get("choice"),
+        )  # fmt: skip
+        again["retry_of"] = run["id"]
+        self.runs.add(again)
+        if run.get("approval_id"):
+            self.approvals.set_state(run["approval_id"], "executing")
+        self.start_pending()
+        said = f"Retry of the fix for {run['vm']} started by {who.name}."
+        return Acted(Outcome(True, said, None), run["incident_id"])
+
+    def _other_fix(self, run: dict[str, Any]) -> Acted:
+        """Open (or find) the incident of the other catalogued error a backup of this run hit,
+        from the job as Azure shows it now, and link the two."""
+        revealed = (run.get("context") or {}).get("revealed_entry")
+        jobs = (run.get("context") or {}).get("jobs_followed") or []
+        if not revealed or not jobs:
+            said = "This fix hit no other known error."
+            return Acted(Outcome(False, said, None), run["incident_id"])
+        try:
+            job = self._arm_for(run).get_backup_job(run["target"]["vault_id"], jobs[-1])
+            signals = signals_from_payload(job)
+        except Exception as exc:  # Azure unreadable now: the card says so, nothing changes
+            said = f"Azure could not be read to open that incident ({describe(exc)})."
+            return Acted(Outcome(False, said, None), run["incident_id"])
+        for signal in signals:
+            classification = self.classifier.classify(signal)
+            if classification.entry_id != revealed:
+                continue
+            ingested = self.ingest(signal, from_azure=True)
+            found = self.incidents.find_open(signal, classification)
+            other = ingested.incident_id or (found or {}).get("id")
+            if other:
+                link = {"entry_id": revealed, "incident_id": other, "run_id": run["id"]}
+                self.incidents.update(run["incident_id"], lambda doc, x=link: _linked(doc, x))
+                title = classification.entry.title.en if classification.entry else revealed
+                said = (
+                    f'{run["vm"]}: the incident for "{title}" is open; its card is in the channel.'
+                )
+                return Acted(Outcome(True, said, None), run["incident_id"])
+        said = "Azure no longer shows that other error on this VM's backup job."
+        return Acted(Outcome(False, said, None), run["incident_id"])
+
     # -- cards ----------------------------------------------------------------------------
     def view(self, incident_id: str) -> dict[str, Any]:
         """Everything a card shows about one incident."""
@@ -572,12 +737,19 @@ class Engine:
         )
         approval = self.approvals.get(incident.get("approval_id") or "")
         policy = self.policy()
+        runs = self.runs.for_incident(incident_id)
         return {
             "incident": incident,
             "entry": entry,
-            "runs": self.runs.for_incident(incident_id),
+            "runs": runs,
             "approval": approval,
+            "approvals": self.approvals.all_for(incident_id),
+            "writes": {r["id"]: self.audit.for_run(r) for r in _failed(runs)[:SHOWN_FAILED]},
+            "entries": {
+                e: self.classifier.catalogue.get(e) for e in _other_entries(incident, runs)
+            },
             "policy": {"dry_run": policy.dry_run, "paused": policy.paused},
+            "now": iso(self.clock()),
         }
 
     def _post(self, incident_id: str) -> None:
@@ -619,6 +791,23 @@ class Engine:
 
     def _note(self, incident_id: str, note: str) -> None:
         self.incidents.update(incident_id, lambda doc: add_note(doc, note))
+
+
+def _linked(doc: dict[str, Any], link: dict[str, Any]) -> dict[str, Any]:
+    """`doc` linked to the incident of another error one of its runs revealed."""
+    related = [r for r in doc.get("related") or [] if r["incident_id"] != link["incident_id"]]
+    return {**doc, "related": [*related, link][-MAX_RELATED:]}
+
+
+def _failed(runs: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return [r for r in runs if r["state"] == "failed"]
+
+
+def _other_entries(incident: dict[str, Any], runs: list[dict[str, Any]]) -> set[str]:
+    """Catalogue entries a card names besides its own: errors its runs revealed."""
+    found = {(r.get("context") or {}).get("revealed_entry") for r in runs}
+    found |= {r["entry_id"] for r in incident.get("related") or []}
+    return {e for e in found if e}
 
 
 def _session(signal: Signal) -> str:

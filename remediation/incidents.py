@@ -1,15 +1,27 @@
 """Correlation: signals with one root cause and scope become one incident.
 
-A storm (one appliance down, 150 VMs failing every poll) must read as one card listing the
-VMs, so the incident key is the catalogue entry plus the narrowest shared scope the signal
-names: the appliance (fabric), else the vault, else the resource group.
+The grouping rule (README, "One incident per VM and cause"):
+1. The root cause is the catalogue entry (the same in English and French: an entry owns
+   both languages' phrases), else the error codes, else the shape of the message.
+2. A VM already failing in an open incident of that root cause joins it, whatever the source
+   that reports it (action-group alert, Event Grid, the poller, Log Analytics) and whatever
+   scope that source names: one incident per VM and cause.
+3. Otherwise VMs group by root cause and vault: the Recovery Services vault every source
+   names (Backup's vault, or the Azure Migrate project's replication vault), so a storm (one
+   appliance down, 150 VMs failing) is one card whichever path each signal took. A source that
+   names the vault only by name (a log search alert's dimension) groups by that name, else by
+   resource group, else nothing ("global").
+
+Rule 2 is kept by a pointer per (root cause, VM) beside the one per (root cause, scope); an
+incident is created only once both are claimed, so two workers never open two incidents for
+one VM and cause.
 
 An incident is one stored document, and the store refuses documents over MAX_DOCUMENT_CHARS
 (256 KiB of JSON), so every part that grows with the storm is bounded: VMs are listed in full
-(name, failing or not, resource id) up to LISTED_CHARS of JSON, and beyond that only counted,
-by a short fingerprint that tells a new VM from a repeat, up to MAX_COUNTED_VMS; the evidence
-keeps at most MAX_SAMPLES items within EVIDENCE_CHARS; notes are few and short. `vm_count` and
-`active_count` cover listed and counted VMs alike.
+(name, failing or not, resource id, when it last failed) up to LISTED_CHARS of JSON, and
+beyond that only counted, by a short fingerprint that tells a new VM from a repeat, up to
+MAX_COUNTED_VMS; the evidence keeps at most MAX_SAMPLES items within EVIDENCE_CHARS; notes are
+few and short. `vm_count` and `active_count` cover listed and counted VMs alike.
 """
 
 from __future__ import annotations
@@ -33,7 +45,7 @@ INCIDENTS = "incidents"
 OPEN_KEYS = "incident_keys"
 PARTITION = "incident"
 MAX_SAMPLES = 5
-LISTED = ("vms", "active_vms", "resources")
+LISTED = ("vms", "active_vms", "resources", "failed_at")
 LISTED_CHARS = 64 * 1024
 MAX_COUNTED_VMS = 4_000  # 15 characters of JSON each
 EVIDENCE_CHARS = 24 * 1024
@@ -52,13 +64,14 @@ class Correlation:
 
 
 def scope_of(signal: Signal) -> str:
-    """The narrowest scope that many VMs with one root cause share."""
-    return (
-        signal.scope
-        or signal.vault_id
-        or (f"rg:{signal.resource_group}" if signal.resource_group else None)
-        or (signal.vault or "global")
-    ).lower()
+    """The vault every source names for the resource (rule 3 of the module docstring)."""
+    if signal.vault_id:
+        return signal.vault_id.lower()
+    if signal.vault:
+        return f"vault:{signal.vault}".lower()
+    if signal.resource_group:
+        return f"rg:{signal.subscription_id or '-'}/{signal.resource_group}".lower()
+    return "global"
 
 
 def root_cause_of(signal: Signal, classification: Classification) -> str:
@@ -81,6 +94,14 @@ def incident_key(signal: Signal, classification: Classification) -> str:
     return hashlib.sha256(raw.encode()).hexdigest()[:24]
 
 
+def vm_key(signal: Signal, classification: Classification) -> str | None:
+    """The pointer key of (root cause, VM), or None when the signal names no VM."""
+    if not signal.vm:
+        return None
+    raw = f"{root_cause_of(signal, classification)}|vm|{signal.vm.lower()}"
+    return "vm-" + hashlib.sha256(raw.encode("utf-8", "surrogatepass")).hexdigest()[:24]
+
+
 class Incidents:
     """Opens, grows and closes incidents in the store, safely under concurrent workers."""
 
@@ -93,12 +114,15 @@ class Incidents:
         record = self._store.get(INCIDENTS, PARTITION, incident_id)
         return record.data if record else None
 
+    def all(self) -> list[dict[str, Any]]:
+        return [r.data for r in self._store.query(INCIDENTS, PARTITION)]
+
     def open_incidents(self) -> list[dict[str, Any]]:
         return [r.data for r in self._store.query(INCIDENTS, PARTITION, where={"status": "open"})]
 
     def for_vm(self, vm: str) -> list[dict[str, Any]]:
         name, mark = vm.lower(), fingerprint(vm)
-        found = [r.data for r in self._store.query(INCIDENTS, PARTITION)]
+        found = self.all()
         return sorted(
             (
                 i
@@ -111,22 +135,30 @@ class Incidents:
 
     def find_open(self, signal: Signal, classification: Classification) -> dict[str, Any] | None:
         """The open incident the signal belongs to, if any (nothing is changed)."""
-        found = self._open_for(incident_key(signal, classification), self._clock())
-        return None if found is _BEING_CREATED else found
+        now = self._clock()
+        for key in _keys(signal, classification):
+            found = self._open_for(key, now)
+            if found is not None and found is not _BEING_CREATED:
+                return found
+        return None
 
     def correlate(self, signal: Signal, classification: Classification) -> Correlation | None:
         """Attach the signal to its incident; None for a resolution with no open incident."""
-        key = incident_key(signal, classification)
+        keys = _keys(signal, classification)
         now = self._clock()
         for attempt in range(100):
-            current = self._open_for(key, now)
+            current = None
+            for key in keys:  # the VM's incident first, then its vault's
+                current = self._open_for(key, now)
+                if current is not None:
+                    break
             if current is _BEING_CREATED:
                 time.sleep(min(0.05, 0.001 * 2**attempt))  # its creator is inserting it
                 continue
             if current is None:
                 if signal.resolved:
                     return None
-                created = self._try_create(key, signal, classification, now)
+                created = self._try_create(keys, signal, classification, now)
                 if created is not None:
                     return Correlation(created, created=True, changed=True)
                 continue  # another worker opened it first: join theirs
@@ -136,10 +168,13 @@ class Incidents:
             if changed is not None:
                 data = changed.data
                 if data["status"] == "resolved":
-                    self._drop_pointer(key, data["id"])
+                    for key in keys:
+                        self._drop_pointer(key, data["id"])
+                elif len(keys) > 1 and data["vm_count"] > current["vm_count"]:
+                    self._point(keys[0], data["id"])  # the VM joined: rule 2 finds it next time
                 moved = _counts(data) != _counts(current) or data["status"] != current["status"]
                 return Correlation(data, created=False, changed=moved)
-        raise RuntimeError(f"could not correlate signal for incident key {key}")
+        raise RuntimeError(f"could not correlate signal for incident key {keys[-1]}")
 
     def flood(self, gate: str, note: str, held: int) -> tuple[str, bool]:
         """The flood incident of `gate` (source, subscription, window), created on first use
@@ -203,14 +238,26 @@ class Incidents:
         with contextlib.suppress(Conflict):
             self._store.delete(OPEN_KEYS, PARTITION, key, etag=pointer.etag)
 
-    def _try_create(self, key, signal, classification, now) -> dict[str, Any] | None:
+    def _point(self, key: str, incident_id: str) -> None:
+        """Claim `key` for `incident_id` unless another incident holds it already."""
+        self._store.claim(OPEN_KEYS, PARTITION, key, {"incident_id": incident_id,
+                                                      "claimed": iso(self._clock())})  # fmt: skip
+
+    def _try_create(self, keys, signal, classification, now) -> dict[str, Any] | None:
+        """A new incident once every key of the signal points at it; None when another
+        worker holds one of them (the caller joins that incident)."""
         incident_id = "inc-" + uuid.uuid4().hex[:12]
         pointer = {"incident_id": incident_id, "claimed": iso(self._clock())}
-        if not self._store.claim(OPEN_KEYS, PARTITION, key, pointer):
-            return None
+        claimed: list[str] = []
+        for key in keys:
+            if not self._store.claim(OPEN_KEYS, PARTITION, key, pointer):
+                for taken in claimed:
+                    self._drop_pointer(taken, incident_id)
+                return None
+            claimed.append(key)
         entry = classification.entry
         doc = _document(
-            incident_id, key, iso(now),
+            incident_id, keys[-1], iso(now),
             entry_id=classification.entry_id,
             root_cause=root_cause_of(signal, classification),
             service=entry.service if entry else None,
@@ -223,9 +270,17 @@ class Incidents:
         try:
             self._store.insert(INCIDENTS, PARTITION, incident_id, doc)
         except Exception:
-            self._drop_pointer(key, incident_id)  # never leave the root cause blocked
+            for key in keys:  # never leave the root cause blocked
+                self._drop_pointer(key, incident_id)
             raise
         return doc
+
+
+def _keys(signal: Signal, classification: Classification) -> list[str]:
+    """The pointer keys of a signal: (root cause, VM) when it names one, then (root cause,
+    scope), the incident's own key."""
+    by_vm = vm_key(signal, classification)
+    return [*([by_vm] if by_vm else []), incident_key(signal, classification)]
 
 
 def _document(incident_id: str, key: str, now: str, **fields: Any) -> dict[str, Any]:
@@ -235,7 +290,8 @@ def _document(incident_id: str, key: str, now: str, **fields: Any) -> dict[str, 
         "severity": "warning", "scope": None, "status": "open", "language": "en",
         "vms": [], "active_vms": [], "resources": {}, "counted_vms": {}, "vm_count": 0,
         "active_count": 0, "signal_count": 0, "first_seen": now, "last_seen": now,
-        "evidence": [], "vault": None, "vault_id": None, "subscription_id": None, "card": None,
+        "failed_at": {}, "fired_at": None, "evidence": [], "vault": None, "vault_id": None,
+        "subscription_id": None, "card": None,
         **fields,
     }  # fmt: skip
 
@@ -252,6 +308,7 @@ def _apply(doc: dict[str, Any], signal: Signal, now) -> dict[str, Any]:
         _add_vm(doc, vm, signal)
     if not signal.resolved:
         doc["signal_count"] += 1
+        _mark_failed_at(doc, vm, signal.time or now)
     doc["vm_count"] = len(doc["vms"]) + len(doc["counted_vms"])
     doc["active_count"] = len(doc["active_vms"]) + sum(doc["counted_vms"].values())
     doc["last_seen"] = iso(now)
@@ -259,6 +316,16 @@ def _apply(doc: dict[str, Any], signal: Signal, now) -> dict[str, Any]:
         doc["status"] = "resolved"
         doc["resolved_at"] = iso(now)
     return doc
+
+
+def _mark_failed_at(doc: dict[str, Any], vm: str, when) -> None:
+    """When Azure saw the failure: the earliest for the incident (its alert's fired time, what
+    the card calls "first seen"), the latest per listed VM (a failure after a fix reopens it)."""
+    stamp = iso(when)
+    if stamp < (doc.get("fired_at") or stamp + "~"):
+        doc["fired_at"] = stamp
+    if vm in doc["vms"] and stamp > (doc.setdefault("failed_at", {}).get(vm) or ""):
+        doc["failed_at"] = {**doc["failed_at"], vm: stamp}
 
 
 def _mark_listed(doc: dict[str, Any], vm: str, signal: Signal) -> None:
@@ -364,4 +431,5 @@ def _evidence(signal: Signal, vm: str) -> dict[str, Any]:
         "source": signal.source.value,
         "job_id": signal.job_id,
         "resource_id": signal.resource_id,
+        "investigation_link": signal.extra.get("investigation_link"),
     }

@@ -25,6 +25,7 @@ from remediation.azure.operations import ArmCallError
 from remediation.clock import Clock, iso, parse_iso, utcnow
 from remediation.leases import Leases
 from remediation.playbooks.base import Playbook, RunContext, StepFailed, StepResult
+from remediation.playbooks.findings import error_facts
 from remediation.playbooks.findings import reason as describe
 from remediation.queue.base import Queue, StepMessage
 from remediation.store import Conflict, Store
@@ -232,10 +233,12 @@ class Runner:
         except StaleLease:
             raise
         except (StepFailed, ArmCallError) as exc:
+            _remember_error(run, step.name, exc)
             if step.always:  # compensation never gives up: protection must come back
                 return self._retry_later(run, step, str(exc))
             return StepResult.failed(str(exc))
         except Exception as exc:  # a transient ARM error after azure-core's own retries
+            _remember_error(run, step.name, exc)
             reason = f"{step.name}: {describe(exc)}"
             if run["failures"] + 1 >= playbook.max_attempts and not step.always:
                 run["failures"] += 1
@@ -314,6 +317,14 @@ class Runner:
         self._queue.send(
             StepMessage(run["id"], run["step"], run["seq"], session_id=session, delay_seconds=delay)
         )
+
+
+def _remember_error(run: dict[str, Any], step: str, exc: BaseException) -> None:
+    """What Azure answered when `step` failed (status, code, message, request id), for the
+    card's Details: the failure sentence says it for people, this is the evidence behind it."""
+    facts = error_facts(exc)
+    if facts:
+        run["context"]["error"] = {"step": step, **facts}
 
 
 def _interrupted_at(run: dict[str, Any], step: str) -> str | None:

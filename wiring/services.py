@@ -9,6 +9,7 @@ never fails because a dependency is out of reach: the call that needs it answers
 from __future__ import annotations
 
 import functools
+import logging
 import threading
 from dataclasses import dataclass
 from typing import Any
@@ -17,6 +18,8 @@ from remediation.clock import Clock, utcnow
 from remediation.engine import Engine, Notifier
 from remediation.settings import Settings
 from remediation.signals.arm_id import ArmId
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -38,7 +41,22 @@ class Services:
             arm_id = ArmId.parse(vault)
             if arm_id and arm_id.subscription_id:
                 by_subscription.setdefault(arm_id.subscription_id, []).append(vault)
-        return poll(self.engine, by_subscription, lambda sub: self.arm(sub, "poller"))
+        result = poll(self.engine, by_subscription, lambda sub: self.arm(sub, "poller"))
+        self.send_digest()
+        return result
+
+    def send_digest(self) -> int:
+        """The weekly digest, from the timer: sent once per ISO week and channel, where the
+        notifier is Teams (bot.digest)."""
+        if not hasattr(self.engine.notifier, "post_digest"):
+            return 0
+        from bot.digest import send_weekly
+
+        try:
+            return send_weekly(self.engine, self.engine.notifier)
+        except Exception:  # the digest must never stop the poller's cycle
+            log.exception("the weekly digest failed")
+            return 0
 
 
 class ArmFactory:
@@ -54,14 +72,14 @@ class ArmFactory:
         self._clients: dict[str, Any] = {}
         self._lock = threading.Lock()
 
-    def __call__(self, subscription_id: str, actor: str):
+    def __call__(self, subscription_id: str, actor: str, run_id: str | None = None):
         from remediation.azure.operations import Arm
 
         with self._lock:
             clients = self._clients.get(subscription_id)
             if clients is None:
                 clients = self._clients[subscription_id] = self._build(subscription_id)
-        return Arm(clients, self._audit, actor)
+        return Arm(clients, self._audit, actor, run_id)
 
     def _build(self, subscription_id: str):
         from remediation.azure.clients import ArmClients
@@ -109,7 +127,7 @@ def build_services(
 
     def arm_for(run: dict[str, Any]):
         subscription = run["target"].get("subscription_id") or ""
-        return holder["factory"](subscription, run["decided_by"])
+        return holder["factory"](subscription, run["decided_by"], run.get("id"))
 
     engine = Engine(
         store,

@@ -117,15 +117,20 @@ def _ids(resource_id: str, *kinds: str) -> tuple[str, ...]:
 class Arm:
     """ARM calls of one subscription, on the official SDK clients."""
 
-    def __init__(self, clients: Any, audit: AuditLog, actor: str) -> None:
+    def __init__(
+        self, clients: Any, audit: AuditLog, actor: str, run_id: str | None = None
+    ) -> None:
+        """`run_id`: the fix run these calls belong to, so its card can quote the audit."""
         self._clients = clients
         self._audit = audit
         self._actor = actor
+        self._run_id = run_id
 
     def _audit_write(self, action, target, result, seen, exc: Exception | None = None) -> None:
         self._audit.record(
             self._actor, action, target, result,
             request_id=seen.get("request_id"), error=str(exc)[:300] if exc else None,
+            **({"run_id": self._run_id} if self._run_id else {}),
         )  # fmt: skip
 
     # -- Azure Migrate replication -----------------------------------------------------------

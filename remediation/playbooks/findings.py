@@ -7,10 +7,13 @@ becomes a finding ("could not check: ..."), never a failed run.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from typing import Any
 
 from remediation.playbooks.base import RunContext
+
+log = logging.getLogger(__name__)
 
 Finding = dict[str, Any]
 
@@ -31,16 +34,63 @@ def guarded(check: str, resource_id: str | None, read: Callable[[], Any]) -> tup
         return None, [could_not_check(check, resource_id, exc)]
 
 
-def reason(exc: Exception) -> str:
-    """Short text for a card: the ARM error code and message when there is one."""
-    error = getattr(exc, "error", None)
-    code, message = getattr(error, "code", None), getattr(error, "message", None)
-    status = getattr(exc, "status_code", None)
-    if code or message:
-        text = " ".join(str(p) for p in (status, f"{code}:" if code else None, message) if p)
-    else:
-        text = f"{type(exc).__name__}: {exc}"
-    return text[:300]
+def reason(exc: BaseException) -> str:
+    """Short text for a card: the ARM error code and message when there is one, else what
+    happened in words. Never a Python exception name: people read this."""
+    facts = error_facts(exc)
+    if facts.get("code") or facts.get("message"):
+        parts = (facts.get("status"), f"{facts['code']}:" if facts.get("code") else None,
+                 facts.get("message"))  # fmt: skip
+        return " ".join(str(p) for p in parts if p)[:300]
+    for kinds, said in _WORDS:
+        if isinstance(exc, kinds):
+            return said
+    if facts.get("status"):
+        return f"Azure answered HTTP {facts['status']}"
+    log.warning("unexpected error reported as such on a card", exc_info=exc)
+    return "an unexpected error in the app (its log has the details)"
+
+
+def error_facts(exc: BaseException) -> dict[str, Any]:
+    """What Azure said about a failed call, from the exception or the one it was raised from:
+    HTTP status, ARM error code and message, and the request id to quote to Microsoft."""
+    found: dict[str, Any] = {}
+    for candidate in (exc, exc.__cause__):
+        if candidate is None:
+            continue
+        error = getattr(candidate, "error", None)
+        response = getattr(candidate, "response", None)
+        headers = getattr(response, "headers", None) or {}
+        facts = {
+            "status": getattr(candidate, "status_code", None),
+            "code": getattr(error, "code", None),
+            "message": getattr(error, "message", None),
+            "request_id": headers.get("x-ms-request-id")
+            or headers.get("x-ms-correlation-request-id"),
+        }
+        found.update({k: v for k, v in facts.items() if v and k not in found})
+    if found.get("message"):
+        found["message"] = str(found["message"])[:1000]
+    return found
+
+
+def _words() -> tuple[tuple[tuple[type[BaseException], ...], str], ...]:
+    from azure.core.exceptions import (
+        ClientAuthenticationError,
+        ServiceRequestError,
+        ServiceResponseError,
+        ServiceResponseTimeoutError,
+    )
+
+    return (
+        ((ServiceResponseTimeoutError, TimeoutError), "Azure did not answer in time"),
+        ((ClientAuthenticationError,), "Azure refused the app's sign-in"),
+        ((ServiceRequestError, ConnectionError), "Azure could not be reached"),
+        ((ServiceResponseError,), "Azure's answer was cut off"),
+    )
+
+
+_WORDS = _words()
 
 
 def record(ctx: RunContext, family: str, found: list[Finding]) -> str:

@@ -259,6 +259,7 @@ class CommonAlert(DictWrapper):
             "possible_causes": info.possible_causes if info else None,
             "protected_item_id": ctx.protected_item_id,
             "dimensions": dimensions or None,
+            "investigation_link": _https(ess.investigation_link),
         }
         vm = (
             ctx.linked_resource_name
@@ -319,6 +320,11 @@ def _target_facts(target_ids: tuple[str, ...]) -> tuple[str | None, str | None, 
     target_vm = next((t.get("virtualMachines") for t in targets if t), None)
     subscription = next((t.subscription_id for t in targets if t), None)
     return vault_id, target_vm, subscription
+
+
+def _https(url: str | None) -> str | None:
+    """A link a card may open: https only (the alert's investigation link is the portal's)."""
+    return url if url and url.lower().startswith("https://") and len(url) <= 2048 else None
 
 
 @memo

@@ -102,19 +102,22 @@ class BotApp:
         user: str = APPROVER,
         tenant: str = TENANT_ID,
         trigger: str = "manual",
+        data: dict[str, Any] | None = None,
     ) -> dict[str, Any]:
-        """The invoke of a click on a card button (`trigger` automatic: a refresh)."""
+        """The invoke of a click on a card button (`trigger` automatic: a refresh); `data`:
+        the button's own data, else the approval's id."""
         activity = self.activity("invoke_action_execute")
+        data = data if data is not None else {"approvalId": approval_id}
         activity["value"] = {
-            "action": {"type": "Action.Execute", "verb": verb, "data": {"approvalId": approval_id}},
+            "action": {"type": "Action.Execute", "verb": verb, "data": data},
             "trigger": trigger,
         }
         _as(activity, user, tenant)
         return activity
 
-    async def click(self, approval_id: Any, verb: str = "approve", **who: str) -> dict[str, Any]:
-        """Click a card button (`who`: user, tenant, trigger as for `card_action`); return the
-        invoke response body."""
+    async def click(self, approval_id: Any, verb: str = "approve", **who: Any) -> dict[str, Any]:
+        """Click a card button (`who`: user, tenant, trigger, data as for `card_action`);
+        return the invoke response body."""
         status, body = await self.post(self.card_action(approval_id, verb, **who))
         assert status == 200, body
         return body

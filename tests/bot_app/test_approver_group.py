@@ -8,7 +8,7 @@ import pytest
 from devtools.simulator.estate import DEMO_APPROVER_GROUP, DEMO_APPROVER_GROUP_MEMBERS
 from devtools.simulator.graph import GRAPH_ROUTE
 from tests.bot_app.harness import APPROVER, STRANGER, bot_app
-from tests.bot_app.test_incident_flow import _nothing_runs, _pending, buttons, texts
+from tests.bot_app.test_incident_flow import _nothing_runs, _pending, decisions, texts
 from tests.botkit.servers import run_async
 
 MEMBER = DEMO_APPROVER_GROUP_MEMBERS[1]  # in the group, not among the policy's approvers
@@ -36,7 +36,7 @@ async def test_a_group_member_who_is_not_a_listed_approver_may_approve(tmp_path,
     async with bot_app(tmp_path, arm_sim, approver_group=DEMO_APPROVER_GROUP) as app:
         approval_id, decided = await approve_pending(app, MEMBER)
         assert "Approved by" in texts(decided)
-        assert buttons(decided) == {}
+        assert decisions(decided) == []
         approval = app.engine.approvals.get(approval_id)
         assert approval["state"] == "executing"
         assert approval["decided_by"]["id"] == MEMBER
@@ -51,7 +51,7 @@ async def test_a_non_member_is_refused_after_graph_says_so(tmp_path, arm_sim):
     async with bot_app(tmp_path, arm_sim, approver_group=DEMO_APPROVER_GROUP) as app:
         approval_id, refused = await approve_pending(app, STRANGER)
         assert "not an approver" in texts(refused)
-        assert set(buttons(refused)) == {"approve", "reject", "snooze"}
+        assert {v for v, _ in decisions(refused)} == {"approve", "reject", "snooze"}
         _nothing_runs(app, approval_id)
         assert graph_calls(arm_sim) == 1
 
@@ -64,7 +64,7 @@ async def test_graph_down_refuses_with_the_reason_audits_it_and_a_retry_works(tm
         approval_id, refused = await approve_pending(app, MEMBER)
         shown = texts(refused)
         assert UNAVAILABLE in shown and "Graph answered 503" in shown and "try again" in shown
-        assert set(buttons(refused)) == {"approve", "reject", "snooze"}
+        assert {v for v, _ in decisions(refused)} == {"approve", "reject", "snooze"}
         _nothing_runs(app, approval_id)
         [(actor, result, reason)] = audited(app, approval_id)
         assert (actor, result) == (f"user:{MEMBER}", "refused")

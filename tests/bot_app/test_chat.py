@@ -24,24 +24,82 @@ async def test_why_did_a_vm_fail_tells_cause_what_was_done_and_what_next(tmp_pat
         before = texts(await app.say("why did VM erp-app-03 fail?"))
         assert "Why erp-app-03 failed" in before
         assert "Cause" in before and "restore point" in before.lower()
-        assert "Approval: Waiting for an approver" in before
-        assert "An approver can approve the proposed fix (cleanup-restore-points)" in before
+        assert "Approval: Waiting for a decision (Clean up restore points), expires in " in before
+        assert "An approver can approve the proposed fix (Clean up restore points)" in before
         assert "Live from Azure" in before
-        assert "Replication erp-app-03" in before  # read live from the migrate vault
+        assert "Replication of erp-app-03" in before  # read live from the migrate vault
         assert "Health error 1004: Failed to fetch the changed blocks." in before
         assert "→ Resynchronize the virtual machine." in before
 
         await app.click(approval_id, "approve")
         await app.drain()
         after = texts(await app.say("What happened to erp-app-03"))
-        assert "Approval: Approved by Alex Operator" in after
-        assert "1 succeeded" in after
-        assert "The fix succeeded" in after
+        assert "Approval: Approved by Alex Operator just now (Clean up restore points)" in after
+        assert "Fixes: 1 fixed" in after
+        assert "Fixed: Azure shows the fix worked for erp-app-03." in after
+        assert "Resolved: nothing to do unless it fails again." in after
+        for step in ("Lift the locks", "Put the locks back"):  # the timeline, in words
+            assert step in after
         assert "live data unavailable" not in after
 
         french = texts(await app.say("pourquoi la VM erp-app-03 a échoué ?"))
         assert "Pourquoi erp-app-03 a échoué" in french
         assert "Ce qui a été fait" in french and "Que faire ensuite" in french
+        assert "Remettre les verrous" in french and "RÉSOLU" in french
+
+
+@run_async
+async def test_typos_get_understood_or_a_did_you_mean(tmp_path):
+    async with bot_app(tmp_path) as app:
+        await app.install()
+        await app.sync(app.engine.ingest, rp_limit_alert("erp-app-03"))
+        typo = texts(await app.say("whyy did vm erp-ap-03 fail"))
+        assert "No incident recorded for erp-ap-03." in typo
+        assert "Did you mean erp-app-03?" in typo
+        assert "Restore point collection limit reached" in texts(
+            await app.say("what is wrong with erp-app-03")
+        )
+        assert "Open incidents: 1" in texts(await app.say("statsu"))
+        french = texts(await app.say("pourquoi la VM erp-ap-03 a échoué"))
+        assert "Vouliez-vous dire erp-app-03 ?" in french
+
+
+@run_async
+async def test_several_incidents_of_one_vm_are_summarised_not_repeated(tmp_path):
+    from tests.engine.signals import backup_error_alert
+
+    async with bot_app(tmp_path) as app:
+        await app.install()
+        await app.sync(app.engine.ingest, rp_limit_alert("erp-app-03"))
+        agent = backup_error_alert("erp-app-03", "UserErrorGuestAgentStatusUnavailable",
+                                   "VM agent is unable to communicate with the Azure Backup "
+                                   "Service.")  # fmt: skip
+        await app.sync(app.engine.ingest, agent)
+        said = texts(await app.say("why did vm erp-app-03 fail"))
+        assert "2 incidents for erp-app-03, most relevant first:" in said
+        assert said.count("What was done") == 1  # one story told in full, the other summarised
+
+
+@run_async
+async def test_failed_fixes_and_who_approved(tmp_path, arm_sim):
+    from remediation.signals import parse_payload
+    from tests.engine.signals import backup_alert_payload
+
+    async with bot_app(tmp_path, arm_sim) as app:
+        await app.install()
+        assert "No fix has failed." in texts(await app.say("show failed fixes"))
+        ghost = await app.sync(app.engine.ingest, parse_payload(backup_alert_payload("hr-app-07")))
+        approval_id = app.engine.incidents.get(ghost.incident_id)["approval_id"]
+        await app.click(approval_id, "approve")
+        await app.drain()
+        failed = texts(await app.say("show failed fixes"))
+        assert "hr-app-07 · Clean up restore points · just now" in failed
+        assert "VM hr-app-07 was not found in subscription" in failed
+        who = texts(await app.say("who approved hr-app-07"))
+        assert "Approved by Alex Operator just now (Clean up restore points)" in who
+        assert "Nobody has decided on a fix for web-09." in texts(
+            await app.say("who approved web-09")
+        )
 
 
 @run_async
@@ -62,6 +120,7 @@ async def test_live_sources_that_fail_are_named_not_fatal(tmp_path):
         answer = texts(await app.say("why is erp-app-03 failing"))
         assert "Restore point collection limit reached" in answer
         assert "live data unavailable: vault rsv-prod-weu" in answer
+        assert "Error:" not in answer  # no exception names, only what happened
 
 
 @run_async
@@ -76,7 +135,7 @@ async def test_explain_status_and_help(tmp_path):
     async with bot_app(tmp_path) as app:
         explained = texts(await app.say("explain UserErrorRpCollectionLimitReached"))
         assert "Restore point collection limit reached" in explained
-        assert "cleanup-restore-points" in explained
+        assert "Clean up restore points (cleanup-restore-points, needs approval)" in explained
         french = texts(await app.say("explique La limite maximale de la collection de points "
                                      "de restauration a été atteinte."))  # fmt: skip
         assert "Causes" in french or "Cause" in french

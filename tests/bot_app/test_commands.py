@@ -42,10 +42,37 @@ from tests.bot_app.test_incident_flow import texts
         ("aide", Command("help", "", "fr")),
         ("make me a sandwich", Command("unknown", "make me a sandwich")),
         ("", Command("unknown", "")),
+        # typos in the command words, and the questions on-call people ask
+        ("whyy did vm erp-app03 fail", Command("why", "erp-app03")),
+        ("statsu", Command("status")),
+        ("stauts", Command("status")),
+        ("hlep", Command("help")),
+        ("what is wrong with file-02", Command("why", "file-02")),
+        ("what's wrong with VM file-02?", Command("why", "file-02")),
+        ("qu'est-ce qui ne va pas avec file-02 ?", Command("why", "file-02", "fr")),
+        ("show failed fixes", Command("failed")),
+        ("failed fixes", Command("failed")),
+        ("show faild fixes", Command("failed")),
+        ("corrections échouées", Command("failed", "", "fr")),
+        ("who approved erp-app-03", Command("who", "erp-app-03")),
+        ("who approved the fix for VM erp-app-03?", Command("who", "erp-app-03")),
+        ("qui a approuvé la correction de erp-app-03", Command("who", "erp-app-03", "fr")),
+        ("digest", Command("digest")),
+        ("résumé de la semaine", Command("digest", "", "fr")),
     ],
 )  # fmt: skip
 def test_phrasings(text, expected):
     assert parse(text) == expected
+
+
+def test_the_senders_teams_locale_sets_the_language_of_an_ambiguous_message():
+    assert parse("status", "fr-FR") == Command("status", "", "fr")
+    assert parse("status", "en-GB") == Command("status")
+
+
+def test_vm_names_are_not_corrected_into_command_words():
+    assert parse("why did vm help-01 fail") == Command("why", "help-01")
+    assert parse("why did vm status fail") == Command("why", "status")
 
 
 def test_delta_cycle_rule_from_the_seed():
@@ -117,12 +144,13 @@ def test_each_live_source_fails_alone_and_is_named():
     assert [r.item for r in found.replication] == ["erp-app-03-item", "x"]
     assert found.backup_jobs[0]["errors"] == ["400237: full"]
     assert found.unavailable == [
-        "vault rsv-prod-weu: PermissionError: AuthorizationFailed on the backup vault",
-        "Log Analytics: TimeoutError: workspace did not answer",
+        "vault rsv-prod-weu: an unexpected error in the app (its log has the details)",
+        "Log Analytics: Azure did not answer in time",
     ]
     said = texts(why_card("erp-app-03", [], found, "fr"))
     assert "Aucun incident enregistré pour erp-app-03" in said
-    assert "Prochain cycle de réplication delta prévu entre 2026-10-31T11:00:00+00:00" in said
+    assert ("Prochain cycle de réplication delta prévu entre 2026-10-31 11:00 UTC et "
+            "2026-10-31 22:00 UTC") in said  # fmt: skip
     assert "données en direct indisponibles : Log Analytics" in said
     assert "${" not in str(why_card("erp-app-03", [], found, "en"))
 

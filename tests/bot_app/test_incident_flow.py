@@ -31,8 +31,37 @@ def texts(card: dict) -> str:
     return "\n".join(found)
 
 
+def executes(card: dict) -> list[dict]:
+    """Every Action.Execute button of a card, in its body, its actions and its ShowCards
+    (the card's refresh is no button)."""
+    found = []
+
+    def walk(node, key=None):
+        if isinstance(node, dict):
+            if node.get("type") == "Action.Execute" and key != "action":
+                found.append(node)
+            for name, value in node.items():
+                walk(value, name)
+        elif isinstance(node, list):
+            for item in node:
+                walk(item, key)
+
+    walk(card)
+    return found
+
+
 def buttons(card: dict) -> dict[str, dict]:
-    return {a["verb"]: a for a in card.get("actions", []) if a["type"] == "Action.Execute"}
+    """The card's buttons by verb (the last one of a verb offered twice)."""
+    return {a["verb"]: a for a in executes(card)}
+
+
+DECISIONS = ("approve", "reject", "snooze")
+ON_CALL = ("acknowledge", "assign", "resolve", "escalate")
+
+
+def decisions(card: dict) -> list[tuple[str, dict]]:
+    """(verb, data) of the approval buttons."""
+    return [(a["verb"], a["data"]) for a in executes(card) if a["verb"] in DECISIONS]
 
 
 @pytest.mark.timeout(60)
@@ -51,18 +80,31 @@ async def test_one_thread_per_incident_updated_through_approval_execution_and_ou
         assert create.body["channelData"] == {"channel": {"id": "19:ops-channel@thread.tacv2"}}
         posted = create.body["activity"]["attachments"][0]["content"]
         assert posted["version"] == "1.5" and "$schema" in posted
-        assert {v: b["data"] for v, b in buttons(posted).items()} == {
-            verb: {"approvalId": approval_id} for verb in ("approve", "reject", "snooze")
-        }
-        assert "erp-app-03" in texts(posted)
-        assert "restore point" in texts(posted).lower()
+        mine = {"approvalId": approval_id}
+        assert decisions(posted) == [
+            ("approve", {**mine, "choice": "restore-lock"}),
+            ("approve", {**mine, "choice": "keep-lock-off"}),
+            ("reject", mine),
+            ("snooze", mine),
+        ]
+        titles = [a["title"] for a in executes(posted) if a["verb"] == "approve"]
+        assert titles == ["Clean up, put the lock back",
+                          "Clean up, keep the lock off"]  # fmt: skip
+        assert "The lock on the AzureBackupRG_* group is the cause" in texts(posted)
+        on_call = {v: b["data"] for v, b in buttons(posted).items() if v not in DECISIONS}
+        assert on_call == {verb: {"incidentId": incident["id"]} for verb in ON_CALL}
+        said = texts(posted)
+        assert said.startswith("OPEN")
+        assert "erp-app-03 (waiting for approval)" in said
+        assert "/subscriptions/" not in said.split("Ids")[0]  # names, not ids, until Details
         card_ref = incident["card"]
 
         answer = await app.click(approval_id, "approve")
         assert answer["type"] == "application/vnd.microsoft.card.adaptive"
         decided = answer["value"]
         assert "Approved by Alex Operator" in texts(decided)
-        assert buttons(decided) == {}
+        assert decisions(decided) == []
+        assert texts(decided).startswith("FIXING")
         assert app.engine.approvals.get(approval_id)["state"] == "executing"
         assert app.engine.runs.for_incident(incident["id"])[0]["state"] == "queued"
 
@@ -70,8 +112,14 @@ async def test_one_thread_per_incident_updated_through_approval_execution_and_ou
         [run] = app.engine.runs.for_incident(incident["id"])
         assert run["state"] == "succeeded", run["failure"]
         final = app.latest_card()
-        assert "succeeded" in texts(final)
-        assert "Approved by Alex Operator" in texts(final)
+        said = texts(final)
+        assert said.startswith("RESOLVED")
+        assert "Fixed: Azure shows the fix worked for erp-app-03." in said
+        assert final["body"][0]["style"] == "good"
+        assert executes(final) == []  # resolved: nothing left to decide or act on
+        assert "Approved by Alex Operator" in said and "the lock goes back" in said
+        for step in ("Lift the locks", "Start an on-demand backup", "Put the locks back"):
+            assert step in said  # the whole timeline, folded on the card
 
         assert len(app.calls("create")) == 1
         updates = app.calls("update")
@@ -120,7 +168,7 @@ async def test_a_click_by_a_non_approver_or_another_tenant_is_refused(
         _record_attack(app, approval_id, "pending")
         refused = answer["value"]
         assert message in texts(refused)
-        assert set(buttons(refused)) == {"approve", "reject", "snooze"}
+        assert {verb for verb, _ in decisions(refused)} == {"approve", "reject", "snooze"}
         _nothing_runs(app, approval_id)
         assert app.calls("update") == []
 
@@ -185,7 +233,7 @@ async def test_automatic_refresh_returns_the_card_without_deciding(tmp_path):
     async with bot_app(tmp_path) as app:
         approval_id = await _pending(app)
         answer = await app.click(approval_id, "approve", trigger="automatic")
-        assert set(buttons(answer["value"])) == {"approve", "reject", "snooze"}
+        assert {verb for verb, _ in decisions(answer["value"])} == {"approve", "reject", "snooze"}
         _nothing_runs(app, approval_id)
 
 

@@ -12,7 +12,7 @@ from botbuilder.schema import Activity, ActivityTypes
 
 from bot.adapter import turn_logic
 from tests.bot_app.harness import STRANGER, bot_app
-from tests.bot_app.test_incident_flow import buttons, texts
+from tests.bot_app.test_incident_flow import decisions, texts
 from tests.botkit.servers import run_async
 from tests.engine.signals import rp_limit_alert
 
@@ -48,12 +48,16 @@ async def test_chat_and_card_clicks_on_botbuilders_test_adapter(tmp_path, arm_si
         assert "Why erp-app-03 failed" in answer and "Waiting for an approver" in answer
 
         refresh = await _invoke_card(adapter, app.card_action(approval_id, trigger="automatic"))
-        assert set(buttons(refresh)) == {"approve", "reject", "snooze"}  # a refresh only reads
+        assert {v for v, _ in decisions(refresh)} == {
+            "approve",
+            "reject",
+            "snooze",
+        }  # a refresh only reads
         refused = await _invoke_card(adapter, app.card_action(approval_id, user=STRANGER))
         assert "not an approver" in texts(refused)
         assert app.engine.approvals.get(approval_id)["state"] == "pending"
 
         approved = await _invoke_card(adapter, app.card_action(approval_id))
-        assert "Approved by Alex Operator" in texts(approved) and buttons(approved) == {}
+        assert "Approved by Alex Operator" in texts(approved) and decisions(approved) == []
         assert app.engine.approvals.get(approval_id)["state"] == "executing"
         assert "Approved by Alex Operator" in texts(app.latest_card())  # edited for everyone

@@ -5,7 +5,8 @@ messages get timestamp-like ids. `fail_next()` makes the next call(s) answer 403
 (with Retry-After), and `/botframework.com/oauth2/v2.0/token` issues the bearer tokens the
 connector then requires, so the bot's outgoing authentication is exercised too. Every Adaptive
 Card it is sent must fit the official 1.5 schema: one that does not is refused (400), and the
-test that sent it fails when the connector stops.
+test that sent it fails when the connector stops; so does one whose visible text names a
+Python exception or cuts an ARM id short (tests.botkit.visible).
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from aiohttp import web
 
 from tests.botkit.cards import card_problems, cards_in
 from tests.botkit.servers import serve
+from tests.botkit.visible import text_problems
 
 TOKEN_PATH = "/botframework.com/oauth2/v2.0/token"
 
@@ -65,6 +67,7 @@ class FakeConnector:
         self.tokens: set[str] = set()
         self._faults: deque[_Fault] = deque()
         self.card_problems: list[str] = []
+        self.text_problems: list[str] = []
         self._ids = itertools.count(int(time.time() * 1000))
 
     def fail_next(
@@ -74,9 +77,11 @@ class FakeConnector:
         self._faults.extend([_Fault(status, retry_after, code)] * times)
 
     def check_card(self, card: Any) -> list[str]:
-        """The card's faults against the Adaptive Cards 1.5 schema, remembered for the end."""
+        """The card's faults against the Adaptive Cards 1.5 schema, remembered for the end;
+        and what no person may read on it (tests.botkit.visible), remembered too."""
         problems = card_problems(card)
         self.card_problems += problems
+        self.text_problems += text_problems(card)
         return problems
 
     def of_kind(self, kind: str) -> list[Call]:
@@ -175,3 +180,4 @@ async def running_connector() -> AsyncIterator[FakeConnector]:
         connector.url = url
         yield connector
     assert not connector.card_problems, f"cards the schema refuses: {connector.card_problems}"
+    assert not connector.text_problems, f"what no person may read: {connector.text_problems}"

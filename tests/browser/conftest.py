@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.localhost.process import Served, serve_simulated
+from tests.localhost.process import QUIET, Served, serve_simulated
 
 CHROMIUM = Path("/usr/bin/chromium")
 
@@ -52,7 +52,7 @@ def loopback_only(context) -> None:
 
 @pytest.fixture
 def served(tmp_path: Path) -> Iterator[Served]:
-    with serve_simulated(tmp_path) as served:
+    with serve_simulated(tmp_path, env=QUIET) as served:
         yield served
 
 

@@ -17,6 +17,7 @@ from tests.localhost.process import ROOT, Served, demo_rp_limit_alert, serve_wit
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(120)]
 VM = "erp-app-03"
 INCIDENT = "Restore point collection limit reached"
+APPROVE = "Clean up, put the lock back"
 DOCS_SCREENSHOT = ROOT / "docs" / "playground.png"
 
 
@@ -58,11 +59,11 @@ def test_approve_in_a_channel_thread_then_ask_why_the_vm_failed(playground, tmp_
     expect(card).to_have_count(1, timeout=20_000)
     page.screenshot(path=tmp_path / "1-incident.png")
 
-    card.get_by_role("button", name="Approve fix").click()
+    card.get_by_role("button", name=APPROVE).click()
     # The click's answer replaces the card; the bot then edits the message until the run ends.
     expect(card).to_contain_text("Approved by Dev Operator", timeout=15_000)
-    expect(card).to_contain_text("fix succeeded", timeout=30_000)
-    expect(card.get_by_role("button", name="Approve fix")).to_have_count(0)
+    expect(card).to_contain_text("RESOLVED", timeout=30_000)
+    expect(card.get_by_role("button", name=APPROVE)).to_have_count(0)
     page.screenshot(path=tmp_path / "2-succeeded.png")
     if update_screenshot():  # the whole card, its title at the top
         page.set_viewport_size({"width": 1400, "height": 1350})
@@ -73,7 +74,7 @@ def test_approve_in_a_channel_thread_then_ask_why_the_vm_failed(playground, tmp_
     answer = page.locator(".ac-adaptiveCard", has_text=f"Why {VM} failed")
     expect(answer).to_have_count(1, timeout=15_000)
     expect(answer).to_contain_text("What was done")
-    expect(answer).to_contain_text("succeeded")
+    expect(answer).to_contain_text("Fixed")
     page.screenshot(path=tmp_path / "3-chat.png")
     # The cards use nothing the Playground reports as unsupported (e.g. full-width cards).
     expect(page.get_by_text("is not supported yet")).to_have_count(0)

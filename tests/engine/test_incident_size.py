@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 
-from bot.cards import incident_card
+from bot.incident_card import incident_card
 from remediation import incidents
 from remediation.incidents import EVIDENCE_CHARS, MAX_NOTES, NOTE_CHARS, add_note
 from remediation.store.base import MAX_DOCUMENT_CHARS, encode_document
@@ -35,9 +35,9 @@ def test_a_storm_of_2000_vms_with_200_character_names_is_one_incident_under_the_
     assert any("counted" in note for note in incident["notes"])
 
     said = texts(incident_card(engine.view(incident["id"])))
-    affected = next(row for row in said.splitlines() if row.startswith("Affected VMs"))
-    assert f"({STORM}, {STORM} still failing)" in affected
+    affected = next(row for row in said.splitlines() if row.startswith(f"VMs ({STORM}): "))
     assert affected.endswith(f", and {STORM - 5} more")
+    assert f"{STORM} still failing" in said.splitlines()
 
     for n in (0, STORM - 1):  # listed and counted VMs are both found by name
         assert [i["id"] for i in engine.incidents.for_vm(names[n].upper())] == [incident["id"]]

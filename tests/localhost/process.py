@@ -20,9 +20,15 @@ from typing import Any
 import requests
 
 from devtools.simulator.estate import DEMO_SUBSCRIPTION
+from tests.botkit.cards import cards_in
+from tests.botkit.visible import text_problems
 from tests.engine.signals import backup_alert_payload
 
 ROOT = Path(__file__).resolve().parents[2]
+# The poller runs on the wall clock's five-minute marks: a test that spans one would see what
+# it adds (the demo estate's broken migration item, the weekly digest) appear mid-test. Once a
+# year keeps a served host still.
+QUIET = {"POLLER_SCHEDULE": "0 0 0 1 1 *"}
 # The sample alert's estate -> the demo estate that `serve --simulate` runs.
 _TO_DEMO = {
     "00000000-0000-0000-0000-000000000001": DEMO_SUBSCRIPTION,
@@ -33,7 +39,18 @@ _TO_DEMO = {
 
 def demo_rp_limit_alert(vm: str = "erp-app-03") -> dict[str, Any]:
     """tests/events' restore-point-limit alert for `vm` of the demo estate and its vault."""
-    text = json.dumps(backup_alert_payload(vm))
+    return _in_demo(backup_alert_payload(vm))
+
+
+def demo_french_alert(vm: str = "erp-app-04") -> dict[str, Any]:
+    """tests/events' French guest agent alert, for `vm` (of rg-erp-prod) of the demo estate."""
+    payload = json.loads((ROOT / "tests/events/common_alert_backup_failure_guest_agent_fr.json")
+                         .read_text(encoding="utf-8"))  # fmt: skip
+    return json.loads(json.dumps(_in_demo(payload)).replace("erp-web-01", vm))
+
+
+def _in_demo(payload: dict[str, Any]) -> dict[str, Any]:
+    text = json.dumps(payload)
     for sample, demo in _TO_DEMO.items():
         text = text.replace(sample, demo)
     return json.loads(text)
@@ -134,9 +151,22 @@ def serve_simulated(
     try:
         _wait_installed(served, process, timeout)
         yield served
+        assert_readable(served)
     finally:
         process.terminate()
         process.wait(timeout=20)
+
+
+def assert_readable(served: Served) -> None:
+    """Every card the dev channel holds (incident threads, chat answers) says nothing a
+    person should never read (tests.botkit.visible)."""
+    try:
+        snapshot = requests.get(served.base + "/dev/api/threads", timeout=10).json()
+    except (requests.RequestException, ValueError):
+        return  # the host is down (a test stopped it): there is nothing left to read
+    activities = [a for t in snapshot["threads"] for a in t["activities"]] + snapshot["chat"]
+    problems = [p for a in activities for card in cards_in(a) for p in text_problems(card)]
+    assert not problems, f"what no person may read: {problems}"
 
 
 def _wait_installed(served: Served, process: subprocess.Popen, timeout: float) -> None:
@@ -160,7 +190,7 @@ def serve_with_playground(workdir: Path, sdk: str = "botbuilder") -> Iterator[tu
     Playground's URL (the host listens only once the Playground has started)."""
     port = free_port()
     options = ["--playground", "--playground-port", str(port)]
-    with serve_simulated(workdir, env={"BOT_SDK": sdk}, args=options) as served:
+    with serve_simulated(workdir, env={**QUIET, "BOT_SDK": sdk}, args=options) as served:
         yield served, f"http://127.0.0.1:{port}"
 
 

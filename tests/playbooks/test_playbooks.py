@@ -167,11 +167,13 @@ def test_an_alert_for_a_vm_the_estate_does_not_have_fails_with_a_reason_and_writ
     assert not run["confirmed"]
 
 
-def test_a_collection_far_from_the_limit_is_not_confirmed_and_nothing_is_written(pipeline):
-    def few_points(estate):
-        for collection in estate.restore_point_collections.values():
-            del collection.restore_points[5:]
+def few_points(estate):
+    """The estate with collections far from the limit: the alert is not true."""
+    for collection in estate.restore_point_collections.values():
+        del collection.restore_points[5:]
 
+
+def test_a_collection_far_from_the_limit_is_not_confirmed_and_nothing_is_written(pipeline):
     p = pipeline([rp_limit_alert("erp-app-03")], prepare=few_points)
     (run,) = p.runs()
     assert run["state"] == "not-confirmed"

@@ -14,10 +14,8 @@ from typing import Any
 
 import requests
 
-from tests.localhost.process import Served, demo_rp_limit_alert, serve_simulated
+from tests.localhost.process import QUIET, Served, demo_rp_limit_alert, serve_simulated
 
-# The poller would add signals on its own every five minutes: once a year keeps counts still.
-QUIET = {"POLLER_SCHEDULE": "0 0 0 1 1 *"}
 # Tables a request can write to directly; the background worker only adds runs' side records.
 INPUT_TABLES = ("signals", "incidents", "incident_keys", "approvals", "runs", "conversations")
 

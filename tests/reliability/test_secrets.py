@@ -87,7 +87,7 @@ def test_a_realistic_run_leaks_no_secret_or_token(server):
     seen = [("log", log)] + [("channel", _text(a)) for a in posted]
     seen += [("chat", _text(reply)) for reply in replies]
     channel = _text(posted)
-    assert "erp-app-01" in channel and "succeeded" in log + channel
+    assert "erp-app-01" in channel and "(fixed)" in channel  # a run did happen
     known = (ALERT_SECRET, _sim_client_secret(), *sent)
     leaks = [
         f"a configured secret or sent token is in the {where}"

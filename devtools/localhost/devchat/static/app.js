@@ -85,32 +85,57 @@
     return el;
   }
 
-  function threadFor(conversationId) {
+  // Newest threads first, as Teams shows a channel's latest posts where you look; a thread
+  // whose card changes is highlighted for a moment, so an edit far down is not missed.
+  function threadFor(conversationId, live) {
     let thread = threads.get(conversationId);
     if (!thread) {
       thread = document.createElement("div");
       thread.className = "thread";
       thread.dataset.threadId = conversationId;
-      $("threads").append(thread);
+      $("threads").prepend(thread);
       threads.set(conversationId, thread);
       $("empty").hidden = true;
+      if (live) $("posts").scrollTo({ top: 0 });
     }
     return thread;
   }
 
-  function show(record) {
+  function highlight(el) {
+    el.classList.remove("changed");
+    void el.offsetWidth; // restart the animation
+    el.classList.add("changed");
+  }
+
+  function show(record, live) {
     const el = messageElement(record);
     const known = shown.get(record.id);
     if (known) known.el.replaceWith(el);
     else if (record.kind === "chat") $("chat-log").append(el);
-    else threadFor(record.conversationId).append(el);
+    else threadFor(record.conversationId, live).append(el);
     shown.set(record.id, { record, el });
     if (record.kind === "chat") el.scrollIntoView({ block: "end" });
+    else if (live) {
+      highlight(el.closest(".thread"));
+      notice(record, known);
+    }
   }
 
-  function upsert(record) {
+  // A line above the posts says what changed last, and takes you to it.
+  function notice(record, known) {
+    const bar = $("changed");
+    bar.textContent = `${known ? "Updated" : "New"} post ${new Date().toLocaleTimeString()} · show`;
+    bar.hidden = false;
+    bar.onclick = () => {
+      const el = shown.get(record.id).el;
+      el.scrollIntoView({ block: "start", behavior: "smooth" });
+      highlight(el.closest(".thread"));
+    };
+  }
+
+  function upsert(record, live = false) {
     const known = shown.get(record.id);
-    if (!known || known.record.version < record.version) show(record);
+    if (!known || known.record.version < record.version) show(record, live);
   }
 
   async function invoke(activityId, verb, data) {
@@ -170,7 +195,7 @@
       state.textContent = "live";
       load().catch((error) => toast(`Loading the channel failed: ${error.message}`));
     };
-    events.onmessage = (event) => upsert(JSON.parse(event.data));
+    events.onmessage = (event) => upsert(JSON.parse(event.data), true);
     events.onerror = () => {
       state.dataset.state = "offline";
       state.textContent = "reconnecting…";

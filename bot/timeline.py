@@ -1,0 +1,98 @@
+"""The timeline of a fix: every step it took, when, and how it ended (locks recorded, lifted,
+the backup job and its state, the collection deleted, the lock put back), for the card's
+folded Timeline and for "why did VM X fail"."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from bot.cards import SHORT_TEXT, clip, line, rich, run
+from bot.wording import (
+    OUTCOMES,
+    ago,
+    humanize,
+    in_language,
+    moment,
+    playbook_label,
+    step_label,
+    words,
+)
+
+COMPACT_STEPS = 3
+MAX_STEPS = 40
+_PHASES = {
+    "next": ("✓", "good"),
+    "wait": ("…", "accent"),
+    "failed": ("✗", "attention"),
+    "unconfirmed": ("∅", "warning"),
+    "start": ("▸", "accent"),
+}
+_RUN_OUTCOME = {"succeeded": "fixed", "failed": "fix-failed", "not-confirmed": "not-confirmed",
+                "dry-run": "dry-run"}  # fmt: skip
+_RUNNING = {"en": "running", "fr": "en cours"}
+
+
+def timeline_blocks(
+    runs: list[dict[str, Any]], lang: str, now: datetime, *, compact: bool = False
+) -> list[dict[str, Any]]:
+    """Each run's steps, oldest first; `compact` keeps the last few of each."""
+    blocks: list[dict[str, Any]] = []
+    for item in runs:
+        blocks.append(_run_header(item, lang))
+        entries = steps_of(item)
+        if compact:
+            entries = entries[-COMPACT_STEPS:]
+        for entry in entries[-MAX_STEPS:]:
+            blocks.append(_step(entry, lang, now))
+    return blocks
+
+
+def steps_of(item: dict[str, Any]) -> list[dict[str, Any]]:
+    """The journal without the start of each step that ended (its end says more); a step
+    still going shows its start."""
+    journal = item.get("journal") or []
+    shown = [j for j in journal if j.get("phase") != "start"]
+    if journal and journal[-1].get("phase") == "start":
+        shown.append(journal[-1])
+    return shown
+
+
+def step_text(entry: dict[str, Any], lang: str) -> str:
+    """ "Lift the locks: lifted 1 lock(s)" in words a person reads."""
+    label = step_label(str(entry.get("step") or "—"), lang)
+    note = humanize(entry.get("note") or "")
+    if lang == "fr":  # in French where the sentence is known, else as the fix wrote it
+        note = in_language(note, lang) or note
+    if entry.get("phase") == "start":
+        note = _RUNNING.get(lang, _RUNNING["en"])
+    return f"{label}: {note}" if note else label
+
+
+def _run_header(item: dict[str, Any], lang: str) -> dict[str, Any]:
+    outcomes = words(OUTCOMES, lang)
+    state = item.get("state") or "pending"
+    outcome = outcomes.get(_RUN_OUTCOME.get(state, ""), _RUNNING.get(lang, "running"))
+    return rich(
+        run(clip(item.get("vm"), 80), weight="Bolder"),
+        run(f"  {playbook_label(item.get('playbook'), lang)} · {outcome}", isSubtle=True),
+        spacing="Medium",
+    )
+
+
+def _step(entry: dict[str, Any], lang: str, now: datetime) -> dict[str, Any]:
+    icon, color = _PHASES.get(str(entry.get("phase")), ("•", "default"))
+    when = moment(entry.get("time"))
+    stamp = f"{ago(when, now, lang)} · {when:%H:%M:%S} UTC" if when else ""
+    return rich(
+        run(f"{icon} ", color=color),
+        run(clip(step_text(entry, lang), SHORT_TEXT, lang)),
+        run(f"  ({stamp})" if stamp else "", isSubtle=True),
+    )
+
+
+def timeline_lines(item: dict[str, Any], lang: str, now: datetime, limit: int) -> list[dict]:
+    """The last `limit` steps of one run as lines, for a chat answer."""
+    return [_step(entry, lang, now) for entry in steps_of(item)[-limit:]] or [
+        line("—", isSubtle=True)
+    ]

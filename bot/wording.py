@@ -1,0 +1,375 @@
+"""Words and times for people, in English and French: what a card or an answer says.
+
+Relative times ("12 min ago") where a person decides, the UTC time where the evidence is;
+resource names, never ARM ids, in sentences; each step of a fix and each state in words.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from remediation.clock import parse_iso
+from remediation.signals.arm_id import ArmId
+
+_ARM_ID = re.compile(r"/subscriptions/[^\s,;'\"()\[\]<>]+", re.IGNORECASE)
+_DOUBLED = re.compile(r"\b(\w+)(\s+\1\b)+", re.IGNORECASE)
+# "ResourceNotFoundError: ..." or "(ResourceNotFound) ... Code: ... Message: ..." as SDKs print
+_EXCEPTION_PREFIX = re.compile(r"\b[A-Z][A-Za-z]*(?:Error|Exception):\s*")
+_SDK_TRAILER = re.compile(r"\s*\bCode: \S+\s*Message:\s*", re.IGNORECASE)
+
+TEXT: dict[str, dict[str, str]] = {
+    "en": {
+        "just_now": "just now",
+        "ago": "{n} ago",
+        "in": "in {n}",
+        "min": "{n} min",
+        "h": "{n} h",
+        "d": "{n} d",
+        "unknown_time": "time unknown",
+    },
+    "fr": {
+        "just_now": "à l'instant",
+        "ago": "il y a {n}",
+        "in": "dans {n}",
+        "min": "{n} min",
+        "h": "{n} h",
+        "d": "{n} j",
+        "unknown_time": "heure inconnue",
+    },
+}
+
+STATES: dict[str, dict[str, str]] = {
+    "en": {
+        "open": "OPEN",
+        "fixing": "FIXING",
+        "resolved": "RESOLVED",
+        "failed": "FAILED",
+        "needs-attention": "NEEDS ATTENTION",
+        "snoozed": "SNOOZED",
+    },
+    "fr": {
+        "open": "OUVERT",
+        "fixing": "CORRECTION EN COURS",
+        "resolved": "RÉSOLU",
+        "failed": "ÉCHEC",
+        "needs-attention": "INTERVENTION REQUISE",
+        "snoozed": "REPORTÉ",
+    },
+}
+
+# One VM's outcome (remediation.outcomes), as a card lists it after the VM's name.
+OUTCOMES: dict[str, dict[str, str]] = {
+    "en": {
+        "failing": "failing, fix about to start",
+        "awaiting-approval": "waiting for approval",
+        "fixing": "fix running",
+        "fixed": "fixed",
+        "recovered": "healthy again",
+        "fix-failed": "fix failed",
+        "not-confirmed": "Azure does not show the failure",
+        "dry-run": "dry run, nothing written",
+        "rejected": "fix rejected",
+        "snoozed": "snoozed",
+        "expired": "approval expired",
+        "not-started": "fix could not start",
+        "in-doubt": "identity in doubt",
+        "manual": "to fix by hand",
+    },
+    "fr": {
+        "failing": "en échec, correction sur le point de démarrer",
+        "awaiting-approval": "en attente d'approbation",
+        "fixing": "correction en cours",
+        "fixed": "corrigée",
+        "recovered": "de nouveau saine",
+        "fix-failed": "correction échouée",
+        "not-confirmed": "Azure ne montre pas l'échec",
+        "dry-run": "simulation, rien d'écrit",
+        "rejected": "correction refusée",
+        "snoozed": "reportée",
+        "expired": "approbation expirée",
+        "not-started": "correction non démarrée",
+        "in-doubt": "identité incertaine",
+        "manual": "à corriger à la main",
+    },
+}
+
+PLAYBOOKS: dict[str, dict[str, str]] = {
+    "en": {
+        "repair-replication": "Repair replication",
+        "cleanup-restore-points": "Clean up restore points",
+        "retry-backup": "Retry the backup",
+        "reset-snapshot-extension": "Reset the snapshot extension",
+        "diagnose": "Diagnose (read only)",
+    },
+    "fr": {
+        "repair-replication": "Réparer la réplication",
+        "cleanup-restore-points": "Nettoyer les points de restauration",
+        "retry-backup": "Relancer la sauvegarde",
+        "reset-snapshot-extension": "Réinitialiser l'extension de capture",
+        "diagnose": "Diagnostic (lecture seule)",
+    },
+}
+
+STEPS: dict[str, dict[str, str]] = {
+    "en": {
+        "confirm-vm": "Check the VM in Azure",
+        "confirm-failure": "Confirm the failure in Azure",
+        "find-collections": "Find the restore point collections",
+        "confirm-limit": "Count the restore points",
+        "no-backup-running": "Check no backup is running",
+        "record-locks": "Record the locks",
+        "lift-locks": "Lift the locks",
+        "trigger-backup": "Start an on-demand backup",
+        "find-backup-job": "Find the backup job",
+        "follow-backup": "Follow the backup job",
+        "await-cleanup": "Wait for Azure Backup's cleanup",
+        "delete-collections": "Delete the collection",
+        "confirm-cleaned": "Count the restore points again",
+        "restore-locks": "Put the locks back",
+        "settle": "Let the transient error pass",
+        "check-resync-allowed": "Check a resync is allowed",
+        "start-resync": "Start the resync",
+        "follow-job": "Follow the replication job",
+        "confirm-healthy": "Read the replication health back",
+        "check-vm-running": "Check the VM is running",
+        "find-failed-extension": "Find the failed extension",
+        "remove-extension": "Remove the failed extension",
+        "confirm-reinstalled": "Check the extension came back",
+        "check-vm-agent": "Check the VM agent",
+        "check-key-vaults": "Check the key vaults",
+        "check-private-endpoints": "Check the private endpoints",
+        "check-private-dns": "Check the private DNS zones",
+        "again": "{step} (again)",
+    },
+    "fr": {
+        "confirm-vm": "Vérifier la VM dans Azure",
+        "confirm-failure": "Confirmer l'échec dans Azure",
+        "find-collections": "Trouver les collections de points de restauration",
+        "confirm-limit": "Compter les points de restauration",
+        "no-backup-running": "Vérifier qu'aucune sauvegarde ne tourne",
+        "record-locks": "Noter les verrous",
+        "lift-locks": "Lever les verrous",
+        "trigger-backup": "Lancer une sauvegarde à la demande",
+        "find-backup-job": "Trouver le travail de sauvegarde",
+        "follow-backup": "Suivre le travail de sauvegarde",
+        "await-cleanup": "Attendre le nettoyage d'Azure Backup",
+        "delete-collections": "Supprimer la collection",
+        "confirm-cleaned": "Recompter les points de restauration",
+        "restore-locks": "Remettre les verrous",
+        "settle": "Laisser passer l'erreur transitoire",
+        "check-resync-allowed": "Vérifier qu'une resynchronisation est permise",
+        "start-resync": "Lancer la resynchronisation",
+        "follow-job": "Suivre le travail de réplication",
+        "confirm-healthy": "Relire la santé de la réplication",
+        "check-vm-running": "Vérifier que la VM tourne",
+        "find-failed-extension": "Trouver l'extension en échec",
+        "remove-extension": "Retirer l'extension en échec",
+        "confirm-reinstalled": "Vérifier le retour de l'extension",
+        "check-vm-agent": "Vérifier l'agent de la VM",
+        "check-key-vaults": "Vérifier les coffres de clés",
+        "check-private-endpoints": "Vérifier les points de terminaison privés",
+        "check-private-dns": "Vérifier les zones DNS privées",
+        "again": "{step} (de nouveau)",
+    },
+}
+
+# Failure sentences the fixes write, in French (the English is the sentence itself).
+_FRENCH_FAILURES = (
+    (
+        re.compile(r"^VM (?P<vm>\S+) was not found in subscription (?P<sub>[^,]+), "
+                   r"resource group (?P<rg>[^:]+): nothing was changed\.?$"),
+        "La VM {vm} est introuvable dans l'abonnement {sub}, groupe de ressources {rg} : "
+        "rien n'a été modifié.",
+    ),
+    (
+        re.compile(r"^VM (?P<vm>\S+) is not protected by vault (?P<vault>\S+) .*nothing was "
+                   r"changed\.?$"),
+        "La VM {vm} n'est pas protégée par le coffre {vault} : rien n'a été modifié.",
+    ),
+    (
+        re.compile(r"^VM (?P<vm>\S+) has (?P<n>\d+) of (?P<limit>\d+) restore points: nothing "
+                   r"to clean up\.?$"),
+        "La VM {vm} a {n} points de restauration sur {limit} : rien à nettoyer.",
+    ),
+    (
+        re.compile(r"^The last backup of (?P<vm>\S+) completed .*$"),
+        "La dernière sauvegarde de {vm} a réussi : Azure ne montre pas l'échec.",
+    ),
+    (
+        re.compile(r"^Azure Backup lists no finished backup job of (?P<vm>\S+)\.$"),
+        "Azure Backup ne liste aucun travail de sauvegarde terminé de {vm}.",
+    ),
+    (
+        re.compile(r"^VM (?P<vm>\S+) found, protected by its vault$"),
+        "VM {vm} trouvée, protégée par son coffre",
+    ),
+    (
+        re.compile(r"^Azure confirms: (?P<what>.*)$"),
+        "Azure confirme : {what}",
+    ),
+    (
+        re.compile(r"^backup job (?P<job>\S+) ended (?P<status>\S+): (?P<error>.*)$"),
+        "Le travail de sauvegarde {job} s'est terminé en {status} : {error}",
+    ),
+)  # fmt: skip
+
+
+# What the core answers to a click (remediation.approvals, .oncall, .engine), in French.
+_FRENCH_NOTICES = (
+    (r"^Unknown action\.$", "Action inconnue."),
+    (r"^This approval does not exist\.$", "Cette approbation n'existe pas."),
+    (r"^This incident does not exist\.$", "Cet incident n'existe pas."),
+    (r"^This fix run does not exist\.$", "Cette correction n'existe pas."),
+    (r"^Decisions are only accepted from the home tenant\.$",
+     "Seules les décisions du locataire d'origine sont acceptées."),
+    (r"^You are not an approver for remediation fixes\.$",
+     "Vous n'êtes pas approbateur des corrections."),
+    (r"^Could not check your membership of the approver group: (?P<why>.*); try again\.$",
+     "Impossible de vérifier votre appartenance au groupe des approbateurs : {why} ; "
+     "réessayez."),
+    (r"^That option is not part of this approval\.$",
+     "Cette option ne fait pas partie de cette approbation."),
+    (r"^This approval has expired\.$", "Cette approbation a expiré."),
+    (r"^This approval was withdrawn: .*$", "Cette approbation a été retirée."),
+    (r"^This approval was replaced by a newer one.*$",
+     "Cette approbation a été remplacée par une plus récente : les VM de l'incident ont "
+     "changé. Décidez sur la carte actuelle."),
+    (r"^Already (?P<state>\S+) by (?P<name>.+)\.$", "Déjà {state} par {name}."),
+    (r"^This incident is already (?P<state>\S+)\.$", "Cet incident est déjà {state}."),
+    (r"^You already own this incident\.$", "Cet incident vous est déjà assigné."),
+    (r"^Say in the note what was done, then resolve\.$",
+     "Indiquez dans la note ce qui a été fait, puis résolvez."),
+    (r"^A fix is still running: wait for it to end, or escalate\.$",
+     "Une correction est en cours : attendez sa fin, ou escaladez."),
+    (r"^This approval is (?P<state>\S+), not snoozed\.$",
+     "Cette approbation est {state}, pas reportée."),
+    (r"^A newer fix of (?P<vm>\S+) exists: use the current card\.$",
+     "Une correction plus récente de {vm} existe : utilisez la carte actuelle."),
+    (r"^Not retried: (?P<why>.*)\.$", "Pas relancée : {why}."),
+    (r"^This fix hit no other known error\.$",
+     "Cette correction n'a rencontré aucune autre erreur connue."),
+)  # fmt: skip
+_STATE_FR = {"approved": "approuvée", "rejected": "refusée", "snoozed": "reportée",
+             "executing": "en cours", "succeeded": "réussie", "failed": "échouée",
+             "acknowledged": "acquitté", "escalated": "escaladé", "resolved": "résolu",
+             "expired": "expiré", "pending": "en attente", "withdrawn": "retirée"}  # fmt: skip
+
+
+def notice(message: str, lang: str) -> str:
+    """A click's answer in the card's language (French where the sentence is known)."""
+    if lang != "fr":
+        return message
+    for pattern, french in _FRENCH_NOTICES:
+        found = re.match(pattern, message)
+        if found:
+            parts = {k: _STATE_FR.get(v, v) for k, v in found.groupdict().items()}
+            return french.format(**parts)
+    return message
+
+
+def words(table: dict[str, dict[str, str]], lang: str | None) -> dict[str, str]:
+    return table.get(lang or "en", table["en"])
+
+
+# -- time ------------------------------------------------------------------------------------
+def moment(value: Any) -> datetime | None:
+    """A stored time (ISO text, or a datetime) as an aware datetime; None if unreadable."""
+    if isinstance(value, datetime):
+        return value if value.tzinfo else value.replace(tzinfo=UTC)
+    if not isinstance(value, str) or not value:
+        return None
+    try:
+        found = parse_iso(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return found if found.tzinfo else found.replace(tzinfo=UTC)
+
+
+def ago(value: Any, now: datetime, lang: str = "en") -> str:
+    """ "12 min ago" / "in 23 h", in the card's language."""
+    w = words(TEXT, lang)
+    when = moment(value)
+    if when is None:
+        return w["unknown_time"]
+    seconds = (now - when).total_seconds()
+    span = abs(seconds)
+    if span < 60:
+        return w["just_now"]
+    if span < 3600:
+        amount = w["min"].format(n=int(span // 60))
+    elif span < 48 * 3600:
+        amount = w["h"].format(n=int(span // 3600))
+    else:
+        amount = w["d"].format(n=int(span // 86400))
+    return w["ago" if seconds > 0 else "in"].format(n=amount)
+
+
+def utc(value: Any) -> str:
+    """The UTC time to the second, for Details and evidence."""
+    when = moment(value)
+    return when.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S UTC") if when else "—"
+
+
+def minute(value: Any) -> str:
+    """The UTC time to the minute, for times a person plans around."""
+    when = moment(value)
+    return when.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC") if when else str(value or "—")
+
+
+def local(value: Any, timezone: str | None) -> str | None:
+    """The time in a person's own time zone (Teams sends it with their messages)."""
+    when = moment(value)
+    if when is None or not timezone:
+        return None
+    try:
+        zone = ZoneInfo(timezone)
+    except (ZoneInfoNotFoundError, ValueError):
+        return None
+    return when.astimezone(zone).strftime("%Y-%m-%d %H:%M ") + timezone.rsplit("/", 1)[-1]
+
+
+# -- text ------------------------------------------------------------------------------------
+def name_of(arm_id: str | None) -> str | None:
+    """The resource's name in an ARM id (the id itself when it is none)."""
+    parsed = ArmId.parse(arm_id)
+    return parsed.name if parsed else arm_id
+
+
+def named(text: Any) -> str:
+    """`text` with each ARM id replaced by the name it ends in."""
+    said = str("" if text is None else text)
+    return _ARM_ID.sub(lambda m: name_of(m.group(0).rstrip(".:")) or m.group(0), said)
+
+
+def humanize(text: Any) -> str:
+    """A sentence for people: ARM ids become the names they end in, a word said twice in a
+    row once, and an SDK's exception name or "Code/Message" layout is dropped."""
+    said = _EXCEPTION_PREFIX.sub("", named(text))
+    said = _SDK_TRAILER.sub(" ", said)
+    return " ".join(_DOUBLED.sub(r"\1", said).split())
+
+
+def in_language(sentence: str, lang: str) -> str:
+    """A fix's failure sentence in the card's language (French where it is known)."""
+    said = humanize(sentence)
+    if lang != "fr":
+        return said
+    for pattern, french in _FRENCH_FAILURES:
+        found = pattern.match(said)
+        if found:
+            return french.format(**found.groupdict())
+    return ""
+
+
+def step_label(step: str, lang: str) -> str:
+    w = words(STEPS, lang)
+    if step.endswith("-again"):
+        return w["again"].format(step=w.get(step[: -len("-again")], step[: -len("-again")]))
+    return w.get(step, step)
+
+
+def playbook_label(name: str | None, lang: str) -> str:
+    return words(PLAYBOOKS, lang).get(name or "", name or "—")
