@@ -121,7 +121,8 @@ def _outcome(engine, distinct: int) -> dict[str, Any]:
         "most_runs_per_incident": max(Counter(r["incident_id"] for r in runs).values(), default=0),
         "max_vms_per_fix": engine.policy().limits.max_vms_per_fix,
         "incidents": len(incidents),
-        "vms_in_incidents": len(vms),
+        # listed VMs and those counted past an incident's listing limit alike
+        "vms_in_incidents": sum(incident["vm_count"] for incident in incidents),
         "vms_in_two_incidents": sum(1 for n in vms.values() if n > 1),
         "signals_lost": distinct - processed,
     }
