@@ -386,10 +386,7 @@ class Estate(_Kinds):
 
     def poll_replication_job(self, job: ReplicationJob) -> ReplicationJob:
         with self.lock:
-            if job.state != "InProgress":
-                return job
-            if job.polls_left > 0:
-                job.polls_left -= 1
+            if job.state != "InProgress" or not _due(job):
                 return job
             job.state, job.ended = "Succeeded", self.clock()
             item = job.target
@@ -436,10 +433,7 @@ class Estate(_Kinds):
     def poll_backup_operation(self, operation: BackupOperation) -> BackupOperation:
         """One more look at a trigger's operation: it resolves into a job after a few."""
         with self.lock:
-            if operation.status != "InProgress":
-                return operation
-            if operation.polls_left > 0:
-                operation.polls_left -= 1
+            if operation.status != "InProgress" or not _due(operation):
                 return operation
             job = BackupJob(
                 operation.item.vault, str(uuid.uuid4()), operation.item, self.clock(),
@@ -461,10 +455,7 @@ class Estate(_Kinds):
 
     def poll_backup_job(self, job: BackupJob) -> BackupJob:
         with self.lock:
-            if job.status != "InProgress":
-                return job
-            if job.polls_left > 0:
-                job.polls_left -= 1
+            if job.status != "InProgress" or not _due(job):
                 return job
             job.ended = self.clock()
             vm = job.item.vm
@@ -604,12 +595,9 @@ class Estate(_Kinds):
             operation = self.operations.get(name)
             if operation is None:
                 raise not_found("Microsoft.Compute/locations/operations", name)
-            if not operation.done:
-                if operation.polls_left > 0:
-                    operation.polls_left -= 1
-                else:
-                    operation.on_done()
-                    operation.done = True
+            if not operation.done and _due(operation):
+                operation.on_done()
+                operation.done = True
             return operation
 
     # -- state -----------------------------------------------------------------------------
@@ -632,6 +620,14 @@ class Estate(_Kinds):
                     for vm in self.vms.values()
                 },
             }
+
+
+def _due(running: Any) -> bool:
+    """One more look at something that takes a while (counted in looks): True once it ends."""
+    if running.polls_left > 0:
+        running.polls_left -= 1
+        return False
+    return True
 
 
 def collection_name(vm_name: str, salt: str = "") -> str:
