@@ -62,7 +62,7 @@ def engine(clock) -> Engine:
 
 def _pending(engine) -> dict:
     engine.ingest(rp_limit_alert("erp-app-03"))
-    return engine.approvals.get(engine.incidents.open_incidents()[0]["approval_id"])
+    return engine.approvals.get(engine.incidents.for_vm("erp-app-03")[0]["approval_id"])
 
 
 def _last_audit(engine) -> dict:
@@ -71,7 +71,7 @@ def _last_audit(engine) -> dict:
 
 def test_an_opened_approval_freezes_the_plan_the_card_shows(engine, clock):
     approval = _pending(engine)
-    incident = engine.incidents.open_incidents()[0]
+    incident = engine.incidents.for_vm("erp-app-03")[0]
     assert approval == {
         "id": approval["id"],
         "incident_id": incident["id"],
