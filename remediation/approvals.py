@@ -30,6 +30,7 @@ PARTITION = "approval"
 VERBS = {"approve": "approved", "reject": "rejected", "snooze": "snoozed"}
 SNOOZE = timedelta(hours=24)
 MAX_ID_CHARS = 64  # "apr-" and 16 random characters; anything longer is not ours
+EXPIRED = "This approval has expired."
 SETTLED = frozenset({"succeeded", "failed", "dry-run", "not-confirmed", "not-started"})
 
 
@@ -213,7 +214,9 @@ class Approvals:
             return Outcome(True, f"{target.capitalize()} by {who.name}.", after)
         if after["state"] == "pending":
             self.expire(after["id"])
-            return Outcome(False, "This approval has expired.", self.get(after["id"]))
+            return Outcome(False, EXPIRED, self.get(after["id"]))
+        if after["state"] == "expired":  # a later click on it: the same words, not "by someone"
+            return Outcome(False, EXPIRED, after)
         if after["state"] == "superseded":
             return Outcome(False, "This approval was replaced by a newer one: the incident's "
                            "VMs changed. Decide on the current card.", after)  # fmt: skip

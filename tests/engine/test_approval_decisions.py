@@ -233,6 +233,14 @@ def test_an_approval_expires_at_its_expiry_time_not_after(engine, clock):
     assert engine.runs.all() == []
 
 
+def test_every_later_click_on_an_expired_approval_says_it_expired(engine, clock):
+    approval = _pending(engine)
+    clock.now += timedelta(hours=25)
+    first, again = (engine.decide(approval["id"], "approve", ALICE) for _ in range(2))
+    assert first.message == again.message == "This approval has expired."
+    assert again.approval["state"] == "expired"
+
+
 def test_a_click_just_before_expiry_is_accepted(engine, clock):
     approval = _pending(engine)
     clock.now += timedelta(hours=24) - timedelta(microseconds=1)
