@@ -152,9 +152,6 @@ class Approvals:
         found = self._store.query(APPROVALS, PARTITION, where={"state": "pending"})
         return [r.data for r in found if parse_iso(r.data["expires"]) > now]
 
-    def for_incident(self, incident_id: str) -> dict[str, Any] | None:
-        return max(self.all_for(incident_id), key=lambda a: a["created"], default=None)
-
     def all_for(self, incident_id: str) -> list[dict[str, Any]]:
         found = self._store.query(APPROVALS, PARTITION, where={"incident_id": incident_id})
         return [r.data for r in found]
