@@ -8,19 +8,12 @@ boundary here is a card that tells an approver something untrue.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 import pytest
 
 from remediation.approvals import Approver
-from remediation.classify import default_classifier
 from remediation.clock import iso
-from remediation.engine import Engine
-from remediation.notify import RecordingNotifier
-from remediation.playbooks import PLAYBOOKS
-from remediation.policy import Policy
-from remediation.queue.memory import InProcessQueue
-from remediation.store import SqliteStore
 from tests.engine.conftest import APPROVER, TENANT
 from tests.engine.signals import dispose_timeout, rp_limit_alert
 
@@ -34,30 +27,9 @@ CLEANUP_WRITES = [
 ]
 
 
-class Clock:
-    def __init__(self) -> None:
-        self.now = datetime(2026, 5, 4, 9, 30, tzinfo=UTC)
-
-    def __call__(self) -> datetime:
-        return self.now
-
-
 @pytest.fixture
-def clock() -> Clock:
-    return Clock()
-
-
-@pytest.fixture
-def engine(clock) -> Engine:
-    """An engine on a clock the test moves; fixes are queued, never run."""
-    policy = Policy(approvers=frozenset({APPROVER}), tenant_id=TENANT)
-    engine = Engine(
-        SqliteStore(":memory:"), default_classifier(), lambda: policy, InProcessQueue(),
-        RecordingNotifier(), PLAYBOOKS, arm_for=lambda run: pytest.fail("no ARM call"),
-        clock=clock,
-    )  # fmt: skip
-    engine.runner.start = lambda run_id: None
-    return engine
+def engine(timed_engine):
+    return timed_engine
 
 
 def _pending(engine) -> dict:
