@@ -243,3 +243,106 @@ def test_a_pause_stops_pending_runs_from_starting(timed_engine):
     _set(engine, started[0], state="succeeded")
     engine.start_pending()
     assert len(started) == 1
+
+
+def _approve(engine, vm: str) -> dict:
+    approval_id = engine.incidents.for_vm(vm)[0]["approval_id"]
+    outcome = engine.decide(approval_id, "approve", Approver(APPROVER, "Alice", TENANT))
+    assert outcome.accepted, outcome.message
+    return outcome.approval
+
+
+def test_one_approval_starts_no_more_runs_than_the_blast_radius(timed_engine):
+    engine = timed_engine
+    started = _recorded_starts(engine)
+    _with(engine, max_vms_per_fix=3, max_concurrent_fixes=99)
+    for n in range(5):
+        engine.ingest(rp_limit_alert(f"erp-app-{n:02}"))
+    _approve(engine, "erp-app-00")
+    runs = engine.runs.all()
+    assert len(runs) == 3 and len(started) == 3
+    assert {r["state"] for r in runs} == {"queued"}
+    assert "over the limit of 3 VMs" in engine.incidents.for_vm("erp-app-00")[0]["notes"]
+
+
+def test_a_blocked_target_does_not_stop_the_others(timed_engine):
+    engine = timed_engine
+    _recorded_starts(engine)
+    _with(engine, cooldown=timedelta(hours=1))
+    engine.runs.add({
+        "id": "run-old", "incident_id": "inc-old", "playbook": "cleanup-restore-points",
+        "vm": "erp-app-00", "target": {}, "state": "succeeded", "decided_by": "user:x",
+        "confirmed": True, "updated": iso(engine.clock() - timedelta(minutes=5)),
+    })  # fmt: skip
+    for n in range(3):
+        engine.ingest(rp_limit_alert(f"erp-app-{n:02}"))
+    _approve(engine, "erp-app-00")
+    assert sorted(r["vm"] for r in _new_runs(engine)) == ["erp-app-01", "erp-app-02"]
+
+
+def test_pending_runs_start_together_up_to_the_slots(timed_engine):
+    engine = timed_engine
+    started = _recorded_starts(engine)
+    _with(engine, max_concurrent_fixes=3)
+    engine.set_switch("paused", True, "user:ops")
+    engine.set_switch("paused", False, "user:ops")
+    for n in range(4):
+        engine.runs.add({
+            "id": f"run-{n}", "incident_id": "inc-x", "playbook": "diagnose", "vm": f"vm-{n}",
+            "target": {}, "state": "pending", "decided_by": "policy:auto",
+            "created": iso(engine.clock() + timedelta(seconds=n)),
+        })  # fmt: skip
+    engine.start_pending()
+    assert started == ["run-0", "run-1", "run-2"]
+    _set(engine, "run-0", state="running")
+    engine.start_pending()
+    assert started == ["run-0", "run-1", "run-2"], "a running run holds its slot"
+
+
+def test_a_person_s_decision_goes_before_older_automatic_runs(timed_engine):
+    engine = timed_engine
+    started = _recorded_starts(engine)
+    _with(engine, max_concurrent_fixes=1)
+    for run_id, decided_by, minute in [("run-auto", "policy:auto", 0), ("run-alice", "user:a", 5)]:
+        engine.runs.add({
+            "id": run_id, "incident_id": "inc-x", "playbook": "diagnose", "vm": run_id,
+            "target": {}, "state": "pending", "decided_by": decided_by,
+            "created": iso(engine.clock() + timedelta(minutes=minute)),
+        })  # fmt: skip
+    engine.start_pending()
+    assert started == ["run-alice"]
+
+
+def test_outside_the_window_only_peoples_decisions_start(timed_engine):
+    from datetime import time
+
+    from remediation.policy import Window
+
+    engine = timed_engine
+    started = _recorded_starts(engine)
+    closed = Policy(approvers=frozenset({APPROVER}), tenant_id=TENANT,
+                    windows=(Window(("sun",), time(1), time(2)),))  # fmt: skip
+    engine._policy = lambda: closed
+    engine.ingest(dispose_timeout("vm-auto"))
+    engine.ingest(rp_limit_alert("erp-app-03"))
+    _approve(engine, "erp-app-03")
+    assert {r["vm"]: r["state"] for r in engine.runs.all()} == {
+        "vm-auto": "pending", "erp-app-03": "queued",
+    }  # fmt: skip
+    assert (
+        "automatic fixes wait for the maintenance window"
+        in (engine.incidents.for_vm("vm-auto")[0]["notes"])
+    )
+    assert len(started) == 1
+
+
+def test_a_dry_run_switch_alone_keeps_the_files_pause(timed_engine):
+    engine = timed_engine
+    base = Policy(approvers=frozenset({APPROVER}), tenant_id=TENANT, paused=True, dry_run=True)
+    engine._policy = lambda: base
+    engine.set_switch("dry_run", False, "user:ops")
+    assert (engine.policy().paused, engine.policy().dry_run) == (True, False)
+    engine.set_switch("paused", False, "user:ops")
+    engine._policy = lambda: Policy(dry_run=True)
+    engine.store.update("switches", "switch", "automation", lambda d: {"paused": False})
+    assert engine.policy().dry_run is True
