@@ -93,3 +93,19 @@ def test_a_resolution_of_a_listed_vm_clears_it_from_the_active_ones(engine):
     engine.ingest(rp_limit_alert("erp-app-04"))
     engine.ingest(rp_limit_alert(VM, resolved=True), from_azure=True)
     assert _incident(engine)["active_vms"] == ["erp-app-04"]
+
+
+def test_a_vm_that_fails_again_after_its_resolution_is_active_again(engine):
+    engine.ingest(rp_limit_alert(VM))
+    engine.ingest(rp_limit_alert("erp-app-04"))
+    engine.ingest(rp_limit_alert(VM, resolved=True), from_azure=True)
+    engine.ingest(_alert(alert_no=2))
+    engine.ingest(_alert(alert_no=3))
+    assert sorted(_incident(engine)["active_vms"]) == [VM, "erp-app-04"], "listed once"
+
+
+def test_a_resource_id_that_is_not_an_arm_id_is_kept_as_given(engine):
+    engine.ingest(_alert(linked="erp-app-03 (on-premises)"))
+    incident = _incident(engine)
+    assert incident["resources"].get(VM) == "erp-app-03 (on-premises)"
+    assert not incident.get("identity_conflicts")
