@@ -68,3 +68,57 @@ def test_a_store_that_cannot_record_answers_503_so_the_sender_retries(app, monke
     assert (reply.status_code, _body(reply)["error"]) == (
         503, "signal not recorded (Unavailable); try again",
     )  # fmt: skip
+
+
+def _grid(functions, body, **kwargs):
+    return _post(functions["eventgrid_webhook"], body, **kwargs)
+
+
+def test_the_cloudevents_handshake_grants_the_origin_at_a_stated_rate(app):  # noqa: F811
+    functions, _ = app
+    origin = {"Content-Type": "", "WebHook-Request-Origin": "eventgrid.azure.net"}
+    granted = _grid(functions, b"", method="OPTIONS", headers=origin)
+    assert granted.status_code == 200
+    assert (granted.headers["WebHook-Allowed-Origin"], granted.headers["WebHook-Allowed-Rate"]) == (
+        "eventgrid.azure.net", "120",
+    )  # fmt: skip
+    refused = _grid(functions, b"", method="OPTIONS")
+    assert (refused.status_code, _body(refused)["error"]) == (
+        400, "OPTIONS without WebHook-Request-Origin",
+    )  # fmt: skip
+
+
+def test_a_validation_event_without_its_code_is_refused(app):  # noqa: F811
+    functions, _ = app
+    validation = load("eventgrid_subscription_validation.json")
+    event = copy.deepcopy(validation[0] if isinstance(validation, list) else validation)
+    for data in ({}, {"validationCode": ""}, "not an object"):
+        event["data"] = data
+        reply = _grid(functions, json.dumps([event]).encode())
+        assert (reply.status_code, _body(reply)["error"]) == (
+            400, "validation event without data.validationCode",
+        )  # fmt: skip
+
+
+def test_a_delivery_that_is_not_events_is_refused(app):  # noqa: F811
+    functions, _ = app
+    for body in (b"[]", b'["an alert?"]', b"[{}, 3]"):
+        reply = _grid(functions, body)
+        assert (reply.status_code, _body(reply)["error"]) == (
+            400, "expected an event object or a non-empty array of events",
+        )  # fmt: skip
+
+
+def test_a_content_type_that_is_not_json_is_named_in_the_refusal(app):  # noqa: F811
+    functions, _ = app
+    reply = _grid(functions, b"{}", headers={"Content-Type": "Text/Plain; charset=utf-8"})
+    assert (reply.status_code, _body(reply)["error"]) == (
+        415,
+        "content type 'text/plain' refused; send application/cloudevents+json, "
+        "application/cloudevents-batch+json, application/json",
+    )
+    missing = _grid(functions, b"{}", headers={"Content-Type": ""})
+    assert _body(missing)["error"].startswith("content type none refused; ")
+    typed = {"Content-Type": "application/json; charset=utf-8; x=y"}
+    with_params = _grid(functions, json.dumps(_events()).encode(), headers=typed)
+    assert with_params.status_code == 202
