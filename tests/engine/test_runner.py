@@ -7,7 +7,7 @@ tests/reliability; these are the same rules where mutation testing can see them.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 import pytest
 
@@ -18,18 +18,11 @@ from remediation.queue.base import StepMessage
 from remediation.queue.memory import InProcessQueue
 from remediation.runs import Runner, Runs, new_run
 from remediation.store import SqliteStore
+from tests.engine.conftest import Clock
 
 
 class Crash(BaseException):
     """The worker process dies here: nothing after this line runs, nothing is caught."""
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = datetime(2026, 5, 4, 9, 30, tzinfo=UTC)
-
-    def __call__(self) -> datetime:
-        return self.now
 
 
 class Recording(InProcessQueue):

@@ -19,6 +19,7 @@ from tests.playbooks.test_playbooks import (
     _backup_error,
     _snapshot_alert,
 )
+from tests.playbooks.test_reset_checks import _broken
 
 IDS = {
     "backup_operation": "<operation>", "backup_job": "<job>",
@@ -143,13 +144,8 @@ def test_a_repair_reads_as_confirm_resync_follow_and_health_back(pipeline):
 
 
 def test_an_extension_reset_reads_as_remove_then_backup_and_reinstalled(pipeline):
-    def broken_extension(estate):
-        vm = next(v for v in estate.vms.values() if v.name == "web-03")
-        for ext in vm.extensions.values():
-            ext.provisioning_state = "Failed"
-
     p = pipeline([_snapshot_alert("web-03")], behaviour=Behaviour(max_restore_points=99),
-                 prepare=broken_extension)  # fmt: skip
+                 prepare=_broken)  # fmt: skip
     (run,) = p.runs()
     confirmed = "Azure confirms: backup of web-03 failed (UserErrorVmProvisioningStateFailed)."
     assert timeline(run) == [
