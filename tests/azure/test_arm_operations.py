@@ -13,7 +13,7 @@ from azure.core.exceptions import HttpResponseError
 from devtools.replay import estate_for
 from devtools.simulator import ArmSimulator
 from remediation.audit import AuditLog
-from remediation.azure.operations import Arm, ArmCallError, lock_scope
+from remediation.azure.operations import Arm, ArmCallError, is_job_of, lock_scope
 from remediation.store import SqliteStore
 from tests.engine.signals import rp_limit_alert
 from tests.simulator_fixtures import clients_for
@@ -56,7 +56,10 @@ def test_a_failed_write_is_audited_with_what_went_wrong(world):
     with pytest.raises(HttpResponseError):
         arm.delete_lock(lock["id"])
     (entry,) = audit.entries()
-    assert entry["result"] == "error: HttpResponseError"
+    assert (entry["actor"], entry["action"], entry["target"], entry["result"]) == (
+        "user:alice", "Microsoft.Authorization/locks/delete", lock["id"],
+        "error: HttpResponseError",
+    )  # fmt: skip
     assert "no right to delete locks" in entry["error"]
     assert entry["request_id"]
 
@@ -94,6 +97,11 @@ def test_a_lock_id_is_split_at_its_own_scope(lock_id, scope, name):
     assert lock_scope(lock_id) == (scope, name)
 
 
+def test_a_lock_on_a_resource_under_a_lock_path_is_split_at_the_last_provider_segment():
+    nested = "/subscriptions/s/resourceGroups/rg" + LOCKS + "a" + LOCKS + "b"
+    assert lock_scope(nested) == ("/subscriptions/s/resourceGroups/rg" + LOCKS + "a", "b")
+
+
 @pytest.mark.parametrize(
     "lock_id",
     [
@@ -120,3 +128,26 @@ def test_the_pollers_filter_selects_failed_jobs_of_its_window(world):
     later = arm.list_failed_backup_jobs(vault_id, started + timedelta(hours=1),
                                         started + timedelta(hours=2))  # fmt: skip
     assert later == []
+
+
+VM_ID = "/subscriptions/s/resourceGroups/RG-ERP/providers/Microsoft.Compute/virtualMachines/App-1"
+
+
+@pytest.mark.parametrize(
+    ("container", "friendly", "mine"),
+    [
+        ("iaasvmcontainerv2;rg-erp;app-1", "app-1", True),
+        ("IaasVMContainerV2;RG-ERP;APP-1", "App-1", True),
+        ("iaasvmcontainerv2;rg-erp;app-1", "app-2", False),
+        ("iaasvmcontainerv2;rg-web;app-1", "app-1", False),
+        ("", "app-1", False),
+    ],
+)
+def test_a_backup_job_belongs_to_the_vm_its_container_and_name_both_name(container, friendly, mine):
+    job = {"properties": {"containerName": container, "entityFriendlyName": friendly}}
+    assert is_job_of(job, VM_ID) is mine
+
+
+def test_a_vm_id_that_is_not_an_arm_id_owns_no_job():
+    job = {"properties": {"containerName": "iaasvmcontainerv2;rg;app", "entityFriendlyName": "app"}}
+    assert is_job_of(job, "app") is False
