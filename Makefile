@@ -9,7 +9,7 @@ PY_STAMP := $(VENV)/.installed
 NODE_STAMP := node_modules/.installed
 PORT ?= 7071
 
-.PHONY: setup run test lint bench chromium clean
+.PHONY: setup run test lint bench mutate mutate-quick chromium clean
 
 setup: $(PY_STAMP) $(NODE_STAMP) chromium
 
@@ -42,5 +42,13 @@ lint: $(PY_STAMP)
 bench: setup
 	$(PY) -m bench
 
+# Mutation testing of the safety checks (docs/mutation.md): every mutant of every target, a
+# few minutes per module; TARGETS=approvals (or a path) runs some. mutate-quick: one in ten.
+mutate: $(PY_STAMP)
+	$(PY) -m devtools.mutation run $(TARGETS)
+
+mutate-quick: $(PY_STAMP)
+	$(PY) -m devtools.mutation run --quick
+
 clean:
-	rm -rf $(VENV) node_modules .pytest_cache .ruff_cache .hypothesis
+	rm -rf $(VENV) node_modules .pytest_cache .ruff_cache .hypothesis mutants

@@ -33,6 +33,7 @@ PARTITION = "approval"
 VERBS = {"approve": "approved", "reject": "rejected", "snooze": "snoozed"}
 SNOOZE = timedelta(hours=24)
 MAX_ID_CHARS = 64  # "apr-" and 16 random characters; anything longer is not ours
+EXPIRED = "This approval has expired."
 SETTLED = frozenset({"succeeded", "failed", "dry-run", "not-confirmed", "not-started"})
 
 
@@ -154,9 +155,6 @@ class Approvals:
         found = self._store.query(APPROVALS, PARTITION, where={"state": "pending"})
         return [r.data for r in found if parse_iso(r.data["expires"]) > now]
 
-    def for_incident(self, incident_id: str) -> dict[str, Any] | None:
-        return max(self.all_for(incident_id), key=lambda a: a["created"], default=None)
-
     def all_for(self, incident_id: str) -> list[dict[str, Any]]:
         found = self._store.query(APPROVALS, PARTITION, where={"incident_id": incident_id})
         return [r.data for r in found]
@@ -216,7 +214,9 @@ class Approvals:
             return Outcome(True, f"{target.capitalize()} by {who.name}.", after)
         if after["state"] == "pending":
             self.expire(after["id"])
-            return Outcome(False, "This approval has expired.", self.get(after["id"]))
+            return Outcome(False, EXPIRED, self.get(after["id"]))
+        if after["state"] == "expired":  # a later click on it: the same words, not "by someone"
+            return Outcome(False, EXPIRED, after)
         if after["state"] == "withdrawn":
             return Outcome(False, f"This approval was withdrawn: {after.get('note')}.", after)
         if after["state"] == "superseded":

@@ -9,6 +9,7 @@ it ends. A restarted worker never triggers twice: it adopts a job that started w
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 
 from azure.core.exceptions import HttpResponseError
 
@@ -54,33 +55,50 @@ def _busy(ctx: RunContext, note: str) -> StepResult:
     return StepResult.wait(BUSY_WAIT_SECONDS, f"{note}: waiting for it to end")
 
 
-def backup_round(
-    suffix: str = "",
-    *,
-    tolerated: Callable[[RunContext, dict], bool] = lambda ctx, job: False,
-    skip: Callable[[RunContext], str | None] = lambda ctx: None,
-) -> tuple[Step, ...]:
-    """Trigger, find the job, follow it. `tolerated(ctx, job)` accepts a failed job as an
-    expected outcome (cleanup's first backup); `skip(ctx)` gives a reason to skip the round."""
-    operation_key, job_key = f"backup_operation{suffix}", f"backup_job{suffix}"
+def _never_tolerated(ctx: RunContext, job: dict) -> bool:
+    return False
 
-    def trigger(ctx: RunContext) -> StepResult:
-        reason = skip(ctx)
+
+def _never_skipped(ctx: RunContext) -> str | None:
+    return None
+
+
+@dataclass(frozen=True)
+class BackupRound:
+    """Trigger, find the job, follow it. `tolerated(ctx, job)` accepts a failed job as an
+    expected outcome (cleanup's first backup); `skip(ctx)` gives a reason to skip the round.
+    The steps are methods, not closures, so each call runs the code as it is now."""
+
+    suffix: str = ""
+    tolerated: Callable[[RunContext, dict], bool] = _never_tolerated
+    skip: Callable[[RunContext], str | None] = _never_skipped
+
+    @property
+    def operation_key(self) -> str:
+        return f"backup_operation{self.suffix}"
+
+    @property
+    def job_key(self) -> str:
+        return f"backup_job{self.suffix}"
+
+    def trigger(self, ctx: RunContext) -> StepResult:
+        reason = self.skip(ctx)
         if reason:
             return StepResult.next(reason)
-        if ctx.state.get(operation_key) or ctx.state.get(job_key):
+        if ctx.state.get(self.operation_key) or ctx.state.get(self.job_key):
             return StepResult.next("backup already triggered")
         vault_id, vm_id = ctx.target["vault_id"], ctx.target["resource_id"]
-        since = ctx.interrupted_at or ctx.state.get(f"adopt_since{suffix}")
+        adopt_key = f"adopt_since{self.suffix}"
+        since = ctx.interrupted_at or ctx.state.get(adopt_key)
         if since:  # a trigger may have gone out before the worker died: find its job
             followed = ctx.state.get("jobs_followed") or []
             started = [j for j in ctx.arm.list_backup_jobs(vault_id, vm_id)
                        if _started_since(j, since) and j["name"] not in followed]  # fmt: skip
             if started:
-                _follow(ctx, job_key, started[0]["name"])
+                _follow(ctx, self.job_key, started[0]["name"])
                 return StepResult.next(f"resumed following backup job {started[0]['name']}")
-            if not ctx.state.get(f"adopt_since{suffix}"):
-                ctx.state[f"adopt_since{suffix}"] = since  # the job may take a moment to show
+            if not ctx.state.get(adopt_key):
+                ctx.state[adopt_key] = since  # the job may take a moment to show
                 return StepResult.wait(
                     ADOPT_WAIT_SECONDS, "looking for a backup started before a restart"
                 )
@@ -94,13 +112,13 @@ def backup_round(
             return _busy(ctx, f"another backup of the VM is running (job {name})")
         if not operation:
             raise StepFailed("Azure Backup accepted the backup but named no operation to follow")
-        ctx.state[operation_key] = operation
+        ctx.state[self.operation_key] = operation
         return StepResult.next(f"on-demand backup requested (operation {operation})")
 
-    def find_job(ctx: RunContext) -> StepResult:
-        if ctx.state.get(job_key) or skip(ctx):
+    def find_job(self, ctx: RunContext) -> StepResult:
+        if ctx.state.get(self.job_key) or self.skip(ctx):
             return StepResult.next("")
-        operation = ctx.state[operation_key]
+        operation = ctx.state[self.operation_key]
         status = verify.read(
             lambda: ctx.arm.get_backup_operation(
                 ctx.target["vault_id"], ctx.target["resource_id"], operation
@@ -109,29 +127,30 @@ def backup_round(
         )
         job = (status.get("properties") or {}).get("jobId")
         if status.get("status") == "Succeeded" and job:
-            _follow(ctx, job_key, job)
+            _follow(ctx, self.job_key, job)
             return StepResult.next(f"backup job {job} started")
         if status.get("status") in {"Failed", "Canceled", "Invalid"}:
             error = status.get("error") or {}
             raise StepFailed(
                 f"the backup request {status.get('status')}: {error.get('message') or ''}"
             )
-        polls = ctx.state.get(f"operation_polls{suffix}", 0) + 1
+        polls_key = f"operation_polls{self.suffix}"
+        polls = ctx.state.get(polls_key, 0) + 1
         if polls > MAX_OPERATION_POLLS:
             raise StepFailed(f"the backup operation {operation} never named its job")
-        ctx.state[f"operation_polls{suffix}"] = polls
+        ctx.state[polls_key] = polls
         return StepResult.wait(OPERATION_POLL_SECONDS, "waiting for Azure Backup to create the job")
 
-    def follow(ctx: RunContext) -> StepResult:
-        if skip(ctx):
+    def follow(self, ctx: RunContext) -> StepResult:
+        if self.skip(ctx):
             return StepResult.next("")
-        name = ctx.state[job_key]
+        name = ctx.state[self.job_key]
         job = verify.read(
             lambda: ctx.arm.get_backup_job(ctx.target["vault_id"], name),
             f"backup job {name} vanished from Azure Backup",
         )
         status = (job.get("properties") or {}).get("status")
-        ctx.state[f"{job_key}_status"] = status
+        ctx.state[f"{self.job_key}_status"] = status
         if status in verify.RUNNING_JOB or status is None:
             return StepResult.wait(POLL_SECONDS, f"backup job {name} is {status or 'starting'}")
         if status in verify.COMPLETED_JOB:
@@ -139,16 +158,27 @@ def backup_round(
         revealed = sorted(ctx.entries_of(job) - {ctx.target.get("entry_id")})
         if revealed:  # a retry that hit another catalogued error: the card links its fix
             ctx.state["revealed_entry"] = revealed[0]
-        if tolerated(ctx, job):
+        if self.tolerated(ctx, job):
             return StepResult.next(
                 f"backup job {name} {status}, as expected: {verify.job_error(job)}"
             )
         raise StepFailed(f"backup job {name} ended {status}: {verify.job_error(job)}")
 
+
+def backup_round(
+    suffix: str = "",
+    *,
+    tolerated: Callable[[RunContext, dict], bool] = _never_tolerated,
+    skip: Callable[[RunContext], str | None] = _never_skipped,
+) -> tuple[Step, ...]:  # pragma: no mutate block (runs at import: its steps are checked instead)
+    """The three steps of a backup round (see BackupRound)."""
+    r = BackupRound(suffix, tolerated, skip)
     return (
-        Step(f"trigger-backup{suffix}", trigger, writes=True, plans="trigger an on-demand backup"),
-        Step(f"find-backup-job{suffix}", find_job),
-        Step(f"follow-backup{suffix}", follow),
+        Step(
+            f"trigger-backup{suffix}", r.trigger, writes=True, plans="trigger an on-demand backup"
+        ),
+        Step(f"find-backup-job{suffix}", r.find_job),
+        Step(f"follow-backup{suffix}", r.follow),
     )
 
 

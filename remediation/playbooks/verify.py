@@ -90,7 +90,6 @@ def require_protected(ctx: RunContext) -> dict[str, Any]:
 class Verdict:
     confirmed: bool
     note: str
-    job: dict[str, Any] | None = None
 
 
 def backup_failure(ctx: RunContext) -> Verdict:
@@ -103,19 +102,16 @@ def backup_failure(ctx: RunContext) -> Verdict:
     if latest is None:
         return Verdict(False, f"Azure Backup lists no finished backup job of {name}.")
     if _status(latest) in COMPLETED_JOB:
-        return Verdict(False, f"The last backup of {name} completed ({_ended(latest)}).", latest)
+        return Verdict(False, f"The last backup of {name} completed ({_ended(latest)}).")
     if _status(latest) != "Failed":
-        return Verdict(False, f"The last backup job of {name} ended {_status(latest)}.", latest)
+        return Verdict(False, f"The last backup job of {name} ended {_status(latest)}.")
     if ctx.target.get("entry_id") not in ctx.entries_of(latest):
         return Verdict(
             False,
             f"The last backup of {name} failed with another error "
             f"({_error_title(latest) or 'unknown'}), not the one this card is about.",
-            latest,
         )
-    return Verdict(
-        True, f"Azure confirms: backup of {name} failed ({_error_title(latest)}).", latest
-    )
+    return Verdict(True, f"Azure confirms: backup of {name} failed ({_error_title(latest)}).")
 
 
 def _claimed_job(ctx: RunContext, vault_id: str, vm_id: str) -> dict[str, Any] | None:

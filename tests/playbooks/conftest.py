@@ -9,6 +9,10 @@ import pytest
 from devtools.replay import REPLAY_APPROVER, estate_for, simulated_engine
 from remediation.playbooks import cleanup_restore_points
 
+# The longest fix in these tests takes under 100 messages; one that never ends fails at once
+# instead of running until a timeout.
+MAX_MESSAGES = 1000
+
 
 @pytest.fixture(autouse=True)
 def fast_conflict_retry(monkeypatch):
@@ -50,7 +54,8 @@ def pipeline():
                 for approval in engine.approvals.pending():
                     decided = engine.decide(approval["id"], "approve", REPLAY_APPROVER, choice)
                     assert decided.accepted, decided.message
-            engine.queue.drain(engine.runner.handle)
+            engine.queue.drain(engine.runner.handle, max_messages=MAX_MESSAGES)
+            assert len(engine.queue) == 0, "a fix never ended: its steps kept being rescheduled"
             return Pipeline(engine, sim, initial)
 
         yield run
