@@ -7,20 +7,18 @@ from dataclasses import dataclass, field
 from remediation.textnorm import memo
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class ArmId:
-    """An ARM id split into its `type/name` pairs; lookups ignore the case of segment types.
+    """An ARM id split into its segments (type, name, type, name...); lookups ignore the case
+    of segment types.
 
-    `kinds` holds the segment types in lower case, for the lookups; an ArmId is shared by
-    every parse of the same id (see `_parsed`), so what it computes is kept on it.
+    `last` maps each segment type, in lower case, to the index of its last `type/name` pair;
+    an ArmId is shared by every parse of the same id (see `_parsed`).
     """
 
     value: str
-    pairs: tuple[tuple[str, str], ...]
-    kinds: tuple[str, ...] = field(repr=False, compare=False, default=())
-    _prefixes: dict[str, str | None] = field(
-        default_factory=dict, repr=False, compare=False, hash=False
-    )
+    parts: tuple[str, ...]
+    last: dict[str, int] = field(repr=False, compare=False, hash=False)
 
     @classmethod
     def parse(cls, value: str | None) -> ArmId | None:
@@ -29,17 +27,16 @@ class ArmId:
             return None
         return _parsed(value)
 
-    def _last_index(self, kind: str) -> int | None:
-        kinds, kind = self.kinds, kind.lower()
-        for index in range(len(kinds) - 1, -1, -1):
-            if kinds[index] == kind:
-                return index
-        return None
+    @property
+    def pairs(self) -> tuple[tuple[str, str], ...]:
+        """The `(type, name)` pairs, in order."""
+        parts = self.parts
+        return tuple(zip(parts[0::2], parts[1::2], strict=True))
 
     def get(self, kind: str) -> str | None:
         """The name after the last segment `kind` (e.g. "vaults", "virtualMachines")."""
-        index = self._last_index(kind)
-        return None if index is None else self.pairs[index][1]
+        index = self.last.get(kind.lower())
+        return None if index is None else self.parts[2 * index + 1]
 
     @property
     def subscription_id(self) -> str | None:
@@ -51,19 +48,12 @@ class ArmId:
 
     @property
     def name(self) -> str:
-        return self.pairs[-1][1]
+        return self.parts[-1]
 
     def prefix_through(self, kind: str) -> str | None:
         """The id cut just after the `kind/name` pair, e.g. the vault id of a child resource."""
-        prefixes = self._prefixes
-        if kind not in prefixes:
-            index = self._last_index(kind)
-            prefixes[kind] = (
-                None
-                if index is None
-                else "/" + "/".join(f"{k}/{v}" for k, v in self.pairs[: index + 1])
-            )
-        return prefixes[kind]
+        index = self.last.get(kind.lower())
+        return None if index is None else "/" + "/".join(self.parts[: 2 * index + 2])
 
     @property
     def vault_id(self) -> str | None:
@@ -75,10 +65,13 @@ def _parsed(value: str) -> ArmId | None:
     """Ids repeat within a payload and across a stream; an ArmId is immutable, so it is shared."""
     value = value.strip()
     parts = value.split("/")
+    if parts[0] == "":
+        del parts[0]
     if "" in parts:
         parts = [p for p in parts if p]
     if len(parts) < 2 or parts[0].lower() != "subscriptions":
         return None
-    kinds = parts[0::2]
-    pairs = tuple(zip(kinds, parts[1::2], strict=False))
-    return ArmId(value, pairs, tuple(kind.lower() for kind in kinds[: len(pairs)]))
+    if len(parts) % 2:
+        del parts[-1]  # a trailing type without a name
+    kinds = "/".join(parts[0::2]).lower().split("/")
+    return ArmId(value, tuple(parts), {kind: index for index, kind in enumerate(kinds)})

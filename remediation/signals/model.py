@@ -31,9 +31,14 @@ class SignalError(ValueError):
     """A payload that no parser accepts; the message says why, for a 4xx reason or a CLI line."""
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Signal:
     """One health observation about one resource, whatever its source.
+
+    A value: nothing assigns to a signal once it is built (`dataclasses.replace` makes a
+    changed copy). It is not declared frozen because a frozen dataclass sets each of its 19
+    fields through `object.__setattr__`, which made building one cost nine times as much, and
+    a signal is built for every input and every record read back.
 
     `resolved` is True for a resolved alert or a healthy poll: it closes incidents instead of
     opening them. `dedup_key` is stable across redeliveries of the same observation.

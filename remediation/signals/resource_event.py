@@ -18,21 +18,18 @@ from remediation.signals import service as services
 from remediation.signals.arm_id import ArmId
 from remediation.signals.build import make_signal
 from remediation.signals.model import Signal, SignalError, SourceKind
-from remediation.signals.wrapper import DictWrapper, lazy, str_field
+from remediation.signals.wrapper import ArmResource, DictWrapper, str_field
 
 SYSTEM_PREFIX = "microsoft."
 AVAILABLE = ("available",)
 
 
-class ResourceInfo(DictWrapper):
+class ResourceInfo(ArmResource):
     """`data.resourceInfo` of a Resource Notifications event: an ARM resource snapshot."""
 
-    id = str_field("id")
-    type = str_field("type")
-
-    @lazy
+    @property
     def properties(self) -> DictWrapper:
-        return self._object(DictWrapper, "properties")
+        return self._properties(DictWrapper)
 
     @property
     def target_resource_id(self) -> str | None:
@@ -49,7 +46,7 @@ class ResourceEventData(DictWrapper):
     operation_name = str_field("operationName")
     status = str_field("status")
 
-    @lazy
+    @property
     def resource_info(self) -> ResourceInfo | None:
         return self._wrap(ResourceInfo, "resourceInfo")
 
