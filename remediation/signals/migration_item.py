@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import Any
 
 from remediation.signals.arm_id import ArmId
 from remediation.signals.build import make_signal
