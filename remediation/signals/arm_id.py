@@ -12,13 +12,13 @@ class ArmId:
     """An ARM id split into its segments (type, name, type, name...); lookups ignore the case
     of segment types.
 
-    `last` maps each segment type, in lower case, to the index of its last `type/name` pair;
-    an ArmId is shared by every parse of the same id (see `_parsed`).
+    `kinds` holds the segment types in lower case, last first (lookups want the last one of a
+    kind); an ArmId is shared by every parse of the same id (see `_parsed`).
     """
 
     value: str
     parts: tuple[str, ...]
-    last: dict[str, int] = field(repr=False, compare=False, hash=False)
+    kinds: tuple[str, ...] = field(repr=False, compare=False)
 
     @classmethod
     def parse(cls, value: str | None) -> ArmId | None:
@@ -33,10 +33,15 @@ class ArmId:
         parts = self.parts
         return tuple(zip(parts[0::2], parts[1::2], strict=True))
 
+    def _end_of(self, kind: str) -> int | None:
+        """The index in `parts` just after the last `kind/name` pair, None without one."""
+        kind, kinds = kind.lower(), self.kinds
+        return 2 * (len(kinds) - kinds.index(kind)) if kind in kinds else None
+
     def get(self, kind: str) -> str | None:
         """The name after the last segment `kind` (e.g. "vaults", "virtualMachines")."""
-        index = self.last.get(kind.lower())
-        return None if index is None else self.parts[2 * index + 1]
+        end = self._end_of(kind)
+        return None if end is None else self.parts[end - 1]
 
     @property
     def subscription_id(self) -> str | None:
@@ -52,8 +57,8 @@ class ArmId:
 
     def prefix_through(self, kind: str) -> str | None:
         """The id cut just after the `kind/name` pair, e.g. the vault id of a child resource."""
-        index = self.last.get(kind.lower())
-        return None if index is None else "/" + "/".join(self.parts[: 2 * index + 2])
+        end = self._end_of(kind)
+        return None if end is None else "/" + "/".join(self.parts[:end])
 
     @property
     def vault_id(self) -> str | None:
@@ -73,5 +78,5 @@ def _parsed(value: str) -> ArmId | None:
         return None
     if len(parts) % 2:
         del parts[-1]  # a trailing type without a name
-    kinds = "/".join(parts[0::2]).lower().split("/")
-    return ArmId(value, tuple(parts), {kind: index for index, kind in enumerate(kinds)})
+    kinds = "/".join(parts[-2::-2]).lower().split("/")
+    return ArmId(value, tuple(parts), tuple(kinds))

@@ -98,7 +98,6 @@ def _clean_codes(codes: tuple[str, ...]) -> tuple[str, ...]:
     return merge_codes(clean_text(code, MAX_CODE_CHARS)[0] for code in codes)
 
 
-@memo
 def _arm_fields(
     resource_id: str, vault_id: str
 ) -> tuple[str | None, str | None, str | None, str | None]:

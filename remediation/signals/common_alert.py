@@ -189,7 +189,7 @@ def _alert_signal(ess: AlertEssentials, ctx: AlertContext, records: list[dict[st
     dimensions = _merged_dimensions(conditions)
     dims = {k.lower(): v for k, v in dimensions.items()} if dimensions else {}
     target_ids = ess.alert_target_ids
-    vault_id, target_vm, target_subscription = _target_facts(tuple(target_ids))
+    vault_id, target_vm, target_subscription = _target_facts(target_ids)
     text = ess.description or ess.alert_rule or "Azure Monitor alert"
     monitoring_service = ess.monitoring_service
     built_in = (monitoring_service or "").lower() in BUILT_IN_SERVICES
@@ -303,17 +303,20 @@ def signal_from_row(base: Signal, row: dict[str, Any]) -> Signal | None:
     )
 
 
-@memo
-def _target_facts(target_ids: tuple[str, ...]) -> tuple[str | None, str | None, str | None]:
-    """(vault id, VM name, subscription) the alert targets name.
-
-    The alert target (vault, VM or workspace) is in the subscription that raised it.
-    """
-    targets = [ArmId.parse(t) for t in target_ids]
-    vault_id = next((t.vault_id for t in targets if t and t.vault_id), None)
-    target_vm = next((t.get("virtualMachines") for t in targets if t), None)
-    subscription = next((t.subscription_id for t in targets if t), None)
-    return vault_id, target_vm, subscription
+def _target_facts(target_ids: list[str]) -> tuple[str | None, str | None, str | None]:
+    """(vault id, VM name, subscription) the alert targets name: the first vault among them,
+    the first target's VM and subscription (the alert target, a vault, VM or workspace, is in
+    the subscription that raised it)."""
+    targets = [arm for arm in map(ArmId.parse, target_ids) if arm]
+    if not targets:
+        return None, None, None
+    vault_id = None
+    for target in targets:
+        vault_id = target.vault_id
+        if vault_id:
+            break
+    first = targets[0]
+    return vault_id, first.get("virtualMachines"), first.subscription_id
 
 
 @memo

@@ -49,6 +49,13 @@ def _key_index(names: tuple[Any, ...]) -> dict[str, str]:
     return index
 
 
+def key_index(data: Mapping[str, Any]) -> dict[str, str]:
+    """lower-cased key -> the first key spelled that way, for one object."""
+    if type(data) is dict and len(data) <= MAX_INDEXED_KEYS:
+        return _key_index(tuple(data))
+    return _key_index.__wrapped__(tuple(data))
+
+
 def folded_lookup(data: Mapping[str, Any], key: str) -> Any:
     """data's value for `key` spelled in any case (the first such key), None when absent.
 
@@ -99,7 +106,7 @@ ChildPath = tuple["DictWrapper", tuple[str, ...], int | None]
 class DictWrapper:
     """A thin wrapper over one JSON object; subclasses add typed properties."""
 
-    __slots__ = ("_data", "_path")
+    __slots__ = ("_data", "_index", "_path")
     case_insensitive = False
 
     def __init__(self, data: object, path: str | ChildPath = "$") -> None:
@@ -107,6 +114,7 @@ class DictWrapper:
         if type(data) is not dict and not isinstance(data, Mapping):
             raise SignalError(f"{self.path}: expected an object, got {type_name(data)}")
         self._data: Mapping[str, Any] = data
+        self._index: dict[str, str] | None = None
 
     @property
     def path(self) -> str:
@@ -134,10 +142,18 @@ class DictWrapper:
         data = self._data
         if key in data:
             return data[key]
-        return folded_lookup(data, key) if self.case_insensitive else None
+        if not self.case_insensitive:
+            return None
+        index = self._index
+        if index is None:  # built on the first key read in another case, then kept
+            index = self._index = key_index(data)
+        name = index.get(key.lower())
+        return None if name is None else data[name]
 
     def _value(self, *keys: str) -> Any:
         """The value at a path of keys, None when any step is absent or null."""
+        if len(keys) == 1:
+            return self._get(keys[0])
         if not keys:
             return self._data
         node: Any = self._get(keys[0])
@@ -240,7 +256,9 @@ def _field(
 
     def get(self: DictWrapper) -> Any:
         value = self._data.get(key)
-        return value if type(value) is kind else read(self, key)
+        if type(value) is kind or (value is None and not self.case_insensitive):
+            return value
+        return read(self, key)
 
     return property(get, doc=doc)
 
