@@ -13,7 +13,6 @@ from remediation.signals.text import find_codes, join_text, merge_codes
 from remediation.signals.wrapper import (
     ArmResource,
     DictWrapper,
-    is_arm_resource,
     str_field,
     str_list_field,
     time_field,
@@ -122,10 +121,6 @@ class BackupJob(ArmResource):
             status=status,
             extra={k: v for k, v in extra.items() if v},
         )
-
-
-def matches(data: Mapping[str, Any]) -> bool:
-    return is_arm_resource(data, "/backupjobs", ("jobType", "errorDetails"))
 
 
 def signals(data: Mapping[str, Any]) -> list[Signal]:

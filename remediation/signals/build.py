@@ -54,7 +54,7 @@ def make_signal(
     if original_length is not None:
         extra["message_truncated_from"] = original_length
     owner_vault_id, owner_vault, owner_subscription, owner_group = _arm_fields(
-        resource_id or "", vault_id or ""
+        resource_id, vault_id
     )
     return Signal(  # in field order: positional arguments cost less than keywords
         source,
@@ -99,15 +99,18 @@ def _clean_codes(codes: tuple[str, ...]) -> tuple[str, ...]:
 
 
 def _arm_fields(
-    resource_id: str, vault_id: str
+    resource_id: str | None, vault_id: str | None
 ) -> tuple[str | None, str | None, str | None, str | None]:
-    """(vault id, vault name, subscription, resource group) as the ARM ids tell them."""
+    """(vault id, vault name, subscription, resource group) as the ARM ids tell them: the vault
+    is the one named, else the one the resource is under."""
     resource = ArmId.parse(resource_id)
-    vault_arm = ArmId.parse(vault_id) or (resource and ArmId.parse(resource.vault_id))
+    vault_arm = ArmId.parse(vault_id) or resource
     owner = resource or vault_arm
+    if owner is None:
+        return None, None, None, None
     return (
-        vault_arm.vault_id if vault_arm else None,
-        vault_arm.get("vaults") if vault_arm else None,
-        owner.subscription_id if owner else None,
-        owner.resource_group if owner else None,
+        vault_arm.vault_id,
+        vault_arm.get("vaults"),
+        owner.subscription_id,
+        owner.resource_group,
     )

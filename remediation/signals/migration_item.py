@@ -13,7 +13,6 @@ from remediation.signals.service import MIGRATE
 from remediation.signals.wrapper import (
     ArmResource,
     DictWrapper,
-    is_arm_resource,
     str_field,
     str_list_field,
     text_field,
@@ -122,14 +121,6 @@ class MigrationItem(ArmResource):
                 **shared,
             )
         ]
-
-
-def matches(data: Mapping[str, Any]) -> bool:
-    return is_arm_resource(
-        data,
-        "/replicationmigrationitems",
-        ("healthErrors", "providerSpecificDetails", "migrationState"),
-    )
 
 
 def signals(data: Mapping[str, Any]) -> list[Signal]:

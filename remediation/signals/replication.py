@@ -16,7 +16,6 @@ from remediation.signals.text import join_text, merge_codes
 from remediation.signals.wrapper import (
     ArmResource,
     DictWrapper,
-    is_arm_resource,
     str_field,
     text_field,
     time_field,
@@ -161,16 +160,6 @@ class ReplicationJob(ArmResource):
 def _str(data: Mapping[str, Any], key: str) -> str | None:
     value = data.get(key)
     return value if isinstance(value, str) else None
-
-
-def is_event(data: Mapping[str, Any]) -> bool:
-    return is_arm_resource(
-        data, "/replicationevents", ("eventType", "affectedObjectFriendlyName", "eventCode")
-    )
-
-
-def is_job(data: Mapping[str, Any]) -> bool:
-    return is_arm_resource(data, "/replicationjobs", ("scenarioName", "targetObjectName"))
 
 
 def event_signals(data: Mapping[str, Any]) -> list[Signal]:

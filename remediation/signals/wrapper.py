@@ -150,10 +150,12 @@ class DictWrapper:
         name = index.get(key.lower())
         return None if name is None else data[name]
 
+    def _at(self, keys: tuple[str, ...]) -> Any:
+        """`_value(*keys)`, with the one-key case (nearly every read) inline."""
+        return self._get(keys[0]) if len(keys) == 1 else self._value(*keys)
+
     def _value(self, *keys: str) -> Any:
         """The value at a path of keys, None when any step is absent or null."""
-        if len(keys) == 1:
-            return self._get(keys[0])
         if not keys:
             return self._data
         node: Any = self._get(keys[0])
@@ -171,7 +173,7 @@ class DictWrapper:
         return node
 
     def _typed(self, keys: tuple[str, ...], kinds: type | tuple[type, ...], label: str) -> Any:
-        return self._checked(keys, self._value(*keys), kinds, label)
+        return self._checked(keys, self._at(keys), kinds, label)
 
     def _checked(
         self, keys: tuple[str, ...], value: Any, kinds: type | tuple[type, ...], label: str
@@ -183,14 +185,14 @@ class DictWrapper:
         raise SignalError(f"{self._where(keys)}: expected {label}, got {type_name(value)}")
 
     def _str(self, *keys: str) -> str | None:
-        value = self._value(*keys)
+        value = self._at(keys)
         if value is None or type(value) is str:
             return value
         return self._checked(keys, value, str, "a string")
 
     def _text(self, *keys: str) -> str | None:
         """A string field that some producers send as a number (codes, counts)."""
-        value = self._value(*keys)
+        value = self._at(keys)
         if value is None or type(value) is str:
             return value
         value = self._checked(keys, value, (str, int, float), "a string")
@@ -203,14 +205,14 @@ class DictWrapper:
         return self._typed(keys, int | float, "a number")
 
     def _dict(self, *keys: str) -> Mapping[str, Any] | None:
-        value = self._value(*keys)
+        value = self._at(keys)
         if value is None or type(value) is dict:
             return value
         return self._checked(keys, value, Mapping, "an object")
 
     def _list(self, *keys: str) -> list[Any]:
         """Arrays default to empty: absent and null lists mean "none"."""
-        value = self._value(*keys)
+        value = self._at(keys)
         if type(value) is list:
             return value
         return [] if value is None else self._checked(keys, value, list, "an array") or []
@@ -224,7 +226,7 @@ class DictWrapper:
         return items
 
     def _time(self, *keys: str) -> datetime | None:
-        value = self._value(*keys)
+        value = self._at(keys)
         if value is None:
             return None
         if type(value) is str and value:
@@ -235,7 +237,7 @@ class DictWrapper:
 
     def _wrap(self, cls: type[W], *keys: str) -> W | None:
         """The nested object as `cls`, None when absent or null."""
-        value = self._value(*keys)
+        value = self._at(keys)
         return None if value is None else cls(value, self._child(keys))
 
     def _wrap_list(self, cls: type[W], *keys: str) -> list[W]:
@@ -245,14 +247,10 @@ class DictWrapper:
         return [cls(item, self._child(keys, i)) for i, item in enumerate(items)]
 
 
-def _field(
-    key: str, read: Callable[[DictWrapper, str], Any], doc: str | None, kind: type | None = None
-) -> Any:
+def _field(key: str, read: Callable[[DictWrapper, str], Any], doc: str | None, kind: type) -> Any:
     """A typed property for one key, read by `read` (which finds another spelling or raises
-    SignalError naming the path); a value of `kind` under the key as spelled, the common case,
-    is returned without the call."""
-    if kind is None:
-        return property(lambda self: read(self, key), doc=doc)
+    SignalError naming the path); a value of `kind` under the key as spelled, or null in an
+    object whose keys have one spelling (the common cases), is returned without the call."""
 
     def get(self: DictWrapper) -> Any:
         value = self._data.get(key)
@@ -277,11 +275,35 @@ def int_field(key: str, doc: str | None = None) -> Any:
 
 
 def str_list_field(key: str, doc: str | None = None) -> Any:
-    return _field(key, DictWrapper._str_list, doc)
+    """An array of strings, empty when absent or null."""
+
+    def get(self: DictWrapper) -> list[str]:
+        value = self._data.get(key)
+        if type(value) is list:
+            for item in value:
+                if type(item) is not str:
+                    break
+            else:
+                return value
+        return self._str_list(key)
+
+    return property(get, doc=doc)
 
 
 def time_field(key: str, doc: str | None = None) -> Any:
-    return _field(key, DictWrapper._time, doc)
+    """ISO 8601 text as an aware UTC datetime."""
+
+    def get(self: DictWrapper) -> datetime | None:
+        value = self._data.get(key)
+        if type(value) is str and value:
+            parsed = parse_time(value)
+            if parsed is not None:
+                return parsed
+        elif value is None and not self.case_insensitive:
+            return None
+        return self._time(key)
+
+    return property(get, doc=doc)
 
 
 class ArmResource(DictWrapper):
@@ -294,19 +316,3 @@ class ArmResource(DictWrapper):
     def _properties(self, cls: type[W]) -> W:
         """`properties` as `cls`, an empty one when absent or null."""
         return cls(self._dict("properties") or {}, self._child(("properties",)))
-
-
-def is_arm_resource(
-    data: Mapping[str, Any], type_suffix: str, property_keys: tuple[str, ...]
-) -> bool:
-    """An ARM resource of this kind: its `type` ends with `type_suffix` (lower case), or, for
-    a resource sent without its type (some list responses), its `properties` hold one of the
-    keys only this kind has. A resource typed as another kind is not this one, whatever its
-    properties share (a replication event has health errors, like a migration item)."""
-    props = data.get("properties")
-    if not isinstance(props, Mapping):
-        return False
-    kind = data.get("type")
-    if isinstance(kind, str) and kind:
-        return kind.lower().endswith(type_suffix)
-    return any(key in props for key in property_keys)
