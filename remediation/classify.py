@@ -90,20 +90,22 @@ class Classifier:
         self._symptom_match = memo(self._match_symptoms)
         self._first_match = memo(self._match_any)
         self._phrase_language = memo(self._entry_phrase_language)
-        # A verdict depends only on these four values (a Classification is immutable).
+        # A verdict depends only on the text, its codes and its language (a Classification is
+        # immutable); the VM is the signal's, else the one the text names.
         self._verdict = memo(self._classify)
 
     def classify(self, signal: Signal) -> Classification:
-        message, codes = signal.message or "", tuple(signal.codes)
-        return self._verdict(message, codes, signal.vm or "", signal.language or "")
+        message = signal.message or ""
+        found = self._verdict(message, tuple(signal.codes), signal.language or "")
+        return _about(found, signal.vm or _named_vm(message))
 
     def classify_text(self, text: str) -> Classification:
-        return self._verdict(text, (), "", "")
+        return _about(self._verdict(text, (), ""), _named_vm(text))
 
-    def _classify(self, text: str, codes: Iterable[str], vm: str, language: str) -> Classification:
-        """`vm` and `language` are "" when unknown."""
+    def _classify(self, text: str, codes: Iterable[str], language: str) -> Classification:
+        """`language` is "" when unknown; the verdict names no VM."""
         readable, key = text_forms(text[:MAX_MATCH_CHARS])
-        vm = vm or _extract_vm(readable, key)
+        vm = None
         ambiguous: set[str] = set()
         for code, entries in self._codes(key, codes):
             if len(entries) == 1:
@@ -172,6 +174,21 @@ class Classifier:
             if pattern.anchor in key and pattern.regex.search(key):
                 return pattern.lang
         return None
+
+
+def _about(found: Classification, vm: str | None) -> Classification:
+    """The verdict for a signal about `vm`."""
+    if vm is None:
+        return found
+    return Classification(
+        found.entry, found.entry_id, vm, found.matched, found.matched_by, found.language,
+        found.score,
+    )  # fmt: skip
+
+
+def _named_vm(text: str) -> str | None:
+    """The VM a text names, if any."""
+    return _extract_vm(*text_forms(text[:MAX_MATCH_CHARS]))
 
 
 @memo

@@ -132,10 +132,28 @@ class Signal:
                 raise SignalError("a recorded signal's codes must be strings")
         if not isinstance(signal.message, str) or not isinstance(signal.extra, dict):
             raise SignalError("a recorded signal needs a string message and an object extra")
+        texts_ok = _TEXT_TYPES.issuperset(map(type, map(get, _TEXT_FIELDS)))
+        if not texts_ok or type(signal.resolved) is not bool:
+            _refuse_types(signal)
         return signal
 
 
+def _refuse_types(signal: Signal) -> None:
+    """Raise SignalError naming the first field of a recorded signal with the wrong type (the
+    classifier and the cards read them as text)."""
+    for name in _TEXT_FIELDS:
+        value = getattr(signal, name)
+        if value is not None and type(value) is not str:
+            raise SignalError(f"a recorded signal's {name} must be a string or null")
+    raise SignalError("a recorded signal's resolved must be true or false")
+
+
 _FIELDS = tuple(f.name for f in fields(Signal))
+_TEXT_FIELDS = (
+    *("vm", "resource_id", "vault", "vault_id", "subscription_id", "resource_group", "scope"),
+    *("job_id", "language", "source_id", "service", "status", "error_level"),
+)
+_TEXT_TYPES = frozenset((str, type(None)))
 _RECORDED_FIELDS = frozenset((*_FIELDS, "dedup_key"))
 _SOURCES = {kind.value: kind for kind in SourceKind}
 
