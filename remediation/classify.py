@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Iterator
+from itertools import compress
 from dataclasses import dataclass
 from functools import cache
 from typing import Literal
@@ -79,11 +80,14 @@ class Classifier:
         self._patterns: tuple[tuple[Entry, Pattern], ...] = tuple(
             (entry, pattern) for entry in ordered for pattern in entry.all_patterns()
         )
-        # The same, flattened for the scan every unmatched text goes through.
+        # The same, flattened for the scan every unmatched text goes through: the anchors are
+        # tested in one pass (itertools.compress over the `in` tests), the regexes of the few
+        # patterns whose anchor the text holds after.
+        self._anchors = tuple(pattern.anchor for _entry, pattern in self._patterns)
         self._searches = tuple(
-            (pattern.anchor, pattern.regex.search, (entry, pattern))
-            for entry, pattern in self._patterns
+            (pattern.regex.search, (entry, pattern)) for entry, pattern in self._patterns
         )
+        self._named_keys = tuple(lowered for lowered, _code, _entries in self._named)
         self._entries = {entry.id: entry for entry in catalogue}
         self.symptoms = SymptomIndex(catalogue)
         self._text_codes = memo(self._codes_in_text)
@@ -140,9 +144,10 @@ class Classifier:
         owned = self._owners.get(key.strip())
         if owned:
             found.append(owned)
-        for lowered, code, entries in self._named:
-            if lowered in key:
-                found.append((code, entries))
+        for _lowered, code, entries in compress(
+            self._named, map(key.__contains__, self._named_keys)
+        ):
+            found.append((code, entries))
         if "id" in key or "code" in key:
             for number in _ERROR_ID.findall(key):
                 owned = self._owners.get(number)
@@ -155,8 +160,8 @@ class Classifier:
         return self.symptoms.best(content_tokens(key), set(only) if only else None)
 
     def _match_any(self, key: str) -> tuple[Entry, Pattern] | None:
-        for anchor, search, hit in self._searches:
-            if anchor in key and search(key):
+        for search, hit in compress(self._searches, map(key.__contains__, self._anchors)):
+            if search(key):
                 return hit
         return None
 
