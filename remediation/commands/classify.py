@@ -85,19 +85,19 @@ def verdict_record(signal: Signal, number: int | None = None) -> dict[str, Any]:
     import remediation.classify as classifier  # the import form that costs least per call
 
     found = classifier.default_classifier().classify(signal)
-    record: dict[str, Any] = {"line": number} if number is not None else {}
-    record.update(
-        entry_id=found.entry_id,
-        vm=found.vm,
-        source=signal.source.value,
-        matched=found.matched,
-        matched_by=found.matched_by,
-        score=found.score,
-        language=found.language,
-        codes=list(signal.codes),
-        title=found.entry.title.get(found.language) if found.entry else None,
-    )
-    return record
+    entry, language = found.entry, found.language
+    verdict = {
+        "entry_id": found.entry_id,
+        "vm": found.vm,
+        "source": str(signal.source),  # the StrEnum's value
+        "matched": found.matched,
+        "matched_by": found.matched_by,
+        "score": found.score,
+        "language": language,
+        "codes": list(signal.codes),
+        "title": entry.title.get(language) if entry else None,
+    }
+    return verdict if number is None else {"line": number, **verdict}
 
 
 def _records_for(number: int, raw: bytes) -> list[dict[str, Any]]:

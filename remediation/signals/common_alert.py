@@ -150,7 +150,10 @@ class AlertContext(_CaseInsensitive):
         return self._wrap_list(SearchResultTable, "SearchResults", "tables")
 
     def records(self) -> list[dict[str, Any]]:
-        return [r for table in self.search_result_tables for r in table.records()][:MAX_ROWS]
+        tables = self.search_result_tables
+        if not tables:
+            return []
+        return [r for table in tables for r in table.records()][:MAX_ROWS]
 
 
 class CommonAlert(DictWrapper):

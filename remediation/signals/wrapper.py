@@ -136,6 +136,14 @@ class DictWrapper:
     def _where(self, keys: tuple[str, ...]) -> str:
         return ".".join((self.path, *keys))
 
+    def _keys(self) -> dict[str, str]:
+        """lower-cased key -> the key spelled that way: built on the first key read in another
+        case, then kept."""
+        index = self._index
+        if index is None:
+            index = self._index = key_index(self._data)
+        return index
+
     def _get(self, key: str) -> Any:
         """The value of one key; a case-insensitive object also finds it spelled in another
         case (alert keys vary in case between docs and real payloads)."""
@@ -144,10 +152,7 @@ class DictWrapper:
             return data[key]
         if not self.case_insensitive:
             return None
-        index = self._index
-        if index is None:  # built on the first key read in another case, then kept
-            index = self._index = key_index(data)
-        name = index.get(key.lower())
+        name = self._keys().get(key.lower())
         return None if name is None else data[name]
 
     def _at(self, keys: tuple[str, ...]) -> Any:
@@ -247,15 +252,21 @@ class DictWrapper:
         return [cls(item, self._child(keys, i)) for i, item in enumerate(items)]
 
 
-def _field(key: str, read: Callable[[DictWrapper, str], Any], doc: str | None, kind: type) -> Any:
+def _field(
+    key: str, read: Callable[[DictWrapper, str], Any], doc: str | None, kind: type
+) -> Any:
     """A typed property for one key, read by `read` (which finds another spelling or raises
-    SignalError naming the path); a value of `kind` under the key as spelled, or null in an
-    object whose keys have one spelling (the common cases), is returned without the call."""
+    SignalError naming the path); a value of `kind` under the key as spelled, null, or no key
+    in any spelling (the common cases) is answered without the call."""
+    folded = key.lower()
 
     def get(self: DictWrapper) -> Any:
-        value = self._data.get(key)
-        if type(value) is kind or (value is None and not self.case_insensitive):
+        data = self._data
+        value = data.get(key)
+        if type(value) is kind:
             return value
+        if value is None and (not self.case_insensitive or folded not in self._keys()):
+            return None
         return read(self, key)
 
     return property(get, doc=doc)
@@ -277,6 +288,8 @@ def int_field(key: str, doc: str | None = None) -> Any:
 def str_list_field(key: str, doc: str | None = None) -> Any:
     """An array of strings, empty when absent or null."""
 
+    folded = key.lower()
+
     def get(self: DictWrapper) -> list[str]:
         value = self._data.get(key)
         if type(value) is list:
@@ -285,6 +298,8 @@ def str_list_field(key: str, doc: str | None = None) -> Any:
                     break
             else:
                 return value
+        elif value is None and (not self.case_insensitive or folded not in self._keys()):
+            return []
         return self._str_list(key)
 
     return property(get, doc=doc)
@@ -293,13 +308,15 @@ def str_list_field(key: str, doc: str | None = None) -> Any:
 def time_field(key: str, doc: str | None = None) -> Any:
     """ISO 8601 text as an aware UTC datetime."""
 
+    folded = key.lower()
+
     def get(self: DictWrapper) -> datetime | None:
         value = self._data.get(key)
         if type(value) is str and value:
             parsed = parse_time(value)
             if parsed is not None:
                 return parsed
-        elif value is None and not self.case_insensitive:
+        elif value is None and (not self.case_insensitive or folded not in self._keys()):
             return None
         return self._time(key)
 
