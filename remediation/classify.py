@@ -15,10 +15,9 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Iterator
-from itertools import compress
-from dataclasses import dataclass
 from functools import cache
-from typing import Literal
+from itertools import compress
+from typing import Literal, NamedTuple
 
 from remediation.catalogue import Catalogue, Entry, Pattern, default_catalogue
 from remediation.signals.language import detect_language
@@ -49,9 +48,9 @@ _VM_PATTERNS = (
 )
 
 
-@dataclass(frozen=True, slots=True)
-class Classification:
-    """The verdict for one signal; `entry` is None when no catalogue entry fits."""
+class Classification(NamedTuple):
+    """The verdict for one signal; `entry` is None when no catalogue entry fits. Immutable (the
+    verdicts of repeated texts are shared) and cheap to build: a named tuple."""
 
     entry: Entry | None
     entry_id: str | None
@@ -185,10 +184,8 @@ def _about(found: Classification, vm: str | None) -> Classification:
     """The verdict for a signal about `vm`."""
     if vm is None:
         return found
-    return Classification(
-        found.entry, found.entry_id, vm, found.matched, found.matched_by, found.language,
-        found.score,
-    )  # fmt: skip
+    entry, entry_id, _vm, matched, matched_by, language, score = found
+    return Classification(entry, entry_id, vm, matched, matched_by, language, score)
 
 
 def _named_vm(text: str) -> str | None:

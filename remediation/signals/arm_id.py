@@ -2,23 +2,23 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from remediation.textnorm import memo
 
 
-@dataclass(frozen=True, slots=True)
-class ArmId:
+class ArmId(NamedTuple):
     """An ARM id split into its segments (type, name, type, name...); lookups ignore the case
     of segment types.
 
     `kinds` holds the segment types in lower case, last first (lookups want the last one of a
-    kind); an ArmId is shared by every parse of the same id (see `_parsed`).
+    kind). An ArmId is immutable and shared by every parse of the same id (see `_parsed`); a
+    named tuple costs half what a frozen dataclass costs to build.
     """
 
     value: str
     parts: tuple[str, ...]
-    kinds: tuple[str, ...] = field(repr=False, compare=False)
+    kinds: tuple[str, ...]
 
     @classmethod
     def parse(cls, value: str | None) -> ArmId | None:
