@@ -13,7 +13,7 @@ from datetime import datetime
 from typing import Any
 
 from remediation.signals.model import Signal, SignalError
-from remediation.signals.resource_event import ResourceEvent, is_system_event
+from remediation.signals.resource_event import EventHeader, ResourceEvent, is_system_event
 from remediation.signals.wrapper import DictWrapper, str_field, text_field
 
 VALIDATION_EVENT_TYPE = "Microsoft.EventGrid.SubscriptionValidationEvent"
@@ -65,15 +65,18 @@ class _Envelope(DictWrapper):
     def payload(self) -> Any:
         return self.data
 
-    def envelope(self) -> dict[str, Any]:
+    def header(self, event_type: str | None) -> EventHeader:
+        return EventHeader(event_type, self.id, self.subject, self.origin, self.event_time)
+
+    def envelope(self, header: EventHeader) -> dict[str, Any]:
         """What a signal records about the event that carried it."""
         fields = {
             "schema": self.schema,
-            "id": self.id,
-            "type": self.event_type_name,
-            "subject": self.subject,
-            self.origin_key: self.origin,
-            "time": self.event_time.isoformat() if self.event_time else None,
+            "id": header.id,
+            "type": header.type,
+            "subject": header.subject,
+            self.origin_key: header.origin,
+            "time": header.time.isoformat() if header.time else None,
         }
         return {k: v for k, v in fields.items() if v}
 
@@ -95,9 +98,12 @@ class _Envelope(DictWrapper):
         except SignalError as exc:
             if not is_system_event(event_type):
                 raise SignalError(f"{self.schema} event {event_type!r}: {exc}") from exc
-            inner = [ResourceEvent(self).to_signal()]
-        envelope = self.envelope()
-        event_time = self.event_time
+            inner = None
+        header = self.header(event_type)
+        if inner is None:
+            inner = [ResourceEvent(header, self.data).to_signal()]
+        envelope = self.envelope(header)
+        event_time = header.time
         for signal in inner:
             # The parser's signals are new and their extras their own: the envelope is added
             # in place, not by building each signal again.

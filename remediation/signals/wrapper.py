@@ -217,6 +217,9 @@ class DictWrapper:
 
     def _list(self, *keys: str) -> list[Any]:
         """Arrays default to empty: absent and null lists mean "none"."""
+        value = self._data.get(keys[0]) if len(keys) == 1 else None
+        if type(value) is list:
+            return value
         value = self._at(keys)
         if type(value) is list:
             return value
@@ -249,7 +252,7 @@ class DictWrapper:
         items = self._list(*keys)
         if not items:
             return []
-        return [cls(item, self._child(keys, i)) for i, item in enumerate(items)]
+        return [cls(item, (self, keys, i)) for i, item in enumerate(items)]
 
 
 def _field(
