@@ -147,7 +147,7 @@ class Classifier:
             self._named, map(key.__contains__, self._named_keys)
         ):
             found.append((code, entries))
-        if "id" in key or "code" in key:
+        if ("error" in key or "d'erreur" in key) and ("id" in key or "code" in key):
             for number in _ERROR_ID.findall(key):
                 owned = self._owners.get(number)
                 if owned:

@@ -128,11 +128,10 @@ class SymptomIndex:
 
 def ordered_pairs(stems: tuple[str, ...], reach: int = 2) -> set[tuple[str, str]]:
     """Pairs of stems where the second follows the first within `reach` positions."""
-    return {
-        (stems[i], stems[j])
-        for i in range(len(stems))
-        for j in range(i + 1, min(i + 1 + reach, len(stems)))
-    }
+    pairs: set[tuple[str, str]] = set()
+    for distance in range(1, reach + 1):
+        pairs.update(zip(stems, stems[distance:]))
+    return pairs
 
 
 def _score(share: float, symptom: Symptom, pairs: set[tuple[str, str]]) -> float:
