@@ -7,8 +7,9 @@ symptom score otherwise, never below `symptoms.THRESHOLD`).
 
 Everything is compiled once per catalogue; a call normalises the message once and then only runs
 substring checks, precompiled regexes and an inverted-index lookup, so thousands of signals a
-second stay cheap. The work that depends only on the text (normal forms, the VM it names, the
-codes and phrases it holds) is memoised per distinct text, since streams repeat the same messages.
+second stay cheap. Streams repeat the same messages, so a verdict is memoised per distinct text,
+codes and language, and a text's normal forms and the VM it names per text; the steps of a
+verdict run once per distinct one, which is why they are not memoised each.
 """
 
 from __future__ import annotations
@@ -89,10 +90,6 @@ class Classifier:
         self._named_keys = tuple(lowered for lowered, _code, _entries in self._named)
         self._entries = {entry.id: entry for entry in catalogue}
         self.symptoms = SymptomIndex(catalogue)
-        self._text_codes = memo(self._codes_in_text)
-        self._symptom_match = memo(self._match_symptoms)
-        self._first_match = memo(self._match_any)
-        self._phrase_language = memo(self._entry_phrase_language)
         # A verdict depends only on the text, its codes and its language (a Classification is
         # immutable); the VM is the signal's, else the one the text names.
         self._verdict = memo(self._classify)
@@ -113,15 +110,15 @@ class Classifier:
         for code, entries in self._codes(key, codes):
             if len(entries) == 1:
                 entry = entries[0]
-                lang = self._phrase_language(key, entry.id) or _detect(readable, language)
+                lang = self._entry_phrase_language(key, entry.id) or _detect(readable, language)
                 return Classification(entry, entry.id, vm, code, "code", lang, 1.0)
             ambiguous.update(e.id for e in entries)
-        hit = (self._match(key, ambiguous) if ambiguous else None) or self._first_match(key)
+        hit = (self._match(key, ambiguous) if ambiguous else None) or self._match_any(key)
         if hit:
             entry, pattern = hit
             lang = pattern.lang if " " in pattern.source else _detect(readable, language)
             return Classification(entry, entry.id, vm, pattern.source, "pattern", lang, 1.0)
-        found = self._symptom_match(key, tuple(sorted(ambiguous)))
+        found = self._match_symptoms(key, ambiguous)
         if found:
             symptom = found.symptom
             return Classification(
@@ -136,7 +133,7 @@ class Classifier:
             owned = self._owners.get(str(raw).strip().lower())
             if owned:
                 yield owned
-        yield from self._text_codes(key)
+        yield from self._codes_in_text(key)
 
     def _codes_in_text(self, key: str) -> tuple[tuple[str, tuple[Entry, ...]], ...]:
         found = []
@@ -154,9 +151,9 @@ class Classifier:
                     found.append(owned)
         return tuple(found)
 
-    def _match_symptoms(self, key: str, only: tuple[str, ...]) -> SymptomMatch | None:
+    def _match_symptoms(self, key: str, only: set[str]) -> SymptomMatch | None:
         """`only`: the entries a shared code narrowed the choice to (empty: any entry)."""
-        return self.symptoms.best(content_tokens(key), set(only) if only else None)
+        return self.symptoms.best(content_tokens(key), only or None)
 
     def _match_any(self, key: str) -> tuple[Entry, Pattern] | None:
         for search, hit in compress(self._searches, map(key.__contains__, self._anchors)):

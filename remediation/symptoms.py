@@ -130,7 +130,7 @@ def ordered_pairs(stems: tuple[str, ...], reach: int = 2) -> set[tuple[str, str]
     """Pairs of stems where the second follows the first within `reach` positions."""
     pairs: set[tuple[str, str]] = set()
     for distance in range(1, reach + 1):
-        pairs.update(zip(stems, stems[distance:]))
+        pairs.update(zip(stems, stems[distance:], strict=False))
     return pairs
 
 
