@@ -19,6 +19,10 @@ class ArmId(NamedTuple):
     value: str
     parts: tuple[str, ...]
     kinds: tuple[str, ...]
+    # What nearly every signal asks of an id, worked out once per parse.
+    subscription_id: str | None
+    resource_group: str | None
+    vault_id: str | None
 
     @classmethod
     def parse(cls, value: str | None) -> ArmId | None:
@@ -33,23 +37,9 @@ class ArmId(NamedTuple):
         parts = self.parts
         return tuple(zip(parts[0::2], parts[1::2], strict=True))
 
-    def _end_of(self, kind: str) -> int | None:
-        """The index in `parts` just after the last `kind/name` pair, None without one."""
-        kind, kinds = kind.lower(), self.kinds
-        return 2 * (len(kinds) - kinds.index(kind)) if kind in kinds else None
-
     def get(self, kind: str) -> str | None:
         """The name after the last segment `kind` (e.g. "vaults", "virtualMachines")."""
-        end = self._end_of(kind)
-        return None if end is None else self.parts[end - 1]
-
-    @property
-    def subscription_id(self) -> str | None:
-        return self.get("subscriptions")
-
-    @property
-    def resource_group(self) -> str | None:
-        return self.get("resourceGroups")
+        return _name_after(self.parts, self.kinds, kind.lower())
 
     @property
     def name(self) -> str:
@@ -57,12 +47,22 @@ class ArmId(NamedTuple):
 
     def prefix_through(self, kind: str) -> str | None:
         """The id cut just after the `kind/name` pair, e.g. the vault id of a child resource."""
-        end = self._end_of(kind)
-        return None if end is None else "/" + "/".join(self.parts[:end])
+        return _prefix_through(self.parts, self.kinds, kind.lower())
 
-    @property
-    def vault_id(self) -> str | None:
-        return self.prefix_through("vaults")
+
+def _end_of(kinds: tuple[str, ...], kind: str) -> int | None:
+    """The index in the parts just after the last `kind/name` pair, None without one."""
+    return 2 * (len(kinds) - kinds.index(kind)) if kind in kinds else None
+
+
+def _name_after(parts: tuple[str, ...], kinds: tuple[str, ...], kind: str) -> str | None:
+    end = _end_of(kinds, kind)
+    return None if end is None else parts[end - 1]
+
+
+def _prefix_through(parts: tuple[str, ...], kinds: tuple[str, ...], kind: str) -> str | None:
+    end = _end_of(kinds, kind)
+    return None if end is None else "/" + "/".join(parts[:end])
 
 
 @memo
@@ -78,5 +78,13 @@ def _parsed(value: str) -> ArmId | None:
         return None
     if len(parts) % 2:
         del parts[-1]  # a trailing type without a name
-    kinds = "/".join(parts[-2::-2]).lower().split("/")
-    return ArmId(value, tuple(parts), tuple(kinds))
+    names = tuple(parts)
+    kinds = tuple("/".join(parts[-2::-2]).lower().split("/"))
+    return ArmId(
+        value,
+        names,
+        kinds,
+        _name_after(names, kinds, "subscriptions"),
+        _name_after(names, kinds, "resourcegroups"),
+        _prefix_through(names, kinds, "vaults"),
+    )
