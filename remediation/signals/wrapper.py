@@ -217,9 +217,11 @@ class DictWrapper:
 
     def _list(self, *keys: str) -> list[Any]:
         """Arrays default to empty: absent and null lists mean "none"."""
-        value = self._data.get(keys[0]) if len(keys) == 1 else None
-        if type(value) is list:
-            return value
+        first = self._data.get(keys[0])
+        if first is None and (not self.case_insensitive or keys[0].lower() not in self._keys()):
+            return []  # nothing at the first key in any spelling: none further down either
+        if type(first) is list and len(keys) == 1:
+            return first
         value = self._at(keys)
         if type(value) is list:
             return value
