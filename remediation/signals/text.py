@@ -20,7 +20,7 @@ _PREFIXED = re.compile(
     r"|VMSnapshot|VmSnapshot)[A-Z0-9][A-Za-z0-9]*(?![\w+])"
 )
 _NOT_BEFORE_PREFIXED = "_.+/"
-_PREFIX_LITERALS = ("UserError", "Extension", "GuestAgent", "pOperation", "Snapshot")
+_PREFIX_LITERALS = ("UserError", "Extension", "GuestAgent", "pOperation", "VMSnapshot", "VmSnapshot")
 _CAMEL = re.compile(r"[A-Z](?<![\w.+/'\u2018«-][A-Z])[A-Za-z0-9]{5,}(?![\w+'\u2019»-]|\.\w)")
 _HUMP = re.compile(r"[A-Z][a-z0-9]+")
 # "Error ID: 181008" and "ID d'erreur : 1010": two patterns, each run only when the text holds
@@ -68,7 +68,7 @@ def _codes_in(text: str) -> tuple[str, ...]:
     # The case-insensitive ones are tested on the lower-cased text: only ASCII letters lower to
     # the letters of "error" and "erreur".
     found = list(_aka_ms_codes(text))
-    if any(literal in text for literal in _PREFIX_LITERALS):
+    if any(map(text.__contains__, _PREFIX_LITERALS)):
         found += _prefixed_codes(text)
     found += [t for t in _CAMEL.findall(text) if _is_camel_code(t)]
     lowered = text.lower()
