@@ -254,7 +254,7 @@ class DictWrapper:
         items = self._list(*keys)
         if not items:
             return []
-        return [cls(item, (self, keys, i)) for i, item in enumerate(items)]
+        return [cls(item, self._child(keys, i)) for i, item in enumerate(items)]
 
 
 def _field(
