@@ -37,20 +37,24 @@ class InnerHealthError(DictWrapper):
 
 @dataclass(slots=True)
 class ErrorFacts:
-    """What a signal takes from one health error, read once (its time only when asked: a
-    replication event's signals take the event's time instead)."""
+    """What a signal takes from one health error, read once; its creation time is read when
+    asked (a replication event's signals take the event's time instead)."""
 
     error: HealthError
     code: str | None
     level: str | None
     message: str
     codes: tuple[str, ...]
-    time_sent: str | None
     details: dict[str, str]
 
     @property
     def time(self) -> datetime | None:
         return self.error.creation_time_utc
+
+    @property
+    def time_sent(self) -> str | None:
+        """The creation time as sent: part of the error's identity."""
+        return self.error.creation_time_utc_raw
 
     @property
     def severity_rank(self) -> int:
@@ -90,7 +94,6 @@ class HealthError(InnerHealthError):
             level=level,
             message=message,
             codes=merge_codes((code or "",), codes, find_codes(message)),
-            time_sent=self.creation_time_utc_raw,
             details={k: v for k, v in details.items() if v},
         )
 

@@ -20,7 +20,14 @@ _PREFIXED = re.compile(
     r"|VMSnapshot|VmSnapshot)[A-Z0-9][A-Za-z0-9]*(?![\w+])"
 )
 _NOT_BEFORE_PREFIXED = "_.+/"
-_PREFIX_LITERALS = ("UserError", "Extension", "GuestAgent", "pOperation", "VMSnapshot", "VmSnapshot")
+_PREFIX_LITERALS = (
+    "UserError",
+    "Extension",
+    "GuestAgent",
+    "pOperation",
+    "VMSnapshot",
+    "VmSnapshot",
+)
 _CAMEL = re.compile(r"[A-Z](?<![\w.+/'\u2018«-][A-Z])[A-Za-z0-9]{5,}(?![\w+'\u2019»-]|\.\w)")
 _HUMP = re.compile(r"[A-Z][a-z0-9]+")
 # "Error ID: 181008" and "ID d'erreur : 1010": two patterns, each run only when the text holds

@@ -257,9 +257,7 @@ class DictWrapper:
         return [cls(item, self._child(keys, i)) for i, item in enumerate(items)]
 
 
-def _field(
-    key: str, read: Callable[[DictWrapper, str], Any], doc: str | None, kind: type
-) -> Any:
+def _field(key: str, read: Callable[[DictWrapper, str], Any], doc: str | None, kind: type) -> Any:
     """A typed property for one key, read by `read` (which finds another spelling or raises
     SignalError naming the path); a value of `kind` under the key as spelled, null, or no key
     in any spelling (the common cases) is answered without the call."""
