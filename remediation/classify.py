@@ -7,17 +7,18 @@ symptom score otherwise, never below `symptoms.THRESHOLD`).
 
 Everything is compiled once per catalogue; a call normalises the message once and then only runs
 substring checks, precompiled regexes and an inverted-index lookup, so thousands of signals a
-second stay cheap. The work that depends only on the text (normal forms, the VM it names, the
-codes and phrases it holds) is memoised per distinct text, since streams repeat the same messages.
+second stay cheap. Streams repeat the same messages, so a verdict is memoised per distinct text,
+codes and language, and a text's normal forms and the VM it names per text; the steps of a
+verdict run once per distinct one, which is why they are not memoised each.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
 from functools import cache
-from typing import Literal
+from itertools import compress
+from typing import Literal, NamedTuple
 
 from remediation.catalogue import Catalogue, Entry, Pattern, default_catalogue
 from remediation.signals.language import detect_language
@@ -48,9 +49,9 @@ _VM_PATTERNS = (
 )
 
 
-@dataclass(frozen=True, slots=True)
-class Classification:
-    """The verdict for one signal; `entry` is None when no catalogue entry fits."""
+class Classification(NamedTuple):
+    """The verdict for one signal; `entry` is None when no catalogue entry fits. Immutable (the
+    verdicts of repeated texts are shared) and cheap to build: a named tuple."""
 
     entry: Entry | None
     entry_id: str | None
@@ -79,44 +80,45 @@ class Classifier:
         self._patterns: tuple[tuple[Entry, Pattern], ...] = tuple(
             (entry, pattern) for entry in ordered for pattern in entry.all_patterns()
         )
-        # The same, flattened for the scan every unmatched text goes through.
+        # The same, flattened for the scan every unmatched text goes through: the anchors are
+        # tested in one pass (itertools.compress over the `in` tests), the regexes of the few
+        # patterns whose anchor the text holds after.
+        self._anchors = tuple(pattern.anchor for _entry, pattern in self._patterns)
         self._searches = tuple(
-            (pattern.anchor, pattern.regex.search, (entry, pattern))
-            for entry, pattern in self._patterns
+            (pattern.regex.search, (entry, pattern)) for entry, pattern in self._patterns
         )
+        self._named_keys = tuple(lowered for lowered, _code, _entries in self._named)
         self._entries = {entry.id: entry for entry in catalogue}
         self.symptoms = SymptomIndex(catalogue)
-        self._text_codes = memo(self._codes_in_text)
-        self._symptom_match = memo(self._match_symptoms)
-        self._first_match = memo(self._match_any)
-        self._phrase_language = memo(self._entry_phrase_language)
-        # A verdict depends only on these four values (a Classification is immutable).
+        # A verdict depends only on the text, its codes and its language (a Classification is
+        # immutable); the VM is the signal's, else the one the text names.
         self._verdict = memo(self._classify)
 
     def classify(self, signal: Signal) -> Classification:
-        message, codes = signal.message or "", tuple(signal.codes)
-        return self._verdict(message, codes, signal.vm or "", signal.language or "")
+        message = signal.message or ""
+        found = self._verdict(message, tuple(signal.codes), signal.language or "")
+        return _about(found, signal.vm or _named_vm(message))
 
     def classify_text(self, text: str) -> Classification:
-        return self._verdict(text, (), "", "")
+        return _about(self._verdict(text, (), ""), _named_vm(text))
 
-    def _classify(self, text: str, codes: Iterable[str], vm: str, language: str) -> Classification:
-        """`vm` and `language` are "" when unknown."""
+    def _classify(self, text: str, codes: Iterable[str], language: str) -> Classification:
+        """`language` is "" when unknown; the verdict names no VM."""
         readable, key = text_forms(text[:MAX_MATCH_CHARS])
-        vm = vm or _extract_vm(readable, key)
+        vm = None
         ambiguous: set[str] = set()
         for code, entries in self._codes(key, codes):
             if len(entries) == 1:
                 entry = entries[0]
-                lang = self._phrase_language(key, entry.id) or _detect(readable, language)
+                lang = self._entry_phrase_language(key, entry.id) or _detect(readable, language)
                 return Classification(entry, entry.id, vm, code, "code", lang, 1.0)
             ambiguous.update(e.id for e in entries)
-        hit = (self._match(key, ambiguous) if ambiguous else None) or self._first_match(key)
+        hit = (self._match(key, ambiguous) if ambiguous else None) or self._match_any(key)
         if hit:
             entry, pattern = hit
             lang = pattern.lang if " " in pattern.source else _detect(readable, language)
             return Classification(entry, entry.id, vm, pattern.source, "pattern", lang, 1.0)
-        found = self._symptom_match(key, tuple(sorted(ambiguous)))
+        found = self._match_symptoms(key, ambiguous)
         if found:
             symptom = found.symptom
             return Classification(
@@ -131,30 +133,31 @@ class Classifier:
             owned = self._owners.get(str(raw).strip().lower())
             if owned:
                 yield owned
-        yield from self._text_codes(key)
+        yield from self._codes_in_text(key)
 
     def _codes_in_text(self, key: str) -> tuple[tuple[str, tuple[Entry, ...]], ...]:
         found = []
         owned = self._owners.get(key.strip())
         if owned:
             found.append(owned)
-        for lowered, code, entries in self._named:
-            if lowered in key:
-                found.append((code, entries))
-        if "id" in key or "code" in key:
+        for _lowered, code, entries in compress(
+            self._named, map(key.__contains__, self._named_keys)
+        ):
+            found.append((code, entries))
+        if ("error" in key or "d'erreur" in key) and ("id" in key or "code" in key):
             for number in _ERROR_ID.findall(key):
                 owned = self._owners.get(number)
                 if owned:
                     found.append(owned)
         return tuple(found)
 
-    def _match_symptoms(self, key: str, only: tuple[str, ...]) -> SymptomMatch | None:
+    def _match_symptoms(self, key: str, only: set[str]) -> SymptomMatch | None:
         """`only`: the entries a shared code narrowed the choice to (empty: any entry)."""
-        return self.symptoms.best(content_tokens(key), set(only) if only else None)
+        return self.symptoms.best(content_tokens(key), only or None)
 
     def _match_any(self, key: str) -> tuple[Entry, Pattern] | None:
-        for anchor, search, hit in self._searches:
-            if anchor in key and search(key):
+        for search, hit in compress(self._searches, map(key.__contains__, self._anchors)):
+            if search(key):
                 return hit
         return None
 
@@ -172,6 +175,19 @@ class Classifier:
             if pattern.anchor in key and pattern.regex.search(key):
                 return pattern.lang
         return None
+
+
+def _about(found: Classification, vm: str | None) -> Classification:
+    """The verdict for a signal about `vm`."""
+    if vm is None:
+        return found
+    entry, entry_id, _vm, matched, matched_by, language, score = found
+    return Classification(entry, entry_id, vm, matched, matched_by, language, score)
+
+
+def _named_vm(text: str) -> str | None:
+    """The VM a text names, if any."""
+    return _extract_vm(*text_forms(text[:MAX_MATCH_CHARS]))
 
 
 @memo

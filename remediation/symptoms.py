@@ -45,8 +45,18 @@ class SymptomMatch:
     score: float
 
 
+FLOOR = (THRESHOLD - MARGIN - (1 - UNIGRAM_SHARE)) / UNIGRAM_SHARE
+"""The least weighted share of its words a symptom needs to be in the running: with all its
+word pairs in order on top, a lower share cannot come within MARGIN of THRESHOLD."""
+
+
 class SymptomIndex:
-    """An inverted index from stems to the symptoms that hold them, with their weights."""
+    """An inverted index from stems to the symptoms that hold them, with their weights.
+
+    A symptom is indexed under its heaviest stems only, as many as it takes for the others to
+    weigh less than FLOOR of its total: a text holding none of them cannot reach FLOOR, so a
+    text's candidates are the symptoms indexed under its stems, and each is then scored on its
+    own stems."""
 
     def __init__(self, entries: Iterable[Entry]) -> None:
         self._symptoms: list[tuple[Entry, Symptom]] = [
@@ -61,13 +71,23 @@ class SymptomIndex:
             for stem in set(symptom.stems):
                 frequency[stem] += 1
         self.weights = {stem: math.log(1 + documents / n) for stem, n in frequency.items()}
-        postings: dict[str, list[tuple[int, float]]] = defaultdict(list)
+        postings: dict[str, list[int]] = defaultdict(list)
+        self._stems: list[tuple[tuple[str, float], ...]] = []
         self._totals: list[float] = []
         for index, (_entry, symptom) in enumerate(self._symptoms):
-            distinct = set(symptom.stems)
-            for stem in distinct:
-                postings[stem].append((index, self.weights[stem]))
-            self._totals.append(sum(self.weights[stem] for stem in distinct))
+            heaviest = sorted(
+                ((stem, self.weights[stem]) for stem in set(symptom.stems)),
+                key=lambda item: (-item[1], item[0]),
+            )
+            total = sum(weight for _stem, weight in heaviest)
+            self._stems.append(tuple(heaviest))
+            self._totals.append(total)
+            rest = total
+            for stem, weight in heaviest:
+                if rest < FLOOR * total * (1 - 1e-9):
+                    break
+                postings[stem].append(index)
+                rest -= weight
         self._postings = {stem: tuple(items) for stem, items in postings.items()}
 
     def __len__(self) -> int:
@@ -77,23 +97,28 @@ class SymptomIndex:
         """The deciding symptom for a text's stems, or None when no entry clearly wins.
 
         `only` restricts the candidates to those entry ids (a code several entries share)."""
-        found: dict[int, float] = defaultdict(float)
+        present = set(stems)
         postings = self._postings
-        for stem in set(stems):
-            for index, weight in postings.get(stem, ()):
-                found[index] += weight
-        if not found:
-            return None
-        floor = (THRESHOLD - MARGIN - (1 - UNIGRAM_SHARE)) / UNIGRAM_SHARE
-        pairs = ordered_pairs(stems)
+        candidates: set[int] = set()
+        for stem in present:
+            found = postings.get(stem)
+            if found:
+                candidates.update(found)
+        pairs: set[tuple[str, str]] | None = None
         best: dict[str, SymptomMatch] = {}
-        for index, weight in found.items():
-            share = weight / self._totals[index]
-            if share < floor:
+        for index in sorted(candidates):
+            matched = 0.0
+            for stem, weight in self._stems[index]:
+                if stem in present:
+                    matched += weight
+            share = matched / self._totals[index]
+            if share < FLOOR:
                 continue
             entry, symptom = self._symptoms[index]
             if only is not None and entry.id not in only:
                 continue
+            if pairs is None:
+                pairs = ordered_pairs(stems)
             score = _score(share, symptom, pairs)
             current = best.get(entry.id)
             if current is None or score > current.score:
@@ -103,11 +128,10 @@ class SymptomIndex:
 
 def ordered_pairs(stems: tuple[str, ...], reach: int = 2) -> set[tuple[str, str]]:
     """Pairs of stems where the second follows the first within `reach` positions."""
-    return {
-        (stems[i], stems[j])
-        for i in range(len(stems))
-        for j in range(i + 1, min(i + 1 + reach, len(stems)))
-    }
+    pairs: set[tuple[str, str]] = set()
+    for distance in range(1, reach + 1):
+        pairs.update(zip(stems, stems[distance:], strict=False))
+    return pairs
 
 
 def _score(share: float, symptom: Symptom, pairs: set[tuple[str, str]]) -> float:

@@ -64,6 +64,7 @@ def clear_memos() -> None:
     """Forget every memoised result (benchmarks time a cold stream; tests start clean)."""
     for cached in list(_MEMOS):
         cached.cache_clear()
+    _CONTENT_WORDS.clear()
 
 
 def memo_stats() -> tuple[int, int]:
@@ -177,7 +178,6 @@ def normalize(text: str) -> str:
 
 # -- content tokens, for matching a message against the catalogue's symptom texts ------------
 
-_TOKEN = re.compile(r"[a-z0-9]+")
 _STOPWORDS = frozenset(
     (
         # English function words
@@ -212,7 +212,6 @@ _PHRASES = (
 _SYNONYMS = {"vms": "vm", "mv": "vm", "max": "maximum", "maximal": "maximum"}
 
 
-@functools.lru_cache(maxsize=8 * MEMO_SIZE)
 def stem(token: str) -> str:
     """A light, language-blind stem: plural, participle and adverb endings cut off, so that
     "failed", "fails" and "failing" (or "échouée" and "échoué") meet on one form."""
@@ -222,7 +221,25 @@ def stem(token: str) -> str:
     return token
 
 
-_MEMOS.add(stem)
+class _ContentWords(dict[bytes, str]):
+    """A word (as ASCII bytes) -> its content stem, "" for a word left out, worked out on the
+    first lookup: a text's words are then looked up without a Python call each. Bounded;
+    emptied with the memos."""
+
+    def __missing__(self, word: bytes) -> str:
+        if len(self) >= 8 * MEMO_SIZE:
+            self.clear()
+        token = stem(word.decode())
+        if len(token) < 2 or token in _STOPWORDS or not token.isalpha():
+            token = ""
+        self[word] = found = _SYNONYMS.get(token, token)
+        return found
+
+
+_CONTENT_WORDS = _ContentWords()
+# Words are runs of [a-z0-9] in folded text: every other byte becomes a space (and every
+# character outside ASCII a "?" first), then the text is split.
+_NOT_TOKEN = bytes(byte if 97 <= byte <= 122 or 48 <= byte <= 57 else 32 for byte in range(256))
 
 
 def content_tokens(key: str) -> tuple[str, ...]:
@@ -236,12 +253,5 @@ def content_tokens(key: str) -> tuple[str, ...]:
     if "machine" in key:
         for phrase, short in _PHRASES:
             key = key.replace(phrase, short)
-    return tuple(
-        _SYNONYMS.get(token, token)
-        for token in map(stem, _TOKEN.findall(key))
-        if len(token) > 1 and token not in _STOPWORDS and not _has_digit(token)
-    )
-
-
-def _has_digit(token: str) -> bool:
-    return not token.isalpha()
+    words = key.encode("ascii", "replace").translate(_NOT_TOKEN).split()
+    return tuple(filter(None, map(_CONTENT_WORDS.__getitem__, words)))

@@ -67,33 +67,37 @@ def classify_stream(source: BinaryIO, out: TextIO) -> int:
 
 def classify_value(value: Any, number: int | None = None) -> list[dict[str, Any]]:
     """Parse one JSON value into signals and classify them; errors become an error record."""
-    from remediation.signals import SignalError, parse_batch, parse_payload
+    import remediation.signals as parsers  # here, not above: the other commands start faster
 
     try:
-        signals = parse_batch(value) if isinstance(value, list) else [parse_payload(value)]
-    except SignalError as exc:
+        signals = (
+            parsers.parse_batch(value)
+            if isinstance(value, list)
+            else [parsers.parse_payload(value)]
+        )
+    except parsers.SignalError as exc:
         return [_error(number, str(exc))]
     return [verdict_record(signal, number) for signal in signals]
 
 
 def verdict_record(signal: Signal, number: int | None = None) -> dict[str, Any]:
     """What `classify --jsonl` prints for one signal (also the benchmark's verdict)."""
-    from remediation.classify import default_classifier
+    import remediation.classify as classifier  # the import form that costs least per call
 
-    found = default_classifier().classify(signal)
-    record: dict[str, Any] = {"line": number} if number is not None else {}
-    record.update(
-        entry_id=found.entry_id,
-        vm=found.vm,
-        source=signal.source.value,
-        matched=found.matched,
-        matched_by=found.matched_by,
-        score=found.score,
-        language=found.language,
-        codes=list(signal.codes),
-        title=found.entry.title.get(found.language) if found.entry else None,
-    )
-    return record
+    found = classifier.default_classifier().classify(signal)
+    entry, language = found.entry, found.language
+    verdict = {
+        "entry_id": found.entry_id,
+        "vm": found.vm,
+        "source": str(signal.source),  # the StrEnum's value
+        "matched": found.matched,
+        "matched_by": found.matched_by,
+        "score": found.score,
+        "language": language,
+        "codes": list(signal.codes),
+        "title": entry.title.get(language) if entry else None,
+    }
+    return verdict if number is None else {"line": number, **verdict}
 
 
 def _records_for(number: int, raw: bytes) -> list[dict[str, Any]]:

@@ -13,8 +13,6 @@ from remediation.signals.text import find_codes, join_text, merge_codes
 from remediation.signals.wrapper import (
     ArmResource,
     DictWrapper,
-    is_arm_resource,
-    lazy,
     str_field,
     str_list_field,
     time_field,
@@ -53,7 +51,7 @@ class BackupJobExtendedInfo(DictWrapper):
 
     @property
     def progress_percentage(self) -> float | None:
-        return self._typed(("progressPercentage",), int | float, "a number")
+        return self._number("progressPercentage")
 
 
 class BackupJobProperties(DictWrapper):
@@ -68,11 +66,11 @@ class BackupJobProperties(DictWrapper):
     duration = str_field("duration")
     container_name = str_field("containerName")
 
-    @lazy
+    @property
     def error_details(self) -> list[BackupJobErrorInfo]:
         return self._wrap_list(BackupJobErrorInfo, "errorDetails")
 
-    @lazy
+    @property
     def extended_info(self) -> BackupJobExtendedInfo | None:
         return self._wrap(BackupJobExtendedInfo, "extendedInfo")
 
@@ -81,59 +79,48 @@ class BackupJob(ArmResource):
     """A Backup job; its `name` is the job GUID (the alert's extendedInfo.jobId, LA's
     JobUniqueId)."""
 
-    @lazy
+    @property
     def properties(self) -> BackupJobProperties:
-        return self._object(BackupJobProperties, "properties")
-
-    @lazy
-    def codes(self) -> tuple[str, ...]:
-        """The integer codes as text, then any documented code name found in the texts."""
-        details = self.properties.error_details
-        numeric = [str(e.error_code) for e in details if e.error_code is not None]
-        return merge_codes(numeric, find_codes(self.message))
-
-    @lazy
-    def message(self) -> str:
-        props = self.properties
-        info = props.extended_info
-        texts = [e.text for e in props.error_details]
-        text = join_text(*texts, info.dynamic_error_message if info else None)
-        if text:
-            return text
-        what = props.operation or "Backup"
-        return (
-            f"{what} job {props.status or 'unknown'} for {props.entity_friendly_name or self.name}."
-        )
+        return self._properties(BackupJobProperties)
 
     def to_signal(self) -> Signal:
+        """The errors' titles and texts are the message (else a summary of the job), their
+        integer codes as text then the code names the texts hold are the codes."""
         props = self.properties
-        arm = ArmId.parse(self.id)
-        recommendations = [r for e in props.error_details for r in e.recommendations]
+        errors = [(e.error_code, e.text, e.recommendations) for e in props.error_details]
+        info = props.extended_info
+        status, operation = props.status, props.operation
+        vm, name = props.entity_friendly_name, self.name
+        message = join_text(
+            *(text for _, text, _ in errors), info.dynamic_error_message if info else None
+        ) or (f"{operation or 'Backup'} job {status or 'unknown'} for {vm or name}.")
+        codes = merge_codes(
+            [str(code) for code, _, _ in errors if code is not None], find_codes(message)
+        )
+        recommendations = [r for _, _, found in errors for r in found]
+        job_id = self.id
+        arm = ArmId.parse(job_id)
         extra = {
-            "status": props.status,
-            "operation": props.operation,
+            "status": status,
+            "operation": operation,
             "job_type": props.job_type,
             "recommendations": recommendations or None,
         }
         return make_signal(
             SourceKind.BACKUP_JOB,
-            self.message,
-            self.codes,
-            vm=props.entity_friendly_name,
+            message,
+            codes,
+            vm=vm,
             vault_id=arm.vault_id if arm else None,
             scope=arm.vault_id if arm else None,
-            job_id=self.name or (arm.name if arm else None),
+            job_id=name or (arm.name if arm else None),
             time=props.end_time or props.start_time,
-            resolved=(props.status or "").lower() in RESOLVED_STATUSES,
-            source_id=(self.id or self.name or "").lower() or None,
+            resolved=(status or "").lower() in RESOLVED_STATUSES,
+            source_id=(job_id or name or "").lower() or None,
             service=BACKUP,
-            status=props.status,
+            status=status,
             extra={k: v for k, v in extra.items() if v},
         )
-
-
-def matches(data: Mapping[str, Any]) -> bool:
-    return is_arm_resource(data, "/backupjobs", ("jobType", "errorDetails"))
 
 
 def signals(data: Mapping[str, Any]) -> list[Signal]:

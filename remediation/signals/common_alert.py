@@ -18,7 +18,6 @@ from remediation.signals.text import aka_ms_codes, find_codes, merge_codes
 from remediation.signals.wrapper import (
     DictWrapper,
     int_field,
-    lazy,
     str_field,
     str_list_field,
     time_field,
@@ -63,20 +62,6 @@ class AlertEssentials(_CaseInsensitive):
     target_resource_group = str_field("targetResourceGroup")
     investigation_link = str_field("investigationLink")
 
-    @property
-    def is_resolved(self) -> bool:
-        return (self.monitor_condition or "").lower() == "resolved"
-
-    @property
-    def is_built_in(self) -> bool:
-        """Azure Backup / Site Recovery built-in alerts (no alert rule behind them)."""
-        return (self.monitoring_service or "").lower() in BUILT_IN_SERVICES
-
-    @property
-    def origin_suffix(self) -> str | None:
-        """The lower-cased error code Azure Backup appends to originAlertId, if any."""
-        return _origin_suffix(self.origin_alert_id or "")
-
 
 class BackupExtendedInfo(_CaseInsensitive):
     job_id = str_field("jobId")
@@ -120,9 +105,9 @@ class AlertCondition(_CaseInsensitive):
 
     @property
     def metric_value(self) -> float | None:
-        return self._typed(("metricValue",), int | float, "a number")
+        return self._number("metricValue")
 
-    @lazy
+    @property
     def dimensions(self) -> dict[str, str]:
         """name -> value, names as sent."""
         result = {}
@@ -142,40 +127,33 @@ class AlertContext(_CaseInsensitive):
     protected_item_id = str_field("protectedItemId")
     source_type = str_field("sourceType")
     category = str_field("category")
-
-    @lazy
-    def extended_info(self) -> BackupExtendedInfo | None:
-        return self._wrap(BackupExtendedInfo, "extendedInfo")
-
     condition_type = str_field("conditionType")
-
-    @lazy
-    def conditions(self) -> list[AlertCondition]:
-        return self._wrap_list(AlertCondition, "condition", "allOf")
-
     search_query = str_field("SearchQuery")
     result_count = int_field("ResultCount")
     affected_configuration_items = str_list_field("AffectedConfigurationItems")
 
     @property
-    def queries(self) -> list[str]:
-        """The log search queries of a v1 (SearchQuery) or v2 (condition.allOf) alert."""
-        found = [c.search_query for c in self.conditions]
-        return [q for q in (self.search_query, *found) if q]
+    def extended_info(self) -> BackupExtendedInfo | None:
+        return self._wrap(BackupExtendedInfo, "extendedInfo")
 
-    @lazy
+    @property
+    def conditions(self) -> list[AlertCondition]:
+        return self._wrap_list(AlertCondition, "condition", "allOf")
+
+    @property
+    def dimensions(self) -> dict[str, str]:
+        """The dimensions of every condition, merged."""
+        return _merged_dimensions(self.conditions)
+
+    @property
     def search_result_tables(self) -> list[SearchResultTable]:
         return self._wrap_list(SearchResultTable, "SearchResults", "tables")
 
-    @lazy
-    def dimensions(self) -> dict[str, str]:
-        merged: dict[str, str] = {}
-        for condition in self.conditions:
-            merged.update(condition.dimensions)
-        return merged
-
     def records(self) -> list[dict[str, Any]]:
-        return [r for table in self.search_result_tables for r in table.records()][:MAX_ROWS]
+        tables = self.search_result_tables
+        if not tables:
+            return []
+        return [r for table in tables for r in table.records()][:MAX_ROWS]
 
 
 class CommonAlert(DictWrapper):
@@ -183,14 +161,14 @@ class CommonAlert(DictWrapper):
 
     schema_id = str_field("schemaId")
 
-    @lazy
+    @property
     def essentials(self) -> AlertEssentials:
         value = self._dict("data", "essentials")
         if value is None:
             raise SignalError("$.data.essentials: missing in a common alert schema payload")
         return AlertEssentials(value, "$.data.essentials")
 
-    @lazy
+    @property
     def alert_context(self) -> AlertContext:
         return AlertContext(self._dict("data", "alertContext") or {}, "$.data.alertContext")
 
@@ -200,91 +178,111 @@ class CommonAlert(DictWrapper):
 
     def signals(self) -> list[Signal]:
         """One per embedded log row that names a backup job or replicated item, else one."""
-        records = self.alert_context.records()
-        base = self._signal(records)
+        ctx = self.alert_context
+        records = ctx.records()
+        base = _alert_signal(self.essentials, ctx, records)
         rows = [signal_from_row(base, row) for row in records]
         return [s for s in rows if s is not None] or [base]
 
-    def _service(self, dims: dict[str, str]) -> str | None:
-        """Azure Backup or Migrate, when the monitoring service, the resources, the log query
-        or the dimensions say so."""
-        ess, ctx = self.essentials, self.alert_context
-        return (
-            services.of_monitoring_service(ess.monitoring_service)
-            or services.of_resources(
-                (ctx.linked_resource_id, ctx.protected_item_id, *ess.alert_target_ids)
-            )
-            or next((found for q in ctx.queries if (found := services.of_query(q))), None)
+
+def _alert_signal(ess: AlertEssentials, ctx: AlertContext, records: list[dict[str, Any]]) -> Signal:
+    """The alert's own signal; each field is read once, in the order the signal needs it."""
+    info = ctx.extended_info
+    conditions = ctx.conditions
+    dimensions = _merged_dimensions(conditions)
+    dims = {k.lower(): v for k, v in dimensions.items()} if dimensions else {}
+    target_ids = ess.alert_target_ids
+    vault_id, target_vm, target_subscription = _target_facts(target_ids)
+    text = ess.description or ess.alert_rule or "Azure Monitor alert"
+    monitoring_service = ess.monitoring_service
+    built_in = (monitoring_service or "").lower() in BUILT_IN_SERVICES
+    origin_alert_id = ess.origin_alert_id
+    suffix = _origin_suffix(origin_alert_id or "") if built_in else None
+    actions = info.recommended_actions if info else None
+    codes = merge_codes(
+        aka_ms_codes(actions or ""),
+        find_codes(text),
+        [dims[k] for k in _CODE_DIMENSIONS if k in dims] if dims else (),
+        [suffix] if suffix else (),
+    )
+    monitor_condition = ess.monitor_condition
+    protected_item_id = ctx.protected_item_id
+    extra = {
+        "alert_rule": ess.alert_rule,
+        "severity": ess.severity,
+        "monitoring_service": monitoring_service,
+        "monitor_condition": monitor_condition,
+        "origin_alert_id": origin_alert_id,
+        "origin_suffix": suffix,
+        "recommended_actions": actions,
+        "possible_causes": info.possible_causes if info else None,
+        "protected_item_id": protected_item_id,
+        "dimensions": dimensions or None,
+        "investigation_link": _https(ess.investigation_link),
+    }
+    vm = (
+        ctx.linked_resource_name
+        or (next((dims[k] for k in _VM_DIMENSIONS if k in dims), None) if dims else None)
+        or target_vm
+        or _computer(ess, ctx, records, target_ids)
+    )
+    resolved = (monitor_condition or "").lower() == "resolved"
+    linked_resource_id = ctx.linked_resource_id
+    return make_signal(
+        SourceKind.COMMON_ALERT,
+        text,
+        codes,
+        vm=vm,
+        resource_id=linked_resource_id,
+        vault_id=vault_id,
+        vault=next((dims[k] for k in _VAULT_DIMENSIONS if k in dims), None) if dims else None,
+        subscription_id=target_subscription,
+        scope=vault_id,
+        job_id=info.job_id if info else None,
+        time=(ess.resolved_date_time if resolved else None) or ess.fired_date_time,
+        resolved=resolved,
+        source_id=ess.alert_id,
+        service=(
+            services.of_monitoring_service(monitoring_service)
+            or services.of_resources((linked_resource_id, protected_item_id, *target_ids))
+            or _service_of_queries(ctx, conditions)
             or (services.of_dimensions(dims) if dims else None)
-        )
+        ),
+        extra={k: v for k, v in extra.items() if v},
+    )
 
-    def _computer(self, records: list[dict[str, Any]]) -> str | None:
-        """The machine a log search alert is about: its result rows' Computer column, else the
-        one configuration item a workspace-targeted alert names."""
-        for record in records:
-            for column in _COMPUTER_COLUMNS:
-                value = record.get(column)
-                if isinstance(value, str) and value.strip():
-                    return value.rsplit("/", 1)[-1]
-        ess, ctx = self.essentials, self.alert_context
-        items = ess.configuration_items or ctx.affected_configuration_items
-        on_workspace = (ess.target_resource_type or "").lower() == _WORKSPACES or any(
-            _WORKSPACES in target.lower() for target in ess.alert_target_ids
-        )
-        return items[0] if on_workspace and len(items) == 1 else None
 
-    def _signal(self, records: list[dict[str, Any]]) -> Signal:
-        ess, ctx = self.essentials, self.alert_context
-        info = ctx.extended_info
-        dimensions = ctx.dimensions
-        dims = {k.lower(): v for k, v in dimensions.items()} if dimensions else {}
-        vault_id, target_vm, target_subscription = _target_facts(tuple(ess.alert_target_ids))
-        text = ess.description or ess.alert_rule or "Azure Monitor alert"
-        suffix = ess.origin_suffix if ess.is_built_in else None
-        actions = info.recommended_actions if info else None
-        codes = merge_codes(
-            aka_ms_codes(actions or ""),
-            find_codes(text),
-            [dims[k] for k in _CODE_DIMENSIONS if k in dims] if dims else (),
-            [suffix] if suffix else (),
-        )
-        extra = {
-            "alert_rule": ess.alert_rule,
-            "severity": ess.severity,
-            "monitoring_service": ess.monitoring_service,
-            "monitor_condition": ess.monitor_condition,
-            "origin_alert_id": ess.origin_alert_id,
-            "origin_suffix": suffix,
-            "recommended_actions": actions,
-            "possible_causes": info.possible_causes if info else None,
-            "protected_item_id": ctx.protected_item_id,
-            "dimensions": dimensions or None,
-            "investigation_link": _https(ess.investigation_link),
-        }
-        vm = (
-            ctx.linked_resource_name
-            or (next((dims[k] for k in _VM_DIMENSIONS if k in dims), None) if dims else None)
-            or target_vm
-            or self._computer(records)
-        )
-        resolved = ess.is_resolved
-        return make_signal(
-            SourceKind.COMMON_ALERT,
-            text,
-            codes,
-            vm=vm,
-            resource_id=ctx.linked_resource_id,
-            vault_id=vault_id,
-            vault=next((dims[k] for k in _VAULT_DIMENSIONS if k in dims), None) if dims else None,
-            subscription_id=target_subscription,
-            scope=vault_id,
-            job_id=info.job_id if info else None,
-            time=(ess.resolved_date_time if resolved else None) or ess.fired_date_time,
-            resolved=resolved,
-            source_id=ess.alert_id,
-            service=self._service(dims),
-            extra={k: v for k, v in extra.items() if v},
-        )
+def _merged_dimensions(conditions: list[AlertCondition]) -> dict[str, str]:
+    merged: dict[str, str] = {}
+    for condition in conditions:
+        merged.update(condition.dimensions)
+    return merged
+
+
+def _service_of_queries(ctx: AlertContext, conditions: list[AlertCondition]) -> str | None:
+    """Azure Backup or Migrate, when a log search alert's query (v1 or v2) reads their tables."""
+    for query in (ctx.search_query, *(c.search_query for c in conditions)):
+        found = services.of_query(query) if query else None
+        if found:
+            return found
+    return None
+
+
+def _computer(
+    ess: AlertEssentials, ctx: AlertContext, records: list[dict[str, Any]], target_ids: list[str]
+) -> str | None:
+    """The machine a log search alert is about: its result rows' Computer column, else the
+    one configuration item a workspace-targeted alert names."""
+    for record in records:
+        for column in _COMPUTER_COLUMNS:
+            value = record.get(column)
+            if isinstance(value, str) and value.strip():
+                return value.rsplit("/", 1)[-1]
+    items = ess.configuration_items or ctx.affected_configuration_items
+    on_workspace = (ess.target_resource_type or "").lower() == _WORKSPACES or any(
+        _WORKSPACES in target.lower() for target in target_ids
+    )
+    return items[0] if on_workspace and len(items) == 1 else None
 
 
 def signal_from_row(base: Signal, row: dict[str, Any]) -> Signal | None:
@@ -309,17 +307,20 @@ def signal_from_row(base: Signal, row: dict[str, Any]) -> Signal | None:
     )
 
 
-@memo
-def _target_facts(target_ids: tuple[str, ...]) -> tuple[str | None, str | None, str | None]:
-    """(vault id, VM name, subscription) the alert targets name.
-
-    The alert target (vault, VM or workspace) is in the subscription that raised it.
-    """
-    targets = [ArmId.parse(t) for t in target_ids]
-    vault_id = next((t.vault_id for t in targets if t and t.vault_id), None)
-    target_vm = next((t.get("virtualMachines") for t in targets if t), None)
-    subscription = next((t.subscription_id for t in targets if t), None)
-    return vault_id, target_vm, subscription
+def _target_facts(target_ids: list[str]) -> tuple[str | None, str | None, str | None]:
+    """(vault id, VM name, subscription) the alert targets name: the first vault among them,
+    the first target's VM and subscription (the alert target, a vault, VM or workspace, is in
+    the subscription that raised it)."""
+    targets = [arm for arm in map(ArmId.parse, target_ids) if arm]
+    if not targets:
+        return None, None, None
+    vault_id = None
+    for target in targets:
+        vault_id = target.vault_id
+        if vault_id:
+            break
+    first = targets[0]
+    return vault_id, first.get("virtualMachines"), first.subscription_id
 
 
 def _https(url: str | None) -> str | None:

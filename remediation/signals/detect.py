@@ -22,9 +22,8 @@ from remediation.signals.wrapper import type_name
 MAX_BATCH = 1000
 _STRAY_ERRORS = (LookupError, TypeError, AttributeError, ValueError, RecursionError, OverflowError)
 
-Detector = tuple[
-    str, Callable[[Mapping[str, Any]], bool], Callable[[Mapping[str, Any]], list[Signal]]
-]
+Parser = Callable[[Mapping[str, Any]], list[Signal]]
+Detector = tuple[str, Callable[[Mapping[str, Any]], bool], Parser]
 
 
 def _common_alert(data: Mapping[str, Any]) -> bool:
@@ -50,22 +49,36 @@ _DETECTORS: tuple[Detector, ...] = (
         legacy_alert.signals,
     ),
     ("ARM list response value[]", arm_list.matches, _list_signals),
-    ("backup job properties.jobType/errorDetails", backup_job.matches, backup_job.signals),
+)
+# ARM resources, told apart by their type (or, sent without one, by their own properties):
+# (label, lower-cased type suffix, property keys only this kind has, parser).
+_ARM_RESOURCES: tuple[tuple[str, str, tuple[str, ...], Parser], ...] = (
+    (
+        "backup job properties.jobType/errorDetails",
+        "/backupjobs",
+        ("jobType", "errorDetails"),
+        backup_job.signals,
+    ),
     (
         "replication event properties.eventType/affectedObjectFriendlyName",
-        replication.is_event,
+        "/replicationevents",
+        ("eventType", "affectedObjectFriendlyName", "eventCode"),
         replication.event_signals,
     ),
     (
         "replication job properties.scenarioName/targetObjectName",
-        replication.is_job,
+        "/replicationjobs",
+        ("scenarioName", "targetObjectName"),
         replication.job_signals,
     ),
     (
         "migration item properties.healthErrors/providerSpecificDetails/migrationState",
-        migration_item.matches,
+        "/replicationmigrationitems",
+        ("healthErrors", "providerSpecificDetails", "migrationState"),
         migration_item.signals,
     ),
+)
+_ROWS: tuple[Detector, ...] = (
     (
         "AddonAzureBackupJobs row JobFailureCode/JobUniqueId+JobStatus",
         log_analytics.is_backup_job_row,
@@ -77,15 +90,44 @@ _DETECTORS: tuple[Detector, ...] = (
         log_analytics.replicated_item_signals,
     ),
 )
+_LOOKED_FOR = "; ".join(
+    (*(d[0] for d in _DETECTORS), *(r[0] for r in _ARM_RESOURCES), *(d[0] for d in _ROWS))
+)
+
+
+def _arm_resource_parser(data: Mapping[str, Any]) -> Parser | None:
+    """The parser of an ARM resource of a kind we read. A resource typed as another kind is
+    not one of ours, whatever its properties share (a replication event has health errors,
+    like a migration item)."""
+    props = data.get("properties")
+    if not isinstance(props, Mapping):
+        return None
+    kind = data.get("type")
+    if isinstance(kind, str) and kind:
+        kind = kind.lower()
+        for _label, suffix, _keys, parser in _ARM_RESOURCES:
+            if kind.endswith(suffix):
+                return parser
+        return None
+    for _label, _suffix, keys, parser in _ARM_RESOURCES:
+        for key in keys:
+            if key in props:
+                return parser
+    return None
 
 
 def _signals_of_dict(data: Mapping[str, Any]) -> list[Signal]:
     for _label, matches, parser in _DETECTORS:
         if matches(data):
             return parser(data)
-    looked_for = "; ".join(label for label, _m, _p in _DETECTORS)
+    resource_parser = _arm_resource_parser(data)
+    if resource_parser is not None:
+        return resource_parser(data)
+    for _label, matches, parser in _ROWS:
+        if matches(data):
+            return parser(data)
     keys = ", ".join(sorted(str(k)[:40] for k in data)[:8])
-    raise SignalError(f"not a supported payload: looked for {looked_for}; got keys [{keys}]")
+    raise SignalError(f"not a supported payload: looked for {_LOOKED_FOR}; got keys [{keys}]")
 
 
 def _guarded(value: object) -> list[Signal]:

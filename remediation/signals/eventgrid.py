@@ -13,8 +13,8 @@ from datetime import datetime
 from typing import Any
 
 from remediation.signals.model import Signal, SignalError
-from remediation.signals.resource_event import ResourceEvent, is_system_event
-from remediation.signals.wrapper import DictWrapper, lazy, str_field, text_field
+from remediation.signals.resource_event import EventHeader, ResourceEvent, is_system_event
+from remediation.signals.wrapper import DictWrapper, str_field, text_field
 
 VALIDATION_EVENT_TYPE = "Microsoft.EventGrid.SubscriptionValidationEvent"
 MAX_DATA_BASE64 = 1024 * 1024
@@ -39,21 +39,21 @@ class _Envelope(DictWrapper):
     origin_key = ""
     schema = ""
 
-    @lazy
+    @property
     def id(self) -> str | None:
         return self._text("id")
 
     subject = str_field("subject")
 
-    @lazy
+    @property
     def data(self) -> Any:
         return self._value("data")
 
-    @lazy
+    @property
     def event_type_name(self) -> str | None:
         return self._str(self.type_key)
 
-    @lazy
+    @property
     def event_time(self) -> datetime | None:
         return self._time(self.time_key)
 
@@ -61,24 +61,28 @@ class _Envelope(DictWrapper):
     def origin(self) -> str | None:
         return self._str(self.origin_key)
 
-    @lazy
+    @property
     def payload(self) -> Any:
         return self.data
 
-    def envelope(self) -> dict[str, Any]:
+    def header(self, event_type: str | None) -> EventHeader:
+        return EventHeader(event_type, self.id, self.subject, self.origin, self.event_time)
+
+    def envelope(self, header: EventHeader) -> dict[str, Any]:
         """What a signal records about the event that carried it."""
         fields = {
             "schema": self.schema,
-            "id": self.id,
-            "type": self.event_type_name,
-            "subject": self.subject,
-            self.origin_key: self.origin,
-            "time": self.event_time.isoformat() if self.event_time else None,
+            "id": header.id,
+            "type": header.type,
+            "subject": header.subject,
+            self.origin_key: header.origin,
+            "time": header.time.isoformat() if header.time else None,
         }
         return {k: v for k, v in fields.items() if v}
 
     def signals(self, parse_data: DataParser) -> list[Signal]:
-        if self.event_type_name == VALIDATION_EVENT_TYPE:
+        event_type = self.event_type_name
+        if event_type == VALIDATION_EVENT_TYPE:
             raise ValidationHandshake(*validation_details(self))
         payload = self.payload
         if payload is None:
@@ -92,15 +96,23 @@ class _Envelope(DictWrapper):
         except ValidationHandshake:
             raise
         except SignalError as exc:
-            if not is_system_event(self.event_type_name):
-                raise SignalError(f"{self.schema} event {self.event_type_name!r}: {exc}") from exc
-            inner = [ResourceEvent(self).to_signal()]
-        envelope = self.envelope()
+            if not is_system_event(event_type):
+                raise SignalError(f"{self.schema} event {event_type!r}: {exc}") from exc
+            inner = None
+        header = self.header(event_type)
+        if inner is None:
+            inner = [ResourceEvent(header, self.data).to_signal()]
+        envelope = self.envelope(header)
+        event_time = header.time
+        for signal in inner:
+            # The parser's signals are new and their extras their own: the envelope is added
+            # in place, not by building each signal again.
+            signal.extra["envelope"] = envelope
         return [
-            dataclasses.replace(
-                s, time=s.time or self.event_time, extra={**s.extra, "envelope": envelope}
-            )
-            for s in inner
+            dataclasses.replace(signal, time=event_time)
+            if signal.time is None and event_time is not None
+            else signal
+            for signal in inner
         ]
 
 
@@ -142,7 +154,7 @@ class CloudEvent(_Envelope):
     def data_base64(self) -> str | None:
         return self._str("data_base64")
 
-    @lazy
+    @property
     def payload(self) -> Any:
         """`data`, or `data_base64` decoded as UTF-8 JSON (or text when it is not JSON)."""
         encoded = self.data_base64

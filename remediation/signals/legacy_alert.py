@@ -18,7 +18,7 @@ from remediation.signals.arm_id import ArmId
 from remediation.signals.build import make_signal
 from remediation.signals.common_alert import SearchResultTable, signal_from_row
 from remediation.signals.model import Signal, SignalError, SourceKind
-from remediation.signals.wrapper import DictWrapper, lazy, str_field, str_list_field, time_field
+from remediation.signals.wrapper import DictWrapper, str_field, str_list_field, time_field
 
 METRIC_SCHEMA = "azuremonitormetricalert"
 ACTIVITY_SCHEMA = "microsoft.insights/activitylogs"
@@ -49,33 +49,35 @@ class MetricAlertContext(DictWrapper):
 class MetricAlert(DictWrapper):
     """`{"schemaId": "AzureMonitorMetricAlert", "data": {status, context, properties}}`."""
 
-    @lazy
+    @property
     def status(self) -> str | None:
         return self._str("data", "status")
 
-    @lazy
+    @property
     def context(self) -> MetricAlertContext:
         return MetricAlertContext(self._dict("data", "context") or {}, "$.data.context")
 
     def signals(self) -> list[Signal]:
         ctx = self.context
-        service = services.of_resource(ctx.resource_id or "")
+        resource_id = ctx.resource_id
+        service = services.of_resource(resource_id or "")
         if service is None:
             raise _not_ours("metric")
-        arm = ArmId.parse(ctx.resource_id)
+        arm = ArmId.parse(resource_id)
+        name, event_id, timestamp, status = ctx.name, ctx.id, ctx.timestamp, self.status
         return [
             make_signal(
                 SourceKind.LEGACY_ALERT,
-                ctx.description or f"Metric alert {ctx.name or ''} on {ctx.resource_id}",
-                resource_id=ctx.resource_id,
+                ctx.description or f"Metric alert {name or ''} on {resource_id}",
+                resource_id=resource_id,
                 vm=arm.get("virtualMachines") if arm else None,
                 vault_id=arm.vault_id if arm else None,
-                time=ctx.timestamp,
-                resolved=(self.status or "").lower() in RESOLVED,
-                source_id=f"{ctx.id}|{ctx.timestamp}" if ctx.id else None,
+                time=timestamp,
+                resolved=(status or "").lower() in RESOLVED,
+                source_id=f"{event_id}|{timestamp}" if event_id else None,
                 service=service,
-                status=self.status,
-                extra={"alert_rule": ctx.name, "schema": "AzureMonitorMetricAlert"},
+                status=status,
+                extra={"alert_rule": name, "schema": "AzureMonitorMetricAlert"},
             )
         ]
 
@@ -100,37 +102,37 @@ class ActivityLogEvent(DictWrapper):
 class ActivityLogAlert(DictWrapper):
     """`{"schemaId": "Microsoft.Insights/activityLogs", "data": {status, context.activityLog}}`."""
 
-    @lazy
+    @property
     def event(self) -> ActivityLogEvent:
         value = self._dict("data", "context", "activityLog") or {}
         return ActivityLogEvent(value, "$.data.context.activityLog")
 
     def signals(self) -> list[Signal]:
         event = self.event
-        service = services.of_resource(event.resource_id or "") or services.of_provider(
+        resource_id = event.resource_id
+        service = services.of_resource(resource_id or "") or services.of_provider(
             event.resource_provider_name
         )
         if service is None:
             raise _not_ours("activity log")
-        arm = ArmId.parse(event.resource_id)
+        arm = ArmId.parse(resource_id)
+        operation, status = event.operation_name, event.status
         text = (
             event.status_message
             or event.description
-            or (
-                f"{event.operation_name or 'Operation'} {event.status or ''} on {event.resource_id}"
-            )
+            or f"{operation or 'Operation'} {status or ''} on {resource_id}"
         )
         return [
             make_signal(
                 SourceKind.LEGACY_ALERT,
                 text,
-                resource_id=event.resource_id,
+                resource_id=resource_id,
                 vm=arm.get("virtualMachines") if arm else None,
                 time=event.event_timestamp,
                 source_id=event.event_data_id,
                 service=service,
-                status=event.status,
-                extra={"operation": event.operation_name, "schema": ACTIVITY_SCHEMA},
+                status=status,
+                extra={"operation": operation, "schema": ACTIVITY_SCHEMA},
             )
         ]
 
@@ -147,21 +149,22 @@ class LogAlert(DictWrapper):
     affected_configuration_items = str_list_field("AffectedConfigurationItems")
     end_time = time_field("SearchIntervalEndtimeUtc")
 
-    @lazy
+    @property
     def tables(self) -> list[SearchResultTable]:
-        key = "SearchResult" if self._get(("SearchResult",)) is not None else "SearchResults"
+        key = "SearchResult" if self._get("SearchResult") is not None else "SearchResults"
         return self._wrap_list(SearchResultTable, key, "tables")
 
     def signals(self) -> list[Signal]:
         records = [r for table in self.tables for r in table.records()]
         service = services.of_query(self.search_query or "")
+        rule, end_time = self.alert_rule_name, self.end_time
         base = make_signal(
             SourceKind.LEGACY_ALERT,
-            self.description or f"Log alert {self.alert_rule_name or ''}",
-            time=self.end_time,
-            source_id=f"{self.alert_rule_name}|{self.workspace_id}|{self.end_time}",
+            self.description or f"Log alert {rule or ''}",
+            time=end_time,
+            source_id=f"{rule}|{self.workspace_id}|{end_time}",
             service=service,
-            extra={"alert_rule": self.alert_rule_name, "schema": "log alert webhook"},
+            extra={"alert_rule": rule, "schema": "log alert webhook"},
         )
         rows = [signal_from_row(base, record) for record in records]
         found = [row for row in rows if row is not None]

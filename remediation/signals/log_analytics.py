@@ -14,7 +14,6 @@ from remediation.signals.model import Signal, SignalError, SourceKind
 from remediation.signals.service import BACKUP, MIGRATE
 from remediation.signals.wrapper import (
     DictWrapper,
-    lazy,
     str_field,
     text_field,
     time_field,
@@ -63,20 +62,22 @@ class BackupJobRow(DictWrapper):
         code = self.failure_code
         text = f"{self.job_operation or 'Backup'} job {status} for {vm or 'an item'}"
         vault_arm = ArmId.parse(self.resource_id)
+        vault_id = vault_arm.vault_id if vault_arm else None
+        job_id = self.job_unique_id
         return make_signal(
             SourceKind.LOG_ANALYTICS_BACKUP_JOB,
             f"{text}: {code}." if code else f"{text}.",
             [code] if code else [],
             vm=vm,
             resource_id=self.datasource_resource_id,
-            vault_id=vault_arm.vault_id if vault_arm else None,
+            vault_id=vault_id,
             vault=self.vault_name,
             subscription_id=self.subscription_id,
-            scope=vault_arm.vault_id if vault_arm else None,
-            job_id=self.job_unique_id,
+            scope=vault_id,
+            job_id=job_id,
             time=self.time_generated or self.job_start_date_time,
             resolved=status.lower() == "completed" and not code,
-            source_id=self.job_unique_id,
+            source_id=job_id,
             service=BACKUP,
             status=self.job_status,
             extra={"status": status, "operation": self.job_operation},
@@ -100,7 +101,7 @@ class ReplicatedItemRow(DictWrapper):
 
     time_generated = time_field("TimeGenerated")
 
-    @lazy
+    @property
     def replication_health_errors_raw(self) -> str | list[Any] | None:
         value = self._value("ReplicationHealthErrors")
         if value is None or isinstance(value, str | list):
@@ -108,71 +109,65 @@ class ReplicatedItemRow(DictWrapper):
         where = self._where(("ReplicationHealthErrors",))
         raise SignalError(f"{where}: expected a JSON string or array, got {type_name(value)}")
 
-    @lazy
+    @property
     def replication_health_errors(self) -> list[HealthError]:
-        """The column is a JSON string (a list, or one object); plain text gives no errors."""
+        return self._health_errors()[0]
+
+    def _health_errors(self) -> tuple[list[HealthError], str | None]:
+        """The column's errors (a JSON string holding a list or one object, or the array as
+        sent), and its text when it is not JSON (some exports flatten it to a sentence)."""
         raw = self.replication_health_errors_raw
-        if isinstance(raw, str):
-            raw = _decode_json(raw)
-        if isinstance(raw, Mapping):
-            raw = [raw]
-        if not isinstance(raw, list):
-            return []
+        decoded = _decode_json(raw) if isinstance(raw, str) else raw
+        plain = raw if isinstance(raw, str) and decoded is None and raw.strip() else None
+        if isinstance(decoded, Mapping):
+            decoded = [decoded]
+        if not isinstance(decoded, list):
+            return [], plain
         keys = ("ReplicationHealthErrors",)
-        return [HealthError(item, self._child(keys, i)) for i, item in enumerate(raw)]
-
-    @lazy
-    def plain_text_errors(self) -> str | None:
-        """The column's text when it is not JSON (some exports flatten it to a sentence)."""
-        raw = self.replication_health_errors_raw
-        if isinstance(raw, str) and raw.strip() and _decode_json(raw) is None:
-            return raw
-        return None
-
-    def _common(self) -> dict[str, Any]:
-        arm = ArmId.parse(self.replicated_item_id)
-        scope = arm.prefix_through("replicationProtectionContainers") if arm else None
-        return {
-            "vm": self.replicated_item_friendly_name or self.datasource_friendly_name,
-            "resource_id": self.replicated_item_id,
-            "vault": self.vault_name,
-            "subscription_id": self.subscription_id,
-            "scope": scope,
-            "service": MIGRATE,
-            "status": self.replication_status,
-            "extra": {"replication_status": self.replication_status},
-        }
+        return [HealthError(item, self._child(keys, i)) for i, item in enumerate(decoded)], plain
 
     def signals(self) -> list[Signal]:
         """One per health error, most severe first; else one status signal."""
-        common = self._common()
-        item = (self.replicated_item_id or common["vm"] or "").lower()
-        result = []
-        for error in by_severity(self.replication_health_errors):
-            fields = {**common, "extra": {**common["extra"], **error.details()}}
-            result.append(
+        item_id = self.replicated_item_id
+        vm = self.replicated_item_friendly_name or self.datasource_friendly_name
+        status = self.replication_status
+        arm = ArmId.parse(item_id)
+        common = {
+            "vm": vm,
+            "resource_id": item_id,
+            "vault": self.vault_name,
+            "subscription_id": self.subscription_id,
+            "scope": arm.prefix_through("replicationProtectionContainers") if arm else None,
+            "service": MIGRATE,
+            "status": status,
+        }
+        extra = {"replication_status": status}
+        item = (item_id or vm or "").lower()
+        errors, text = self._health_errors()
+        if errors:
+            return [
                 make_signal(
                     SourceKind.LOG_ANALYTICS_REPLICATED_ITEM,
-                    error.message or f"Health error {error.error_code}",
+                    error.message or f"Health error {error.code}",
                     error.codes,
-                    time=error.creation_time_utc or self.time_generated,
+                    time=error.time or self.time_generated,
                     source_id=error_identity(item, error),
-                    error_level=error.error_level,
-                    **fields,
+                    error_level=error.level,
+                    extra={**extra, **error.details},
+                    **common,
                 )
-            )
-        if result:
-            return result
-        status = self.replication_status or "unknown"
-        text = self.plain_text_errors
-        unhealthy = bool(text) or status.lower() in _UNHEALTHY_STATUSES
+                for error in by_severity(errors)
+            ]
+        shown = status or "unknown"
+        unhealthy = bool(text) or shown.lower() in _UNHEALTHY_STATUSES
         return [
             make_signal(
                 SourceKind.LOG_ANALYTICS_REPLICATED_ITEM,
-                text or f"Replication status of {common['vm'] or 'an item'} is {status}.",
+                text or f"Replication status of {vm or 'an item'} is {shown}.",
                 time=self.time_generated,
                 resolved=not unhealthy,
-                source_id=f"{item}|{status.lower()}",
+                source_id=f"{item}|{shown.lower()}",
+                extra=extra,
                 **common,
             )
         ]

@@ -13,8 +13,6 @@ from remediation.signals.service import MIGRATE
 from remediation.signals.wrapper import (
     ArmResource,
     DictWrapper,
-    is_arm_resource,
-    lazy,
     str_field,
     str_list_field,
     text_field,
@@ -36,26 +34,25 @@ class CurrentJob(DictWrapper):
 
 class MigrationItemProperties(DictWrapper):
     machine_name = str_field("machineName")
-
-    @lazy
-    def health(self) -> str | None:
-        """None | Normal | Warning | Critical (`replicationHealth` on protected items)."""
-        return self._str("health") or self._str("replicationHealth")
-
-    @lazy
-    def health_errors(self) -> list[HealthError]:
-        return self._wrap_list(HealthError, "healthErrors")
-
     migration_state = str_field("migrationState")
     migration_state_description = str_field("migrationStateDescription")
     replication_status = str_field("replicationStatus")
     allowed_operations = str_list_field("allowedOperations")
 
     @property
+    def health(self) -> str | None:
+        """None | Normal | Warning | Critical (`replicationHealth` on protected items)."""
+        return self._str("health") or self._str("replicationHealth")
+
+    @property
+    def health_errors(self) -> list[HealthError]:
+        return self._wrap_list(HealthError, "healthErrors")
+
+    @property
     def current_job(self) -> CurrentJob | None:
         return self._wrap(CurrentJob, "currentJob")
 
-    @lazy
+    @property
     def provider_specific_details(self) -> ProviderSpecificDetails | None:
         return self._wrap(ProviderSpecificDetails, "providerSpecificDetails")
 
@@ -63,95 +60,67 @@ class MigrationItemProperties(DictWrapper):
 class MigrationItem(ArmResource):
     """One `replicationMigrationItems` resource; `signals()` gives one Signal per health error."""
 
-    @lazy
+    @property
     def properties(self) -> MigrationItemProperties:
-        return self._object(MigrationItemProperties, "properties")
-
-    @lazy
-    def arm_id(self) -> ArmId | None:
-        return ArmId.parse(self.id)
-
-    @lazy
-    def scope(self) -> str | None:
-        """The protection container (under the appliance's fabric): a storm's grouping key."""
-        arm = self.arm_id
-        if not arm:
-            return None
-        return arm.prefix_through("replicationProtectionContainers") or arm.prefix_through(
-            "replicationFabrics"
-        )
-
-    @lazy
-    def vm(self) -> str | None:
-        return self.properties.machine_name or self.name
-
-    def _base(self) -> dict[str, Any]:
-        """The fields every signal of this item shares; each call gives its own copy."""
-        base = dict(self._shared_fields)
-        base["extra"] = dict(base["extra"])
-        return base
-
-    @lazy
-    def _shared_fields(self) -> dict[str, Any]:
-        props = self.properties
-        details = props.provider_specific_details
-        extra = {
-            "item_name": self.name,
-            "health": props.health,
-            "migration_state": props.migration_state,
-            "allowed_operations": props.allowed_operations,
-            "instance_type": details.instance_type if details else None,
-        }
-        return {
-            "vm": self.vm,
-            "resource_id": self.id,
-            "scope": self.scope,
-            "service": MIGRATE,
-            "status": props.health,
-            "extra": {k: v for k, v in extra.items() if v is not None},
-        }
-
-    def _error_signal(self, error: HealthError) -> Signal:
-        base = self._base()
-        base["extra"].update(error.details())
-        return make_signal(
-            SourceKind.MIGRATION_ITEM,
-            error.message or f"Health error {error.error_code} on {self.vm}",
-            error.codes,
-            time=error.creation_time_utc,
-            source_id=error_identity(self.id or self.name, error),
-            error_level=error.error_level,
-            **base,
-        )
-
-    def _state_signal(self) -> Signal:
-        props = self.properties
-        health = props.health or "None"
-        resolved = health.lower() in HEALTHY
-        state = props.migration_state or "unknown"
-        failed_state = [state] if state.endswith("Failed") else []
-        verdict = "healthy" if resolved else f"health {health}"
-        return make_signal(
-            SourceKind.MIGRATION_ITEM,
-            f"Replication of {self.vm} is {verdict} (migration state {state}).",
-            failed_state,
-            resolved=resolved and not failed_state,
-            source_id=f"{(self.id or self.name or '').lower()}|{health.lower()}|{state.lower()}",
-            **self._base(),
-        )
+        return self._properties(MigrationItemProperties)
 
     def signals(self) -> list[Signal]:
         """One per health error, most severe first; a single state signal when there are none."""
-        errors = by_severity(self.properties.health_errors)
-        return [self._error_signal(e) for e in errors] or [self._state_signal()]
-
-
-def matches(data: Mapping[str, Any]) -> bool:
-    return is_arm_resource(
-        data,
-        "/replicationmigrationitems",
-        ("healthErrors", "providerSpecificDetails", "migrationState"),
-    )
+        props = self.properties
+        errors = by_severity(props.health_errors)
+        item_id, name = self.id, self.name
+        vm = props.machine_name or name
+        health, state = props.health, props.migration_state
+        details = props.provider_specific_details
+        extra = {
+            "item_name": name,
+            "health": health,
+            "migration_state": state,
+            "allowed_operations": props.allowed_operations,
+            "instance_type": details.instance_type if details else None,
+        }
+        extra = {k: v for k, v in extra.items() if v is not None}
+        arm = ArmId.parse(item_id)
+        # The protection container (under the appliance's fabric): a storm's grouping key.
+        scope = (
+            arm.prefix_through("replicationProtectionContainers")
+            or arm.prefix_through("replicationFabrics")
+            if arm
+            else None
+        )
+        shared = {"vm": vm, "resource_id": item_id, "scope": scope, "service": MIGRATE}
+        if errors:
+            return [
+                make_signal(
+                    SourceKind.MIGRATION_ITEM,
+                    error.message or f"Health error {error.code} on {vm}",
+                    error.codes,
+                    time=error.time,
+                    source_id=error_identity(item_id or name, error),
+                    status=health,
+                    error_level=error.level,
+                    extra={**extra, **error.details},
+                    **shared,
+                )
+                for error in errors
+            ]
+        shown = health or "None"
+        resolved = shown.lower() in HEALTHY
+        state = state or "unknown"
+        failed_state = [state] if state.endswith("Failed") else []
+        verdict = "healthy" if resolved else f"health {shown}"
+        return [
+            make_signal(
+                SourceKind.MIGRATION_ITEM,
+                f"Replication of {vm} is {verdict} (migration state {state}).",
+                failed_state,
+                resolved=resolved and not failed_state,
+                source_id=f"{(item_id or name or '').lower()}|{shown.lower()}|{state.lower()}",
+                status=health,
+                extra=extra,
+                **shared,
+            )
+        ]
 
 
 def signals(data: Mapping[str, Any]) -> list[Signal]:

@@ -31,9 +31,14 @@ class SignalError(ValueError):
     """A payload that no parser accepts; the message says why, for a 4xx reason or a CLI line."""
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Signal:
     """One health observation about one resource, whatever its source.
+
+    A value: nothing assigns to a signal once it is built (`dataclasses.replace` makes a
+    changed copy). It is not declared frozen because a frozen dataclass sets each of its 19
+    fields through `object.__setattr__`, which made building one cost nine times as much, and
+    a signal is built for every input and every record read back.
 
     `resolved` is True for a resolved alert or a healthy poll: it closes incidents instead of
     opening them. `dedup_key` is stable across redeliveries of the same observation.
@@ -98,31 +103,57 @@ class Signal:
         """
         if not isinstance(data, dict):
             raise SignalError(f"a recorded signal must be an object, got {type(data).__name__}")
-        unknown = data.keys() - _RECORDED_FIELDS
-        if unknown:
+        if not data.keys() <= _RECORDED_FIELDS:
+            unknown = data.keys() - _RECORDED_FIELDS
             raise SignalError(f"a recorded signal has unknown fields: {sorted(unknown)}")
-        values = dict(data)
-        values.pop("dedup_key", None)
-        source = values.get("source")
+        get = data.get
+        source = get("source")
         if type(source) is not str or source not in _SOURCES:
             raise SignalError(f"not a recorded signal: unknown source {str(source)[:80]!r}")
+        kind = _SOURCES[source]
         try:
-            values["source"] = _SOURCES[source]
-            codes = values["codes"] = tuple(values.get("codes") or ())
-            if values.get("time") is not None:
-                values["time"] = datetime.fromisoformat(values["time"])
-            signal = cls(**values)
-        except (KeyError, TypeError, ValueError) as exc:
+            codes = tuple(get("codes") or ())
+            time = get("time")
+            if time is not None:
+                time = datetime.fromisoformat(time)
+            if "message" not in data:
+                cls(source=kind)  # type: ignore[call-arg]  # raises the TypeError naming it
+            signal = cls(  # in field order: positional arguments cost less than keywords
+                kind, data["message"], codes, get("vm"), get("resource_id"), get("vault"),
+                get("vault_id"), get("subscription_id"), get("resource_group"), get("scope"),
+                get("job_id"), time, get("language", "en"), get("resolved", False),
+                get("source_id"), get("service"), get("status"), get("error_level"),
+                get("extra", {}),
+            )  # fmt: skip
+        except (TypeError, ValueError) as exc:
             raise SignalError(f"not a recorded signal: {exc!r}") from exc
         for code in codes:
             if type(code) is not str:
                 raise SignalError("a recorded signal's codes must be strings")
         if not isinstance(signal.message, str) or not isinstance(signal.extra, dict):
             raise SignalError("a recorded signal needs a string message and an object extra")
+        texts_ok = _TEXT_TYPES.issuperset(map(type, map(get, _TEXT_FIELDS)))
+        if not texts_ok or type(signal.resolved) is not bool:
+            _refuse_types(signal)
         return signal
 
 
+def _refuse_types(signal: Signal) -> None:
+    """Raise SignalError naming the first field of a recorded signal with the wrong type (the
+    classifier and the cards read them as text)."""
+    for name in _TEXT_FIELDS:
+        value = getattr(signal, name)
+        if value is not None and type(value) is not str:
+            raise SignalError(f"a recorded signal's {name} must be a string or null")
+    raise SignalError("a recorded signal's resolved must be true or false")
+
+
 _FIELDS = tuple(f.name for f in fields(Signal))
+_TEXT_FIELDS = (
+    *("vm", "resource_id", "vault", "vault_id", "subscription_id", "resource_group", "scope"),
+    *("job_id", "language", "source_id", "service", "status", "error_level"),
+)
+_TEXT_TYPES = frozenset((str, type(None)))
 _RECORDED_FIELDS = frozenset((*_FIELDS, "dedup_key"))
 _SOURCES = {kind.value: kind for kind in SourceKind}
 

@@ -16,8 +16,6 @@ from remediation.signals.text import join_text, merge_codes
 from remediation.signals.wrapper import (
     ArmResource,
     DictWrapper,
-    is_arm_resource,
-    lazy,
     str_field,
     text_field,
     time_field,
@@ -37,7 +35,7 @@ class ReplicationEventProperties(DictWrapper):
     severity = str_field("severity", '"OK", "Warning", "Critical"...')
     time_of_occurrence = time_field("timeOfOccurrence")
 
-    @lazy
+    @property
     def health_errors(self) -> list[HealthError]:
         return self._wrap_list(HealthError, "healthErrors")
 
@@ -45,40 +43,43 @@ class ReplicationEventProperties(DictWrapper):
 class ReplicationEvent(ArmResource):
     """One `replicationEvents` resource: one Signal per health error, else one for the event."""
 
-    @lazy
+    @property
     def properties(self) -> ReplicationEventProperties:
-        return self._object(ReplicationEventProperties, "properties")
+        return self._properties(ReplicationEventProperties)
 
     def signals(self) -> list[Signal]:
         props = self.properties
-        severity = props.severity
+        severity, event_type = props.severity, props.event_type
         common: dict[str, Any] = {
             "vm": props.affected_object_friendly_name,
             "service": MIGRATE,
             "status": severity,
             "time": props.time_of_occurrence,
-            "extra": {"event_type": props.event_type, "event_code": props.event_code},
         }
+        extra = {"event_type": event_type, "event_code": props.event_code}
         errors = by_severity(props.health_errors)
+        identity = self.id or self.name
         if errors:
             return [
                 make_signal(
                     SourceKind.REPLICATION_EVENT,
-                    error.message or f"Health error {error.error_code}",
+                    error.message or f"Health error {error.code}",
                     error.codes,
-                    source_id=error_identity(self.id or self.name, error),
-                    error_level=error.error_level,
-                    **{**common, "extra": {**common["extra"], **error.details()}},
+                    source_id=error_identity(identity, error),
+                    error_level=error.level,
+                    extra={**extra, **error.details},
+                    **common,
                 )
                 for error in errors
             ]
-        what = props.description or f"Replication event {props.event_type or ''}".strip()
+        what = props.description or f"Replication event {event_type or ''}".strip()
         return [
             make_signal(
                 SourceKind.REPLICATION_EVENT,
                 what,
                 resolved=(severity or "").lower() in HEALTHY_SEVERITIES,
-                source_id=(self.id or self.name or "").lower() or None,
+                source_id=(identity or "").lower() or None,
+                extra=extra,
                 **common,
             )
         ]
@@ -97,15 +98,12 @@ class JobError(DictWrapper):
 
     error_level = str_field("errorLevel")
 
-    @property
-    def text(self) -> str:
+    def text_and_codes(self) -> tuple[str, list[str]]:
+        """The service's and the provider's messages, and their codes."""
         service, provider = self.service_error, self.provider_error
-        return join_text(_str(service, "message"), _str(provider, "errorMessage"))
-
-    @property
-    def codes(self) -> list[str]:
-        found = [self.service_error.get("code"), self.provider_error.get("errorCode")]
-        return [str(code) for code in found if isinstance(code, str | int) and code != ""]
+        text = join_text(_str(service, "message"), _str(provider, "errorMessage"))
+        found = [service.get("code"), provider.get("errorCode")]
+        return text, [str(code) for code in found if isinstance(code, str | int) and code != ""]
 
 
 class ReplicationJobProperties(DictWrapper):
@@ -118,7 +116,7 @@ class ReplicationJobProperties(DictWrapper):
     start_time = time_field("startTime")
     end_time = time_field("endTime")
 
-    @lazy
+    @property
     def errors(self) -> list[JobError]:
         return self._wrap_list(JobError, "errors")
 
@@ -126,34 +124,35 @@ class ReplicationJobProperties(DictWrapper):
 class ReplicationJob(ArmResource):
     """One `replicationJobs` resource: one Signal for the job, its errors as the message."""
 
-    @lazy
+    @property
     def properties(self) -> ReplicationJobProperties:
-        return self._object(ReplicationJobProperties, "properties")
+        return self._properties(ReplicationJobProperties)
 
     def signals(self) -> list[Signal]:
         props = self.properties
-        target = (props.target_instance_type or "").lower()
-        on_machine = any(kind in target for kind in _MACHINE_TARGETS)
-        state = props.state or "unknown"
+        target_type, scenario = props.target_instance_type, props.scenario_name
+        on_machine = any(kind in (target_type or "").lower() for kind in _MACHINE_TARGETS)
+        state, target = props.state, props.target_object_name
         summary = (
-            f"Site Recovery job {props.friendly_name or props.scenario_name or self.name} "
-            f"{state} ({props.state_description or 'no description'}) "
-            f"for {props.target_object_name or 'an unnamed target'}."
+            f"Site Recovery job {props.friendly_name or scenario or self.name} "
+            f"{state or 'unknown'} ({props.state_description or 'no description'}) "
+            f"for {target or 'an unnamed target'}."
         )
         errors = props.errors
+        found = [error.text_and_codes() for error in errors]
         return [
             make_signal(
                 SourceKind.REPLICATION_JOB,
-                join_text(*(e.text for e in errors)) or summary,
-                merge_codes(*(e.codes for e in errors)),
-                vm=props.target_object_name if on_machine else None,
+                join_text(*(text for text, _ in found)) or summary,
+                merge_codes(*(codes for _, codes in found)),
+                vm=target if on_machine else None,
                 time=props.end_time or props.start_time,
-                resolved=state.lower() in SUCCEEDED,
+                resolved=(state or "unknown").lower() in SUCCEEDED,
                 source_id=(self.id or self.name or "").lower() or None,
                 service=MIGRATE,
-                status=props.state,
+                status=state,
                 error_level=next((e.error_level for e in errors if e.error_level), None),
-                extra={"scenario": props.scenario_name, "target_type": props.target_instance_type},
+                extra={"scenario": scenario, "target_type": target_type},
             )
         ]
 
@@ -161,16 +160,6 @@ class ReplicationJob(ArmResource):
 def _str(data: Mapping[str, Any], key: str) -> str | None:
     value = data.get(key)
     return value if isinstance(value, str) else None
-
-
-def is_event(data: Mapping[str, Any]) -> bool:
-    return is_arm_resource(
-        data, "/replicationevents", ("eventType", "affectedObjectFriendlyName", "eventCode")
-    )
-
-
-def is_job(data: Mapping[str, Any]) -> bool:
-    return is_arm_resource(data, "/replicationjobs", ("scenarioName", "targetObjectName"))
 
 
 def event_signals(data: Mapping[str, Any]) -> list[Signal]:

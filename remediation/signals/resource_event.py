@@ -12,27 +12,25 @@ as out of scope, instead of the webhook refusing a well-formed event.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from datetime import datetime
+from typing import NamedTuple
 
 from remediation.signals import service as services
 from remediation.signals.arm_id import ArmId
 from remediation.signals.build import make_signal
 from remediation.signals.model import Signal, SignalError, SourceKind
-from remediation.signals.wrapper import DictWrapper, lazy, str_field
+from remediation.signals.wrapper import ArmResource, DictWrapper, str_field
 
 SYSTEM_PREFIX = "microsoft."
 AVAILABLE = ("available",)
 
 
-class ResourceInfo(DictWrapper):
+class ResourceInfo(ArmResource):
     """`data.resourceInfo` of a Resource Notifications event: an ARM resource snapshot."""
 
-    id = str_field("id")
-    type = str_field("type")
-
-    @lazy
+    @property
     def properties(self) -> DictWrapper:
-        return self._object(DictWrapper, "properties")
+        return self._properties(DictWrapper)
 
     @property
     def target_resource_id(self) -> str | None:
@@ -49,24 +47,33 @@ class ResourceEventData(DictWrapper):
     operation_name = str_field("operationName")
     status = str_field("status")
 
-    @lazy
+    @property
     def resource_info(self) -> ResourceInfo | None:
         return self._wrap(ResourceInfo, "resourceInfo")
 
 
-class ResourceEvent:
-    """System event data with what its envelope (either schema) says: type, subject, id, time."""
+class EventHeader(NamedTuple):
+    """What an event's envelope (either schema) says about it, read once."""
 
-    def __init__(self, envelope: Any) -> None:
-        self.event_type: str = envelope.event_type_name or ""
-        self.subject: str | None = envelope.subject
-        self.origin: str | None = envelope.origin
-        self.event_id: str | None = envelope.id
-        self.event_time = envelope.event_time
-        value = envelope.data
-        if not isinstance(value, Mapping):
+    type: str | None
+    id: str | None
+    subject: str | None
+    origin: str | None  # the topic (Event Grid schema) or the source (CloudEvents)
+    time: datetime | None
+
+
+class ResourceEvent:
+    """System event data with what its envelope says: type, subject, id, time."""
+
+    def __init__(self, header: EventHeader, data: object) -> None:
+        self.event_type: str = header.type or ""
+        self.subject = header.subject
+        self.origin = header.origin
+        self.event_id = header.id
+        self.event_time = header.time
+        if not isinstance(data, Mapping):
             raise SignalError(f"{self.event_type} event without an object data")
-        self.data = ResourceEventData(value, "$.data")
+        self.data = ResourceEventData(data, "$.data")
 
     def to_signal(self) -> Signal:
         data, info = self.data, self.data.resource_info

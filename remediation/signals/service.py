@@ -32,6 +32,9 @@ _PROVIDERS = {
     "microsoft.migrate": MIGRATE,
     "microsoft.offazure": MIGRATE,
 }
+# What a lower-cased resource id (with a trailing "/") holds for each.
+_REPLICATION_SEGMENTS = tuple(f"/{kind}/" for kind in _REPLICATION_TYPES)
+_PROVIDER_SEGMENTS = tuple((f"/providers/{name}/", service) for name, service in _PROVIDERS.items())
 # Log Analytics tables (resource-specific and AzureDiagnostics categories) per service.
 _TABLES = {
     "addonazurebackup": BACKUP,
@@ -55,7 +58,6 @@ def of_monitoring_service(name: str | None) -> str | None:
     return _MONITORING_SERVICES.get((name or "").strip().lower())
 
 
-@memo
 def of_resource(resource_id: str) -> str | None:
     """The service of an ARM resource id: Recovery Services and Data Protection resources are
     Backup's, except Site Recovery's replication* children; Migrate and OffAzure are Migrate's."""
@@ -64,12 +66,14 @@ def of_resource(resource_id: str) -> str | None:
     lowered = resource_id.lower() + "/"
     if not lowered.startswith("/subscriptions/"):
         return None
-    if "/replication" in lowered and any(f"/{kind}/" in lowered for kind in _REPLICATION_TYPES):
-        return MIGRATE
-    return next(
-        (service for name, service in _PROVIDERS.items() if f"/providers/{name}/" in lowered),
-        None,
-    )
+    if "/replication" in lowered:
+        for segment in _REPLICATION_SEGMENTS:
+            if segment in lowered:
+                return MIGRATE
+    for segment, service in _PROVIDER_SEGMENTS:
+        if segment in lowered:
+            return service
+    return None
 
 
 def of_provider(namespace: str | None) -> str | None:

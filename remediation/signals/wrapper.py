@@ -4,8 +4,11 @@ Every accessor either returns the value with the promised type, None when the ke
 null, or raises SignalError naming the JSON path: malformed input never escapes as KeyError or
 TypeError.
 
-Parsing runs for every delivered event, so the common case (a plain dict, a key spelled as
-documented, a value of the right type) takes a short path; anything else takes the careful one.
+Parsing runs for every delivered event, most of them distinct, so a read costs what a dict
+lookup costs: a field is a property that checks the common case (the key spelled as documented,
+a value of the right type) inline and hands anything else to the careful accessor; nothing is
+cached, so parsers read each field once into a local; a wrapper spells its JSON path out only
+when an error needs it.
 """
 
 from __future__ import annotations
@@ -13,10 +16,9 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
-from typing import Any, Generic, TypeVar, overload
+from typing import Any, TypeVar
 
 from remediation.signals.model import SignalError
-from remediation.textnorm import memo
 
 _TYPE_NAMES = {dict: "object", list: "array", str: "string", bool: "boolean", type(None): "null"}
 
@@ -68,6 +70,18 @@ def folded_lookup(data: Mapping[str, Any], key: str) -> Any:
     return None
 
 
+def parse_time(value: str) -> datetime | None:
+    """Aware UTC datetime of ISO 8601 text, None when it is not one."""
+    try:
+        parsed = datetime.fromisoformat(value.strip())
+    except ValueError:
+        return None
+    tz = parsed.tzinfo
+    if tz is UTC:
+        return parsed
+    return parsed.replace(tzinfo=UTC) if tz is None else parsed.astimezone(UTC)
+
+
 def to_datetime(value: object, path: str) -> datetime | None:
     """ISO 8601 text (or a datetime from azure-monitor-query) as an aware UTC datetime."""
     if value is None or value == "":
@@ -75,7 +89,7 @@ def to_datetime(value: object, path: str) -> datetime | None:
     if isinstance(value, datetime):
         parsed = value
     elif isinstance(value, str):
-        parsed = _parse_time(value)
+        parsed = parse_time(value)
         if parsed is None:
             raise SignalError(f"{path}: not an ISO 8601 time: {value[:40]!r}")
         return parsed
@@ -84,54 +98,15 @@ def to_datetime(value: object, path: str) -> datetime | None:
     return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
 
 
-@memo
-def _parse_time(value: str) -> datetime | None:
-    """Aware UTC datetime of ISO 8601 text, None when it is not one (datetimes are immutable)."""
-    try:
-        parsed = datetime.fromisoformat(value.strip())
-    except ValueError:
-        return None
-    return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
-
-
 W = TypeVar("W", bound="DictWrapper")
 ChildPath = tuple["DictWrapper", tuple[str, ...], int | None]
 """(parent, keys, list index): a path kept in parts until an error needs it spelled out."""
-T = TypeVar("T")
-
-
-class lazy(Generic[T]):
-    """A property computed on first access and then kept on the instance.
-
-    Parsers read the same nested wrappers and derived texts several times per payload; payloads
-    are not changed while they are parsed. Unlike functools.cached_property (Python 3.11) this
-    takes no lock. A property that raises is not kept, so it raises again on the next access.
-    """
-
-    def __init__(self, func: Callable[[Any], T]) -> None:
-        self.func = func
-        self.name = func.__name__
-        self.__doc__ = func.__doc__
-
-    def __set_name__(self, owner: type, name: str) -> None:
-        self.name = name
-
-    @overload
-    def __get__(self, instance: None, owner: type | None = None) -> lazy[T]: ...
-
-    @overload
-    def __get__(self, instance: object, owner: type | None = None) -> T: ...
-
-    def __get__(self, instance: object | None, owner: type | None = None) -> T | lazy[T]:
-        if instance is None:
-            return self
-        value = instance.__dict__[self.name] = self.func(instance)
-        return value
 
 
 class DictWrapper:
     """A thin wrapper over one JSON object; subclasses add typed properties."""
 
+    __slots__ = ("_data", "_index", "_path")
     case_insensitive = False
 
     def __init__(self, data: object, path: str | ChildPath = "$") -> None:
@@ -139,6 +114,7 @@ class DictWrapper:
         if type(data) is not dict and not isinstance(data, Mapping):
             raise SignalError(f"{self.path}: expected an object, got {type_name(data)}")
         self._data: Mapping[str, Any] = data
+        self._index: dict[str, str] | None = None
 
     @property
     def path(self) -> str:
@@ -160,29 +136,34 @@ class DictWrapper:
     def _where(self, keys: tuple[str, ...]) -> str:
         return ".".join((self.path, *keys))
 
-    def _folded(self, key: str) -> Any:
-        """This object's value for a key spelled in another case. The object's key index is
-        built on the first such read, then kept: most fields an alert lacks are read this way."""
-        index = self.__dict__.get("_key_index")
+    def _keys(self) -> dict[str, str]:
+        """lower-cased key -> the key spelled that way: built on the first key read in another
+        case, then kept."""
+        index = self._index
         if index is None:
-            index = self.__dict__["_key_index"] = key_index(self._data)
-        name = index.get(key.lower())
-        return None if name is None else self._data[name]
+            index = self._index = key_index(self._data)
+        return index
 
-    def _get(self, keys: tuple[str, ...]) -> Any:
+    def _get(self, key: str) -> Any:
+        """The value of one key; a case-insensitive object also finds it spelled in another
+        case (alert keys vary in case between docs and real payloads)."""
+        data = self._data
+        if key in data:
+            return data[key]
+        if not self.case_insensitive:
+            return None
+        name = self._keys().get(key.lower())
+        return None if name is None else data[name]
+
+    def _at(self, keys: tuple[str, ...]) -> Any:
         """`_value(*keys)`, with the one-key case (nearly every read) inline."""
-        if len(keys) == 1:
-            key = keys[0]
-            data = self._data
-            if key in data:
-                return data[key]
-            return self._folded(key) if self.case_insensitive else None
-        return self._value(*keys)
+        return self._get(keys[0]) if len(keys) == 1 else self._value(*keys)
 
     def _value(self, *keys: str) -> Any:
+        """The value at a path of keys, None when any step is absent or null."""
         if not keys:
             return self._data
-        node: Any = self._get(keys[:1])
+        node: Any = self._get(keys[0])
         for depth in range(1, len(keys)):
             if node is None:
                 return None
@@ -197,7 +178,7 @@ class DictWrapper:
         return node
 
     def _typed(self, keys: tuple[str, ...], kinds: type | tuple[type, ...], label: str) -> Any:
-        return self._checked(keys, self._get(keys), kinds, label)
+        return self._checked(keys, self._at(keys), kinds, label)
 
     def _checked(
         self, keys: tuple[str, ...], value: Any, kinds: type | tuple[type, ...], label: str
@@ -209,14 +190,14 @@ class DictWrapper:
         raise SignalError(f"{self._where(keys)}: expected {label}, got {type_name(value)}")
 
     def _str(self, *keys: str) -> str | None:
-        value = self._get(keys)
+        value = self._at(keys)
         if value is None or type(value) is str:
             return value
         return self._checked(keys, value, str, "a string")
 
     def _text(self, *keys: str) -> str | None:
         """A string field that some producers send as a number (codes, counts)."""
-        value = self._get(keys)
+        value = self._at(keys)
         if value is None or type(value) is str:
             return value
         value = self._checked(keys, value, (str, int, float), "a string")
@@ -225,15 +206,23 @@ class DictWrapper:
     def _int(self, *keys: str) -> int | None:
         return self._typed(keys, int, "an integer")
 
+    def _number(self, *keys: str) -> float | None:
+        return self._typed(keys, int | float, "a number")
+
     def _dict(self, *keys: str) -> Mapping[str, Any] | None:
-        value = self._get(keys)
+        value = self._at(keys)
         if value is None or type(value) is dict:
             return value
         return self._checked(keys, value, Mapping, "an object")
 
     def _list(self, *keys: str) -> list[Any]:
         """Arrays default to empty: absent and null lists mean "none"."""
-        value = self._get(keys)
+        first = self._data.get(keys[0])
+        if first is None and (not self.case_insensitive or keys[0].lower() not in self._keys()):
+            return []  # nothing at the first key in any spelling: none further down either
+        if type(first) is list and len(keys) == 1:
+            return first
+        value = self._at(keys)
         if type(value) is list:
             return value
         return [] if value is None else self._checked(keys, value, list, "an array") or []
@@ -241,28 +230,25 @@ class DictWrapper:
     def _str_list(self, *keys: str) -> list[str]:
         items = self._list(*keys)
         for index, item in enumerate(items):
-            if not isinstance(item, str):
+            if type(item) is not str and not isinstance(item, str):
                 where = f"{self._where(keys)}[{index}]"
                 raise SignalError(f"{where}: expected a string, got {type_name(item)}")
         return items
 
     def _time(self, *keys: str) -> datetime | None:
-        value = self._get(keys)
+        value = self._at(keys)
         if value is None:
             return None
         if type(value) is str and value:
-            parsed = _parse_time(value)
+            parsed = parse_time(value)
             if parsed is not None:
                 return parsed
         return to_datetime(value, self._where(keys))
 
     def _wrap(self, cls: type[W], *keys: str) -> W | None:
-        value = self._get(keys)
+        """The nested object as `cls`, None when absent or null."""
+        value = self._at(keys)
         return None if value is None else cls(value, self._child(keys))
-
-    def _object(self, cls: type[W], *keys: str) -> W:
-        """The nested object as `cls`, an empty one when absent or null."""
-        return cls(self._dict(*keys) or {}, self._child(keys))
 
     def _wrap_list(self, cls: type[W], *keys: str) -> list[W]:
         items = self._list(*keys)
@@ -271,51 +257,73 @@ class DictWrapper:
         return [cls(item, self._child(keys, i)) for i, item in enumerate(items)]
 
 
-class field(lazy[T]):
-    """A JSON field of the wrapped object, read and type-checked once, then kept on the instance.
+def _field(key: str, read: Callable[[DictWrapper, str], Any], doc: str | None, kind: type) -> Any:
+    """A typed property for one key, read by `read` (which finds another spelling or raises
+    SignalError naming the path); a value of `kind` under the key as spelled, null, or no key
+    in any spelling (the common cases) is answered without the call."""
+    folded = key.lower()
 
-    `read` is the DictWrapper accessor that checks the type (and raises SignalError naming the
-    path); a string field found as a string, the common case, skips it.
-    """
+    def get(self: DictWrapper) -> Any:
+        data = self._data
+        value = data.get(key)
+        if type(value) is kind:
+            return value
+        if value is None and (not self.case_insensitive or folded not in self._keys()):
+            return None
+        return read(self, key)
 
-    def __init__(self, key: str, read: Callable[..., T], doc: str | None = None) -> None:
-        super().__init__(lambda instance: read(instance, key))
-        self.key = key
-        self.plain_str = read in (DictWrapper._str, DictWrapper._text)
-        self.__doc__ = doc
-
-    def __get__(self, instance: Any, owner: type | None = None) -> Any:
-        if instance is not None and self.plain_str:
-            data, key = instance._data, self.key
-            if key in data:
-                value = data[key]
-            else:
-                value = instance._folded(key) if instance.case_insensitive else None
-            if value is None or type(value) is str:
-                instance.__dict__[self.name] = value
-                return value
-        return super().__get__(instance, owner)
+    return property(get, doc=doc)
 
 
-def str_field(key: str, doc: str | None = None) -> field[str | None]:
-    return field(key, DictWrapper._str, doc)
+def str_field(key: str, doc: str | None = None) -> Any:
+    return _field(key, DictWrapper._str, doc, str)
 
 
-def text_field(key: str, doc: str | None = None) -> field[str | None]:
+def text_field(key: str, doc: str | None = None) -> Any:
     """A string that some producers send as a number (codes, counts)."""
-    return field(key, DictWrapper._text, doc)
+    return _field(key, DictWrapper._text, doc, str)
 
 
-def int_field(key: str, doc: str | None = None) -> field[int | None]:
-    return field(key, DictWrapper._int, doc)
+def int_field(key: str, doc: str | None = None) -> Any:
+    return _field(key, DictWrapper._int, doc, int)
 
 
-def str_list_field(key: str, doc: str | None = None) -> field[list[str]]:
-    return field(key, DictWrapper._str_list, doc)
+def str_list_field(key: str, doc: str | None = None) -> Any:
+    """An array of strings, empty when absent or null."""
+
+    folded = key.lower()
+
+    def get(self: DictWrapper) -> list[str]:
+        value = self._data.get(key)
+        if type(value) is list:
+            for item in value:
+                if type(item) is not str:
+                    break
+            else:
+                return value
+        elif value is None and (not self.case_insensitive or folded not in self._keys()):
+            return []
+        return self._str_list(key)
+
+    return property(get, doc=doc)
 
 
-def time_field(key: str, doc: str | None = None) -> field[datetime | None]:
-    return field(key, DictWrapper._time, doc)
+def time_field(key: str, doc: str | None = None) -> Any:
+    """ISO 8601 text as an aware UTC datetime."""
+
+    folded = key.lower()
+
+    def get(self: DictWrapper) -> datetime | None:
+        value = self._data.get(key)
+        if type(value) is str and value:
+            parsed = parse_time(value)
+            if parsed is not None:
+                return parsed
+        elif value is None and (not self.case_insensitive or folded not in self._keys()):
+            return None
+        return self._time(key)
+
+    return property(get, doc=doc)
 
 
 class ArmResource(DictWrapper):
@@ -325,18 +333,6 @@ class ArmResource(DictWrapper):
     name = str_field("name")
     type = str_field("type")
 
-
-def is_arm_resource(
-    data: Mapping[str, Any], type_suffix: str, property_keys: tuple[str, ...]
-) -> bool:
-    """An ARM resource of this kind: its `type` ends with `type_suffix` (lower case), or, for
-    a resource sent without its type (some list responses), its `properties` hold one of the
-    keys only this kind has. A resource typed as another kind is not this one, whatever its
-    properties share (a replication event has health errors, like a migration item)."""
-    props = data.get("properties")
-    if not isinstance(props, Mapping):
-        return False
-    kind = data.get("type")
-    if isinstance(kind, str) and kind:
-        return kind.lower().endswith(type_suffix)
-    return any(key in props for key in property_keys)
+    def _properties(self, cls: type[W]) -> W:
+        """`properties` as `cls`, an empty one when absent or null."""
+        return cls(self._dict("properties") or {}, self._child(("properties",)))

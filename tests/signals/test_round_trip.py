@@ -35,6 +35,9 @@ def test_every_sample_signal_survives_a_round_trip_through_json(name):
         (lambda d: d.update(codes=[1, 2]), "codes must be strings"),
         (lambda d: d.update(message=None), "string message"),
         (lambda d: d.update(colour="blue"), "unknown fields"),
+        (lambda d: d.update(vm=["erp-app-03"]), "vm must be a string or null"),
+        (lambda d: d.update(status=3), "status must be a string or null"),
+        (lambda d: d.update(resolved="no"), "resolved must be true or false"),
     ],
 )
 def test_a_damaged_record_is_a_signal_error_with_the_reason(change, reason):

@@ -63,7 +63,6 @@ def test_common_alert_properties(load_event):
          (*ctx, "extendedInfo", "possibleCauses")),
     ])  # fmt: skip
     assert alert.essentials.resolved_date_time is None
-    assert alert.essentials.is_built_in and not alert.essentials.is_resolved
 
 
 def test_log_search_properties(load_event):
