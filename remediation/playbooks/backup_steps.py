@@ -37,7 +37,7 @@ def confirm_backup_failure(ctx: RunContext) -> StepResult:
 def no_backup_running(ctx: RunContext) -> StepResult:
     """The catalogue's precondition: no backup job of the VM is in progress (waited out)."""
     running = ctx.arm.list_backup_jobs(
-        ctx.target["vault_id"], ctx.target["resource_id"], "InProgress"
+        verify.target_vault_id(ctx), verify.target_vm_id(ctx), "InProgress"
     )
     if not running:
         return StepResult.next("no backup job in progress")
@@ -70,7 +70,7 @@ def backup_round(
             return StepResult.next(reason)
         if ctx.state.get(operation_key) or ctx.state.get(job_key):
             return StepResult.next("backup already triggered")
-        vault_id, vm_id = ctx.target["vault_id"], ctx.target["resource_id"]
+        vault_id, vm_id = verify.target_vault_id(ctx), verify.target_vm_id(ctx)
         since = ctx.interrupted_at or ctx.state.get(f"adopt_since{suffix}")
         if since:  # a trigger may have gone out before the worker died: find its job
             followed = ctx.state.get("jobs_followed") or []
@@ -103,7 +103,7 @@ def backup_round(
         operation = ctx.state[operation_key]
         status = verify.read(
             lambda: ctx.arm.get_backup_operation(
-                ctx.target["vault_id"], ctx.target["resource_id"], operation
+                verify.target_vault_id(ctx), verify.target_vm_id(ctx), operation
             ),
             f"the backup operation {operation} vanished from Azure Backup",
         )
@@ -127,7 +127,7 @@ def backup_round(
             return StepResult.next("")
         name = ctx.state[job_key]
         job = verify.read(
-            lambda: ctx.arm.get_backup_job(ctx.target["vault_id"], name),
+            lambda: ctx.arm.get_backup_job(verify.target_vault_id(ctx), name),
             f"backup job {name} vanished from Azure Backup",
         )
         status = (job.get("properties") or {}).get("status")
@@ -136,7 +136,7 @@ def backup_round(
             return StepResult.wait(POLL_SECONDS, f"backup job {name} is {status or 'starting'}")
         if status in verify.COMPLETED_JOB:
             return StepResult.next(f"backup job {name} {status}")
-        revealed = sorted(ctx.entries_of(job) - {ctx.target.get("entry_id")})
+        revealed = sorted(e for e in ctx.entries_of(job) if e != ctx.target.get("entry_id"))
         if revealed:  # a retry that hit another catalogued error: the card links its fix
             ctx.state["revealed_entry"] = revealed[0]
         if tolerated(ctx, job):
