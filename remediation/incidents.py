@@ -124,6 +124,10 @@ class Incidents:
     def get(self, incident_id: str) -> Incident | None:
         return self._docs.get(incident_id)
 
+    def load(self, incident_id: str) -> Incident:
+        """An incident known to exist (its id came from the store): NotFound otherwise."""
+        return self._docs.load(incident_id)
+
     def all(self) -> list[Incident]:
         return self._docs.all()
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any, Generic, TypeVar, cast
 
-from .base import Store
+from .base import Store, missing_error
 
 D = TypeVar("D", bound=Mapping[str, Any])
 
@@ -24,6 +24,13 @@ class Documents(Generic[D]):
     def get(self, key: str) -> D | None:
         record = self.store.get(self.table, self.partition, key)
         return None if record is None else cast(D, record.data)
+
+    def load(self, key: str) -> D:
+        """The document, which must exist: NotFound otherwise."""
+        found = self.get(key)
+        if found is None:
+            raise missing_error(self.table, self.partition, key)
+        return found
 
     def read(self, key: str) -> tuple[D, str] | None:
         """The document and its etag, for a `replace` that must not overwrite a change."""
