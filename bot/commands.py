@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from bot import answers, digest
 from bot.cards import answer_card, line
@@ -24,6 +24,9 @@ from remediation.explain import explain
 from remediation.outcomes import latest_run_per_vm
 from remediation.scope import ignored_counts
 from remediation.vmnames import InvalidVmName, checked_vm_name
+
+if TYPE_CHECKING:
+    from remediation.engine import Engine
 
 Name = Literal[
     "why", "failed", "who", "explain", "status", "digest", "pause", "resume", "dry_run", "help",
@@ -139,7 +142,7 @@ SWITCHES = ("pause", "resume", "dry_run")  # the commands that need approval rig
 class Commands:
     """Answers chat commands from the engine's store and, for "why", live Azure facts."""
 
-    def __init__(self, engine: Any, facts: VmFacts | None = None) -> None:
+    def __init__(self, engine: Engine, facts: VmFacts | None = None) -> None:
         self._engine = engine
         self._facts = facts
 
@@ -158,19 +161,19 @@ class Commands:
             return reply_card(answers.help_card(command.lang, command.name == "unknown"))
         return reply_card(handler(command, who))
 
-    def _vm(self, command: Command, title: str) -> tuple[str | None, dict | None]:
+    def _vm(self, command: Command, title: str) -> str | dict[str, Any]:
         """The VM a command names, or the card that says why it is no VM name."""
         w = answers.words(command.lang)
         try:
-            return checked_vm_name(command.arg), None
+            return checked_vm_name(command.arg)
         except InvalidVmName as exc:
             said = w["invalid_vm"].format(reason=exc)
-            return None, answer_card(w[title].format(vm="?"), [line(said, color="attention")])
+            return answer_card(w[title].format(vm="?"), [line(said, color="attention")])
 
     def _why(self, command: Command, who: Approver) -> dict[str, Any]:
-        vm, refused = self._vm(command, "why_title")
-        if vm is None:
-            return refused  # type: ignore[return-value]
+        vm = self._vm(command, "why_title")
+        if not isinstance(vm, str):
+            return vm
         incidents = self._engine.incidents.for_vm(vm)
         incidents.sort(key=lambda i: i["status"] != "open")  # open first, then most recent
         views = [self._engine.view(i["id"]) for i in incidents[: answers.SHOWN_INCIDENTS]]
@@ -194,9 +197,9 @@ class Commands:
         return answers.failed_fixes_card(pairs, command.lang, self._engine.clock())
 
     def _who(self, command: Command, who: Approver) -> dict[str, Any]:
-        vm, refused = self._vm(command, "who_title")
-        if vm is None:
-            return refused  # type: ignore[return-value]
+        vm = self._vm(command, "who_title")
+        if not isinstance(vm, str):
+            return vm
         approvals = [
             a
             for incident in self._engine.incidents.for_vm(vm)

@@ -662,7 +662,7 @@ class Engine:
         if latest is None or latest["id"] != run["id"]:
             return Acted(Outcome(False, f"A newer fix of {run['vm']} exists: use the current "
                                  "card.", None), run["incident_id"])  # fmt: skip
-        status = incident["status"] if incident else None
+        status = incident.get("status") if incident else None
         if status != "open":
             said = f"This incident is already {status}."
             return Acted(Outcome(False, said, None), run["incident_id"])
@@ -690,8 +690,9 @@ class Engine:
         )  # fmt: skip
         again["retry_of"] = run["id"]
         self.runs.add(again)
-        if run["approval_id"]:
-            self.approvals.set_state(run["approval_id"], "executing")
+        approval_id = run.get("approval_id")
+        if approval_id:
+            self.approvals.set_state(approval_id, "executing")
         self.start_pending()
         said = f"Retry of the fix for {run['vm']} started by {who.name}."
         return Acted(Outcome(True, said, None), run["incident_id"])
@@ -699,8 +700,9 @@ class Engine:
     def _other_fix(self, run: Run) -> Acted:
         """Open (or find) the incident of the other catalogued error a backup of this run hit,
         from the job as Azure shows it now, and link the two."""
-        revealed = run["context"].get("revealed_entry")
-        jobs = run["context"].get("jobs_followed") or []
+        context = run.get("context") or {}
+        revealed = context.get("revealed_entry")
+        jobs = context.get("jobs_followed") or []
         if not revealed or not jobs:
             said = "This fix hit no other known error."
             return Acted(Outcome(False, said, None), run["incident_id"])
@@ -805,7 +807,7 @@ def _failed(runs: list[Run]) -> list[Run]:
 
 def _other_entries(incident: Incident, runs: list[Run]) -> set[str]:
     """Catalogue entries a card names besides its own: errors its runs revealed."""
-    found = {r["context"].get("revealed_entry") for r in runs}
+    found = {(r.get("context") or {}).get("revealed_entry") for r in runs}
     found |= {r["entry_id"] for r in incident.get("related") or []}
     return {e for e in found if e}
 
