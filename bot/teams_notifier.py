@@ -11,9 +11,10 @@ when the bot is (re)installed.
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from functools import partial
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from bot.connector import BotRemoved, ConnectorError, ConversationNotFound, MessageTooLarge
 from bot.conversations import Conversations, key_of
@@ -30,6 +31,7 @@ if TYPE_CHECKING:
     from remediation.engine import Engine
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 BACKLOG = "card_backlog"
 PARTITION = "incident"
@@ -131,7 +133,9 @@ class TeamsNotifier:
         self._clear(incident_id)
         return True
 
-    def _send_sized(self, view: View, send) -> Any:
+    def _send_sized(
+        self, view: View, send: Callable[[BotEndpoint, dict[str, Any]], Awaitable[T]]
+    ) -> T:
         """Send the full card; if Teams finds it too large, the compact one."""
         try:
             return self.runtime.call(lambda adapter: send(adapter, reply_card(incident_card(view))))

@@ -100,7 +100,9 @@ class Classifier:
     def classify_text(self, text: str) -> Classification:
         return self._verdict(text, (), "", "")
 
-    def _classify(self, text: str, codes: Iterable[str], vm: str, language: str) -> Classification:
+    def _classify(
+        self, text: str, codes: Iterable[str], vm: str | None, language: str
+    ) -> Classification:
         """`vm` and `language` are "" when unknown."""
         readable, key = text_forms(text[:MAX_MATCH_CHARS])
         vm = vm or _extract_vm(readable, key)

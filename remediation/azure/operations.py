@@ -14,10 +14,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from remediation.audit import AuditLog
 from remediation.signals.arm_id import ArmId
+
+if TYPE_CHECKING:
+    from remediation.azure.clients import ArmClients
 
 F = TypeVar("F", bound=Callable[..., Any])
 RS = "Microsoft.RecoveryServices"
@@ -118,7 +121,7 @@ class Arm:
     """ARM calls of one subscription, on the official SDK clients."""
 
     def __init__(
-        self, clients: Any, audit: AuditLog, actor: str, run_id: str | None = None
+        self, clients: ArmClients, audit: AuditLog, actor: str, run_id: str | None = None
     ) -> None:
         """`run_id`: the fix run these calls belong to, so its card can quote the audit."""
         self._clients = clients

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from azure.core.exceptions import ResourceNotFoundError
 
@@ -19,6 +19,7 @@ from remediation.azure.operations import is_job_of
 from remediation.playbooks.base import RunContext, StepFailed
 from remediation.signals.arm_id import ArmId
 
+T = TypeVar("T")
 RUNNING_JOB = frozenset({"InProgress", "Cancelling"})
 COMPLETED_JOB = frozenset({"Completed", "CompletedWithWarnings"})
 
@@ -31,7 +32,7 @@ def where(resource_id: str | None) -> str:
     return f"subscription {parsed.subscription_id}, resource group {parsed.resource_group}"
 
 
-def read(fetch: Callable[[], Any], missing: str) -> Any:
+def read(fetch: Callable[[], T], missing: str) -> T:
     """`fetch()`, or StepFailed(`missing`) when Azure answers 404."""
     try:
         return fetch()

@@ -13,6 +13,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
+from types import UnionType
 from typing import Any, Generic, TypeVar, overload
 
 from remediation.signals.model import SignalError
@@ -75,10 +76,10 @@ def to_datetime(value: object, path: str) -> datetime | None:
     if isinstance(value, datetime):
         parsed = value
     elif isinstance(value, str):
-        parsed = _parse_time(value)
-        if parsed is None:
+        found = _parse_time(value)
+        if found is None:
             raise SignalError(f"{path}: not an ISO 8601 time: {value[:40]!r}")
-        return parsed
+        return found
     else:
         raise SignalError(f"{path}: expected a time string, got {type_name(value)}")
     return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
@@ -96,6 +97,7 @@ def _parse_time(value: str) -> datetime | None:
 
 W = TypeVar("W", bound="DictWrapper")
 ChildPath = tuple["DictWrapper", tuple[str, ...], int | None]
+Kinds = type | UnionType | tuple[type, ...]  # what isinstance accepts, e.g. int | float
 """(parent, keys, list index): a path kept in parts until an error needs it spelled out."""
 T = TypeVar("T")
 
@@ -144,7 +146,7 @@ class DictWrapper:
     def path(self) -> str:
         """This object's JSON path, for error reasons; spelled out only when one is raised."""
         path = self._path
-        if type(path) is not str:
+        if not isinstance(path, str):
             parent, keys, index = path
             path = self._path = parent._where(keys) + ("" if index is None else f"[{index}]")
         return path
@@ -196,12 +198,10 @@ class DictWrapper:
                 node = folded_lookup(node, key) if self.case_insensitive else None
         return node
 
-    def _typed(self, keys: tuple[str, ...], kinds: type | tuple[type, ...], label: str) -> Any:
+    def _typed(self, keys: tuple[str, ...], kinds: Kinds, label: str) -> Any:
         return self._checked(keys, self._get(keys), kinds, label)
 
-    def _checked(
-        self, keys: tuple[str, ...], value: Any, kinds: type | tuple[type, ...], label: str
-    ) -> Any:
+    def _checked(self, keys: tuple[str, ...], value: Any, kinds: Kinds, label: str) -> Any:
         if value is None or (isinstance(value, kinds) and not isinstance(value, bool)):
             return value
         if isinstance(value, bool) and kinds is bool:
