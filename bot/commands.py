@@ -75,6 +75,12 @@ _DRY_RUN = re.compile(
     r"^(?:dry[- ]?run|simulation)\s+(?P<value>on|off|true|false|oui|non|activée?|désactivée?)\W*$"
 )
 _HELP = re.compile(r"^(?:help|aide|\?|hi|hello|bonjour|salut)\W*$")
+# Commands about one VM, whose patterns name it, then the commands of a few fixed words.
+_ABOUT_A_VM: tuple[tuple[Name, tuple[re.Pattern[str], ...]], ...] = (("who", _WHO), ("why", _WHY))
+_WORDS: tuple[tuple[Name, re.Pattern[str]], ...] = (
+    ("failed", _FAILED), ("status", _STATUS), ("digest", _DIGEST),
+    ("pause", _PAUSE), ("resume", _RESUME), ("help", _HELP),
+)  # fmt: skip
 _ON = {"on", "true", "oui", "activé", "activée"}
 _TRAILING = "?!.,;:"
 # The words commands are made of: a typo in one of these is corrected before matching.
@@ -107,16 +113,15 @@ def parse(text: str, locale: str | None = None) -> Command:
     if explained:
         return Command("explain", explained["arg"].strip(), lang)
     fixed = _corrected(said)
-    for name, patterns in (("who", _WHO), ("why", _WHY)):
+    for name, patterns in _ABOUT_A_VM:
         for pattern in patterns:
             found = pattern.search(fixed)
             if found:
-                return Command(name, found["vm"].rstrip(_TRAILING), lang)  # type: ignore[arg-type]
+                return Command(name, found["vm"].rstrip(_TRAILING), lang)
     fixed_low = fixed.lower()
-    for name, pattern in (("failed", _FAILED), ("status", _STATUS), ("digest", _DIGEST),
-                          ("pause", _PAUSE), ("resume", _RESUME), ("help", _HELP)):  # fmt: skip
-        if pattern.match(fixed_low):
-            return Command(name, "", lang)  # type: ignore[arg-type]
+    for name, word in _WORDS:
+        if word.match(fixed_low):
+            return Command(name, "", lang)
     dry_run = _DRY_RUN.match(fixed_low)
     if dry_run:
         return Command("dry_run", "on" if dry_run["value"] in _ON else "off", lang)
