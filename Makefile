@@ -38,6 +38,7 @@ test: setup
 lint: $(PY_STAMP)
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
+	$(PY) -m mypy
 
 bench: setup
 	$(PY) -m bench
@@ -51,4 +52,4 @@ mutate-quick: $(PY_STAMP)
 	$(PY) -m devtools.mutation run --quick
 
 clean:
-	rm -rf $(VENV) node_modules .pytest_cache .ruff_cache .hypothesis mutants
+	rm -rf $(VENV) node_modules .pytest_cache .ruff_cache .mypy_cache .hypothesis mutants

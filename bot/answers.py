@@ -18,7 +18,10 @@ from bot.vmfacts import LiveFacts, Replication
 from bot.wording import OUTCOMES, STATES, ago, humanize, local, minute, playbook_label
 from bot.wording import words as table
 from remediation.explain import Explanation
+from remediation.notify import View
 from remediation.outcomes import Assessment
+from remediation.policy import Policy
+from remediation.records import Approval, Incident, Run
 
 SHOWN_INCIDENTS = 5
 SHOWN_FAILED = 10
@@ -210,7 +213,7 @@ def _when(value: Any, now: datetime, lang: str, timezone: str | None) -> str:
 # -- why did VM X fail -------------------------------------------------------------------------
 def why_card(
     vm: str,
-    views: list[dict[str, Any]],
+    views: list[View],
     facts: LiveFacts | None,
     lang: str,
     *,
@@ -241,7 +244,7 @@ def why_card(
     return answer_card(w["why_title"].format(vm=clip(vm, 80)), body)
 
 
-def _summary_line(view, found: Assessment, now: datetime, lang: str) -> dict[str, Any]:
+def _summary_line(view: View, found: Assessment, now: datetime, lang: str) -> dict[str, Any]:
     incident, entry = view["incident"], view.get("entry")
     title = entry.title.get(lang) if entry else incident["root_cause"]
     fired = incident.get("fired_at") or incident.get("first_seen")
@@ -252,7 +255,9 @@ def _summary_line(view, found: Assessment, now: datetime, lang: str) -> dict[str
     )
 
 
-def _incident_story(vm, view, found: Assessment, lang, now, timezone) -> list[dict[str, Any]]:
+def _incident_story(
+    vm: str, view: View, found: Assessment, lang: str, now: datetime, timezone: str | None
+) -> list[dict[str, Any]]:
     w = words(lang)
     incident, entry = view["incident"], view.get("entry")
     title = entry.title.get(lang) if entry else incident["root_cause"]
@@ -283,11 +288,11 @@ def _incident_story(vm, view, found: Assessment, lang, now, timezone) -> list[di
     return blocks
 
 
-def _done(vm, view, found: Assessment, lang, now) -> list[dict[str, Any]]:
+def _done(vm: str, view: View, found: Assessment, lang: str, now: datetime) -> list[dict[str, Any]]:
     w = words(lang)
-    plan = view["incident"].get("plan") or {}
+    plan = view["incident"].get("plan")
     done = []
-    if plan.get("playbook"):
+    if plan and plan.get("playbook"):
         mode = w.get(f"mode_{plan.get('mode')}", plan.get("mode") or "—")
         done.append(line(w["plan"].format(playbook=playbook_label(plan["playbook"], lang),
                                           mode=mode)))  # fmt: skip
@@ -306,19 +311,20 @@ def _done(vm, view, found: Assessment, lang, now) -> list[dict[str, Any]]:
     return done
 
 
-def _decision_text(approval: dict[str, Any], lang: str, now: datetime) -> str:
+def _decision_text(approval: Approval, lang: str, now: datetime) -> str:
     w = words(lang)
     state = approval["state"]
     playbook = playbook_label(approval.get("playbook"), lang)
     if state == "pending":
         return w["pending_line"].format(playbook=playbook, when=ago(approval["expires"], now, lang))
     verdict = "approved" if state not in {"rejected", "snoozed"} else state
-    by = (approval.get("decided_by") or {}).get("name") or "?"
+    decider = approval.get("decided_by")
+    by = (decider.get("name") if decider else None) or "?"
     return w["decided"].format(verdict=w[f"verdict_{verdict}"], name=by, playbook=playbook,
                                when=ago(approval.get("decided_at"), now, lang))  # fmt: skip
 
 
-def _next(view, found: Assessment, lang) -> list[dict[str, Any]]:
+def _next(view: View, found: Assessment, lang: str) -> list[dict[str, Any]]:
     w = words(lang)
     entry = view.get("entry")
     steps = list(entry.fix_steps.get(lang)) if entry else []
@@ -329,7 +335,8 @@ def _next(view, found: Assessment, lang) -> list[dict[str, Any]]:
     if found.state == "failed":
         intro = w["next_failed"]
     elif found.why == "awaiting-approval":
-        playbook = playbook_label((view["incident"].get("plan") or {}).get("playbook"), lang)
+        plan = view["incident"].get("plan")
+        playbook = playbook_label(plan.get("playbook") if plan else None, lang)
         intro = w["next_pending"].format(playbook=playbook)
     else:
         intro = w["next_manual"]
@@ -338,7 +345,7 @@ def _next(view, found: Assessment, lang) -> list[dict[str, Any]]:
     return [line(intro), *bullets(steps, 8, lang, numbered=True)]
 
 
-def _live(vm: str, facts: LiveFacts, lang: str, views: list[dict[str, Any]]) -> list[dict]:
+def _live(vm: str, facts: LiveFacts, lang: str, views: list[View]) -> list[dict]:
     w = words(lang)
     blocks = [heading(w["live"])]
     for item in facts.replication:
@@ -386,9 +393,7 @@ def _replication(item: Replication, w: dict[str, str]) -> list[dict[str, Any]]:
 
 
 # -- failed fixes, who approved ------------------------------------------------------------------
-def failed_fixes_card(
-    failed: list[tuple[dict[str, Any], dict[str, Any]]], lang: str, now: datetime
-) -> dict[str, Any]:
+def failed_fixes_card(failed: list[tuple[View, Run]], lang: str, now: datetime) -> dict[str, Any]:
     """The latest failed fix of each VM, newest first: `failed` pairs (view, run)."""
     w = words(lang)
     body: list[dict[str, Any]] = []
@@ -413,7 +418,7 @@ def failed_fixes_card(
 
 
 def who_approved_card(
-    vm: str, approvals: list[dict[str, Any]], lang: str, now: datetime
+    vm: str, approvals: list[Approval], lang: str, now: datetime
 ) -> dict[str, Any]:
     """Every decision on a fix of `vm`, newest first (pending ones say so)."""
     w = words(lang)
@@ -466,9 +471,9 @@ def explain_card(explanation: Explanation) -> dict[str, Any]:
 
 
 def status_card(
-    judged: list[tuple[dict[str, Any], Assessment]],
-    approvals: list[dict[str, Any]],
-    policy: Any,
+    judged: list[tuple[Incident, Assessment]],
+    approvals: list[Approval],
+    policy: Policy,
     lang: str,
     now: datetime,
     ignored: dict[str, int] | None = None,
@@ -504,9 +509,9 @@ def status_card(
         body.append(line(f"… +{len(newest) - 15}", isSubtle=True))
     body.append(line(w["approvals"].format(n=len(approvals)), weight="Bolder"))
     for approval in approvals[:15]:
-        vms = ", ".join(t.get("vm") or "?" for t in approval.get("targets") or [])
+        names = ", ".join(t.get("vm") or "?" for t in approval.get("targets") or [])
         body.append(line(w["approval_line"].format(
-            playbook=playbook_label(approval["playbook"], lang), vms=vms or "—",
+            playbook=playbook_label(approval["playbook"], lang), vms=names or "—",
             when=ago(approval["expires"], now, lang))))  # fmt: skip
     if ignored is not None:
         out, quiet = ignored.get("out-of-scope", 0), ignored.get("not-a-failure", 0)
@@ -514,10 +519,11 @@ def status_card(
     return answer_card(w["status_title"], body)
 
 
-def _title(incident: dict[str, Any], lang: str) -> str:
+def _title(incident: Incident, lang: str) -> str:
     from remediation.catalogue import default_catalogue
 
-    entry = default_catalogue().get(incident["entry_id"]) if incident.get("entry_id") else None
+    entry_id = incident.get("entry_id")
+    entry = default_catalogue().get(entry_id) if entry_id else None
     return entry.title.get(lang) if entry else str(incident.get("root_cause") or "—")
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from bot import answers, digest
 from bot.cards import answer_card, line
@@ -24,6 +24,9 @@ from remediation.explain import explain
 from remediation.outcomes import latest_run_per_vm
 from remediation.scope import ignored_counts
 from remediation.vmnames import InvalidVmName, checked_vm_name
+
+if TYPE_CHECKING:
+    from remediation.engine import Engine
 
 Name = Literal[
     "why", "failed", "who", "explain", "status", "digest", "pause", "resume", "dry_run", "help",
@@ -72,6 +75,12 @@ _DRY_RUN = re.compile(
     r"^(?:dry[- ]?run|simulation)\s+(?P<value>on|off|true|false|oui|non|activée?|désactivée?)\W*$"
 )
 _HELP = re.compile(r"^(?:help|aide|\?|hi|hello|bonjour|salut)\W*$")
+# Commands about one VM, whose patterns name it, then the commands of a few fixed words.
+_ABOUT_A_VM: tuple[tuple[Name, tuple[re.Pattern[str], ...]], ...] = (("who", _WHO), ("why", _WHY))
+_WORDS: tuple[tuple[Name, re.Pattern[str]], ...] = (
+    ("failed", _FAILED), ("status", _STATUS), ("digest", _DIGEST),
+    ("pause", _PAUSE), ("resume", _RESUME), ("help", _HELP),
+)  # fmt: skip
 _ON = {"on", "true", "oui", "activé", "activée"}
 _TRAILING = "?!.,;:"
 # The words commands are made of: a typo in one of these is corrected before matching.
@@ -104,16 +113,15 @@ def parse(text: str, locale: str | None = None) -> Command:
     if explained:
         return Command("explain", explained["arg"].strip(), lang)
     fixed = _corrected(said)
-    for name, patterns in (("who", _WHO), ("why", _WHY)):
+    for name, patterns in _ABOUT_A_VM:
         for pattern in patterns:
             found = pattern.search(fixed)
             if found:
-                return Command(name, found["vm"].rstrip(_TRAILING), lang)  # type: ignore[arg-type]
+                return Command(name, found["vm"].rstrip(_TRAILING), lang)
     fixed_low = fixed.lower()
-    for name, pattern in (("failed", _FAILED), ("status", _STATUS), ("digest", _DIGEST),
-                          ("pause", _PAUSE), ("resume", _RESUME), ("help", _HELP)):  # fmt: skip
-        if pattern.match(fixed_low):
-            return Command(name, "", lang)  # type: ignore[arg-type]
+    for name, word in _WORDS:
+        if word.match(fixed_low):
+            return Command(name, "", lang)
     dry_run = _DRY_RUN.match(fixed_low)
     if dry_run:
         return Command("dry_run", "on" if dry_run["value"] in _ON else "off", lang)
@@ -139,7 +147,7 @@ SWITCHES = ("pause", "resume", "dry_run")  # the commands that need approval rig
 class Commands:
     """Answers chat commands from the engine's store and, for "why", live Azure facts."""
 
-    def __init__(self, engine: Any, facts: VmFacts | None = None) -> None:
+    def __init__(self, engine: Engine, facts: VmFacts | None = None) -> None:
         self._engine = engine
         self._facts = facts
 
@@ -158,19 +166,19 @@ class Commands:
             return reply_card(answers.help_card(command.lang, command.name == "unknown"))
         return reply_card(handler(command, who))
 
-    def _vm(self, command: Command, title: str) -> tuple[str | None, dict | None]:
+    def _vm(self, command: Command, title: str) -> str | dict[str, Any]:
         """The VM a command names, or the card that says why it is no VM name."""
         w = answers.words(command.lang)
         try:
-            return checked_vm_name(command.arg), None
+            return checked_vm_name(command.arg)
         except InvalidVmName as exc:
             said = w["invalid_vm"].format(reason=exc)
-            return None, answer_card(w[title].format(vm="?"), [line(said, color="attention")])
+            return answer_card(w[title].format(vm="?"), [line(said, color="attention")])
 
     def _why(self, command: Command, who: Approver) -> dict[str, Any]:
-        vm, refused = self._vm(command, "why_title")
-        if vm is None:
-            return refused  # type: ignore[return-value]
+        vm = self._vm(command, "why_title")
+        if not isinstance(vm, str):
+            return vm
         incidents = self._engine.incidents.for_vm(vm)
         incidents.sort(key=lambda i: i["status"] != "open")  # open first, then most recent
         views = [self._engine.view(i["id"]) for i in incidents[: answers.SHOWN_INCIDENTS]]
@@ -194,9 +202,9 @@ class Commands:
         return answers.failed_fixes_card(pairs, command.lang, self._engine.clock())
 
     def _who(self, command: Command, who: Approver) -> dict[str, Any]:
-        vm, refused = self._vm(command, "who_title")
-        if vm is None:
-            return refused  # type: ignore[return-value]
+        vm = self._vm(command, "who_title")
+        if not isinstance(vm, str):
+            return vm
         approvals = [
             a
             for incident in self._engine.incidents.for_vm(vm)

@@ -15,7 +15,8 @@ from bot.settings import BOT_FRAMEWORK_SCOPE
 
 
 class _AccessToken(Protocol):
-    token: str
+    @property
+    def token(self) -> str: ...  # read-only, as azure-core's AccessToken (a NamedTuple) has it
 
 
 class SyncTokenCredential(Protocol):

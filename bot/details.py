@@ -11,9 +11,12 @@ from __future__ import annotations
 from typing import Any
 
 from bot.cards import LONG_TEXT, SHORT_TEXT, bullets, clip, fact, heading, line, rich, run
+from bot.timeline import last_step
 from bot.wording import humanize, name_of, playbook_label, step_label, utc
 from bot.wording import words as table
+from remediation.notify import View
 from remediation.outcomes import Assessment
+from remediation.records import Incident, Run
 
 SHOWN = 5
 SHOWN_WRITES = 8
@@ -83,13 +86,14 @@ WORDS: dict[str, dict[str, str]] = {
 
 
 def details_blocks(
-    view: dict[str, Any], found: Assessment, lang: str, *, compact: bool = False
+    view: View, found: Assessment, lang: str, *, compact: bool = False
 ) -> list[dict[str, Any]]:
     w = table(WORDS, lang)
     incident, entry = view["incident"], view.get("entry")
     blocks: list[dict[str, Any]] = []
-    for vm in [v for v in found.vms if v.run and v.outcome == "fix-failed"][:SHOWN]:
-        blocks += _azure_answer(vm.vm, vm.run or {}, (view.get("writes") or {}), w, lang)
+    failed = [(v.vm, v.run) for v in found.vms if v.run and v.outcome == "fix-failed"]
+    for vm, run_ in failed[:SHOWN]:
+        blocks += _azure_answer(vm, run_, (view.get("writes") or {}), w, lang)
     if entry is not None and not compact:
         blocks.append(heading(w["causes"]))
         blocks += bullets(entry.causes.get(lang), 8, lang)
@@ -102,10 +106,10 @@ def details_blocks(
     return blocks
 
 
-def _azure_answer(vm: str, run_: dict[str, Any], writes, w, lang: str) -> list[dict[str, Any]]:
+def _azure_answer(vm: str, run_: Run, writes, w, lang: str) -> list[dict[str, Any]]:
     error = (run_.get("context") or {}).get("error") or {}
     blocks = [heading(w["azure"].format(vm=vm))]
-    step = error.get("step") or _last_step(run_)
+    step = error.get("step") or last_step(run_)
     blocks.append(fact(w["step"], step_label(step, lang)))
     code = " ".join(str(p) for p in (error.get("status"), error.get("code")) if p)
     if code:
@@ -151,12 +155,7 @@ def _action(action: Any) -> str:
     return "/".join(parts[-2:])
 
 
-def _last_step(run_: dict[str, Any]) -> str:
-    journal = run_.get("journal") or [{}]
-    return str(journal[-1].get("step") or "—")
-
-
-def _evidence(incident: dict[str, Any], w, lang: str, compact: bool) -> list[dict[str, Any]]:
+def _evidence(incident: Incident, w, lang: str, compact: bool) -> list[dict[str, Any]]:
     evidence = incident.get("evidence") or []
     if not evidence:
         return []
@@ -176,8 +175,8 @@ def _evidence(incident: dict[str, Any], w, lang: str, compact: bool) -> list[dic
     return blocks
 
 
-def _plan(incident: dict[str, Any], w, lang: str) -> list[dict[str, Any]]:
-    plan = incident.get("plan") or {}
+def _plan(incident: Incident, w, lang: str) -> list[dict[str, Any]]:
+    plan = incident.get("plan")
     blocks = []
     if plan:
         mode = w.get(f"mode_{plan.get('mode')}", plan.get("mode") or "—")
@@ -192,7 +191,7 @@ def _plan(incident: dict[str, Any], w, lang: str) -> list[dict[str, Any]]:
     return blocks
 
 
-def _times(incident: dict[str, Any], w) -> list[dict[str, Any]]:
+def _times(incident: Incident, w) -> list[dict[str, Any]]:
     blocks = [heading(w["times"])]
     blocks.append(
         fact(w["first_seen"], utc(incident.get("fired_at") or incident.get("first_seen")))
@@ -204,11 +203,12 @@ def _times(incident: dict[str, Any], w) -> list[dict[str, Any]]:
     return blocks
 
 
-def _ids(incident: dict[str, Any], w) -> list[dict[str, Any]]:
+def _ids(incident: Incident, w) -> list[dict[str, Any]]:
     """Full ids, never cut: what to search for in the portal or the logs."""
     blocks = [heading(w["ids"]), fact(w["incident"], incident["id"], fontType="Monospace")]
-    if incident.get("scope"):
-        blocks.append(fact(w["scope"], breakable(incident["scope"]), fontType="Monospace"))
+    scope = incident.get("scope")
+    if scope:
+        blocks.append(fact(w["scope"], breakable(scope), fontType="Monospace"))
     resources = incident.get("resources") or {}
     for vm in (incident.get("vms") or [])[:SHOWN]:
         if resources.get(vm):

@@ -10,13 +10,16 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from bot.cards import answer_card, bullets, clip, fact, heading, line, rich, run
 from bot.chart import data_uri, stacked_bars
 from bot.wording import words as table
 from remediation.catalogue import default_catalogue
 from remediation.digest import DAYS, Week, previous_week, week
+
+if TYPE_CHECKING:
+    from remediation.engine import Engine
 
 log = logging.getLogger(__name__)
 
@@ -67,7 +70,13 @@ WORDS: dict[str, dict[str, str]] = {
 }
 
 
-def week_of(engine: Any, now: datetime) -> Week:
+class DigestPoster(Protocol):
+    """Posts a digest card once per week and channel (bot.teams_notifier.TeamsNotifier)."""
+
+    def post_digest(self, week: str, card: dict[str, Any]) -> int: ...
+
+
+def week_of(engine: Engine, now: datetime) -> Week:
     """The seven days up to `now`, as "digest" in chat reports them."""
     return week(engine.incidents.all(), engine.runs.all(), now - timedelta(days=DAYS), now)
 
@@ -151,7 +160,7 @@ def _duration(value: timedelta | None) -> str | None:
     return f"{hours // 24} d {hours % 24} h"
 
 
-def send_weekly(engine: Any, notifier: Any) -> int:
+def send_weekly(engine: Engine, notifier: DigestPoster) -> int:
     """Post last week's digest to each installed channel that has not had it; the timer
     calls this every cycle and it sends once per week. Returns the posts made."""
     start, end = previous_week(engine.clock())

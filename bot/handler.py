@@ -13,10 +13,10 @@ import logging
 from collections.abc import Callable
 from dataclasses import replace
 from datetime import timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from bot.cards import notice_card
-from bot.commands import SWITCHES, Commands, parse
+from bot.commands import SWITCHES, Command, Commands, parse
 from bot.incident_card import incident_card
 from bot.model import (
     InvokeResponse,
@@ -28,6 +28,9 @@ from bot.teams_notifier import TeamsNotifier
 from bot.wording import notice
 from remediation.approvals import VERBS, Approver, Membership, with_group_membership
 from remediation.oncall import VERBS as ON_CALL_VERBS
+
+if TYPE_CHECKING:
+    from remediation.engine import Engine
 
 log = logging.getLogger(__name__)
 
@@ -41,7 +44,7 @@ ID_KEYS = ("approvalId", "incidentId", "runId")
 class BotHandler:
     def __init__(
         self,
-        engine: Any,
+        engine: Engine,
         notifier: TeamsNotifier,
         commands: Commands,
         membership: Callable[[], Membership] | None = None,
@@ -64,7 +67,7 @@ class BotHandler:
             await turn.send(reply)
         return None
 
-    def _answer(self, command: Any, turn: Turn) -> dict[str, Any]:
+    def _answer(self, command: Command, turn: Turn) -> dict[str, Any]:
         # Only the switches need approval rights: other commands never wait on the directory.
         return self._commands.answer(command, self._approver(turn, command.name in SWITCHES))
 
@@ -102,7 +105,7 @@ class BotHandler:
             # Automatic refreshes (and unknown verbs) only ever read.
             return self._current_card(data)
         if turn.verb in ON_CALL_VERBS:
-            return self._on_call(turn)
+            return self._on_call(turn, turn.verb)
         approval_id = data.get("approvalId")
         approval = self._engine.approvals.get(approval_id) if isinstance(approval_id, str) else None
         outcome = self._engine.decide(
@@ -114,8 +117,8 @@ class BotHandler:
             return invoke_card_response(notice_card(outcome.message, color="attention"))
         return self._card_with(decided["incident_id"], outcome.accepted, outcome.message)
 
-    def _on_call(self, turn: Turn) -> InvokeResponse:
-        acted = self._engine.act(turn.verb, turn.action_data, self._approver(turn))
+    def _on_call(self, turn: Turn, verb: str) -> InvokeResponse:
+        acted = self._engine.act(verb, turn.action_data, self._approver(turn))
         log.info("card click %s: %s", turn.verb, acted.outcome.message)
         if acted.incident_id is None:
             return invoke_card_response(notice_card(acted.outcome.message, color="attention"))

@@ -35,7 +35,7 @@ from bot.cards import (
     toggle,
 )
 from bot.details import details_blocks
-from bot.timeline import timeline_blocks
+from bot.timeline import last_step, timeline_blocks
 from bot.wording import (
     OUTCOMES,
     STATES,
@@ -50,8 +50,10 @@ from bot.wording import (
 )
 from bot.wording import words as table
 from remediation.clock import utcnow
+from remediation.notify import View
 from remediation.outcomes import SETTLED, Assessment, assess
 from remediation.playbooks.cleanup_restore_points import KEEP_LOCK_OFF, RESTORE_LOCK
+from remediation.records import Approval, Incident, Person, Run
 
 SHOWN_VMS = 5
 SHOWN_FAILURES = 3
@@ -254,8 +256,8 @@ def words(lang: str | None) -> dict[str, str]:
 class _Card:
     """What every section of one card reads."""
 
-    view: dict[str, Any]
-    incident: dict[str, Any]
+    view: View
+    incident: Incident
     lang: str
     w: dict[str, str]
     now: datetime
@@ -272,7 +274,7 @@ class _Card:
         return minute(value) if self.found.settled else ago(value, self.now, self.lang)
 
 
-def assessment(view: dict[str, Any]) -> tuple[Assessment, datetime]:
+def assessment(view: View) -> tuple[Assessment, datetime]:
     """The incident's state as of the view (its engine's clock, else now)."""
     now = _now(view)
     approvals = view.get("approvals")
@@ -282,7 +284,7 @@ def assessment(view: dict[str, Any]) -> tuple[Assessment, datetime]:
 
 
 def incident_card(
-    view: dict[str, Any], *, notice: str | None = None, compact: bool = False
+    view: View, *, notice: str | None = None, compact: bool = False
 ) -> dict[str, Any]:
     """The card of `view`'s incident. `notice` is shown on top (e.g. why a click was
     refused); `compact` drops the catalogue's causes and steps, the evidence and most of the
@@ -308,7 +310,7 @@ def incident_card(
     return doc
 
 
-def _now(view: dict[str, Any]) -> datetime:
+def _now(view: View) -> datetime:
     return moment(view.get("now")) or utcnow()
 
 
@@ -351,21 +353,22 @@ def _cause(c: _Card) -> str:
     return cause.removeprefix("unclassified:")
 
 
-def headline(found: Assessment, view: dict[str, Any], lang: str, now: datetime) -> str:
+def headline(found: Assessment, view: View, lang: str, now: datetime) -> str:
     """The one sentence that says where the incident stands and why."""
     w = words(lang)
     incident = view["incident"]
     vms = _names([v.vm for v in found.vms if v.outcome in {"fixed", "recovered", "fixing"}], w)
     if found.why == "by-hand":
-        resolution = incident.get("resolution") or {}
-        by = resolution.get("by") or {}
-        return w["by-hand"].format(name=by.get("name") or "?", note=resolution.get("note") or "")
+        resolution = incident.get("resolution")
+        by = resolution.get("by") if resolution else None
+        note = resolution.get("note") if resolution else None
+        return w["by-hand"].format(name=_name_of(by), note=note or "")
     if found.why in {"fixed", "recovered", "fixing"}:
         return w[found.why].format(vms=vms or _names(incident.get("vms") or [], w))
     if found.why == "fix-failed":
         return failure_sentence(found, lang)
     if found.why == "escalated":
-        return w["escalated"].format(name=(incident.get("escalated") or {}).get("name") or "?")
+        return w["escalated"].format(name=_name_of(incident.get("escalated")))
     if found.why == "in-doubt":
         doubted = [v.vm for v in found.vms if v.outcome == "in-doubt"]
         return w["in-doubt"].format(vm=_names(doubted, w))
@@ -387,17 +390,24 @@ def failure_sentence(found: Assessment, lang: str) -> str:
     """Why the first failed fix failed, in one sentence."""
     w = words(lang)
     failed = next(v for v in found.vms if v.outcome == "fix-failed")
-    run_ = failed.run or {}
-    why = in_language(run_.get("failure") or "", lang)
+    why = in_language(_failure(failed.run), lang)
     if why:
         return w["fix-failed"].format(vm=failed.vm, why=why)
-    step = ((run_.get("context") or {}).get("error") or {}).get("step") or _last_step(run_)
+    step = (_context(failed.run).get("error") or {}).get("step") or last_step(failed.run)
     return w["fix-failed-generic"].format(vm=failed.vm, step=step_label(step, lang))
 
 
-def _last_step(run_: dict[str, Any]) -> str:
-    journal = run_.get("journal") or [{}]
-    return str(journal[-1].get("step") or "—")
+def _failure(run_: Run | None) -> str:
+    return (run_.get("failure") if run_ else None) or ""
+
+
+def _context(run_: Run | None) -> dict[str, Any]:
+    """The run's scratch state (remediation.records.Run), empty when there is none."""
+    return (run_.get("context") if run_ else None) or {}
+
+
+def _name_of(person: Person | None) -> str:
+    return (person.get("name") if person else None) or "?"
 
 
 def _names(vms: list[str], w: dict[str, str]) -> str:
@@ -463,36 +473,38 @@ def _failures(c: _Card) -> list[dict[str, Any]]:
         return []
     blocks = [heading(c.w["why_failed"])]
     for vm in failed[:SHOWN_FAILURES]:
-        run_ = vm.run or {}
-        why = in_language(run_.get("failure") or "", c.lang) or failure_sentence(
+        why = in_language(_failure(vm.run), c.lang) or failure_sentence(
             Assessment(c.found.state, "fix-failed", (vm,)), c.lang
         )
         if len(failed) > 1:  # one failure: the headline says it already
             blocks.append(rich(run("✗ ", color="attention"), run(f"{vm.vm}: ", weight="Bolder"),
                                run(clip(why, SHORT_TEXT, c.lang))))  # fmt: skip
-        blocks += _after_failure(c, run_)
+        blocks += _after_failure(c, vm.run)
     if len(failed) > SHOWN_FAILURES:
         blocks.append(line(c.w["more"].format(n=len(failed) - SHOWN_FAILURES), isSubtle=True))
     for vm in revealed[:SHOWN_FAILURES]:
         if vm not in failed:
-            blocks += _after_failure(c, vm.run or {})
+            blocks += _after_failure(c, vm.run)
     return blocks
 
 
-def _revealed(run_: dict[str, Any] | None) -> str | None:
-    return ((run_ or {}).get("context") or {}).get("revealed_entry")
+def _revealed(run_: Run | None) -> str | None:
+    return _context(run_).get("revealed_entry")
 
 
-def _after_failure(c: _Card, run_: dict[str, Any]) -> list[dict[str, Any]]:
+def _after_failure(c: _Card, run_: Run | None) -> list[dict[str, Any]]:
     """What a failed run revealed, and the buttons that follow it."""
     blocks: list[dict[str, Any]] = []
+    if not run_:
+        return blocks
     actions = []
     settled = c.found.settled
     if run_.get("state") == "failed" and not settled:
         actions.append(execute(c.w["retry"], "retry", {"runId": run_["id"]}))
     entry_id = _revealed(run_)
     if entry_id:
-        entry = (c.view.get("entries") or {}).get(entry_id)
+        entries = c.view.get("entries")
+        entry = entries.get(entry_id) if entries else None
         title = entry.title.get(c.lang) if entry else entry_id
         blocks.append(line(c.w["revealed"].format(vm=run_.get("vm"), title=title)))
         linked = [r for r in c.incident.get("related") or [] if r.get("entry_id") == entry_id]
@@ -524,12 +536,12 @@ def _approvals(c: _Card) -> list[dict[str, Any]]:
     return blocks
 
 
-def _live(approval: dict[str, Any], now: datetime) -> bool:
+def _live(approval: Approval, now: datetime) -> bool:
     expires = moment(approval.get("expires"))
     return expires is None or expires > now
 
 
-def _decision(c: _Card, approval: dict[str, Any]) -> list[dict[str, Any]]:
+def _decision(c: _Card, approval: Approval) -> list[dict[str, Any]]:
     """The buttons of one pending approval, beside the VMs and writes it binds."""
     w = c.w
     vms = [t.get("vm") or "?" for t in approval.get("targets") or []]
@@ -568,10 +580,10 @@ def _write(phrase: str, lang: str) -> str:
     return _WRITES_FR.get(phrase, phrase) if lang == "fr" else phrase
 
 
-def _decided(c: _Card, approval: dict[str, Any]) -> str | None:
+def _decided(c: _Card, approval: Approval) -> str | None:
     """One line for an approval that is no longer waiting."""
     w, state = c.w, approval["state"]
-    by = (approval.get("decided_by") or {}).get("name") or "?"
+    by = _name_of(approval.get("decided_by"))
     when = c.ago(approval.get("decided_at"))
     if state in {"approved", "executing", "succeeded", "failed", "dry-run", "not-confirmed"}:
         said = w["approved"].format(name=by, when=when)
@@ -597,19 +609,18 @@ def _decided(c: _Card, approval: dict[str, Any]) -> str | None:
 
 # -- progress ------------------------------------------------------------------------------------
 def _progress(c: _Card) -> list[dict[str, Any]]:
-    shown = [v for v in c.found.vms if v.run][:SHOWN_RUNS]
+    shown = [(v, v.run) for v in c.found.vms if v.run][:SHOWN_RUNS]
     if not shown:
         return []
     outcomes = table(OUTCOMES, c.lang)
     blocks = [heading(c.w["progress"])]
-    for vm in shown:
-        run_ = vm.run or {}
+    for vm, run_ in shown:
         playbook = playbook_label(run_.get("playbook"), c.lang)
         if vm.outcome == "fixing" and not run_.get("journal"):
             said, color = c.w["queued"], "accent"
         elif vm.outcome == "fixing":
             total = max(len(run_.get("journal") or []), 1)
-            step = _last_step(run_)
+            step = last_step(run_)
             said = c.w["step_of"].format(n=run_.get("step", 0) + 1, total=_steps(run_) or total,
                                          label=step_label(step, c.lang))  # fmt: skip
             color = "accent"
@@ -627,14 +638,14 @@ _OUTCOME_STATE = {"fixed": "resolved", "not-confirmed": "resolved", "fix-failed"
                   "dry-run": "needs-attention"}  # fmt: skip
 
 
-def _steps(run_: dict[str, Any]) -> int | None:
+def _steps(run_: Run) -> int | None:
     from remediation.playbooks import PLAYBOOKS
 
     playbook = PLAYBOOKS.get(run_.get("playbook") or "")
     return len(playbook.steps) if playbook else None
 
 
-def _findings(c: _Card, run_: dict[str, Any]) -> list[dict[str, Any]]:
+def _findings(c: _Card, run_: Run) -> list[dict[str, Any]]:
     """What a read-only diagnosis found: every failing check, and how many passed."""
     found = (run_.get("context") or {}).get("findings") or []
     failing = [f for f in found if not f.get("ok")]
@@ -725,7 +736,7 @@ def _links(c: _Card) -> list[dict[str, Any]]:
     return found
 
 
-def _portal_target(incident: dict[str, Any]) -> str | None:
+def _portal_target(incident: Incident) -> str | None:
     """The blade that shows the failure: the first VM (or its migration item), else the
     vault."""
     resources = incident.get("resources") or {}

@@ -13,7 +13,7 @@ from __future__ import annotations
 import importlib
 from collections.abc import Callable
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from bot.activity import turn_from_activity
 from bot.connector import ConnectorClient
@@ -72,7 +72,10 @@ class ConnectorBridge:
     into the SDK's adapter base class and names the turn_state key of the invoke response."""
 
     invoke_response_key: str
-    run_pipeline: Callable[[Any, Any], Any]  # the SDK adapter's
+
+    if TYPE_CHECKING:  # the SDK adapter's, which the mixed class inherits
+
+        async def run_pipeline(self, context: Any, callback: Any = None) -> Any: ...
 
     def __init__(self, connector: ConnectorClient, sdk: Sdk) -> None:
         super().__init__()

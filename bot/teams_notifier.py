@@ -11,18 +11,27 @@ when the bot is (re)installed.
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable
 from datetime import timedelta
-from typing import Any
+from functools import partial
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from bot.connector import BotRemoved, ConnectorError, ConversationNotFound, MessageTooLarge
 from bot.conversations import Conversations, key_of
+from bot.endpoint import BotEndpoint
 from bot.incident_card import incident_card
 from bot.model import ConversationRef, reply_card
 from bot.runtime import BotRuntime
 from remediation.clock import iso, parse_iso, utcnow
+from remediation.notify import View
+from remediation.records import CardRef, Incident
 from remediation.store import Store
 
+if TYPE_CHECKING:
+    from remediation.engine import Engine
+
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 BACKLOG = "card_backlog"
 PARTITION = "incident"
@@ -36,21 +45,21 @@ class TeamsNotifier:
         self.runtime = runtime
         self.conversations = Conversations(store)
         self._store = store
-        self._engine: Any = None
+        self._engine: Engine | None = None
 
-    def attach(self, engine: Any) -> None:
+    def attach(self, engine: Engine) -> None:
         """Give access to the engine's views, so that backlogged cards can be re-sent."""
         self._engine = engine
 
     # -- Notifier protocol ------------------------------------------------------------------
-    def post(self, view: dict[str, Any]) -> dict[str, Any] | None:
+    def post(self, view: View) -> CardRef | None:
         incident_id = view["incident"]["id"]
         card = self._post(view)
         if card is not None:
             self.catch_up(skip=incident_id)
         return card
 
-    def update(self, view: dict[str, Any], card: dict[str, Any]) -> None:
+    def update(self, view: View, card: CardRef) -> None:
         incident_id = view["incident"]["id"]
         if self._update(view, card):
             self.catch_up(skip=incident_id)
@@ -66,7 +75,7 @@ class TeamsNotifier:
                 continue
             try:
                 self.runtime.call(
-                    lambda adapter, c=channel: adapter.create_thread(c, reply_card(card))
+                    partial(BotEndpoint.create_thread, channel=channel, activity=reply_card(card))
                 )
             except (BotRemoved, ConversationNotFound, ConnectorError, TimeoutError) as exc:
                 log.warning("the digest of %s could not be posted: %s", week, exc)
@@ -76,7 +85,7 @@ class TeamsNotifier:
         return sent
 
     # -- sending ----------------------------------------------------------------------------
-    def _post(self, view: dict[str, Any]) -> dict[str, Any] | None:
+    def _post(self, view: View) -> CardRef | None:
         incident_id = view["incident"]["id"]
         channel = self.conversations.channel()
         if channel is None:
@@ -98,7 +107,7 @@ class TeamsNotifier:
         self._clear(incident_id)
         return {**channel.in_conversation(thread_id).to_dict(), "activity_id": activity_id}
 
-    def _update(self, view: dict[str, Any], card: dict[str, Any]) -> bool:
+    def _update(self, view: View, card: CardRef) -> bool:
         incident_id = view["incident"]["id"]
         try:
             thread = ConversationRef.from_dict(card)
@@ -124,7 +133,9 @@ class TeamsNotifier:
         self._clear(incident_id)
         return True
 
-    def _send_sized(self, view: dict[str, Any], send) -> Any:
+    def _send_sized(
+        self, view: View, send: Callable[[BotEndpoint, dict[str, Any]], Awaitable[T]]
+    ) -> T:
         """Send the full card; if Teams finds it too large, the compact one."""
         try:
             return self.runtime.call(lambda adapter: send(adapter, reply_card(incident_card(view))))
@@ -170,14 +181,20 @@ class TeamsNotifier:
                 self._clear(incident_id)
                 continue
             view = engine.view(incident_id)
-            if incident.get("card"):
-                sent += self._update(view, incident["card"])
+            posted = incident.get("card")
+            if posted:
+                sent += self._update(view, posted)
             elif incident["status"] == "open":
                 card = self._post(view)
                 if card is None:
                     break  # the channel is still unusable: keep the rest for later
-                engine.incidents.update(incident_id, lambda doc, c=card: {**doc, "card": c})
+                engine.incidents.update(incident_id, partial(_with_card, card=card))
                 sent += 1
             else:
                 self._clear(incident_id)
         return sent
+
+
+def _with_card(doc: Incident, card: CardRef) -> Incident:
+    """The incident with the reference of the card posted for it."""
+    return {**doc, "card": card}

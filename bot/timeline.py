@@ -18,6 +18,7 @@ from bot.wording import (
     step_label,
     words,
 )
+from remediation.records import JournalEntry, Run
 
 COMPACT_STEPS = 3
 MAX_STEPS = 40
@@ -34,7 +35,7 @@ _RUNNING = {"en": "running", "fr": "en cours"}
 
 
 def timeline_blocks(
-    runs: list[dict[str, Any]], lang: str, now: datetime, *, compact: bool = False
+    runs: list[Run], lang: str, now: datetime, *, compact: bool = False
 ) -> list[dict[str, Any]]:
     """Each run's steps, oldest first; `compact` keeps the last few of each."""
     blocks: list[dict[str, Any]] = []
@@ -48,7 +49,7 @@ def timeline_blocks(
     return blocks
 
 
-def steps_of(item: dict[str, Any]) -> list[dict[str, Any]]:
+def steps_of(item: Run) -> list[JournalEntry]:
     """The journal without the start of each step that ended (its end says more); a step
     still going shows its start."""
     journal = item.get("journal") or []
@@ -58,7 +59,13 @@ def steps_of(item: dict[str, Any]) -> list[dict[str, Any]]:
     return shown
 
 
-def step_text(entry: dict[str, Any], lang: str) -> str:
+def last_step(item: Run | None) -> str:
+    """The step the run journaled last, "—" before its first."""
+    journal = item.get("journal") if item else None
+    return str((journal[-1].get("step") if journal else None) or "—")
+
+
+def step_text(entry: JournalEntry, lang: str) -> str:
     """ "Lift the locks: lifted 1 lock(s)" in words a person reads."""
     label = step_label(str(entry.get("step") or "—"), lang)
     note = humanize(entry.get("note") or "")
@@ -69,7 +76,7 @@ def step_text(entry: dict[str, Any], lang: str) -> str:
     return f"{label}: {note}" if note else label
 
 
-def _run_header(item: dict[str, Any], lang: str) -> dict[str, Any]:
+def _run_header(item: Run, lang: str) -> dict[str, Any]:
     outcomes = words(OUTCOMES, lang)
     state = item.get("state") or "pending"
     outcome = outcomes.get(_RUN_OUTCOME.get(state, ""), _RUNNING.get(lang, "running"))
@@ -80,7 +87,7 @@ def _run_header(item: dict[str, Any], lang: str) -> dict[str, Any]:
     )
 
 
-def _step(entry: dict[str, Any], lang: str, now: datetime) -> dict[str, Any]:
+def _step(entry: JournalEntry, lang: str, now: datetime) -> dict[str, Any]:
     icon, color = _PHASES.get(str(entry.get("phase")), ("•", "default"))
     when = moment(entry.get("time"))
     stamp = f"{ago(when, now, lang)} · {when:%H:%M:%S} UTC" if when else ""
@@ -91,7 +98,7 @@ def _step(entry: dict[str, Any], lang: str, now: datetime) -> dict[str, Any]:
     )
 
 
-def timeline_lines(item: dict[str, Any], lang: str, now: datetime, limit: int) -> list[dict]:
+def timeline_lines(item: Run, lang: str, now: datetime, limit: int) -> list[dict]:
     """The last `limit` steps of one run as lines, for a chat answer."""
     return [_step(entry, lang, now) for entry in steps_of(item)[-limit:]] or [
         line("—", isSubtle=True)

@@ -11,10 +11,14 @@ import logging
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from remediation.playbooks.findings import reason
 from remediation.signals.arm_id import ArmId
+
+if TYPE_CHECKING:
+    from remediation.azure.api import ArmApi
+    from remediation.loganalytics import LogFacts
 
 log = logging.getLogger(__name__)
 
@@ -59,15 +63,15 @@ class VmFacts:
 
     def __init__(
         self,
-        arm: Callable[[str, str], Any],
+        arm: Callable[[str, str], ArmApi],
         poll_vaults: Iterable[str] = (),
-        log_facts: Any = None,
+        log_facts: LogFacts | None = None,
     ) -> None:
         self._arm = arm
         self._poll_vaults = list(poll_vaults)
         self._logs = log_facts
 
-    def gather(self, vm: str, known_vaults: Iterable[str]) -> LiveFacts:
+    def gather(self, vm: str, known_vaults: Iterable[str | None]) -> LiveFacts:
         facts = LiveFacts()
         vaults: list[str] = []  # ARM ids ignore case: alerts lower-case them, settings may not
         for vault in (v for v in [*known_vaults, *self._poll_vaults] if v):

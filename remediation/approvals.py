@@ -26,7 +26,8 @@ from remediation.audit import AuditLog
 from remediation.azure.graph import InvalidObjectId, MembershipUnavailable
 from remediation.clock import Clock, iso, parse_iso, utcnow
 from remediation.policy import Policy
-from remediation.store import Store
+from remediation.records import Approval, FixTarget
+from remediation.store import Documents, Store
 
 APPROVALS = "approvals"
 PARTITION = "approval"
@@ -102,12 +103,12 @@ def refusal(who: Approver, policy: Policy) -> str | None:
 class Outcome:
     accepted: bool
     message: str
-    approval: dict[str, Any] | None
+    approval: Approval | None
 
 
 class Approvals:
     def __init__(self, store: Store, audit: AuditLog, clock: Clock = utcnow) -> None:
-        self._store = store
+        self._docs = Documents[Approval](store, APPROVALS, PARTITION)
         self._audit = audit
         self._clock = clock
 
@@ -116,13 +117,13 @@ class Approvals:
         incident_id: str,
         playbook: str,
         ttl: timedelta,
-        targets: list[dict[str, Any]],
+        targets: list[FixTarget],
         writes: list[str],
         choices: tuple[str, ...] = (),
-    ) -> dict[str, Any]:
+    ) -> Approval:
         """A pending approval for exactly `targets` and `writes` (the frozen plan)."""
         now = self._clock()
-        approval = {
+        approval: Approval = {
             "id": "apr-" + secrets.token_urlsafe(12),
             "incident_id": incident_id,
             "playbook": playbook,
@@ -137,27 +138,24 @@ class Approvals:
             "decided_at": None,
             "snoozed_until": None,
         }
-        self._store.insert(APPROVALS, PARTITION, approval["id"], approval)
+        self._docs.insert(approval["id"], approval)
         return approval
 
-    def get(self, approval_id: Any) -> dict[str, Any] | None:
+    def get(self, approval_id: Any) -> Approval | None:
         if (
             not isinstance(approval_id, str)
             or not approval_id.startswith("apr-")
             or len(approval_id) > MAX_ID_CHARS
         ):
             return None
-        record = self._store.get(APPROVALS, PARTITION, approval_id)
-        return record.data if record else None
+        return self._docs.get(approval_id)
 
-    def pending(self) -> list[dict[str, Any]]:
+    def pending(self) -> list[Approval]:
         now = self._clock()
-        found = self._store.query(APPROVALS, PARTITION, where={"state": "pending"})
-        return [r.data for r in found if parse_iso(r.data["expires"]) > now]
+        return [a for a in self._docs.all(state="pending") if parse_iso(a["expires"]) > now]
 
-    def all_for(self, incident_id: str) -> list[dict[str, Any]]:
-        found = self._store.query(APPROVALS, PARTITION, where={"incident_id": incident_id})
-        return [r.data for r in found]
+    def all_for(self, incident_id: str) -> list[Approval]:
+        return self._docs.all(incident_id=incident_id)
 
     def decide(
         self, approval_id: Any, verb: Any, who: Approver, policy: Policy, choice: Any = None
@@ -195,7 +193,7 @@ class Approvals:
         target = VERBS[verb]
         token = secrets.token_hex(8)  # tells this click's transition from a concurrent one
 
-        def transition(doc: dict[str, Any]) -> dict[str, Any]:
+        def transition(doc: Approval) -> Approval:
             if doc["state"] != "pending" or parse_iso(doc["expires"]) <= now:
                 return doc
             snoozed = iso(now + SNOOZE) if target == "snoozed" else None
@@ -209,7 +207,7 @@ class Approvals:
                 "decision": token,
             }
 
-        after = self._store.update(APPROVALS, PARTITION, approval["id"], transition).data
+        after = self._docs.update(approval["id"], transition)
         if after.get("decision") == token:
             return Outcome(True, f"{target.capitalize()} by {who.name}.", after)
         if after["state"] == "pending":
@@ -222,57 +220,55 @@ class Approvals:
         if after["state"] == "superseded":
             return Outcome(False, "This approval was replaced by a newer one: the incident's "
                            "VMs changed. Decide on the current card.", after)  # fmt: skip
-        by = (after.get("decided_by") or {}).get("name", "someone")
+        decider = after.get("decided_by")
+        by = decider.get("name", "someone") if decider else "someone"
         return Outcome(False, f"Already {after['state']} by {by}.", after)
 
     def supersede(self, approval_id: str) -> bool:
         """Retire a pending approval whose targets changed; True when it was still pending."""
 
-        def retire(doc: dict[str, Any]) -> dict[str, Any]:
+        def retire(doc: Approval) -> Approval:
             return {**doc, "state": "superseded"} if doc["state"] == "pending" else doc
 
-        record = self._store.update(APPROVALS, PARTITION, approval_id, retire)
-        return record is not None and record.data["state"] == "superseded"
+        return self._docs.update(approval_id, retire)["state"] == "superseded"
 
     def withdraw(self, approval_id: str, note: str) -> bool:
         """Retire a pending or snoozed approval its incident no longer needs; True if it was."""
 
-        def retire(doc: dict[str, Any]) -> dict[str, Any]:
+        def retire(doc: Approval) -> Approval:
             if doc["state"] not in {"pending", "snoozed"}:
                 return doc
             return {**doc, "state": "withdrawn", "note": note}
 
-        record = self._store.update(APPROVALS, PARTITION, approval_id, retire)
-        return record is not None and record.data["state"] == "withdrawn"
+        return self._docs.update(approval_id, retire)["state"] == "withdrawn"
 
     def unsnooze(self, approval_id: str, ttl: timedelta) -> bool:
         """A snoozed approval waits for a decision again, on the same frozen plan."""
         now = self._clock()
         token = secrets.token_hex(8)  # tells this transition from a concurrent one
 
-        def wake(doc: dict[str, Any]) -> dict[str, Any]:
+        def wake(doc: Approval) -> Approval:
             if doc["state"] != "snoozed":
                 return doc
             return {**doc, "state": "pending", "snoozed_until": None, "decided_by": None,
                     "decided_at": None, "expires": iso(now + ttl), "decision": token}  # fmt: skip
 
-        record = self._store.update(APPROVALS, PARTITION, approval_id, wake)
-        return record is not None and record.data.get("decision") == token
+        return self._docs.update(approval_id, wake).get("decision") == token
 
     def expire(self, approval_id: str) -> None:
         now = self._clock()
 
-        def lapse(doc: dict[str, Any]) -> dict[str, Any]:
+        def lapse(doc: Approval) -> Approval:
             if doc["state"] == "pending" and parse_iso(doc["expires"]) <= now:
                 return {**doc, "state": "expired"}
             return doc
 
-        self._store.update(APPROVALS, PARTITION, approval_id, lapse)
+        self._docs.update(approval_id, lapse)
 
     def set_state(self, approval_id: str, state: str, note: str | None = None) -> None:
         """executing, then how the fix ended, as it progresses after approval."""
 
-        def moved(doc: dict[str, Any]) -> dict[str, Any]:
-            return {**doc, "state": state, **({"note": note} if note else {})}
+        def moved(doc: Approval) -> Approval:
+            return {**doc, "state": state, "note": note} if note else {**doc, "state": state}
 
-        self._store.update(APPROVALS, PARTITION, approval_id, moved)
+        self._docs.update(approval_id, moved)

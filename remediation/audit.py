@@ -6,6 +6,7 @@ from datetime import timedelta
 from typing import Any
 
 from remediation.clock import Clock, iso, parse_iso, utcnow
+from remediation.records import Run
 from remediation.store import Store
 
 AUDIT_TABLE = "audit"
@@ -40,7 +41,7 @@ class AuditLog:
     def entries(self, day: str | None = None) -> list[dict[str, Any]]:
         return [r.data for r in self._store.query(AUDIT_TABLE, day)]
 
-    def for_run(self, run: dict[str, Any]) -> list[dict[str, Any]]:
+    def for_run(self, run: Run) -> list[dict[str, Any]]:
         """The ARM writes a fix run made, oldest first (their request ids, their results)."""
         last = parse_iso(run["updated"]).date()
         day = max(parse_iso(run["created"]).date(), last - timedelta(days=MAX_RUN_DAYS))

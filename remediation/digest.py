@@ -14,6 +14,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from remediation.clock import parse_iso
+from remediation.records import Incident, Run
 
 DAYS = 7
 TOP_VMS = 5
@@ -24,12 +25,12 @@ class Week:
     start: datetime
     end: datetime
     incidents: int = 0
-    by_cause: Counter = field(default_factory=Counter)  # entry id (or root cause) -> incidents
-    fixes: Counter = field(default_factory=Counter)  # final state -> runs
+    by_cause: Counter[str] = field(default_factory=Counter)  # entry id (or root cause) -> incidents
+    fixes: Counter[str] = field(default_factory=Counter)  # final state -> runs
     time_to_fix: list[timedelta] = field(default_factory=list)  # fired -> fixed, per incident
     failing_vms: list[tuple[str, int]] = field(default_factory=list)  # most incidents first
-    per_day: list[Counter] = field(default_factory=list)  # per day: run state -> runs
-    languages: Counter = field(default_factory=Counter)  # of the incidents opened
+    per_day: list[Counter[str]] = field(default_factory=list)  # per day: run state -> runs
+    languages: Counter[str] = field(default_factory=Counter)  # of the incidents opened
 
     @property
     def language(self) -> str:
@@ -44,7 +45,10 @@ class Week:
 
     @property
     def median_time_to_fix(self) -> timedelta | None:
-        return statistics.median(self.time_to_fix) if self.time_to_fix else None
+        if not self.time_to_fix:
+            return None
+        # typeshed allows numbers only; a timedelta has all median needs (sorting, + and / 2)
+        return statistics.median(self.time_to_fix)  # type: ignore[type-var]
 
 
 def previous_week(now: datetime) -> tuple[datetime, datetime]:
@@ -56,29 +60,31 @@ def previous_week(now: datetime) -> tuple[datetime, datetime]:
     return monday - timedelta(days=DAYS), monday
 
 
-def week(
-    incidents: list[dict[str, Any]], runs: list[dict[str, Any]], start: datetime, end: datetime
-) -> Week:
+def week(incidents: list[Incident], runs: list[Run], start: datetime, end: datetime) -> Week:
     """Incidents opened and fixes started from `start` to `end` (seven days)."""
     opened = [i for i in incidents if _within(i.get("first_seen"), start, end)
               and i.get("root_cause") != "flood"]  # fmt: skip
     started = [r for r in runs if _within(r.get("created"), start, end)]
     by_cause = Counter(i.get("entry_id") or i.get("root_cause") or "?" for i in opened)
     vms = Counter(vm for i in opened for vm in i.get("vms") or [])
-    per_day = [Counter() for _ in range(DAYS)]
+    per_day: list[Counter[str]] = [Counter() for _ in range(DAYS)]
     for run in started:
         day = min(DAYS - 1, int((parse_iso(run["created"]) - start) / timedelta(days=1)))
         per_day[day][run["state"]] += 1
     fixed = [
         parse_iso(i["resolved_at"]) - parse_iso(i.get("fired_at") or i["first_seen"])
         for i in incidents
-        if (i.get("resolution") or {}).get("why") == "fixed"
-        and _within(i.get("resolved_at"), start, end)
+        if _resolved_why(i) == "fixed" and _within(i.get("resolved_at"), start, end)
     ]
     return Week(
         start, end, len(opened), by_cause, Counter(r["state"] for r in started), fixed,
         vms.most_common(TOP_VMS), per_day, Counter(i.get("language") or "en" for i in opened),
     )  # fmt: skip
+
+
+def _resolved_why(incident: Incident) -> str | None:
+    resolution = incident.get("resolution")
+    return resolution.get("why") if resolution else None
 
 
 def _within(value: Any, start: datetime, end: datetime) -> bool:

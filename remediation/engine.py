@@ -11,14 +11,17 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import timedelta
-from typing import Any, Protocol
+from functools import partial
+from typing import Any
 
 from remediation import resolution
 from remediation.approvals import Approvals, Approver, Outcome
 from remediation.audit import AuditLog
+from remediation.azure.api import ArmFor
 from remediation.classify import Classification, Classifier
 from remediation.clock import Clock, iso, parse_iso, utcnow
 from remediation.incidents import Incidents, add_note, in_doubt
+from remediation.notify import Notifier, View
 from remediation.oncall import (
     APPROVAL_VERBS,
     INCIDENT_VERBS,
@@ -40,6 +43,7 @@ from remediation.queue.base import (
     QueueUnavailable,
     StepMessage,
 )
+from remediation.records import Approval, Caller, FixTarget, Incident, Plan, Related, Run
 from remediation.runs import ACTIVE, NOTHING_DONE, TERMINAL, Runner, Runs, new_run
 from remediation.scope import ignored_because, summary_of
 from remediation.signals import signals_from_payload
@@ -59,14 +63,6 @@ SWITCHES = "switches"
 FLOOD = "flood"
 MAX_RELATED = 5
 SHOWN_FAILED = 5  # failed runs whose ARM writes a card's Details quote
-
-
-class Notifier(Protocol):
-    """Where cards go: posts a new thread per incident, then updates that same message."""
-
-    def post(self, view: dict[str, Any]) -> dict[str, Any] | None: ...
-
-    def update(self, view: dict[str, Any], card: dict[str, Any]) -> None: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,7 +97,7 @@ class Engine:
         queue: Queue,
         notifier: Notifier,
         playbooks: dict[str, Playbook],
-        arm_for: Callable[[dict[str, Any]], Any],
+        arm_for: ArmFor,
         clock: Clock = utcnow,
     ) -> None:
         self.store = store
@@ -203,7 +199,7 @@ class Engine:
             log.error("signal %s failed to process %d times; abandoned", dedup_key, tries - 1)
             self._settle(dedup_key, ABANDONED)
             return Ingested(duplicate=True)
-        self.store.update(SEEN, dedup_key[:2], dedup_key, lambda doc: {**doc, "tries": tries})
+        self.store.change(SEEN, dedup_key[:2], dedup_key, lambda doc: {**doc, "tries": tries})
         try:
             signal = Signal.from_dict(record.data.get("signal"))
         except SignalError as exc:
@@ -334,7 +330,7 @@ class Engine:
         incident = self.incidents.find_open(signal, classification)
         if incident is None:
             return True  # nothing to close
-        reader = {"target": {"subscription_id": signal.subscription_id}, "decided_by": "engine"}
+        reader: Caller = {"id": "", "target": _target_of(signal), "decided_by": "engine"}
         holds, why = resolution.confirmed(lambda: self._arm_for(reader), signal)
         if not holds:
             self._note(
@@ -343,7 +339,7 @@ class Engine:
             self._refresh(incident["id"])
         return holds
 
-    def _flooded(self, signal: Signal, incident: dict[str, Any]) -> bool:
+    def _flooded(self, signal: Signal, incident: Incident) -> bool:
         """Past the policy's rate of new incidents per source and subscription, a new incident
         is held: no card of its own, no fix; one flood card counts them instead."""
         limits = self.policy().limits
@@ -354,7 +350,8 @@ class Engine:
         held = counted.data["count"] - limits.new_incidents_per_window
         if held <= 0:
             return False
-        plan = {"mode": "manual", "playbook": None, "reason": "held in a flood of new incidents"}
+        plan: Plan = {"mode": "manual", "playbook": None,
+                      "reason": "held in a flood of new incidents"}  # fmt: skip
         self.incidents.update(incident["id"], lambda doc: {**doc, "held": FLOOD, "plan": plan})
         note = (
             f"{held} new incident(s) from {signal.source.value} in subscription "
@@ -369,7 +366,7 @@ class Engine:
             self._refresh(flood_id, urgent=False)
         return True
 
-    def _plan(self, incident: dict[str, Any], classification: Classification, signal) -> None:
+    def _plan(self, incident: Incident, classification: Classification, signal: Signal) -> None:
         entry = classification.entry
         policy = self.policy()
         automation = entry.automation if entry else None
@@ -380,9 +377,9 @@ class Engine:
             automation.mode if automation else "manual",
             target,
         )
-        plan = {"mode": decision.mode, "playbook": decision.playbook, "reason": decision.reason}
+        plan = Plan(mode=decision.mode, playbook=decision.playbook, reason=decision.reason)
         if decision.playbook and policy.paused:
-            plan.update(mode="manual", reason="automation is paused")
+            plan.update({"mode": "manual", "reason": "automation is paused"})
         incident = self.incidents.update(incident["id"], lambda doc: {**doc, "plan": plan})
         self.audit.record(
             "policy", "plan", incident["id"], plan["mode"],
@@ -393,7 +390,7 @@ class Engine:
         elif plan["mode"] == "auto":
             self._start_runs(incident["id"], "policy:auto")
 
-    def _undecided(self, incident: dict[str, Any]) -> list[str]:
+    def _undecided(self, incident: Incident) -> list[str]:
         """Failing VMs that no live or decided approval covers yet (nor a conflict holds)."""
         covered = {
             t["vm"]
@@ -405,9 +402,9 @@ class Engine:
             vm for vm in incident["active_vms"] if vm not in covered and not in_doubt(incident, vm)
         ]
 
-    def _ask_approval(self, incident: dict[str, Any], vms: list[str]) -> dict[str, Any] | None:
+    def _ask_approval(self, incident: Incident, vms: list[str]) -> Approval | None:
         """Open an approval that binds exactly these VMs' resources and the playbook's writes."""
-        playbook_name = (incident.get("plan") or {}).get("playbook")
+        playbook_name = _plan_of(incident).get("playbook")
         if not vms or not playbook_name:
             return None
         playbook = self.playbooks[playbook_name]
@@ -423,12 +420,12 @@ class Engine:
         """VMs joined the incident: an automatic fix takes them too; under approval, a pending
         approval is replaced by one with every target, and after a decision the newcomers get
         an approval of their own, so no decision ever covers a VM its card did not show."""
-        incident = self.incidents.get(incident_id)
-        plan = incident.get("plan") or {}
-        if plan.get("mode") == "auto":
+        incident = self.incidents.load(incident_id)
+        mode = _plan_of(incident).get("mode")
+        if mode == "auto":
             self._start_runs(incident_id, "policy:auto")
             return
-        if plan.get("mode") != "approval":
+        if mode != "approval":
             return
         newcomers = self._undecided(incident)
         if not newcomers:
@@ -446,16 +443,17 @@ class Engine:
 
     # -- fixes ----------------------------------------------------------------------------
     def _start_runs(
-        self, incident_id: str, decided_by: str, approval: dict[str, Any] | None = None
+        self, incident_id: str, decided_by: str, approval: Approval | None = None
     ) -> list[str]:
         """One run per target not yet fixed, within the blast-radius limits. Under approval
         the targets are the approval's frozen ones, never what the incident lists now."""
-        incident = self.incidents.get(incident_id)
+        incident = self.incidents.load(incident_id)
         policy = self.policy()
-        playbook = (incident.get("plan") or {}).get("playbook")
+        playbook = _plan_of(incident).get("playbook")
         if not playbook or policy.paused:
             return []
         runs = self.runs.for_incident(incident_id)
+        targets: list[FixTarget]
         if approval is not None:
             targets = approval.get("targets") or []
             existing = {r["vm"] for r in runs if r.get("approval_id") == approval["id"]}
@@ -495,7 +493,8 @@ class Engine:
         """Why a VM may not get a `playbook` run now (None when it may): cool-down per resource
         and circuit breaker per playbook, from one read of the playbook's runs."""
         now, limits = self.clock(), policy.limits
-        cooling, failures = set(), 0
+        cooling: set[str] = set()
+        failures = 0
         for run in self.runs.all(playbook=playbook):
             age = now - parse_iso(run["updated"])
             done_something = run["state"] in TERMINAL and run["state"] not in NOTHING_DONE
@@ -512,7 +511,7 @@ class Engine:
     def _active_count(self) -> int:
         return sum(1 for r in self.runs.all() if _holds_slot(r))
 
-    def _run_changed(self, run: dict[str, Any]) -> None:
+    def _run_changed(self, run: Run) -> None:
         if run["state"] in TERMINAL:
             self.start_pending()
             self._settle_approval(run)
@@ -520,7 +519,7 @@ class Engine:
             self._settle_incident(run["incident_id"])
         self._refresh(run["incident_id"])
 
-    def _after_cleanup(self, run: dict[str, Any]) -> None:
+    def _after_cleanup(self, run: Run) -> None:
         """A lock put back is the cause put back: the VM is watched and the incident says so;
         a lock kept off ends any watch."""
         context = run["context"]
@@ -532,7 +531,7 @@ class Engine:
                        "cannot clean up; its restore points are watched and a card warns "
                        "before the limit")  # fmt: skip
         elif context.get("locks_left_off"):
-            self.watch.drop(run["target"]["resource_id"])
+            self.watch.drop(run["target"]["resource_id"] or "")
 
     def _settle_incident(self, incident_id: str) -> None:
         """Close the incident once its runs proved no VM is failing any more (fixed, or Azure
@@ -546,7 +545,7 @@ class Engine:
             return
         now = iso(self.clock())
 
-        def resolved(doc: dict[str, Any]) -> dict[str, Any]:
+        def resolved(doc: Incident) -> Incident:
             if doc["status"] != "open":
                 return doc
             return {**doc, "status": "resolved", "resolved_at": now,
@@ -575,7 +574,7 @@ class Engine:
                 self.runner.start(run["id"])
                 active += 1
 
-    def _settle_approval(self, run: dict[str, Any]) -> None:
+    def _settle_approval(self, run: Run) -> None:
         """Once every run an approval started has ended, the approval says how."""
         approval_id = run.get("approval_id")
         if not approval_id:
@@ -600,7 +599,7 @@ class Engine:
                     r.get("approval_id") == approval["id"]
                     for r in self.runs.for_incident(incident_id)
                 ):
-                    notes = (self.incidents.get(incident_id) or {}).get("notes") or []
+                    notes = self.incidents.load(incident_id).get("notes") or []
                     why = "; ".join(notes[-3:]) or "nothing could start"
                     self.approvals.set_state(approval["id"], "not-started", why)
             self._refresh(incident_id)
@@ -650,7 +649,7 @@ class Engine:
         approval = self.approvals.get(data.get("approvalId"))
         return approval["incident_id"] if approval else None
 
-    def _run_named(self, data: dict[str, Any]) -> dict[str, Any] | None:
+    def _run_named(self, data: dict[str, Any]) -> Run | None:
         run_id = checked_id(data.get("runId"), "run-")
         return self.runs.get(run_id) if run_id else None
 
@@ -658,19 +657,20 @@ class Engine:
         run = self._run_named(data)
         if run is None:
             return Acted(Outcome(False, "This fix run does not exist.", None), None)
-        incident = self.incidents.get(run["incident_id"]) or {}
+        incident = self.incidents.get(run["incident_id"])
         latest = latest_run_per_vm(self.runs.for_incident(run["incident_id"])).get(run["vm"])
         if latest is None or latest["id"] != run["id"]:
             return Acted(Outcome(False, f"A newer fix of {run['vm']} exists: use the current "
                                  "card.", None), run["incident_id"])  # fmt: skip
-        if incident.get("status") != "open":
-            said = f"This incident is already {incident.get('status')}."
+        status = incident.get("status") if incident else None
+        if status != "open":
+            said = f"This incident is already {status}."
             return Acted(Outcome(False, said, None), run["incident_id"])
         if verb == "retry":
             return self._retry(run, who)
         return self._other_fix(run)
 
-    def _retry(self, run: dict[str, Any], who: Approver) -> Acted:
+    def _retry(self, run: Run, who: Approver) -> Acted:
         """Run the same fix again for the same frozen target, as a person asked. The
         cool-down is for automation and yields to them; a pause or an open breaker does not."""
         policy = self.policy()
@@ -690,22 +690,24 @@ class Engine:
         )  # fmt: skip
         again["retry_of"] = run["id"]
         self.runs.add(again)
-        if run.get("approval_id"):
-            self.approvals.set_state(run["approval_id"], "executing")
+        approval_id = run.get("approval_id")
+        if approval_id:
+            self.approvals.set_state(approval_id, "executing")
         self.start_pending()
         said = f"Retry of the fix for {run['vm']} started by {who.name}."
         return Acted(Outcome(True, said, None), run["incident_id"])
 
-    def _other_fix(self, run: dict[str, Any]) -> Acted:
+    def _other_fix(self, run: Run) -> Acted:
         """Open (or find) the incident of the other catalogued error a backup of this run hit,
         from the job as Azure shows it now, and link the two."""
-        revealed = (run.get("context") or {}).get("revealed_entry")
-        jobs = (run.get("context") or {}).get("jobs_followed") or []
+        context = run.get("context") or {}
+        revealed = context.get("revealed_entry")
+        jobs = context.get("jobs_followed") or []
         if not revealed or not jobs:
             said = "This fix hit no other known error."
             return Acted(Outcome(False, said, None), run["incident_id"])
         try:
-            job = self._arm_for(run).get_backup_job(run["target"]["vault_id"], jobs[-1])
+            job = self._arm_for(run).get_backup_job(run["target"]["vault_id"] or "", jobs[-1])
             signals = signals_from_payload(job)
         except Exception as exc:  # Azure unreadable now: the card says so, nothing changes
             said = f"Azure could not be read to open that incident ({describe(exc)})."
@@ -716,10 +718,10 @@ class Engine:
                 continue
             ingested = self.ingest(signal, from_azure=True)
             found = self.incidents.find_open(signal, classification)
-            other = ingested.incident_id or (found or {}).get("id")
+            other = ingested.incident_id or (found["id"] if found else None)
             if other:
-                link = {"entry_id": revealed, "incident_id": other, "run_id": run["id"]}
-                self.incidents.update(run["incident_id"], lambda doc, x=link: _linked(doc, x))
+                link: Related = {"entry_id": revealed, "incident_id": other, "run_id": run["id"]}
+                self.incidents.update(run["incident_id"], partial(_linked, link=link))
                 title = classification.entry.title.en if classification.entry else revealed
                 said = (
                     f'{run["vm"]}: the incident for "{title}" is open; its card is in the channel.'
@@ -729,9 +731,9 @@ class Engine:
         return Acted(Outcome(False, said, None), run["incident_id"])
 
     # -- cards ----------------------------------------------------------------------------
-    def view(self, incident_id: str) -> dict[str, Any]:
+    def view(self, incident_id: str) -> View:
         """Everything a card shows about one incident."""
-        incident = self.incidents.get(incident_id)
+        incident = self.incidents.load(incident_id)
         entry = (
             self.classifier.catalogue.get(incident["entry_id"]) if incident["entry_id"] else None
         )
@@ -762,7 +764,7 @@ class Engine:
         """Edit the incident's card. A storm adds VMs by the hundred: those non-urgent edits
         are coalesced to one per CARD_INTERVAL, the rest marked for `flush_cards`."""
         now = self.clock()
-        incident = self.incidents.get(incident_id)
+        incident = self.incidents.load(incident_id)
         last = incident.get("card_refreshed_at")
         if not urgent and last and now - parse_iso(last) < CARD_INTERVAL:
             if not incident.get("card_dirty"):
@@ -793,17 +795,17 @@ class Engine:
         self.incidents.update(incident_id, lambda doc: add_note(doc, note))
 
 
-def _linked(doc: dict[str, Any], link: dict[str, Any]) -> dict[str, Any]:
+def _linked(doc: Incident, link: Related) -> Incident:
     """`doc` linked to the incident of another error one of its runs revealed."""
     related = [r for r in doc.get("related") or [] if r["incident_id"] != link["incident_id"]]
     return {**doc, "related": [*related, link][-MAX_RELATED:]}
 
 
-def _failed(runs: list[dict[str, Any]]) -> list[dict[str, Any]]:
+def _failed(runs: list[Run]) -> list[Run]:
     return [r for r in runs if r["state"] == "failed"]
 
 
-def _other_entries(incident: dict[str, Any], runs: list[dict[str, Any]]) -> set[str]:
+def _other_entries(incident: Incident, runs: list[Run]) -> set[str]:
     """Catalogue entries a card names besides its own: errors its runs revealed."""
     found = {(r.get("context") or {}).get("revealed_entry") for r in runs}
     found |= {r["entry_id"] for r in incident.get("related") or []}
@@ -843,7 +845,7 @@ def _count_one(doc: dict[str, Any] | None) -> dict[str, Any]:
     return {"count": (doc or {}).get("count", 0) + 1}
 
 
-def _holds_slot(run: dict[str, Any]) -> bool:
+def _holds_slot(run: Run) -> bool:
     """A run counts against the concurrency limit while it works, or waits once Azure has
     confirmed its failure; one waiting on an unconfirmed signal never holds a slot."""
     return run["state"] in {"queued", "running"} or (
@@ -859,7 +861,19 @@ def _approval_outcome(states: list[str]) -> str:
     return "dry-run" if "dry-run" in states else "not-confirmed"
 
 
-def _target(incident: dict[str, Any], vm: str) -> dict[str, Any]:
+def _plan_of(incident: Incident) -> Plan | dict[str, None]:
+    """The incident's plan; none yet (being created) reads as no mode and no playbook."""
+    return incident.get("plan") or {}
+
+
+def _target_of(signal: Signal) -> FixTarget:
+    """The resource a signal names, as a target to read Azure about (nothing is written)."""
+    return {"vm": signal.vm or "", "entry_id": None, "resource_id": signal.resource_id,
+            "vault_id": signal.vault_id, "subscription_id": signal.subscription_id,
+            "evidence": None}  # fmt: skip
+
+
+def _target(incident: Incident, vm: str) -> FixTarget:
     return {
         "vm": vm,
         "entry_id": incident.get("entry_id"),

@@ -31,15 +31,18 @@ import hashlib
 import json
 import time
 import uuid
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import timedelta
-from typing import Any
+from datetime import datetime, timedelta
+from enum import Enum
+from typing import Any, Literal
 
 from remediation.classify import Classification
 from remediation.clock import Clock, iso, parse_iso, utcnow
+from remediation.records import Evidence, Incident
 from remediation.signals.arm_id import ArmId
 from remediation.signals.model import Signal
-from remediation.store import Conflict, Store
+from remediation.store import Conflict, Documents, Store
 
 INCIDENTS = "incidents"
 OPEN_KEYS = "incident_keys"
@@ -53,12 +56,19 @@ MAX_NOTES = 20
 NOTE_CHARS = 200
 MAX_ROOT_CAUSE_CODES = 200  # characters of joined codes an unclassified root cause shows
 CREATION_GRACE = timedelta(seconds=30)
-_BEING_CREATED = object()
+
+
+class _Pointer(Enum):
+    BEING_CREATED = "being created"  # a pointer whose incident its creator is still inserting
+
+
+_BEING_CREATED = _Pointer.BEING_CREATED
+_Found = Incident | Literal[_Pointer.BEING_CREATED] | None
 
 
 @dataclass(frozen=True, slots=True)
 class Correlation:
-    incident: dict[str, Any]
+    incident: Incident
     created: bool
     changed: bool
 
@@ -107,20 +117,24 @@ class Incidents:
 
     def __init__(self, store: Store, clock: Clock = utcnow, window: timedelta | None = None):
         self._store = store
+        self._docs = Documents[Incident](store, INCIDENTS, PARTITION)
         self._clock = clock
         self._window = window or timedelta(hours=24)
 
-    def get(self, incident_id: str) -> dict[str, Any] | None:
-        record = self._store.get(INCIDENTS, PARTITION, incident_id)
-        return record.data if record else None
+    def get(self, incident_id: str) -> Incident | None:
+        return self._docs.get(incident_id)
 
-    def all(self) -> list[dict[str, Any]]:
-        return [r.data for r in self._store.query(INCIDENTS, PARTITION)]
+    def load(self, incident_id: str) -> Incident:
+        """An incident known to exist (its id came from the store): NotFound otherwise."""
+        return self._docs.load(incident_id)
 
-    def open_incidents(self) -> list[dict[str, Any]]:
-        return [r.data for r in self._store.query(INCIDENTS, PARTITION, where={"status": "open"})]
+    def all(self) -> list[Incident]:
+        return self._docs.all()
 
-    def for_vm(self, vm: str) -> list[dict[str, Any]]:
+    def open_incidents(self) -> list[Incident]:
+        return self._docs.all(status="open")
+
+    def for_vm(self, vm: str) -> list[Incident]:
         name, mark = vm.lower(), fingerprint(vm)
         found = self.all()
         return sorted(
@@ -133,7 +147,7 @@ class Incidents:
             reverse=True,
         )
 
-    def find_open(self, signal: Signal, classification: Classification) -> dict[str, Any] | None:
+    def find_open(self, signal: Signal, classification: Classification) -> Incident | None:
         """The open incident the signal belongs to, if any (nothing is changed)."""
         now = self._clock()
         for key in _keys(signal, classification):
@@ -147,7 +161,7 @@ class Incidents:
         keys = _keys(signal, classification)
         now = self._clock()
         for attempt in range(100):
-            current = None
+            current: _Found = None
             for key in keys:  # the VM's incident first, then its vault's
                 current = self._open_for(key, now)
                 if current is not None:
@@ -162,18 +176,14 @@ class Incidents:
                 if created is not None:
                     return Correlation(created, created=True, changed=True)
                 continue  # another worker opened it first: join theirs
-            changed = self._store.update(
-                INCIDENTS, PARTITION, current["id"], lambda doc: _apply(doc, signal, now)
-            )
-            if changed is not None:
-                data = changed.data
-                if data["status"] == "resolved":
-                    for key in keys:
-                        self._drop_pointer(key, data["id"])
-                elif len(keys) > 1 and data["vm_count"] > current["vm_count"]:
-                    self._point(keys[0], data["id"])  # the VM joined: rule 2 finds it next time
-                moved = _counts(data) != _counts(current) or data["status"] != current["status"]
-                return Correlation(data, created=False, changed=moved)
+            data = self.update(current["id"], lambda doc: _apply(doc, signal, now))
+            if data["status"] == "resolved":
+                for key in keys:
+                    self._drop_pointer(key, data["id"])
+            elif len(keys) > 1 and data["vm_count"] > current["vm_count"]:
+                self._point(keys[0], data["id"])  # the VM joined: rule 2 finds it next time
+            moved = _counts(data) != _counts(current) or data["status"] != current["status"]
+            return Correlation(data, created=False, changed=moved)
         raise RuntimeError(f"could not correlate signal for incident key {keys[-1]}")
 
     def flood(self, gate: str, note: str, held: int) -> tuple[str, bool]:
@@ -181,12 +191,12 @@ class Incidents:
         and counted up after; returns (its id, whether it was just created)."""
         incident_id = "inc-flood-" + _digest(gate)
         now = iso(self._clock())
-        doc = _document(
-            incident_id, f"flood:{gate}", now, root_cause="flood", scope=gate,
-            held_count=held, notes=[note],
-            plan={"mode": "manual", "playbook": None, "reason": "flood of new incidents"},
-        )  # fmt: skip
-        if self._store.claim(INCIDENTS, PARTITION, incident_id, doc):
+        doc = _document(incident_id, f"flood:{gate}", now)
+        doc.update({
+            "root_cause": "flood", "scope": gate, "held_count": held, "notes": [note],
+            "plan": {"mode": "manual", "playbook": None, "reason": "flood of new incidents"},
+        })  # fmt: skip
+        if self._docs.claim(incident_id, doc):
             return incident_id, True
         self.update(
             incident_id, lambda d: {**d, "held_count": held, "notes": [note], "last_seen": now}
@@ -197,7 +207,7 @@ class Incidents:
         """Count `vm` among the incident's fixed VMs unless `limit` of them already are: a
         check-and-set on the incident, so concurrent workers cannot exceed the blast radius."""
 
-        def take(doc: dict[str, Any]) -> dict[str, Any]:
+        def take(doc: Incident) -> Incident:
             taken = doc.get("fix_vms") or []
             if vm in taken or len(taken) >= limit:
                 return doc
@@ -205,11 +215,11 @@ class Incidents:
 
         return vm in (self.update(incident_id, take).get("fix_vms") or [])
 
-    def update(self, incident_id: str, fn) -> dict[str, Any]:
-        record = self._store.update(INCIDENTS, PARTITION, incident_id, fn)
-        return record.data
+    def update(self, incident_id: str, fn: Callable[[Incident], Incident]) -> Incident:
+        """Read-modify-write of an existing incident, retried under concurrent writers."""
+        return self._docs.update(incident_id, fn)
 
-    def _open_for(self, key: str, now) -> Any:
+    def _open_for(self, key: str, now: datetime) -> _Found:
         """The open incident for `key`, None, or _BEING_CREATED while its creator inserts it."""
         pointer = self._store.get(OPEN_KEYS, PARTITION, key)
         if pointer is None:
@@ -243,7 +253,9 @@ class Incidents:
         self._store.claim(OPEN_KEYS, PARTITION, key, {"incident_id": incident_id,
                                                       "claimed": iso(self._clock())})  # fmt: skip
 
-    def _try_create(self, keys, signal, classification, now) -> dict[str, Any] | None:
+    def _try_create(
+        self, keys: list[str], signal: Signal, classification: Classification, now: datetime
+    ) -> Incident | None:
         """A new incident once every key of the signal points at it; None when another
         worker holds one of them (the caller joins that incident)."""
         incident_id = "inc-" + uuid.uuid4().hex[:12]
@@ -256,19 +268,20 @@ class Incidents:
                 return None
             claimed.append(key)
         entry = classification.entry
-        doc = _document(
-            incident_id, keys[-1], iso(now),
-            entry_id=classification.entry_id,
-            root_cause=root_cause_of(signal, classification),
-            service=entry.service if entry else None,
-            severity=entry.severity if entry else "warning",
-            scope=scope_of(signal),
-            language=classification.language,
-            vault=signal.vault, vault_id=signal.vault_id, subscription_id=signal.subscription_id,
-        )  # fmt: skip
+        doc = _document(incident_id, keys[-1], iso(now))
+        doc.update({
+            "entry_id": classification.entry_id,
+            "root_cause": root_cause_of(signal, classification),
+            "service": entry.service if entry else None,
+            "severity": entry.severity if entry else "warning",
+            "scope": scope_of(signal),
+            "language": classification.language,
+            "vault": signal.vault, "vault_id": signal.vault_id,
+            "subscription_id": signal.subscription_id,
+        })  # fmt: skip
         doc = _apply(doc, signal, now)
         try:
-            self._store.insert(INCIDENTS, PARTITION, incident_id, doc)
+            self._docs.insert(incident_id, doc)
         except Exception:
             for key in keys:  # never leave the root cause blocked
                 self._drop_pointer(key, incident_id)
@@ -283,8 +296,8 @@ def _keys(signal: Signal, classification: Classification) -> list[str]:
     return [*([by_vm] if by_vm else []), incident_key(signal, classification)]
 
 
-def _document(incident_id: str, key: str, now: str, **fields: Any) -> dict[str, Any]:
-    """A new, empty open incident; `fields` fill in what the caller knows."""
+def _document(incident_id: str, key: str, now: str) -> Incident:
+    """A new, empty open incident; the caller fills in what it knows."""
     return {
         "id": incident_id, "key": key, "entry_id": None, "root_cause": None, "service": None,
         "severity": "warning", "scope": None, "status": "open", "language": "en",
@@ -292,13 +305,12 @@ def _document(incident_id: str, key: str, now: str, **fields: Any) -> dict[str, 
         "active_count": 0, "signal_count": 0, "first_seen": now, "last_seen": now,
         "failed_at": {}, "fired_at": None, "evidence": [], "vault": None, "vault_id": None,
         "subscription_id": None, "card": None,
-        **fields,
     }  # fmt: skip
 
 
-def _apply(doc: dict[str, Any], signal: Signal, now) -> dict[str, Any]:
+def _apply(doc: Incident, signal: Signal, now: datetime) -> Incident:
     """Pure update of an incident document by one signal."""
-    doc = dict(doc)
+    doc = doc.copy()
     vm = signal.vm or signal.resource_id or "unknown"
     if vm in doc["vms"]:
         _mark_listed(doc, vm, signal)
@@ -318,7 +330,7 @@ def _apply(doc: dict[str, Any], signal: Signal, now) -> dict[str, Any]:
     return doc
 
 
-def _mark_failed_at(doc: dict[str, Any], vm: str, when) -> None:
+def _mark_failed_at(doc: Incident, vm: str, when: datetime) -> None:
     """When Azure saw the failure: the earliest for the incident (its alert's fired time, what
     the card calls "first seen"), the latest per listed VM (a failure after a fix reopens it)."""
     stamp = iso(when)
@@ -328,7 +340,7 @@ def _mark_failed_at(doc: dict[str, Any], vm: str, when) -> None:
         doc["failed_at"] = {**doc["failed_at"], vm: stamp}
 
 
-def _mark_listed(doc: dict[str, Any], vm: str, signal: Signal) -> None:
+def _mark_listed(doc: Incident, vm: str, signal: Signal) -> None:
     if signal.resolved:
         doc["active_vms"] = [v for v in doc["active_vms"] if v != vm]
         return
@@ -352,7 +364,7 @@ def _names_the_vm(resource_id: str, vm: str) -> bool:
     return name is None or name.lower() == vm.lower()
 
 
-def _flag_identity(doc: dict[str, Any], vm: str, resource_ids: list[str]) -> None:
+def _flag_identity(doc: Incident, vm: str, resource_ids: list[str]) -> None:
     """Signals disagree on which resource `vm` is: no fix runs for it until a person checks."""
     conflicts = dict(doc.get("identity_conflicts") or {})
     known = conflicts.get(vm, [])
@@ -362,25 +374,26 @@ def _flag_identity(doc: dict[str, Any], vm: str, resource_ids: list[str]) -> Non
                              "for it until a person checks"))  # fmt: skip
 
 
-def in_doubt(doc: dict[str, Any], vm: str) -> bool:
+def in_doubt(doc: Incident, vm: str) -> bool:
     """True when the incident cannot tell which resource `vm` is."""
     return vm in (doc.get("identity_conflicts") or {})
 
 
-def _mark_counted(doc: dict[str, Any], vm: str, signal: Signal) -> None:
+def _mark_counted(doc: Incident, vm: str, signal: Signal) -> None:
     doc["counted_vms"] = {**doc["counted_vms"], fingerprint(vm): int(not signal.resolved)}
 
 
-def _add_vm(doc: dict[str, Any], vm: str, signal: Signal) -> None:
+def _add_vm(doc: Incident, vm: str, signal: Signal) -> None:
     """List a new VM in full while the lists have room, else count it; once counting has
     begun, later VMs are counted too, so the listed ones stay the first seen."""
-    listed = {"vms": [*doc["vms"], vm], "active_vms": [*doc["active_vms"], vm]}
+    vms, active, resources = [*doc["vms"], vm], [*doc["active_vms"], vm], doc["resources"]
     if signal.resource_id and _names_the_vm(signal.resource_id, vm):
-        listed["resources"] = {**doc["resources"], vm: signal.resource_id}
+        resources = {**resources, vm: signal.resource_id}
     elif signal.resource_id:
         _flag_identity(doc, vm, [signal.resource_id])
-    if not doc["counted_vms"] and _json_chars({**doc, **listed}, LISTED) <= LISTED_CHARS:
-        doc.update(listed)
+    grown: Incident = {**doc, "vms": vms, "active_vms": active, "resources": resources}
+    if not doc["counted_vms"] and _json_chars(grown, LISTED) <= LISTED_CHARS:
+        doc.update(grown)
     elif len(doc["counted_vms"]) < MAX_COUNTED_VMS:
         _mark_counted(doc, vm, signal)
         if len(doc["counted_vms"]) == 1:
@@ -394,18 +407,18 @@ def _add_vm(doc: dict[str, Any], vm: str, signal: Signal) -> None:
             doc["evidence"] = evidence
 
 
-def _list_resource(doc: dict[str, Any], vm: str, resource_id: str) -> None:
+def _list_resource(doc: Incident, vm: str, resource_id: str) -> None:
     resources = {**doc["resources"], vm: resource_id}
     if _json_chars({**doc, "resources": resources}, LISTED) <= LISTED_CHARS:
         doc["resources"] = resources
 
 
-def _json_chars(doc: dict[str, Any], fields: tuple[str, ...]) -> int:
+def _json_chars(doc: Mapping[str, Any], fields: tuple[str, ...]) -> int:
     """Characters `fields` take as stored: JSON with non-ASCII escaped, as the store writes."""
     return len(json.dumps([doc.get(f) for f in fields], ensure_ascii=True))
 
 
-def _counts(doc: dict[str, Any]) -> tuple[int, int]:
+def _counts(doc: Incident) -> tuple[int, int]:
     return doc.get("vm_count", len(doc["vms"])), doc.get("active_count", len(doc["active_vms"]))
 
 
@@ -415,13 +428,13 @@ def fingerprint(vm: str) -> str:
     return hashlib.blake2b(data, digest_size=5).hexdigest()
 
 
-def add_note(doc: dict[str, Any], note: str) -> dict[str, Any]:
+def add_note(doc: Incident, note: str) -> Incident:
     """The document with `note` among its notes: at most MAX_NOTES, each clipped."""
     notes = sorted({*doc.get("notes", []), note[:NOTE_CHARS]})[:MAX_NOTES]
     return {**doc, "notes": notes}
 
 
-def _evidence(signal: Signal, vm: str) -> dict[str, Any]:
+def _evidence(signal: Signal, vm: str) -> Evidence:
     """`vm` is the key the incident lists the VM under, so a run can find its evidence."""
     return {
         "vm": vm,

@@ -8,9 +8,13 @@ a quoted literal; nothing else from the user reaches the query text.
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from remediation.settings import Settings
+
+if TYPE_CHECKING:
+    from azure.core.credentials import TokenCredential
+    from azure.monitor.query import LogsQueryClient
 from remediation.vmnames import checked_vm_name, kql_string
 
 LOOKBACK = timedelta(days=7)
@@ -43,7 +47,12 @@ def asr_jobs_query(vm: str) -> str:
 class LogFacts:
     """Runs the two queries against the configured workspace, if there is one."""
 
-    def __init__(self, settings: Settings, credential: Any = None, client: Any = None) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        credential: TokenCredential | None = None,
+        client: LogsQueryClient | None = None,
+    ) -> None:
         self._workspace = settings.get("LOG_ANALYTICS_WORKSPACE_ID")
         self._credential = credential
         self._client = client
@@ -65,9 +74,12 @@ class LogFacts:
         tables = getattr(response, "tables", None) or []
         return [dict(zip(t.columns, row, strict=False)) for t in tables for row in t.rows]
 
-    def _logs(self):
+    def _logs(self) -> LogsQueryClient:
         if self._client is None:
             from azure.monitor.query import LogsQueryClient
+
+            if self._credential is None:
+                raise ValueError("Log Analytics needs a credential (or a client)")
 
             self._client = LogsQueryClient(self._credential)
         return self._client

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
 
 from remediation.approvals import Approvals, Approver, Outcome, refusal
 from remediation.audit import AuditLog
@@ -19,6 +18,7 @@ from remediation.clock import Clock, iso, utcnow
 from remediation.incidents import Incidents, add_note
 from remediation.outcomes import RUNNING
 from remediation.policy import Policy
+from remediation.records import Incident, Person, Plan, Resolution, Run
 
 INCIDENT_VERBS = frozenset({"acknowledge", "assign", "resolve", "escalate"})
 APPROVAL_VERBS = frozenset({"unsnooze"})
@@ -37,14 +37,14 @@ class Acted:
     incident_id: str | None
 
 
-def checked_id(value: Any, prefix: str) -> str | None:
+def checked_id(value: object, prefix: str) -> str | None:
     """`value` when it has the shape of one of our ids, else None (never looked up)."""
     if isinstance(value, str) and value.startswith(prefix) and len(value) <= MAX_ID_CHARS:
         return value
     return None
 
 
-def clean_note(value: Any) -> str:
+def clean_note(value: object) -> str:
     """A person's note as one bounded line of printable text."""
     text = value if isinstance(value, str) else ""
     text = "".join(c if c.isprintable() else " " for c in text)
@@ -70,7 +70,7 @@ class OnCall:
         """Why `who` may not act on cards, in words; None when they may."""
         return refusal(who, self._policy())
 
-    def audit(self, who: Approver, verb: str, target: Any, acted: Acted) -> Acted:
+    def audit(self, who: Approver, verb: str, target: object, acted: Acted) -> Acted:
         self._audit.record(
             f"user:{who.object_id or 'unknown'}", f"on-call {verb}", str(target)[:80],
             "accepted" if acted.outcome.accepted else "refused",
@@ -80,7 +80,7 @@ class OnCall:
 
     # -- incident actions -------------------------------------------------------------------
     def on_incident(
-        self, verb: str, incident_id: str, who: Approver, runs: list[dict[str, Any]], note: str
+        self, verb: str, incident_id: str, who: Approver, runs: list[Run], note: str
     ) -> Acted:
         """Apply `verb` to the incident; `runs` are its runs (resolving waits for none)."""
         incident = self._incidents.get(incident_id)
@@ -89,7 +89,7 @@ class OnCall:
         if incident["status"] != "open":
             said = f"This incident is already {incident['status']}."
             return Acted(Outcome(False, said, None), incident_id)
-        me = {"id": who.object_id, "name": who.name, "at": iso(self._clock())}
+        me: Person = {"id": who.object_id, "name": who.name, "at": iso(self._clock())}
         if verb == "acknowledge":
             return self._acknowledge(incident, me)
         if verb == "assign":
@@ -98,7 +98,7 @@ class OnCall:
             return self._resolve(incident, me, runs, note)
         return self._escalate(incident, me)
 
-    def _acknowledge(self, incident: dict[str, Any], me: dict[str, Any]) -> Acted:
+    def _acknowledge(self, incident: Incident, me: Person) -> Acted:
         known = incident.get("acknowledged")
         if known:
             said = f"Already acknowledged by {known['name']}."
@@ -110,9 +110,9 @@ class OnCall:
         )  # fmt: skip
         return Acted(Outcome(True, f"Acknowledged by {me['name']}.", None), incident["id"])
 
-    def _assign(self, incident: dict[str, Any], me: dict[str, Any]) -> Acted:
-        before = incident.get("owner") or {}
-        if before.get("id") == me["id"]:
+    def _assign(self, incident: Incident, me: Person) -> Acted:
+        before = incident.get("owner")
+        if (before["id"] if before else None) == me["id"]:
             return Acted(Outcome(False, "You already own this incident.", None), incident["id"])
         self._incidents.update(
             incident["id"],
@@ -122,16 +122,16 @@ class OnCall:
         said += f" (was {before['name']})." if before else "."
         return Acted(Outcome(True, said, None), incident["id"])
 
-    def _resolve(self, incident, me, runs: list[dict[str, Any]], note: str) -> Acted:
+    def _resolve(self, incident: Incident, me: Person, runs: list[Run], note: str) -> Acted:
         if len(note) < MIN_NOTE_CHARS:
             said = "Say in the note what was done, then resolve."
             return Acted(Outcome(False, said, None), incident["id"])
         if any(r["state"] in RUNNING for r in runs):
             said = "A fix is still running: wait for it to end, or escalate."
             return Acted(Outcome(False, said, None), incident["id"])
-        resolution = {"why": "by-hand", "by": me, "note": note}
+        resolution: Resolution = {"why": "by-hand", "by": me, "note": note}
 
-        def resolved(doc: dict[str, Any]) -> dict[str, Any]:
+        def resolved(doc: Incident) -> Incident:
             if doc["status"] != "open":
                 return doc
             return {**doc, "status": "resolved", "resolved_at": me["at"], "resolution": resolution}
@@ -142,14 +142,17 @@ class OnCall:
         self._withdraw_all(incident["id"], f"resolved by hand by {me['name']}")
         return Acted(Outcome(True, f"Resolved by {me['name']}: {note}", None), incident["id"])
 
-    def _escalate(self, incident: dict[str, Any], me: dict[str, Any]) -> Acted:
+    def _escalate(self, incident: Incident, me: Person) -> Acted:
         if incident.get("escalated"):
             said = f"Already escalated by {incident['escalated']['name']}."
             return Acted(Outcome(False, said, None), incident["id"])
         reason = f"escalated to manual handling by {me['name']}"
 
-        def escalated(doc: dict[str, Any]) -> dict[str, Any]:
-            plan = {**(doc.get("plan") or {}), "mode": "manual", "reason": reason}
+        def escalated(doc: Incident) -> Incident:
+            before = doc.get("plan")
+            plan: Plan = {"mode": "manual", "playbook": None, "reason": reason}
+            if before:
+                plan = {**before, "mode": "manual", "reason": reason}
             return add_note({**doc, "escalated": me, "plan": plan}, reason)
 
         self._incidents.update(incident["id"], escalated)

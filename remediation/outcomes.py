@@ -18,9 +18,10 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Literal
+from typing import Literal
 
 from remediation.clock import parse_iso
+from remediation.records import Approval, Incident, Run
 
 State = Literal["open", "fixing", "resolved", "failed", "needs-attention", "snoozed"]
 
@@ -40,6 +41,8 @@ _APPROVAL_OUTCOME = {
     "expired": "expired",
     "not-started": "not-started",
 }
+# Outcomes that decide the incident's state while any VM has them, in order.
+_BUSY: tuple[tuple[str, State], ...] = (("fixing", "fixing"), ("fix-failed", "failed"))
 _RUN_OUTCOME = {
     "succeeded": "fixed",
     "failed": "fix-failed",
@@ -52,8 +55,8 @@ _RUN_OUTCOME = {
 class VmOutcome:
     vm: str
     outcome: str
-    run: dict[str, Any] | None = None
-    approval: dict[str, Any] | None = None
+    run: Run | None = None
+    approval: Approval | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,7 +64,7 @@ class Assessment:
     state: State
     why: str  # what made it so, e.g. "fixed", "by-hand", "awaiting-approval", "fix-failed"
     vms: tuple[VmOutcome, ...]
-    counts: Counter = field(default_factory=Counter)
+    counts: Counter[str] = field(default_factory=Counter)
     counted_failing: int = 0  # VMs beyond those listed, still failing (no automatic fix)
 
     @property
@@ -79,9 +82,9 @@ class Assessment:
 
 
 def assess(
-    incident: dict[str, Any],
-    runs: list[dict[str, Any]],
-    approvals: list[dict[str, Any]],
+    incident: Incident,
+    runs: list[Run],
+    approvals: list[Approval],
     now: datetime,
 ) -> Assessment:
     """The incident's state and each listed VM's outcome."""
@@ -96,17 +99,19 @@ def assess(
     return Assessment(state, why, vms, counts, counted)
 
 
-def latest_run_per_vm(runs: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
+def latest_run_per_vm(runs: list[Run]) -> dict[str, Run]:
     """Each VM's newest run: never one a retry replaced (times are to the second only)."""
     retried = {r.get("retry_of") for r in runs}
-    latest: dict[str, dict[str, Any]] = {}
+    latest: dict[str, Run] = {}
     for run in sorted(runs, key=lambda r: r["created"]):
         if run["id"] not in retried:
             latest[run["vm"]] = run
     return latest
 
 
-def _vm_outcome(incident, vm: str, run, approvals, now: datetime) -> VmOutcome:
+def _vm_outcome(
+    incident: Incident, vm: str, run: Run | None, approvals: list[Approval], now: datetime
+) -> VmOutcome:
     """`vm`'s outcome, with its latest run and the approval that decides for it."""
     approval = _covering(approvals, vm)
     if vm in (incident.get("identity_conflicts") or {}):
@@ -126,13 +131,14 @@ def _vm_outcome(incident, vm: str, run, approvals, now: datetime) -> VmOutcome:
         outcome = _APPROVAL_OUTCOME.get(state)
         if outcome is not None:
             return VmOutcome(vm, outcome, run, approval)
-    plan = incident.get("plan") or {}
-    if incident.get("held") or plan.get("mode") in {None, "manual"} or not plan.get("playbook"):
+    plan = incident.get("plan")
+    manual = not plan or plan.get("mode") in {None, "manual"} or not plan.get("playbook")
+    if incident.get("held") or manual:
         return VmOutcome(vm, "manual", run, approval)
     return VmOutcome(vm, "failing", run, approval)
 
 
-def _still_current(incident: dict[str, Any], vm: str, run: dict[str, Any]) -> bool:
+def _still_current(incident: Incident, vm: str, run: Run) -> bool:
     """A finished run speaks for the VM unless the VM failed again after it ended."""
     if run["state"] in RUNNING:
         return True
@@ -140,7 +146,7 @@ def _still_current(incident: dict[str, Any], vm: str, run: dict[str, Any]) -> bo
     return not failed_at or failed_at <= run["updated"]
 
 
-def _covering(approvals: list[dict[str, Any]], vm: str) -> dict[str, Any] | None:
+def _covering(approvals: list[Approval], vm: str) -> Approval | None:
     """The newest approval that decides (or will decide) for `vm`."""
     live = [
         a
@@ -151,10 +157,10 @@ def _covering(approvals: list[dict[str, Any]], vm: str) -> dict[str, Any] | None
     return max(live, key=lambda a: a["created"], default=None)
 
 
-def _state(incident: dict[str, Any], counts: Counter, counted: int) -> tuple[State, str]:
-    resolution = incident.get("resolution") or {}
+def _state(incident: Incident, counts: Counter[str], counted: int) -> tuple[State, str]:
+    resolution = incident.get("resolution")
     if incident.get("status") == "resolved":
-        return "resolved", resolution.get("why") or _settled_why(counts)
+        return "resolved", (resolution.get("why") if resolution else None) or _settled_why(counts)
     open_outcomes = {o for o, n in counts.items() if n and o not in SETTLED}
     if not open_outcomes and not counted and incident.get("vms"):
         return "resolved", _settled_why(counts)
@@ -162,9 +168,9 @@ def _state(incident: dict[str, Any], counts: Counter, counted: int) -> tuple[Sta
         return "needs-attention", "flood"
     if incident.get("escalated"):
         return "needs-attention", "escalated"
-    for outcome, state in (("fixing", "fixing"), ("fix-failed", "failed")):
+    for outcome, state in _BUSY:
         if outcome in open_outcomes:
-            return state, outcome  # type: ignore[return-value]
+            return state, outcome
     attention = sorted(open_outcomes & ATTENTION)
     if attention or counted:
         return "needs-attention", attention[0] if attention else "counted"
@@ -175,7 +181,7 @@ def _state(incident: dict[str, Any], counts: Counter, counted: int) -> tuple[Sta
     return "open", "failing"
 
 
-def _settled_why(counts: Counter) -> str:
+def _settled_why(counts: Counter[str]) -> str:
     if counts.get("fixed"):
         return "fixed"
     if counts.get("not-confirmed") and not counts.get("recovered"):

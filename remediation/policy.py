@@ -55,7 +55,9 @@ class Rule:
 
     def could_match(self, entry_id: str | None, target: Target) -> bool:
         """Whether the rule would match if the target carried the rule's tag."""
-        return bool(self.tag) and self.matches(entry_id, replace(target, tags=dict([self.tag])))
+        if not self.tag:
+            return False
+        return self.matches(entry_id, replace(target, tags=dict([self.tag])))
 
     @property
     def specificity(self) -> int:

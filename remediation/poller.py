@@ -15,14 +15,18 @@ it is reported by the next; one seen twice is a duplicate the engine drops by it
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import timedelta
-from typing import Any
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any
 
 from remediation import watch
+from remediation.azure.api import ArmApi, ArmOf
 from remediation.clock import iso, parse_iso
 from remediation.signals import SignalError, signals_from_payload
+
+if TYPE_CHECKING:
+    from remediation.engine import Engine
 
 log = logging.getLogger(__name__)
 
@@ -41,7 +45,7 @@ class PollResult:
     requeued: int = 0
 
 
-def poll(engine, vaults: Mapping[str, list[str]], arm_for: Callable[[str], Any]) -> PollResult:
+def poll(engine: Engine, vaults: Mapping[str, list[str]], arm_for: ArmOf) -> PollResult:
     """One timer cycle. `vaults` maps each subscription to its vault ids, `arm_for` gives a
     subscription's ARM client; a failing vault is logged and does not stop the rest."""
     result = PollResult(
@@ -55,11 +59,11 @@ def poll(engine, vaults: Mapping[str, list[str]], arm_for: Callable[[str], Any])
     return result
 
 
-def _poll_watched(engine, arm_for: Callable[[str], Any], result: PollResult) -> None:
+def _poll_watched(engine: Engine, arm_for: ArmOf, result: PollResult) -> None:
     """Read the restore points of every VM whose lock a cleanup put back."""
     for watched in engine.watch.all():
         try:
-            signal = watch.check(arm_for(watched["subscription_id"]), watched)
+            signal = watch.check(arm_for(watched["subscription_id"] or ""), watched)
         except Exception:
             log.exception("reading the restore points of %s failed", watched["vm"])
             result.errors += 1
@@ -69,7 +73,7 @@ def _poll_watched(engine, arm_for: Callable[[str], Any], result: PollResult) -> 
             result.signals += 1
 
 
-def _poll_vaults(engine, arm, vault_ids: list[str], result: PollResult) -> None:
+def _poll_vaults(engine: Engine, arm: ArmApi, vault_ids: list[str], result: PollResult) -> None:
     now = engine.clock()
     for vault_id in vault_ids:
         try:
@@ -94,7 +98,7 @@ def _poll_vaults(engine, arm, vault_ids: list[str], result: PollResult) -> None:
         result.vaults += 1
 
 
-def _ended_since(job: dict[str, Any], moment) -> bool:
+def _ended_since(job: dict[str, Any], moment: datetime) -> bool:
     """True when the job ended at or after `moment` (a job with no end time is kept)."""
     ended = (job.get("properties") or {}).get("endTime")
     return not ended or parse_iso(str(ended).replace("Z", "+00:00")) >= moment

@@ -10,22 +10,24 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from remediation.azure.api import ArmApi
 from remediation.playbooks.findings import reason
 from remediation.playbooks.verify import COMPLETED_JOB, RUNNING_JOB
 from remediation.signals.arm_id import ArmId
 from remediation.signals.model import Signal
 
 
-def confirmed(arm_for: Callable[[], Any], signal: Signal) -> tuple[bool, str]:
+def confirmed(arm_for: Callable[[], ArmApi], signal: Signal) -> tuple[bool, str]:
     """(True, why) when Azure shows the resource recovered; (False, why not) otherwise,
     including when Azure cannot be read or the signal names no resource to read."""
-    arm_id = ArmId.parse(signal.resource_id)
+    resource_id = signal.resource_id or ""
+    arm_id = ArmId.parse(resource_id)
     try:
         arm = arm_for()
         if arm_id and arm_id.get("replicationMigrationItems"):
-            return _replication(arm.get_migration_item(signal.resource_id), signal.vm)
+            return _replication(arm.get_migration_item(resource_id), signal.vm)
         if arm_id and arm_id.get("virtualMachines") and signal.vault_id:
-            return _backup(arm.list_backup_jobs(signal.vault_id, signal.resource_id), signal.vm)
+            return _backup(arm.list_backup_jobs(signal.vault_id, resource_id), signal.vm)
     except Exception as exc:  # unreadable now (ARM down, 404, throttled): stay open, say why
         return False, f"Azure could not be read to confirm it ({reason(exc)})"
     return False, "the signal names no resource Azure could confirm it on"

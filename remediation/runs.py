@@ -16,19 +16,21 @@ from __future__ import annotations
 import logging
 import uuid
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from remediation.audit import AuditLog
+from remediation.azure.api import ArmFor
 from remediation.azure.fence import StaleLease, fenced
 from remediation.azure.operations import ArmCallError
 from remediation.clock import Clock, iso, parse_iso, utcnow
 from remediation.leases import Leases
-from remediation.playbooks.base import Playbook, RunContext, StepFailed, StepResult
+from remediation.playbooks.base import Playbook, RunContext, Step, StepFailed, StepResult
 from remediation.playbooks.findings import error_facts
 from remediation.playbooks.findings import reason as describe
 from remediation.queue.base import Queue, StepMessage
-from remediation.store import Conflict, Store
+from remediation.records import FixTarget, JournalEntry, Run
+from remediation.store import Conflict, Documents, Store
 
 log = logging.getLogger(__name__)
 
@@ -47,14 +49,14 @@ def new_run(
     playbook: str,
     incident_id: str,
     vm: str,
-    target: dict[str, Any],
+    target: FixTarget,
     decided_by: str,
-    now,
+    now: datetime,
     *,
     approval_id: str | None = None,
     choice: str | None = None,
     run_id: str | None = None,
-) -> dict[str, Any]:
+) -> Run:
     return {
         "id": run_id or "run-" + uuid.uuid4().hex[:12],
         "incident_id": incident_id,
@@ -86,21 +88,24 @@ class Runs:
     """Run documents in the store."""
 
     def __init__(self, store: Store) -> None:
-        self._store = store
+        self._docs = documents(store)
 
-    def add(self, run: dict[str, Any]) -> bool:
+    def add(self, run: Run) -> bool:
         """Record a new run; False when a run with its id exists (another worker's)."""
-        return self._store.claim(RUNS, PARTITION, run["id"], run)
+        return self._docs.claim(run["id"], run)
 
-    def get(self, run_id: str) -> dict[str, Any] | None:
-        record = self._store.get(RUNS, PARTITION, run_id)
-        return record.data if record else None
+    def get(self, run_id: str) -> Run | None:
+        return self._docs.get(run_id)
 
-    def all(self, **where: Any) -> list[dict[str, Any]]:
-        return [r.data for r in self._store.query(RUNS, PARTITION, where=where or None)]
+    def all(self, **where: Any) -> list[Run]:
+        return self._docs.all(**where)
 
-    def for_incident(self, incident_id: str) -> list[dict[str, Any]]:
+    def for_incident(self, incident_id: str) -> list[Run]:
         return self.all(incident_id=incident_id)
+
+
+def documents(store: Store) -> Documents[Run]:
+    return Documents[Run](store, RUNS, PARTITION)
 
 
 class Runner:
@@ -111,15 +116,15 @@ class Runner:
         store: Store,
         queue: Queue,
         playbooks: dict[str, Playbook],
-        arm_for: Callable[[dict[str, Any]], Any],
+        arm_for: ArmFor,
         audit: AuditLog,
         *,
         dry_run: Callable[[], bool] = lambda: False,
         clock: Clock = utcnow,
-        on_change: Callable[[dict[str, Any]], None] = lambda run: None,
+        on_change: Callable[[Run], None] = lambda run: None,
         entries_of: Callable[[dict[str, Any]], frozenset[str]] = lambda payload: frozenset(),
     ) -> None:
-        self._store = store
+        self._runs = documents(store)
         self._queue = queue
         self._playbooks = playbooks
         self._arm_for = arm_for
@@ -131,20 +136,17 @@ class Runner:
         self._leases = Leases(store, self._finished)
 
     def _finished(self, run_id: str) -> bool:
-        run = Runs(self._store).get(run_id)
+        run = self._runs.get(run_id)
         return run is None or run["state"] in TERMINAL
 
     def start(self, run_id: str) -> None:
         """Move a pending run to queued and send its first step."""
-        record = self._store.update(
-            RUNS,
-            PARTITION,
-            run_id,
-            lambda r: {**r, "state": "queued"} if r["state"] == "pending" else r,
+        run = self._runs.update(
+            run_id, lambda r: {**r, "state": "queued"} if r["state"] == "pending" else r
         )
-        if record is not None and record.data["state"] == "queued":
-            self._send(record.data)
-            self._on_change(record.data)
+        if run["state"] == "queued":
+            self._send(run)
+            self._on_change(run)
 
     def resume_stale(self, *, sole_worker: bool = False) -> list[str]:
         """Re-send the current step of runs whose worker died.
@@ -154,7 +156,7 @@ class Runner:
         """
         now = self._clock()
         resumed = []
-        for run in Runs(self._store).all():
+        for run in self._runs.all():
             if run["state"] not in ACTIVE:
                 continue
             lease = run.get("lease_until")
@@ -162,19 +164,17 @@ class Runner:
             if held and not sole_worker:
                 continue
             if held:
-                run = self._store.update(
-                    RUNS, PARTITION, run["id"], lambda r: {**r, "lease_until": None}
-                ).data
+                run = self._runs.update(run["id"], lambda r: {**r, "lease_until": None})
             self._send(run)
             resumed.append(run["id"])
         return resumed
 
     def handle(self, message: StepMessage) -> None:
-        record = self._store.get(RUNS, PARTITION, message.run_id)
-        if record is None:
+        found = self._runs.read(message.run_id)
+        if found is None:
             log.warning("step message for unknown run %s dropped", message.run_id)
             return
-        run = record.data
+        run, etag = found
         if run["state"] in TERMINAL or (message.step, message.attempt) != (run["step"], run["seq"]):
             log.info("stale or duplicate message %s ignored", message.message_id)
             return
@@ -195,13 +195,13 @@ class Runner:
         }
         _journal(run, step.name, "start", now)
         try:
-            record = self._store.replace(RUNS, PARTITION, run["id"], run, etag=record.etag)
+            etag = self._runs.replace(run["id"], run, etag)
         except Conflict:
             log.info("run %s moved on under us; message %s dropped", run["id"], message.message_id)
             return
         if crashed >= MAX_CRASHES and not step.always:  # it stops whichever worker runs it
             result = StepResult.failed(f"{step.name} stopped its worker {crashed} times")
-            self._advance(playbook, run, record.etag, step.name, result)
+            self._advance(playbook, run, etag, step.name, result)
             return
         try:
             with fenced(self._fence(run["id"], run["epoch"])):
@@ -209,20 +209,22 @@ class Runner:
         except StaleLease as exc:  # another worker holds the run now: leave it to them
             log.warning("step %s of run %s abandoned: %s", step.name, run["id"], exc)
             return
-        self._advance(playbook, run, record.etag, step.name, result)
+        self._advance(playbook, run, etag, step.name, result)
 
     def _fence(self, run_id: str, epoch: int) -> Callable[[], None]:
         """The check made right before each ARM write of this step: the run is still held
         by this worker (same epoch, still running)."""
 
         def check() -> None:
-            current = Runs(self._store).get(run_id)
+            current = self._runs.get(run_id)
             if current is None or current.get("epoch") != epoch or current["state"] != "running":
                 raise StaleLease(f"run {run_id} moved to another worker (epoch {epoch})")
 
         return check
 
-    def _execute(self, playbook: Playbook, run, step, interrupted: str | None) -> StepResult:
+    def _execute(
+        self, playbook: Playbook, run: Run, step: Step, interrupted: str | None
+    ) -> StepResult:
         dry_run = self._dry_run()
         if step.writes and dry_run:
             return self._dry_run_result(playbook, run, step)
@@ -246,7 +248,7 @@ class Runner:
             return self._retry_later(run, step, reason)
 
     @staticmethod
-    def _dry_run_result(playbook: Playbook, run, step) -> StepResult:
+    def _dry_run_result(playbook: Playbook, run: Run, step: Step) -> StepResult:
         """Writes are off: the run ends here, listing what it would have written. A
         compensation step reached this way has nothing to undo."""
         if step.always or run.get("outcome") == "dry-run":
@@ -257,38 +259,40 @@ class Runner:
         return StepResult.next("dry run, nothing written; would " + "; then ".join(planned))
 
     @staticmethod
-    def _retry_later(run: dict[str, Any], step, reason: str) -> StepResult:
+    def _retry_later(run: Run, step: Step, reason: str) -> StepResult:
         run["failures"] += 1
         log.warning("run %s step %s attempt %d failed: %s", run["id"], step.name,
                     run["failures"], reason)  # fmt: skip
         delay = min(300.0, 5.0 * 2 ** min(run["failures"] - 1, 10))
         return StepResult.wait(delay, f"retry {run['failures']}: {reason}")
 
-    def _advance(self, playbook, run, etag, step_name, result: StepResult) -> None:
+    def _advance(
+        self, playbook: Playbook, run: Run, etag: str, step_name: str, result: StepResult
+    ) -> None:
         now = self._clock()
         _journal(run, step_name, result.kind, now, result.note)
         step = playbook.steps[run["step"]]
         if result.kind == "wait":
-            run.update(state="waiting", seq=run["seq"] + 1)
+            run.update({"state": "waiting", "seq": run["seq"] + 1})
         else:
             if result.kind == "failed":
-                run.update(failing=True, failure=run["failure"] or result.note)
+                run.update({"failing": True, "failure": run["failure"] or result.note})
             elif result.kind == "unconfirmed":
-                run.update(outcome="not-confirmed", failure=result.note)
+                run.update({"outcome": "not-confirmed", "failure": result.note})
             elif step.confirms:
                 run["confirmed"] = True
             run["failures"] = 0
             following = self._following(playbook, run)
             if following is None:
                 final = "failed" if run["failing"] else run.get("outcome") or "succeeded"
-                run.update(state=final, lease_until=None)
+                run.update({"state": final, "lease_until": None})
             else:
-                run.update(step=following, seq=run["seq"] + 1, state="queued")
+                run.update({"step": following, "seq": run["seq"] + 1, "state": "queued"})
         run["updated"] = iso(now)
         if run["state"] != "running":
             run["lease_until"] = None
         try:
-            self._store.replace(RUNS, PARTITION, run["id"], run, etag=etag)
+            self._runs.replace(run["id"], run, etag)
         except Conflict:
             log.warning("run %s changed while step %s ran", run["id"], step_name)
             return
@@ -304,7 +308,7 @@ class Runner:
             self._send(run, delay=result.delay_seconds if result.kind == "wait" else 0.0)
         self._on_change(run)
 
-    def _following(self, playbook: Playbook, run: dict[str, Any]) -> int | None:
+    def _following(self, playbook: Playbook, run: Run) -> int | None:
         """The next step; once the run is failing or its outcome is settled early (not
         confirmed, dry run), only the compensation steps that follow still run."""
         index = run["step"]
@@ -312,14 +316,14 @@ class Runner:
             return playbook.first_always_after(index)
         return index + 1 if index + 1 < len(playbook.steps) else None
 
-    def _send(self, run: dict[str, Any], delay: float = 0.0) -> None:
+    def _send(self, run: Run, delay: float = 0.0) -> None:
         session = run["target"].get("resource_id") or run["vm"]
         self._queue.send(
             StepMessage(run["id"], run["step"], run["seq"], session_id=session, delay_seconds=delay)
         )
 
 
-def _remember_error(run: dict[str, Any], step: str, exc: BaseException) -> None:
+def _remember_error(run: Run, step: str, exc: BaseException) -> None:
     """What Azure answered when `step` failed (status, code, message, request id), for the
     card's Details: the failure sentence says it for people, this is the evidence behind it."""
     facts = error_facts(exc)
@@ -327,7 +331,7 @@ def _remember_error(run: dict[str, Any], step: str, exc: BaseException) -> None:
         run["context"]["error"] = {"step": step, **facts}
 
 
-def _interrupted_at(run: dict[str, Any], step: str) -> str | None:
+def _interrupted_at(run: Run, step: str) -> str | None:
     """Start time of an earlier attempt of `step` that never journaled its end."""
     journal = run["journal"]
     if journal and journal[-1]["step"] == step and journal[-1]["phase"] == "start":
@@ -335,7 +339,7 @@ def _interrupted_at(run: dict[str, Any], step: str) -> str | None:
     return None
 
 
-def _unfinished_starts(run: dict[str, Any], step: str) -> int:
+def _unfinished_starts(run: Run, step: str) -> int:
     """How many attempts of `step` in a row died before they journaled an end."""
     count = 0
     for entry in reversed(run["journal"]):
@@ -345,8 +349,8 @@ def _unfinished_starts(run: dict[str, Any], step: str) -> int:
     return count
 
 
-def _journal(run: dict[str, Any], step: str, phase: str, now, note: str = "") -> None:
-    entry = {"step": step, "phase": phase, "time": iso(now)}
+def _journal(run: Run, step: str, phase: str, now: datetime, note: str = "") -> None:
+    entry: JournalEntry = {"step": step, "phase": phase, "time": iso(now)}
     if note:
         entry["note"] = note[:500]
     run["journal"] = [*run["journal"], entry][-MAX_JOURNAL:]

@@ -9,11 +9,14 @@ failure is seen coming instead of after backups have stopped.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, TypedDict
 
-from remediation.clock import iso
+from remediation.azure.api import ArmApi
+from remediation.clock import Clock, iso
+from remediation.records import Run
 from remediation.signals.build import make_signal
 from remediation.signals.model import Signal, SourceKind
+from remediation.store import Documents, Store
 
 WATCH = "watch"
 PARTITION = "restore-points"
@@ -21,31 +24,45 @@ LIMIT = 18
 WARN_AT = LIMIT - 2  # the cleanup playbook confirms from here on, so the card can act
 
 
+class Watched(TypedDict):
+    """A VM whose restore points are read every poll."""
+
+    vm: str
+    resource_id: str
+    vault_id: str | None
+    subscription_id: str | None
+    groups: list[str]  # the AzureBackupRG_* groups holding its collections
+    incident_id: str
+    since: str
+
+
 class Watch:
-    def __init__(self, store: Any, clock: Any) -> None:
+    def __init__(self, store: Store, clock: Clock) -> None:
         self._store = store
+        self._docs = Documents[Watched](store, WATCH, PARTITION)
         self._clock = clock
 
-    def add(self, run: dict[str, Any]) -> None:
+    def add(self, run: Run) -> None:
         """Watch the VM a finished cleanup put the lock back for."""
         target, context = run["target"], run["context"]
-        self._store.upsert(WATCH, PARTITION, _key(target["resource_id"]), {
-            "vm": run["vm"], "resource_id": target["resource_id"],
-            "vault_id": target.get("vault_id"), "subscription_id": target.get("subscription_id"),
-            "groups": context.get("groups") or [], "incident_id": run["incident_id"],
-            "since": iso(self._clock()),
-        })  # fmt: skip
+        vm_id = target["resource_id"] or ""  # a cleanup that succeeded read the VM by it
+        self._store.upsert(WATCH, PARTITION, _key(vm_id), Watched(
+            vm=run["vm"], resource_id=vm_id,
+            vault_id=target.get("vault_id"), subscription_id=target.get("subscription_id"),
+            groups=context.get("groups") or [], incident_id=run["incident_id"],
+            since=iso(self._clock()),
+        ))  # fmt: skip
 
     def drop(self, resource_id: str) -> None:
         record = self._store.get(WATCH, PARTITION, _key(resource_id))
         if record is not None:
             self._store.delete(WATCH, PARTITION, record.key, etag=record.etag)
 
-    def all(self) -> list[dict[str, Any]]:
-        return [r.data for r in self._store.query(WATCH, PARTITION)]
+    def all(self) -> list[Watched]:
+        return self._docs.all()
 
 
-def check(arm: Any, watched: dict[str, Any]) -> Signal | None:
+def check(arm: ArmApi, watched: Watched) -> Signal | None:
     """Read the watched VM's restore points; a signal when they near the limit again."""
     vm_id = watched["resource_id"].lower()
     collections = [

@@ -186,10 +186,12 @@ async def _accept_batch(events: list[dict[str, Any]], accept: Accept) -> Reply:
         reply = await _accept_all(event, accept)
         if reply.status == 503:  # the whole batch again: the events already taken are duplicates
             return reply
+        body = reply.body
+        assert isinstance(body, dict)  # _accept_all answers a JSON object
         if reply.status >= 400:
-            errors.append({"index": index, "error": reply.body["error"]})
+            errors.append({"index": index, "error": body["error"]})
         else:
-            accepted += reply.body["signals"]
+            accepted += body["signals"]
     if errors and not accepted:
         return Reply(400, {"error": "no event could be read", "events": errors})
     return Reply(202, {"status": "accepted", "signals": accepted, "rejected": errors})

@@ -7,7 +7,7 @@ Called by the composition root (wiring.services) when BOT_APP_ID is set, and by 
 from __future__ import annotations
 
 import functools
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from bot.commands import Commands
 from bot.connector import TokenProvider
@@ -22,6 +22,12 @@ from remediation.azure.graph import membership_from_settings
 from remediation.settings import CREDENTIAL_SETTINGS, Settings
 from remediation.store import Store
 
+if TYPE_CHECKING:
+    from azure.core.credentials import TokenCredential
+
+    from remediation.loganalytics import LogFacts
+    from wiring.services import Services
+
 
 def bot_settings(settings: Settings) -> BotSettings:
     """The bot identity; raises BotConfigError when it is incomplete."""
@@ -34,7 +40,9 @@ def bot_settings(settings: Settings) -> BotSettings:
     )
 
 
-def bot_token_provider(bot: BotSettings, settings: Settings, shared: Any) -> TokenProvider:
+def bot_token_provider(
+    bot: BotSettings, settings: Settings, shared: TokenCredential
+) -> TokenProvider:
     """The outgoing Bot Connector token. A bot whose identity is the app's own managed
     identity (as deployed) uses the app's `shared` credential; another managed identity, or
     an app registration (AZURE_CLIENT_SECRET / AZURE_CLIENT_CERTIFICATE_PATH) for SingleTenant
@@ -70,7 +78,7 @@ def bot_token_provider(bot: BotSettings, settings: Settings, shared: Any) -> Tok
 def teams_notifier(
     settings: Settings,
     store: Store,
-    credential: Any,
+    credential: TokenCredential,
     tokens: TokenProvider | None = None,
     **adapter: Any,
 ) -> TeamsNotifier:
@@ -81,7 +89,7 @@ def teams_notifier(
     return TeamsNotifier(runtime, store)
 
 
-def handler_for(services: Any) -> BotHandler:
+def handler_for(services: Services) -> BotHandler:
     """The turn handler over the process's services (its engine must notify Teams)."""
     notifier = services.engine.notifier
     if not isinstance(notifier, TeamsNotifier):
@@ -96,7 +104,7 @@ def handler_for(services: Any) -> BotHandler:
     return BotHandler(services.engine, notifier, Commands(services.engine, facts), membership)
 
 
-def _log_facts(settings: Settings, credential: Any):
+def _log_facts(settings: Settings, credential: TokenCredential) -> LogFacts | None:
     if not settings.get("LOG_ANALYTICS_WORKSPACE_ID"):
         return None
     from remediation.loganalytics import LogFacts

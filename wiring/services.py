@@ -12,12 +12,25 @@ import functools
 import logging
 import threading
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 from remediation.clock import Clock, utcnow
-from remediation.engine import Engine, Notifier
+from remediation.engine import Engine
+from remediation.notify import Notifier
+from remediation.records import Caller
 from remediation.settings import Settings
 from remediation.signals.arm_id import ArmId
+
+if TYPE_CHECKING:
+    from azure.core.credentials import TokenCredential
+
+    from remediation.audit import AuditLog
+    from remediation.azure.api import ArmApi
+    from remediation.azure.clients import ArmClients
+    from remediation.azure.operations import Arm
+    from remediation.poller import PollResult
+    from remediation.queue.base import Queue
+    from remediation.store import Store
 
 log = logging.getLogger(__name__)
 
@@ -26,13 +39,13 @@ log = logging.getLogger(__name__)
 class Services:
     settings: Settings
     engine: Engine
-    arm_factory: Any
-    credential: Any  # azure-core TokenCredential shared by every Azure client
+    arm_factory: ArmFactory
+    credential: TokenCredential  # shared by every Azure client
 
-    def arm(self, subscription_id: str, actor: str) -> Any:
+    def arm(self, subscription_id: str, actor: str) -> ArmApi:
         return self.arm_factory(subscription_id, actor)
 
-    def poll(self):
+    def poll(self) -> PollResult:
         """The timer's cycle over the configured vaults, grouped by subscription."""
         from remediation.poller import poll
 
@@ -48,12 +61,13 @@ class Services:
     def send_digest(self) -> int:
         """The weekly digest, from the timer: sent once per ISO week and channel, where the
         notifier is Teams (bot.digest)."""
-        if not hasattr(self.engine.notifier, "post_digest"):
+        notifier = self.engine.notifier
+        if not hasattr(notifier, "post_digest"):
             return 0
-        from bot.digest import send_weekly
+        from bot.digest import DigestPoster, send_weekly
 
         try:
-            return send_weekly(self.engine, self.engine.notifier)
+            return send_weekly(self.engine, cast(DigestPoster, notifier))  # it has post_digest
         except Exception:  # the digest must never stop the poller's cycle
             log.exception("the weekly digest failed")
             return 0
@@ -62,17 +76,23 @@ class Services:
 class ArmFactory:
     """One set of SDK clients per subscription, sharing one credential and write budget."""
 
-    def __init__(self, settings: Settings, audit, credential, **client_options: Any) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        audit: AuditLog,
+        credential: TokenCredential,
+        **client_options: Any,
+    ) -> None:
         from remediation.azure.throttle import WriteBudget
 
         self._settings = settings
         self._audit = audit
         self._credential = credential
         self._options = {"write_budget": WriteBudget(), **client_options}
-        self._clients: dict[str, Any] = {}
+        self._clients: dict[str, ArmClients] = {}
         self._lock = threading.Lock()
 
-    def __call__(self, subscription_id: str, actor: str, run_id: str | None = None):
+    def __call__(self, subscription_id: str, actor: str, run_id: str | None = None) -> Arm:
         from remediation.azure.operations import Arm
 
         with self._lock:
@@ -81,7 +101,7 @@ class ArmFactory:
                 clients = self._clients[subscription_id] = self._build(subscription_id)
         return Arm(clients, self._audit, actor, run_id)
 
-    def _build(self, subscription_id: str):
+    def _build(self, subscription_id: str) -> ArmClients:
         from remediation.azure.clients import ArmClients
 
         options = {
@@ -100,9 +120,9 @@ def build_services(
     settings: Settings | None = None,
     *,
     notifier: Notifier | None = None,
-    queue=None,
-    store=None,
-    credential=None,
+    queue: Queue | None = None,
+    store: Store | None = None,
+    credential: TokenCredential | None = None,
     clock: Clock = utcnow,
 ) -> Services:
     """Wire the engine from `settings`; tests and the local host pass their own parts."""
@@ -123,9 +143,9 @@ def build_services(
         from wiring.bot import teams_notifier
 
         notifier = teams_notifier(settings, store, credential)
-    holder: dict[str, Any] = {}
+    holder: dict[str, ArmFactory] = {}
 
-    def arm_for(run: dict[str, Any]):
+    def arm_for(run: Caller) -> ArmApi:
         subscription = run["target"].get("subscription_id") or ""
         return holder["factory"](subscription, run["decided_by"], run.get("id"))
 
@@ -146,7 +166,7 @@ def build_services(
     return Services(settings, engine, holder["factory"], credential)
 
 
-def _queue(settings: Settings, credential: Any):
+def _queue(settings: Settings, credential: TokenCredential) -> Queue:
     if settings.get("QUEUE_KIND") == "servicebus":
         from remediation.queue.servicebus import ServiceBusQueue
 

@@ -12,10 +12,13 @@ import os
 import threading
 from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from remediation.azure.fence import check_fence
 from remediation.azure.throttle import WriteBudget
+
+if TYPE_CHECKING:
+    from azure.core.credentials import TokenCredential
 
 DEFAULT_ARM_ENDPOINT = "https://management.azure.com"
 
@@ -70,7 +73,7 @@ class ArmClients:
 
     def __init__(
         self,
-        credential: Any,
+        credential: TokenCredential,
         subscription_id: str,
         *,
         base_url: str | None = None,
@@ -96,7 +99,7 @@ class ArmClients:
     @classmethod
     def from_settings(
         cls,
-        credential: Any,
+        credential: TokenCredential,
         subscription_id: str,
         settings: Mapping[str, str] | None = None,
         **kwargs: Any,

@@ -12,9 +12,12 @@ import re
 import threading
 import time
 from collections.abc import Callable, Iterable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from remediation.settings import CREDENTIAL_SETTINGS, Settings
+
+if TYPE_CHECKING:
+    from azure.core.credentials import TokenCredential
 
 GUID = re.compile(r"[0-9a-fA-F]{8}-(?:[0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}")
 MAX_GROUPS = 20  # Graph checks at most 20 groups per request
@@ -42,7 +45,7 @@ class GroupMembership:
     def __init__(
         self,
         endpoint: str,
-        credential: Any,
+        credential: TokenCredential,
         ttl: float = 300.0,
         *,
         verify: str | bool = True,
@@ -128,7 +131,9 @@ def _code(response: Any) -> str:
     return f" ({str(code)[:60]})" if code else ""
 
 
-def membership_from_settings(settings: Settings, credential: Any = None) -> GroupMembership:
+def membership_from_settings(
+    settings: Settings, credential: TokenCredential | None = None
+) -> GroupMembership:
     """The GRAPH_ENDPOINT client with `credential`, the app's shared one; without it, a
     credential of its own from the settings (remediation.azure.credential)."""
     from remediation.azure.credential import CredentialConfigError, credential_from_settings

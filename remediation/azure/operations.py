@@ -14,10 +14,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from remediation.audit import AuditLog
 from remediation.signals.arm_id import ArmId
+
+if TYPE_CHECKING:
+    from remediation.azure.clients import ArmClients
 
 F = TypeVar("F", bound=Callable[..., Any])
 RS = "Microsoft.RecoveryServices"
@@ -77,7 +80,7 @@ def arm_action(
         def audited(self: Arm, target: str, *args: Any, **kwargs: Any) -> Any:
             return _audited(self, fn, action, target, *args, **kwargs)
 
-        return audited  # type: ignore[return-value]
+        return cast(F, audited)  # functools.wraps: the same signature as `fn`
 
     return decorate
 
@@ -116,14 +119,14 @@ def _ids(resource_id: str, *kinds: str) -> tuple[str, ...]:
     values = (arm.resource_group, *(arm.get(kind) for kind in kinds))
     if not all(values):
         raise ArmCallError(f"{resource_id!r} lacks one of resourceGroups/{'/'.join(kinds)}")
-    return values  # type: ignore[return-value]
+    return values  # type: ignore[return-value]  # all() above: no None is left
 
 
 class Arm:
     """ARM calls of one subscription, on the official SDK clients."""
 
     def __init__(
-        self, clients: Any, audit: AuditLog, actor: str, run_id: str | None = None
+        self, clients: ArmClients, audit: AuditLog, actor: str, run_id: str | None = None
     ) -> None:
         """`run_id`: the fix run these calls belong to, so its card can quote the audit."""
         self._clients = clients

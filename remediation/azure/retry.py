@@ -37,6 +37,8 @@ def error_code(exc: BaseException) -> str | None:
     if code:
         return str(code)
     response = getattr(exc, "response", None)
+    if response is None:
+        return None
     try:
         return str(response.json()["error"]["code"])
     except (AttributeError, KeyError, TypeError, ValueError):

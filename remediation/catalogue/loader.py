@@ -375,7 +375,7 @@ def _localized(value: Any, where: _Where, field: str, convert) -> Localized:
 
 def _patterns(value: Any, where: _Where) -> Localized[tuple[Pattern, ...]]:
     def convert(items: Any, where: _Where, field: str) -> tuple[Pattern, ...]:
-        lang: Lang = field.rsplit(".", 1)[1]  # type: ignore[assignment]
+        lang: Lang = field.rsplit(".", 1)[1]  # type: ignore[assignment]  # _localized: en or fr
         compiled = []
         for i, source in enumerate(_text_list(items, where, field)):
             try:

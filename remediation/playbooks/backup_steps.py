@@ -38,7 +38,7 @@ def confirm_backup_failure(ctx: RunContext) -> StepResult:
 def no_backup_running(ctx: RunContext) -> StepResult:
     """The catalogue's precondition: no backup job of the VM is in progress (waited out)."""
     running = ctx.arm.list_backup_jobs(
-        ctx.target["vault_id"], ctx.target["resource_id"], "InProgress"
+        verify.target_vault_id(ctx), verify.target_vm_id(ctx), "InProgress"
     )
     if not running:
         return StepResult.next("no backup job in progress")
@@ -87,7 +87,7 @@ class BackupRound:
             return StepResult.next(reason)
         if ctx.state.get(self.operation_key) or ctx.state.get(self.job_key):
             return StepResult.next("backup already triggered")
-        vault_id, vm_id = ctx.target["vault_id"], ctx.target["resource_id"]
+        vault_id, vm_id = verify.target_vault_id(ctx), verify.target_vm_id(ctx)
         adopt_key = f"adopt_since{self.suffix}"
         since = ctx.interrupted_at or ctx.state.get(adopt_key)
         if since:  # a trigger may have gone out before the worker died: find its job
@@ -121,7 +121,7 @@ class BackupRound:
         operation = ctx.state[self.operation_key]
         status = verify.read(
             lambda: ctx.arm.get_backup_operation(
-                ctx.target["vault_id"], ctx.target["resource_id"], operation
+                verify.target_vault_id(ctx), verify.target_vm_id(ctx), operation
             ),
             f"the backup operation {operation} vanished from Azure Backup",
         )
@@ -146,7 +146,7 @@ class BackupRound:
             return StepResult.next("")
         name = ctx.state[self.job_key]
         job = verify.read(
-            lambda: ctx.arm.get_backup_job(ctx.target["vault_id"], name),
+            lambda: ctx.arm.get_backup_job(verify.target_vault_id(ctx), name),
             f"backup job {name} vanished from Azure Backup",
         )
         status = (job.get("properties") or {}).get("status")
@@ -155,7 +155,7 @@ class BackupRound:
             return StepResult.wait(POLL_SECONDS, f"backup job {name} is {status or 'starting'}")
         if status in verify.COMPLETED_JOB:
             return StepResult.next(f"backup job {name} {status}")
-        revealed = sorted(ctx.entries_of(job) - {ctx.target.get("entry_id")})
+        revealed = sorted(e for e in ctx.entries_of(job) if e != ctx.target.get("entry_id"))
         if revealed:  # a retry that hit another catalogued error: the card links its fix
             ctx.state["revealed_entry"] = revealed[0]
         if self.tolerated(ctx, job):

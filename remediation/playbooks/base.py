@@ -15,7 +15,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
+
+from remediation.clock import Clock
+from remediation.records import FixTarget, Run
+
+if TYPE_CHECKING:
+    from remediation.azure.api import ArmApi
+    from remediation.leases import Leases
 
 Kind = Literal["next", "wait", "failed", "unconfirmed"]
 
@@ -53,12 +60,12 @@ class StepFailed(Exception):
 class RunContext:
     """What a step sees: the run's persisted state and the services it may use."""
 
-    run: dict[str, Any]
-    arm: Any
+    run: Run
+    arm: ArmApi
     dry_run: bool
-    now: Callable[[], Any]
-    interrupted_at: str | None = None  # when a previous attempt of this step died mid-way
-    leases: Any = None  # remediation.leases.Leases: exclusive use of shared resources
+    now: Clock
+    interrupted_at: str | None  # when a previous attempt of this step died mid-way
+    leases: Leases  # exclusive use of shared resources
     # The catalogue entries the failures in a payload (a Backup job, a migration item)
     # classify to, by the same classifier the signals went through.
     entries_of: Callable[[dict[str, Any]], frozenset[str]] = lambda payload: frozenset()
@@ -69,7 +76,7 @@ class RunContext:
         return self.run["context"]
 
     @property
-    def target(self) -> dict[str, Any]:
+    def target(self) -> FixTarget:
         return self.run["target"]
 
     @property

@@ -16,6 +16,7 @@ it off. One cleanup per backup group at a time (a lease), so two never race on i
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 
 from azure.core.exceptions import HttpResponseError, ResourceNotFoundError
@@ -46,7 +47,7 @@ def confirm_vm(ctx: RunContext) -> StepResult:
 
 def find_collections(ctx: RunContext) -> StepResult:
     vm_id = verify.target_vm_id(ctx).lower()
-    prefix = (ctx.target.get("backup_group_prefix") or BACKUP_GROUP_PREFIX).lower()
+    prefix = BACKUP_GROUP_PREFIX.lower()
     collections, groups = [], []
     for group in ctx.arm.list_resource_groups():
         if not group["name"].lower().startswith(prefix):
@@ -171,7 +172,7 @@ def delete_collections(ctx: RunContext) -> StepResult:
     for collection in ctx.state["collections"]:
         try:
             run_with_conflict_retry(
-                lambda c=collection: ctx.arm.delete_restore_point_collection(c), **CONFLICT_RETRY
+                partial(ctx.arm.delete_restore_point_collection, collection), **CONFLICT_RETRY
             )
         except ResourceNotFoundError:
             continue  # already gone: a previous attempt got there

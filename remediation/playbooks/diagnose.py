@@ -10,6 +10,7 @@ Findings go to `ctx.state["findings"]` as {check, ok, detail, resource_id}.
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 
 from remediation.playbooks import keyvaults, privatelink
@@ -41,7 +42,7 @@ def check_key_vaults(ctx: RunContext) -> StepResult:
     if not keyvaults.is_key_vault_entry(ctx.target.get("entry_id")):
         return StepResult.next("not a key vault error")
     vaults, found = guarded("key-vault", None, lambda: ctx.arm.list_key_vaults())
-    groups = {_group(ctx.target.get(k)) for k in ("vault_id", "resource_id")} - {""}
+    groups = {_group(ctx.target.get("vault_id")), _group(ctx.target.get("resource_id"))} - {""}
     chosen = [
         v for v in vaults or [] if _group(v["id"]) in groups or keyvaults.mentioned(v["name"], text)
     ]
@@ -58,9 +59,7 @@ def check_key_vaults(ctx: RunContext) -> StepResult:
         )
     principal = keyvaults.principal_in(text)
     for vault_id in ctx.state["key_vaults"]:
-        vault, failed = guarded(
-            keyvaults.CHECK, vault_id, lambda v=vault_id: ctx.arm.get_key_vault(v)
-        )
+        vault, failed = guarded(keyvaults.CHECK, vault_id, partial(ctx.arm.get_key_vault, vault_id))
         found += failed or [keyvaults.access_policy_finding(vault, principal)]
     return StepResult.next(record(ctx, "key-vault", found))
 
@@ -135,7 +134,7 @@ def _dns_findings(ctx, endpoint, dns, zones, links) -> list[Finding]:
             links[zone["id"]], failed = guarded(
                 "private-dns.link",
                 zone["id"],
-                lambda z=zone["id"]: ctx.arm.list_virtual_network_links(z),
+                partial(ctx.arm.list_virtual_network_links, zone["id"]),
             )
             found += failed
         unreadable |= links[zone["id"]] is None
@@ -201,7 +200,9 @@ def _linked_vnets(links: list[dict[str, Any]]) -> set[str]:
 
 
 def _evidence_text(ctx: RunContext) -> str:
-    evidence = ctx.target.get("evidence") or {}
+    evidence = ctx.target.get("evidence")
+    if not evidence:
+        return ""
     return " ".join([*(evidence.get("codes") or []), evidence.get("message") or ""]).strip()
 
 

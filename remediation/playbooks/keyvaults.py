@@ -19,7 +19,7 @@ CHECK = "key-vault.access-policy"
 
 def is_key_vault_entry(entry_id: str | None) -> bool:
     """The catalogue's key vault errors all carry it in their id (keyvault-*, *-keyvault-*)."""
-    return bool(entry_id) and "keyvault" in entry_id
+    return bool(entry_id and "keyvault" in entry_id)
 
 
 def principal_in(text: str) -> str | None:

@@ -17,11 +17,17 @@ RESYNC_ALLOWED = "resync-allowed"
 FINISHED = {"Succeeded": True, "Failed": False, "Cancelled": False, "Suspended": False}
 
 
-def _item(ctx: RunContext) -> dict[str, Any]:
+def _item_id(ctx: RunContext) -> tuple[str, ArmId]:
+    """The target's migration item id, and its parts."""
     item_id = ctx.target.get("resource_id") or ""
     parsed = ArmId.parse(item_id)
     if parsed is None or not parsed.get("replicationMigrationItems"):
         raise StepFailed(f"The signal for {ctx.target.get('vm')} named no migration item.")
+    return item_id, parsed
+
+
+def _item(ctx: RunContext) -> dict[str, Any]:
+    item_id, parsed = _item_id(ctx)
     return verify.read(
         lambda: ctx.arm.get_migration_item(item_id),
         f"Migration item of {ctx.target.get('vm')} was not found in vault {parsed.get('vaults')} "
@@ -77,7 +83,7 @@ def start_resync(ctx: RunContext) -> StepResult:
         if current.get("jobName") and str(current.get("startTime") or "") >= ctx.interrupted_at:
             ctx.state["job"] = current["jobName"]
             return StepResult.next(f"resumed following resync job {current['jobName']}")
-    job = ctx.arm.resync(ctx.target["resource_id"])
+    job = ctx.arm.resync(_item_id(ctx)[0])
     if not job:
         raise StepFailed("Site Recovery accepted the resync but named no job to follow")
     ctx.state["job"] = job
@@ -86,7 +92,7 @@ def start_resync(ctx: RunContext) -> StepResult:
 
 def follow_job(ctx: RunContext) -> StepResult:
     job = ctx.state["job"]
-    vault_id = ArmId.parse(ctx.target["resource_id"]).vault_id  # type: ignore[union-attr]
+    vault_id = _item_id(ctx)[1].vault_id or ""  # a migration item's id names its vault
     found = verify.read(
         lambda: ctx.arm.get_replication_job(vault_id, job),
         f"replication job {job} vanished from the vault",

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from azure.core.exceptions import ResourceNotFoundError
 
+from remediation.playbooks import verify
 from remediation.playbooks.backup_steps import BACKUP_STEPS, CONFIRM_BACKUP
 from remediation.playbooks.base import Playbook, RunContext, Step, StepFailed, StepResult
 
@@ -27,7 +28,7 @@ def _failed(ext: dict) -> bool:
 
 def check_vm_running(ctx: RunContext) -> StepResult:
     """The backup that reinstalls the extension needs the VM agent, so the VM must run."""
-    view = ctx.arm.instance_view(ctx.target["resource_id"])
+    view = ctx.arm.instance_view(verify.target_vm_id(ctx))
     power = [
         s.get("code", "") for s in view.get("statuses") or [] if "PowerState/" in s.get("code", "")
     ]
@@ -40,7 +41,7 @@ def check_vm_running(ctx: RunContext) -> StepResult:
 
 
 def find_failed_extension(ctx: RunContext) -> StepResult:
-    view = ctx.arm.instance_view(ctx.target["resource_id"])
+    view = ctx.arm.instance_view(verify.target_vm_id(ctx))
     failed = [ext["name"] for ext in _snapshot_extensions(view) if _failed(ext)]
     if not failed and not ctx.state.get("extensions"):
         return StepResult.unconfirmed(
@@ -54,7 +55,7 @@ def remove_extension(ctx: RunContext) -> StepResult:
     """An extension already gone (deleted before a crash, or by hand) counts as removed."""
     for name in ctx.state["extensions"]:
         try:
-            ctx.arm.delete_extension(ctx.target["resource_id"], name)
+            ctx.arm.delete_extension(verify.target_vm_id(ctx), name)
         except ResourceNotFoundError:
             continue
     return StepResult.next(f"removed {', '.join(ctx.state['extensions'])}")
@@ -62,7 +63,7 @@ def remove_extension(ctx: RunContext) -> StepResult:
 
 def confirm_reinstalled(ctx: RunContext) -> StepResult:
     """Success is read back: the backup reinstalled the extension and it is healthy."""
-    view = ctx.arm.instance_view(ctx.target["resource_id"])
+    view = ctx.arm.instance_view(verify.target_vm_id(ctx))
     present = _snapshot_extensions(view)
     if not present or any(_failed(ext) for ext in present):
         raise StepFailed(

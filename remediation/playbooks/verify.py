@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from azure.core.exceptions import ResourceNotFoundError
 
@@ -19,6 +19,7 @@ from remediation.azure.operations import is_job_of
 from remediation.playbooks.base import RunContext, StepFailed
 from remediation.signals.arm_id import ArmId
 
+T = TypeVar("T")
 RUNNING_JOB = frozenset({"InProgress", "Cancelling"})
 COMPLETED_JOB = frozenset({"Completed", "CompletedWithWarnings"})
 
@@ -31,7 +32,7 @@ def where(resource_id: str | None) -> str:
     return f"subscription {parsed.subscription_id}, resource group {parsed.resource_group}"
 
 
-def read(fetch: Callable[[], Any], missing: str) -> Any:
+def read(fetch: Callable[[], T], missing: str) -> T:
     """`fetch()`, or StepFailed(`missing`) when Azure answers 404."""
     try:
         return fetch()
@@ -48,6 +49,14 @@ def target_vm_id(ctx: RunContext) -> str:
             "nothing the bot can safely act on."
         )
     return vm_id
+
+
+def target_vault_id(ctx: RunContext) -> str:
+    """The target's vault id (`require_protected` checks that it is the VM's vault)."""
+    vault_id = ctx.target.get("vault_id")
+    if not vault_id:
+        raise StepFailed(f"The signal for {ctx.target.get('vm')} named no Recovery Services vault.")
+    return vault_id
 
 
 def require_vm(ctx: RunContext) -> dict[str, Any]:
@@ -94,7 +103,7 @@ class Verdict:
 
 def backup_failure(ctx: RunContext) -> Verdict:
     """Does the VM's latest finished backup job fail with the incident's error?"""
-    vm_id, vault_id, name = target_vm_id(ctx), ctx.target["vault_id"], ctx.target.get("vm")
+    vm_id, vault_id, name = target_vm_id(ctx), target_vault_id(ctx), ctx.target.get("vm")
     claimed = _claimed_job(ctx, vault_id, vm_id)
     jobs = ctx.arm.list_backup_jobs(vault_id, vm_id)
     finished = [j for j in jobs if _status(j) not in RUNNING_JOB]
@@ -116,7 +125,8 @@ def backup_failure(ctx: RunContext) -> Verdict:
 
 def _claimed_job(ctx: RunContext, vault_id: str, vm_id: str) -> dict[str, Any] | None:
     """The job the alert named, which must be a job of this very VM."""
-    job_id = ((ctx.target.get("evidence") or {}).get("job_id") or "").rsplit("/", 1)[-1]
+    evidence = ctx.target.get("evidence")
+    job_id = ((evidence.get("job_id") if evidence else None) or "").rsplit("/", 1)[-1]
     if not job_id:
         return None
     try:

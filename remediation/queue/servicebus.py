@@ -11,11 +11,21 @@ from __future__ import annotations
 
 import asyncio
 import threading
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from remediation.queue.base import Message, bounded_id
 from remediation.settings import Settings
+
+if TYPE_CHECKING:
+    from azure.core.credentials import TokenCredential
+    from azure.servicebus import (
+        ServiceBusMessage,
+        ServiceBusReceivedMessage,
+        ServiceBusReceiver,
+        ServiceBusSender,
+    )
 
 MAX_DELIVERIES = 5
 # A webhook waits on the send: a few quick retries, then QueueUnavailable and a 503 that the
@@ -23,7 +33,7 @@ MAX_DELIVERIES = 5
 CLIENT_RETRY = {"retry_total": 2, "retry_backoff_factor": 0.4, "retry_backoff_max": 4.0}
 
 
-def to_servicebus(message: Message, now: datetime | None = None) -> Any:
+def to_servicebus(message: Message, now: datetime | None = None) -> ServiceBusMessage:
     """The SDK message for one step or signal, with its session, id and schedule."""
     from azure.servicebus import ServiceBusMessage
 
@@ -47,13 +57,13 @@ class ServiceBusQueue:
     from several threads: one lock covers creating the sender and each send.
     """
 
-    def __init__(self, sender_factory) -> None:
+    def __init__(self, sender_factory: Callable[[], ServiceBusSender]) -> None:
         self._sender_factory = sender_factory
-        self._sender = None
+        self._sender: ServiceBusSender | None = None
         self._lock = threading.Lock()
 
     @classmethod
-    def from_settings(cls, settings: Settings, credential: Any) -> ServiceBusQueue:
+    def from_settings(cls, settings: Settings, credential: TokenCredential) -> ServiceBusQueue:
         """The queue the settings name, reached with `credential` (the app's identity).
 
         SERVICEBUS_CUSTOM_ENDPOINT sends the AMQP connection elsewhere than the namespace's
@@ -67,7 +77,7 @@ class ServiceBusQueue:
             options["custom_endpoint_address"] = custom
             options["connection_verify"] = settings.get("ARM_CA_BUNDLE") or None
 
-        def factory():
+        def factory() -> ServiceBusSender:
             from azure.servicebus import ServiceBusClient, TransportType
 
             if custom:  # the SDK would otherwise assume AMQP over WebSockets
@@ -88,7 +98,9 @@ class ServiceBusQueue:
         await asyncio.to_thread(self.send, message)
 
 
-def settle_failure(receiver: Any, received: Any, reason: str) -> str:
+def settle_failure(
+    receiver: ServiceBusReceiver, received: ServiceBusReceivedMessage, reason: str
+) -> str:
     """Abandon for another try, or dead-letter with the reason after the last delivery."""
     if (received.delivery_count or 0) + 1 >= MAX_DELIVERIES:
         receiver.dead_letter_message(

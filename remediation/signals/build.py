@@ -106,7 +106,7 @@ def _arm_fields(
     resource = ArmId.parse(resource_id)
     vault_arm = ArmId.parse(vault_id) or resource
     owner = resource or vault_arm
-    if owner is None:
+    if owner is None or vault_arm is None:
         return None, None, None, None
     return (
         vault_arm.vault_id,

@@ -85,7 +85,7 @@ class ResourceEvent:
         )
         resource = next((c for c in candidates if ArmId.parse(c)), None)
         arm = ArmId.parse(resource)
-        if arm is None:
+        if arm is None or resource is None:
             raise SignalError(f"{self.event_type} event names no ARM resource")
         state = (info.availability_state if info else None) or data.status
         what = data.operation_name or (info.type if info else None) or "resource"

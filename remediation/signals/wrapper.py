@@ -13,10 +13,12 @@ when an error needs it.
 
 from __future__ import annotations
 
+import builtins
 import functools
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
-from typing import Any, TypeVar
+from types import UnionType
+from typing import Any, TypeAlias, TypeVar
 
 from remediation.signals.model import SignalError
 
@@ -89,10 +91,10 @@ def to_datetime(value: object, path: str) -> datetime | None:
     if isinstance(value, datetime):
         parsed = value
     elif isinstance(value, str):
-        parsed = parse_time(value)
-        if parsed is None:
+        found = parse_time(value)
+        if found is None:
             raise SignalError(f"{path}: not an ISO 8601 time: {value[:40]!r}")
-        return parsed
+        return found
     else:
         raise SignalError(f"{path}: expected a time string, got {type_name(value)}")
     return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
@@ -100,6 +102,7 @@ def to_datetime(value: object, path: str) -> datetime | None:
 
 W = TypeVar("W", bound="DictWrapper")
 ChildPath = tuple["DictWrapper", tuple[str, ...], int | None]
+Kinds: TypeAlias = type | UnionType | tuple[type, ...]  # what isinstance takes: int | float
 """(parent, keys, list index): a path kept in parts until an error needs it spelled out."""
 
 
@@ -120,7 +123,7 @@ class DictWrapper:
     def path(self) -> str:
         """This object's JSON path, for error reasons; spelled out only when one is raised."""
         path = self._path
-        if type(path) is not str:
+        if not isinstance(path, str):
             parent, keys, index = path
             path = self._path = parent._where(keys) + ("" if index is None else f"[{index}]")
         return path
@@ -177,12 +180,10 @@ class DictWrapper:
                 node = folded_lookup(node, key) if self.case_insensitive else None
         return node
 
-    def _typed(self, keys: tuple[str, ...], kinds: type | tuple[type, ...], label: str) -> Any:
+    def _typed(self, keys: tuple[str, ...], kinds: Kinds, label: str) -> Any:
         return self._checked(keys, self._at(keys), kinds, label)
 
-    def _checked(
-        self, keys: tuple[str, ...], value: Any, kinds: type | tuple[type, ...], label: str
-    ) -> Any:
+    def _checked(self, keys: tuple[str, ...], value: Any, kinds: Kinds, label: str) -> Any:
         if value is None or (isinstance(value, kinds) and not isinstance(value, bool)):
             return value
         if isinstance(value, bool) and kinds is bool:
@@ -333,6 +334,6 @@ class ArmResource(DictWrapper):
     name = str_field("name")
     type = str_field("type")
 
-    def _properties(self, cls: type[W]) -> W:
+    def _properties(self, cls: builtins.type[W]) -> W:
         """`properties` as `cls`, an empty one when absent or null."""
         return cls(self._dict("properties") or {}, self._child(("properties",)))

@@ -23,6 +23,7 @@ from .base import (
     StoreError,
     Unavailable,
 )
+from .documents import Documents
 from .sqlite import SqliteStore
 
 if TYPE_CHECKING:
@@ -31,6 +32,7 @@ if TYPE_CHECKING:
 __all__ = [
     "AlreadyExists",
     "Conflict",
+    "Documents",
     "InvalidData",
     "NotFound",
     "Record",

@@ -65,7 +65,8 @@ class Record:
 
 
 Where = Mapping[str, Any]
-Updater = Callable[[dict[str, Any] | None], dict[str, Any]]
+Updater = Callable[[dict[str, Any] | None], Mapping[str, Any]]
+Changer = Callable[[dict[str, Any]], Mapping[str, Any]]
 
 
 class Store(ABC):
@@ -183,6 +184,19 @@ class Store(ABC):
                     break
                 time.sleep(random.uniform(0, min(0.05, 0.001 * 2**attempt)))
         raise Conflict(f"{address(table, partition, key)} kept changing after {retries} retries")
+
+    def change(
+        self, table: str, partition: str, key: str, fn: Changer, *, retries: int = 25
+    ) -> Record:
+        """`update` of a record that must exist: raises NotFound, inserting nothing, when it
+        does not, so `fn` always gets the data."""
+
+        def existing(data: dict[str, Any] | None) -> Mapping[str, Any]:
+            if data is None:
+                raise missing_error(table, partition, key)
+            return fn(data)
+
+        return self.update(table, partition, key, existing, retries=retries)
 
     def __enter__(self) -> Store:
         return self

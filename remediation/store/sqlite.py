@@ -18,8 +18,9 @@ import sqlite3
 import threading
 import time
 from collections.abc import Callable, Iterator, Mapping
+from enum import Enum
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, Final, Literal, TypeVar
 
 from .base import (
     Record,
@@ -50,7 +51,17 @@ CREATE TABLE IF NOT EXISTS records (
 """
 
 _INT64 = range(-(2**63), 2**63)
-_BUSY, _EXISTS = object(), object()  # outcomes of an attempt
+
+
+class _Outcome(Enum):
+    """What an attempt answers instead of its work's result."""
+
+    BUSY = "busy"  # another writer holds the database: wait, then try again
+    EXISTS = "exists"  # the insert found its key taken
+
+
+_BUSY: Final = _Outcome.BUSY
+_EXISTS: Final = _Outcome.EXISTS
 _YIELD_AFTER = 0.0004  # an async wait longer than this gives the loop back
 T = TypeVar("T")
 log = logging.getLogger(__name__)
@@ -100,7 +111,9 @@ class SqliteStore(Store):
                 await asyncio.sleep(delay)
         raise self._still_locked()
 
-    def _attempt(self, work: Callable[[sqlite3.Connection], T], *, blocking: bool) -> T | object:
+    def _attempt(
+        self, work: Callable[[sqlite3.Connection], T], *, blocking: bool
+    ) -> T | Literal[_Outcome.BUSY]:
         if not self._lock.acquire(blocking):
             return _BUSY
         try:
@@ -267,10 +280,10 @@ def _record(table: str, partition: str, key: str, row: tuple[str, str] | None) -
 
 def _insert_row(
     table: str, partition: str, key: str, text: str, etag: str
-) -> Callable[[sqlite3.Connection], object]:
+) -> Callable[[sqlite3.Connection], _Outcome | None]:
     """The insert of an encoded document; it answers _EXISTS when the key is taken."""
 
-    def work(conn: sqlite3.Connection) -> object:
+    def work(conn: sqlite3.Connection) -> _Outcome | None:
         try:
             conn.execute(
                 "INSERT INTO records (tbl, part, key, data, etag) VALUES (?, ?, ?, ?, ?)",
@@ -285,7 +298,7 @@ def _insert_row(
 
 def _claim_row(
     table: str, partition: str, key: str, data: Mapping[str, Any]
-) -> Callable[[sqlite3.Connection], object]:
+) -> Callable[[sqlite3.Connection], _Outcome | None]:
     """The checked insert of a claim: _EXISTS when someone else holds the key."""
     check_address(table, partition, key)
     return _insert_row(table, partition, key, encode_document(data), secrets.token_hex(8))

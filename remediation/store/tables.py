@@ -33,7 +33,7 @@ from azure.core.exceptions import (
     ResourceModifiedError,
     ResourceNotFoundError,
 )
-from azure.data.tables import TableClient, TableServiceClient, UpdateMode
+from azure.data.tables import TableClient, TableEntity, TableServiceClient, UpdateMode
 
 from .base import (
     InvalidData,
@@ -270,18 +270,21 @@ def _entity(partition: str, key: str, data: Mapping[str, Any]) -> tuple[dict[str
     return entity, text
 
 
-def _record(table: str, entity: Mapping[str, Any]) -> Record:
+def _record(table: str, entity: TableEntity) -> Record:
     """Rebuild a record from a stored entity."""
     try:
         text = "".join(entity[f"doc_{i}"] for i in range(entity["doc_n"]))
     except KeyError as error:
         raise StoreError(f"entity in {table} is not a stored document: {error}") from None
+    etag = entity.metadata["etag"]
+    if not etag:
+        raise StoreError(f"entity in {table} came without its etag")
     return Record(
         table,
         unescape_key(entity["PartitionKey"]),
         unescape_key(entity["RowKey"]),
         decode_document(text),
-        entity.metadata["etag"],
+        etag,
     )
 
 

@@ -266,6 +266,17 @@ def test_store_errors_raised_by_fn_abort_the_update_without_retrying(store: Stor
     assert calls == [None]
 
 
+def test_change_updates_an_existing_record_and_never_creates_a_missing_one(store: Store) -> None:
+    store.insert("runs", "p", "k", {"state": "pending"})
+    changed = store.change("runs", "p", "k", lambda data: {**data, "state": "queued"})
+    assert changed.data == {"state": "queued"} == store.get("runs", "p", "k").data
+
+    calls: list[object] = []
+    with pytest.raises(NotFound, match="runs/p/gone"):
+        store.change("runs", "p", "gone", lambda data: calls.append(data) or data)
+    assert calls == [] and store.get("runs", "p", "gone") is None
+
+
 def test_update_gives_up_with_conflict_when_the_record_keeps_changing(store: Store) -> None:
     store.insert("runs", "p", "k", {"n": 0})
 
