@@ -51,12 +51,16 @@ def target_vm_id(ctx: RunContext) -> str:
     return vm_id
 
 
-def target_vault_id(ctx: RunContext) -> str:
-    """The target's vault id (`require_protected` checks that it is the VM's vault)."""
-    vault_id = ctx.target.get("vault_id")
-    if not vault_id:
+def target_vault(ctx: RunContext) -> ArmId:
+    """The target's vault (`require_protected` checks that it is the VM's vault)."""
+    parsed = ArmId.parse(ctx.target.get("vault_id") or "")
+    if parsed is None or not parsed.get("vaults"):
         raise StepFailed(f"The signal for {ctx.target.get('vm')} named no Recovery Services vault.")
-    return vault_id
+    return parsed
+
+
+def target_vault_id(ctx: RunContext) -> str:
+    return target_vault(ctx).value
 
 
 def require_vm(ctx: RunContext) -> dict[str, Any]:
@@ -76,10 +80,8 @@ def require_vm(ctx: RunContext) -> dict[str, Any]:
 
 def require_protected(ctx: RunContext) -> dict[str, Any]:
     """The vault's protected item for the target VM; its source must be that very VM."""
-    vm_id, vault_id = target_vm_id(ctx), ctx.target.get("vault_id") or ""
-    vault = ArmId.parse(vault_id)
-    if vault is None or not vault.get("vaults"):
-        raise StepFailed(f"The signal for {ctx.target.get('vm')} named no Recovery Services vault.")
+    vm_id, vault = target_vm_id(ctx), target_vault(ctx)
+    vault_id = vault.value
     item = read(
         lambda: ctx.arm.get_protected_item(vault_id, vm_id),
         f"VM {ctx.target.get('vm')} is not protected by vault {vault.get('vaults')} "

@@ -8,6 +8,7 @@ import pytest
 
 from devtools.replay import REPLAY_APPROVER, estate_for, simulated_engine
 from remediation.playbooks import cleanup_restore_points
+from tests.simulator_fixtures import arm_clients, arm_simulator, sim  # noqa: F401
 
 # The longest fix in these tests takes under 100 messages; one that never ends fails at once
 # instead of running until a timeout.

@@ -5,6 +5,8 @@ sentence a person can act on."""
 
 from __future__ import annotations
 
+import pytest
+
 from devtools.simulator import Behaviour
 from remediation.signals import parse_payload
 from tests.engine.signals import backup_alert_payload
@@ -90,3 +92,61 @@ def test_an_alert_naming_another_vms_job_writes_nothing(pipeline):
         "changed.",
     )
     assert not [r for r in p.sim.estate.to_state()["backup_requests"] if r["vm"] == "erp-app-05"]
+
+
+def _without(field: str, *path: str):
+    """The erp-app-05 failure alert with one field of its alert context or essentials gone."""
+    payload = backup_alert_payload("erp-app-05", code=INTERNAL[0], description=INTERNAL[1])
+    node = payload["data"]
+    for key in path:
+        node = node[key]
+    node.pop(field)
+    return parse_payload(payload)
+
+
+def test_an_alert_that_names_no_vm_resource_says_so_and_writes_nothing(pipeline):
+    signal = _without("linkedResourceId", "alertContext")
+    p, run = _retry(pipeline, lambda estate: None, [signal])
+    assert (run["state"], run["failure"]) == (
+        "failed",
+        "The signal for erp-app-05 named no Azure VM resource id, so there is nothing the bot "
+        "can safely act on.",
+    )
+    assert p.sim.requests.writes == 0
+
+
+def test_an_alert_that_names_no_vault_says_so_and_writes_nothing(pipeline):
+    signal = _without("alertTargetIDs", "essentials")
+    p, run = _retry(pipeline, lambda estate: None, [signal])
+    assert (run["state"], run["failure"]) == (
+        "failed", "The signal for erp-app-05 named no Recovery Services vault.",
+    )  # fmt: skip
+    assert p.sim.requests.writes == 0
+
+
+def test_a_vm_id_that_names_another_vm_is_refused_in_words(sim, arm_clients):
+    """Defence in depth: a target whose id points at another VM than its name says."""
+    from remediation.audit import AuditLog
+    from remediation.azure.operations import Arm
+    from remediation.playbooks.base import RunContext, StepFailed
+    from remediation.playbooks.verify import require_vm
+    from remediation.store import SqliteStore
+
+    db01 = next(vm.id for vm in sim.estate.vms.values() if vm.name == "erp-db-01")
+    run = {"target": {"vm": "erp-app-03", "resource_id": db01}, "context": {}}
+    arm = Arm(arm_clients, AuditLog(SqliteStore(":memory:")), "test")
+    ctx = RunContext(run, arm, False, lambda: None, None, None)
+    with pytest.raises(StepFailed) as refused:
+        require_vm(ctx)
+    assert str(refused.value) == (
+        "The signal names VM erp-app-03, but its resource id points to VM erp-db-01: nothing "
+        "was changed."
+    )
+
+
+def test_a_failed_job_without_a_title_is_said_by_its_text_alone():
+    from remediation.playbooks.verify import job_error
+
+    job = {"properties": {"errorDetails": [{"errorString": "The snapshot disk is busy."}]}}
+    assert job_error(job) == "The snapshot disk is busy."
+    assert job_error({"properties": {}}) == "no error detail"
