@@ -20,7 +20,7 @@ from remediation.audit import AuditLog
 from remediation.azure.api import ArmFor
 from remediation.classify import Classification, Classifier
 from remediation.clock import Clock, iso, parse_iso, utcnow
-from remediation.incidents import Incidents, add_note, in_doubt
+from remediation.incidents import Correlation, Incidents, add_note, in_doubt
 from remediation.notify import Notifier, View
 from remediation.oncall import (
     APPROVAL_VERBS,
@@ -306,6 +306,11 @@ class Engine:
             and not self._resolution_holds(signal, classification)
         ):
             return Ingested(False, classification)
+        cleared = self.incidents.clear(signal)
+        for joined in cleared:
+            self._follow(joined, signal)
+        if cleared:
+            return Ingested(False, classification, cleared[0].incident["id"], False)
         correlation = self.incidents.correlate(signal, classification)
         if correlation is None:
             return Ingested(False, classification)
@@ -316,23 +321,31 @@ class Engine:
             self._plan(incident, classification, signal)
             self._post(incident["id"])
         else:
-            if correlation.changed and not signal.resolved:
-                self._extend(incident["id"])
-            if correlation.changed and incident["status"] != "open":
-                self._withdraw_approvals(incident["id"], "the failure cleared in Azure")
-            if correlation.changed:
-                self._refresh(incident["id"], urgent=signal.resolved)
+            self._follow(correlation, signal)
         return Ingested(False, classification, incident["id"], correlation.created)
+
+    def _follow(self, correlation: Correlation, signal: Signal) -> None:
+        """What a signal joining an existing incident changes beyond it: the fix's reach, the
+        approvals of a failure that cleared, the card."""
+        incident = correlation.incident
+        if not correlation.changed:
+            return
+        if not signal.resolved:
+            self._extend(incident["id"])
+        if incident["status"] != "open":
+            self._withdraw_approvals(incident["id"], "the failure cleared in Azure")
+        self._refresh(incident["id"], urgent=signal.resolved)
 
     def _resolution_holds(self, signal: Signal, classification: Classification) -> bool:
         """A resolved signal from a webhook is a hint: Azure must agree before it closes
-        anything. When it does not, the incident says so and stays open."""
-        incident = self.incidents.find_open(signal, classification)
-        if incident is None:
+        anything. When it does not, each incident it would close says so and stays open."""
+        found = self.incidents.find_open(signal, classification)
+        closing = self.incidents.cleared_by(signal) or ([found] if found else [])
+        if not closing:
             return True  # nothing to close
         reader: Caller = {"id": "", "target": _target_of(signal), "decided_by": "engine"}
         holds, why = resolution.confirmed(lambda: self._arm_for(reader), signal)
-        if not holds:
+        for incident in [] if holds else closing:
             self._note(
                 incident["id"], f"{signal.vm}: resolved alert not confirmed by Azure ({why})"
             )

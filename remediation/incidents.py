@@ -41,7 +41,7 @@ from remediation.classify import Classification
 from remediation.clock import Clock, iso, parse_iso, utcnow
 from remediation.records import Evidence, Incident
 from remediation.signals.arm_id import ArmId
-from remediation.signals.model import Signal
+from remediation.signals.model import Signal, SourceKind
 from remediation.store import Conflict, Documents, Store
 
 INCIDENTS = "incidents"
@@ -182,9 +182,30 @@ class Incidents:
                     self._drop_pointer(key, data["id"])
             elif len(keys) > 1 and data["vm_count"] > current["vm_count"]:
                 self._point(keys[0], data["id"])  # the VM joined: rule 2 finds it next time
-            moved = _counts(data) != _counts(current) or data["status"] != current["status"]
-            return Correlation(data, created=False, changed=moved)
+            return Correlation(data, created=False, changed=_moved(current, data))
         raise RuntimeError(f"could not correlate signal for incident key {keys[-1]}")
+
+    def cleared_by(self, signal: Signal) -> list[Incident]:
+        """The open incidents a healthy migration item clears: those listing it for a VM. Its
+        snapshot names no error, so no root cause leads to them; being healthy, it clears every
+        replication failure of that item."""
+        if not (signal.resolved and signal.source is SourceKind.MIGRATION_ITEM):
+            return []
+        item = (signal.resource_id or "").lower()
+        return [
+            incident
+            for incident in self.open_incidents()
+            if item and any(r.lower() == item for r in incident["resources"].values())
+        ]
+
+    def clear(self, signal: Signal) -> list[Correlation]:
+        """Apply a healthy item's snapshot to each incident it clears (see `cleared_by`)."""
+        now = self._clock()
+        cleared = []
+        for current in self.cleared_by(signal):
+            data = self.update(current["id"], lambda doc: _apply(doc, signal, now))
+            cleared.append(Correlation(data, created=False, changed=_moved(current, data)))
+        return cleared
 
     def flood(self, gate: str, note: str, held: int) -> tuple[str, bool]:
         """The flood incident of `gate` (source, subscription, window), created on first use
@@ -416,6 +437,11 @@ def _list_resource(doc: Incident, vm: str, resource_id: str) -> None:
 def _json_chars(doc: Mapping[str, Any], fields: tuple[str, ...]) -> int:
     """Characters `fields` take as stored: JSON with non-ASCII escaped, as the store writes."""
     return len(json.dumps([doc.get(f) for f in fields], ensure_ascii=True))
+
+
+def _moved(before: Incident, after: Incident) -> bool:
+    """Whether an update changed what the card shows: its counts or the status."""
+    return _counts(after) != _counts(before) or after["status"] != before["status"]
 
 
 def _counts(doc: Incident) -> tuple[int, int]:

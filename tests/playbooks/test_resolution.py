@@ -3,7 +3,9 @@ when it does not, the incident says why it stays open, in Azure's terms."""
 
 from __future__ import annotations
 
-from tests.engine.signals import rp_limit_alert
+from remediation.policy import Policy
+from tests.engine.signals import dispose_timeout, rp_limit_alert
+from tests.engine.test_recovery import healthy_item
 
 VM = "erp-app-03"
 
@@ -56,3 +58,32 @@ def test_a_resolution_azure_cannot_be_asked_about_says_so(pipeline):
     notes = _notes(p)
     assert any(n.startswith(f"{VM}: resolved alert not confirmed by Azure (Azure could not be "
                             "read to confirm it (404 ") for n in notes), notes  # fmt: skip
+
+
+PAUSED = Policy(paused=True)  # no automatic repair: only the item's health can close it
+
+
+def _item_health(health):
+    def prepare(estate):
+        for item in estate.migration_items.values():
+            item.health = health
+            if health == "Normal":
+                item.health_errors = []
+
+    return prepare
+
+
+def test_a_healthy_migration_item_azure_confirms_closes_its_incident(pipeline):
+    p = pipeline([dispose_timeout(VM), healthy_item(VM)], approve=False, policy=PAUSED,
+                 prepare=_item_health("Normal"))  # fmt: skip
+    (incident,) = p.engine.incidents.for_vm(VM)
+    assert incident["status"] == "resolved", incident.get("notes")
+
+
+def test_a_healthy_migration_item_azure_still_sees_failing_keeps_it_open(pipeline):
+    p = pipeline([dispose_timeout(VM), healthy_item(VM)], approve=False, policy=PAUSED,
+                 prepare=_item_health("Critical"))  # fmt: skip
+    (incident,) = p.engine.incidents.for_vm(VM)
+    assert incident["status"] == "open"
+    assert f"{VM}: resolved alert not confirmed by Azure (replication of {VM} is still " \
+           "Critical)" in _notes(p)  # fmt: skip
