@@ -47,7 +47,8 @@ from remediation.records import Approval, Caller, FixTarget, Incident, Plan, Rel
 from remediation.runs import ACTIVE, NOTHING_DONE, TERMINAL, Runner, Runs, new_run
 from remediation.scope import ignored_because, summary_of
 from remediation.signals import signals_from_payload
-from remediation.signals.model import Signal, SignalError
+from remediation.signals.migration_item import recovery_key
+from remediation.signals.model import Signal, SignalError, SourceKind
 from remediation.store import Conflict, InvalidData, NotFound, Record, Store
 from remediation.watch import Watch
 
@@ -293,19 +294,21 @@ class Engine:
             self.store.update(SEEN, key[:2], key, lambda doc: ignored.settle(doc, summary))
             self.counters.extra[ignored.state] = self.counters.extra.get(ignored.state, 0) + 1
             return Ingested(False, found)
-        result = self._correlate(signal, found, from_azure)
+        if signal.resolved and not from_azure and not self._resolution_holds(signal, found):
+            self.store.delete(SEEN, key[:2], key)  # not true yet: when it comes again, read again
+            return Ingested(False, found)
+        result = self._correlate(signal, found)
         self._settle(key, PROCESSED)
+        if (
+            signal.source is SourceKind.MIGRATION_ITEM
+            and signal.resource_id
+            and not signal.resolved
+        ):
+            recovered = recovery_key(signal.resource_id)  # failing again: its recovery is news
+            self.store.delete(SEEN, recovered[:2], recovered)
         return result
 
-    def _correlate(
-        self, signal: Signal, classification: Classification, from_azure: bool
-    ) -> Ingested:
-        if (
-            signal.resolved
-            and not from_azure
-            and not self._resolution_holds(signal, classification)
-        ):
-            return Ingested(False, classification)
+    def _correlate(self, signal: Signal, classification: Classification) -> Ingested:
         cleared = self.incidents.clear(signal)
         for joined in cleared:
             self._follow(joined, signal)

@@ -115,12 +115,28 @@ class MigrationItem(ArmResource):
                 f"Replication of {vm} is {verdict} (migration state {state}).",
                 failed_state,
                 resolved=resolved and not failed_state,
-                source_id=f"{(item_id or name or '').lower()}|{shown.lower()}|{state.lower()}",
+                source_id=recovery_id(item_id or name or "")
+                if resolved and not failed_state
+                else f"{(item_id or name or '').lower()}|{shown.lower()}|{state.lower()}",
                 status=health,
                 extra=extra,
                 **shared,
             )
         ]
+
+
+def recovery_id(item: str) -> str:
+    """The source id of an item's healthy snapshot, whatever its state: one per item, so a new
+    failure of the item can forget it (`recovery_key`) and its next recovery is read again."""
+    return f"{item.lower()}|healthy"
+
+
+def recovery_key(item_id: str) -> str:
+    """The dedup key the healthy snapshot of the migration item `item_id` is recorded under."""
+    return make_signal(
+        SourceKind.MIGRATION_ITEM, "", [], resolved=True, source_id=recovery_id(item_id),
+        resource_id=item_id,
+    ).dedup_key  # fmt: skip
 
 
 def signals(data: Mapping[str, Any]) -> list[Signal]:

@@ -55,3 +55,13 @@ def test_a_healthy_item_from_a_webhook_needs_azure_to_agree(engine):
     (incident,) = engine.incidents.open_incidents()
     assert incident["active_vms"] == ["erp-app-03"]
     assert any("not confirmed by Azure" in n for n in incident["notes"])
+
+
+def test_an_item_that_fails_and_recovers_twice_closes_both_incidents(engine):
+    engine.ingest(dispose_timeout("erp-app-03", cycle=1))
+    engine.ingest(healthy_item("erp-app-03"), from_azure=True)
+    engine.ingest(dispose_timeout("erp-app-03", cycle=2))
+    assert len(engine.incidents.open_incidents()) == 1
+    engine.ingest(healthy_item("erp-app-03"), from_azure=True)
+    assert engine.incidents.open_incidents() == []
+    assert [i["status"] for i in engine.incidents.for_vm("erp-app-03")] == ["resolved"] * 2

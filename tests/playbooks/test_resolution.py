@@ -87,3 +87,14 @@ def test_a_healthy_migration_item_azure_still_sees_failing_keeps_it_open(pipelin
     assert incident["status"] == "open"
     assert f"{VM}: resolved alert not confirmed by Azure (replication of {VM} is still " \
            "Critical)" in _notes(p)  # fmt: skip
+
+
+def test_a_resolution_azure_did_not_confirm_is_read_again_when_it_comes_back(pipeline):
+    """A resolved alert that arrived too early (or forged) must not use up the real one."""
+    p = _resolved_after(pipeline)
+    assert p.engine.incidents.for_vm(VM)[0]["status"] == "open"
+    for job in p.sim.estate.backup_jobs.values():
+        if job.item.vm.name == VM:
+            job.status, job.error_details = "Completed", []
+    p.engine.ingest(rp_limit_alert(VM, resolved=True))
+    assert p.engine.incidents.for_vm(VM)[0]["status"] == "resolved"
