@@ -178,12 +178,20 @@ def delete_collections(ctx: RunContext) -> StepResult:
             continue  # already gone: a previous attempt got there
         except HttpResponseError as exc:
             if getattr(exc.error, "code", None) == "ScopeLocked":
-                raise StepFailed(
-                    "the collection is still locked by a lock outside its resource group"
-                ) from exc
+                raise StepFailed(_still_locked(ctx)) from exc
             raise
     ctx.state["deleted"] = True
     return StepResult.next(f"deleted {len(ctx.state['collections'])} collection(s)")
+
+
+def _still_locked(ctx: RunContext) -> str:
+    """Why a delete was refused as locked: a lock this fix lifted (or a new one) is back on the
+    groups or collections, or a lock above them (subscription, management group) holds."""
+    back = [f"{lock['name']} ({lock['level']}) on {_scope_name(lock)}"
+            for lock in _covering_locks(ctx).values()]  # fmt: skip
+    if back:
+        return f"the collection is locked again: {', '.join(back)} was put back while the fix ran"
+    return "the collection is still locked by a lock above its resource group"
 
 
 def confirm_cleaned(ctx: RunContext) -> StepResult:

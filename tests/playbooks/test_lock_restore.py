@@ -63,3 +63,54 @@ def test_notes_alone_differing_is_enough_to_restore(pipeline):
 
     p = pipeline([rp_limit_alert("erp-app-03")], prepare=_touch_lock_during_backup(renoted))
     assert _final_lock(p) == p.initial["locks"][0]
+
+
+def test_a_lock_put_back_before_the_collection_is_deleted_is_named_in_the_failure(pipeline):
+    """Someone re-locks the group while the fix waits for Azure's cleanup: the delete is refused,
+    and the failure says which lock refused it, where, and that it came back during the fix."""
+    from devtools.simulator.estate import Behaviour
+
+    def prepare(estate):
+        (lock,) = estate.locks.values()
+        again = Lock(lock.scope, lock.name, lock.level, lock.notes, list(lock.owners))
+        trigger = estate.trigger_backup
+
+        def trigger_and_relock(item):
+            estate.add_lock(again)
+            return trigger(item)
+
+        estate.trigger_backup = trigger_and_relock
+
+    p = pipeline([rp_limit_alert("erp-app-03")], prepare=prepare,
+                 behaviour=Behaviour(auto_cleanup_reads=None))  # fmt: skip
+    (run,) = p.runs()
+    (lock,) = p.initial["locks"]
+    assert run["state"] == "failed"
+    assert run["failure"].startswith(
+        f"the collection is locked again: {lock['name']} ({lock['level']}) on "
+        f"{lock['scope'].rstrip('/').rsplit('/', 1)[-1]} was put back while the fix ran"
+    ), run["failure"]
+    assert p.sim.estate.to_state()["locks"] == p.initial["locks"]
+
+
+def test_a_lock_on_the_subscription_is_not_lifted_and_the_failure_says_it_is_above(pipeline):
+    """A cleanup lifts only the locks of the backup groups and the VM's collections: a
+    subscription's lock stays, and the delete it refuses is reported as a lock above them."""
+    from devtools.simulator.estate import Behaviour
+
+    def prepare(estate):
+        (lock,) = estate.locks.values()
+        subscription = lock.scope.split("/resourceGroups/")[0]
+        estate.add_lock(Lock(subscription, "freeze-subscription", "CanNotDelete", "change freeze"))
+
+    p = pipeline([rp_limit_alert("erp-app-03")], prepare=prepare,
+                 behaviour=Behaviour(auto_cleanup_reads=None))  # fmt: skip
+    (run,) = p.runs()
+    assert run["state"] == "failed"
+    assert run["failure"].startswith(
+        "the collection is still locked by a lock above its resource group"
+    ), run["failure"]
+    assert {lock["name"] for lock in p.sim.estate.to_state()["locks"]} == {
+        "freeze-subscription",
+        *(lock["name"] for lock in p.initial["locks"]),
+    }
