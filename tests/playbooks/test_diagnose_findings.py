@@ -16,12 +16,12 @@ from devtools.simulator.builders import BACKUP_SERVICE_OBJECT_ID
 from devtools.simulator.estate import Estate
 from devtools.simulator.resources import KeyVault, PrivateDnsZone, PrivateEndpoint
 from remediation.signals import parse_payload
-from tests.engine.signals import backup_alert_payload
 from tests.playbooks.test_diagnose import (
     KEY_VAULT_DENIED,
     STRANGER,
     findings_of,
     keyvault_alert,
+    network_alert,
     with_network,
 )
 
@@ -443,12 +443,7 @@ def test_agent_statuses_without_a_display_text_are_shown_by_their_code(pipeline)
 
 
 def test_a_network_error_skips_the_key_vaults_and_checks_the_vault_endpoint(pipeline):
-    payload = backup_alert_payload(
-        "erp-app-03", code="ExtensionSnapshotFailedNoNetwork",
-        description="Snapshot operation failed due to no network connectivity on the virtual "
-        "machine",
-    )  # fmt: skip
-    findings, notes = diagnosis(pipeline([parse_payload(payload)], prepare=with_network()))
+    findings, notes = diagnosis(pipeline([network_alert()], prepare=with_network()))
     assert [f[:2] for f in findings] == [
         ("vm-agent", True), ("private-endpoint.connection", True), ("private-dns.zone", True),
         ("private-dns.link", True), ("private-dns.a-record", True),
