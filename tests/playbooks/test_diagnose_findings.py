@@ -16,6 +16,7 @@ from devtools.simulator.builders import BACKUP_SERVICE_OBJECT_ID
 from devtools.simulator.estate import Estate
 from devtools.simulator.resources import KeyVault, PrivateDnsZone, PrivateEndpoint
 from remediation.signals import parse_payload
+from tests.engine.signals import backup_alert_payload
 from tests.playbooks.test_diagnose import (
     KEY_VAULT_DENIED,
     STRANGER,
@@ -572,3 +573,57 @@ def test_the_vault_of_the_resource_is_checked_when_the_incident_names_none(sim, 
          "detail": "pe-rsv-backup-weu -> rsv-backup-weu: connection Approved (Approved by the "
          "vault owner)", "resource_id": endpoint.id},
     ]  # fmt: skip
+
+
+def test_no_endpoint_for_the_vault_nor_the_key_vault_names_both(pipeline):
+    def no_endpoint(estate: Estate) -> None:
+        estate.private_endpoints.clear()
+
+    ran = pipeline([keyvault_alert()], prepare=with_network(no_endpoint))
+    findings, notes = diagnosis(ran)
+    assert findings[2:] == [
+        ("private-endpoint.connection", True,
+         "no private endpoint serves rsv-prod-weu, kv-erp-prod",
+         the(estate_of(ran).vaults).id.lower()),
+    ]  # fmt: skip
+    assert notes[2:] == [
+        ("check-private-endpoints", "private-endpoint: 1 finding(s), 0 not ok"),
+        ("check-private-dns", "private-dns: 0 finding(s), 0 not ok"),
+    ]
+
+
+def test_an_alert_naming_no_vault_searches_the_vm_group_alone(pipeline):
+    """Key vault alert whose essentials lost alertTargetIDs: the VM is known, its vault is not."""
+    payload = backup_alert_payload(
+        "erp-app-03", code="UserErrorKeyvaultPermissionsNotConfigured",
+        description="Backup doesn't have sufficient permissions to the key vault.",
+    )  # fmt: skip
+    del payload["data"]["essentials"]["alertTargetIDs"]
+    ran = pipeline([parse_payload(payload)], prepare=with_network(move_key_vault("rg-secrets")))
+    findings, notes = diagnosis(ran)
+    assert findings[1:] == [
+        ("key-vault", False,
+         "no key vault found in rg-erp-prod nor named in the error: check the key vault the "
+         "operation uses by hand", None),
+    ]  # fmt: skip
+    assert notes[2] == ("check-private-endpoints", "private-endpoint: 0 finding(s), 0 not ok")
+
+
+def test_a_vm_beyond_the_incident_evidence_sample_is_still_checked(pipeline):
+    """Six VMs fail on the key vault; an incident keeps the evidence of five: the sixth VM's
+    run has no error text, and its key vault is still found by its group and checked."""
+    alerts = [
+        parse_payload(backup_alert_payload(
+            f"erp-app-0{n}", code="UserErrorKeyvaultPermissionsNotConfigured",
+            description="Backup doesn't have sufficient permissions to the key vault.",
+        ))
+        for n in range(1, 7)
+    ]  # fmt: skip
+    ran = pipeline(alerts, prepare=with_network())
+    runs = ran.runs()
+    assert len(runs) == 6 and [r["target"]["evidence"] is None for r in runs].count(True) == 1
+    key_vault = the(estate_of(ran).key_vaults)
+    for run in runs:
+        assert run["state"] == "succeeded"
+        policy = next(f for f in run["context"]["findings"] if f["check"].startswith("key-vault"))
+        assert (policy["ok"], policy["resource_id"]) == (True, key_vault.id)
