@@ -195,8 +195,8 @@ def _a_record_findings(ctx, zone, name, fqdn, ips) -> list[Finding]:
             "private-dns.a-record",
             False,
             f"{fqdn} -> {', '.join(held) or 'nothing'}, but the endpoint's private IP is "
-            f"{wanted}: delete the A record, add it again with {wanted}, then flush DNS on the "
-            "appliance (the old address lives until its TTL expires)",
+            f"{wanted}: delete the A record, add it again with {wanted}, then flush the DNS "
+            "cache of the machines that resolve it (the old address lives until its TTL expires)",
             record_id,
         )
     ]

@@ -29,6 +29,11 @@ from tests.playbooks.test_diagnose import (
 ZONE = "privatelink.westeurope.backup.windowsazure.com"
 FQDN = f"rsv-prod-weu.{ZONE}"
 VAULT_ZONE = "privatelink.vaultcore.azure.net"
+# Backup's VMs resolve a vault's names, Azure Migrate's appliance a project's: either may cache.
+FLUSH = (
+    "then flush the DNS cache of the machines that resolve it (the old address lives until its "
+    "TTL expires)"
+)
 
 
 def diagnosis(pipeline_run) -> tuple[list[tuple], list[tuple[str, str]]]:
@@ -108,8 +113,7 @@ def test_broken_agent_connection_link_and_record_each_say_what_to_do(pipeline):
          "network link, or DNS queries from it ignore the zone", zone.id),
         ("private-dns.a-record", False,
          f"{FQDN} -> 10.10.9.8, 10.10.9.9, but the endpoint's private IP is 10.10.1.4: delete "
-         "the A record, add it again with 10.10.1.4, then flush DNS on the appliance (the old "
-         "address lives until its TTL expires)", f"{zone.id}/A/rsv-prod-weu"),
+         f"the A record, add it again with 10.10.1.4, {FLUSH}", f"{zone.id}/A/rsv-prod-weu"),
     ]  # fmt: skip
     assert notes == [
         ("check-vm-agent", "vm-agent: 1 finding(s), 1 not ok"),
@@ -336,8 +340,7 @@ def test_an_empty_record_set_is_a_finding_that_it_points_nowhere(pipeline):
     assert findings[-1] == (
         "private-dns.a-record", False,
         f"{FQDN} -> nothing, but the endpoint's private IP is 10.10.1.4: delete the A record, "
-        "add it again with 10.10.1.4, then flush DNS on the appliance (the old address lives "
-        "until its TTL expires)", f"{zone.id}/A/rsv-prod-weu",
+        f"add it again with 10.10.1.4, {FLUSH}", f"{zone.id}/A/rsv-prod-weu",
     )  # fmt: skip
 
 
@@ -375,8 +378,7 @@ def test_two_endpoints_sharing_one_zone_are_each_checked_and_the_links_read_once
          "network link, or DNS queries from it ignore the zone", zone.id),
         ("private-dns.a-record", False,
          f"{FQDN} -> 10.10.1.4, but the endpoint's private IP is 10.20.1.4: delete the A "
-         "record, add it again with 10.20.1.4, then flush DNS on the appliance (the old "
-         "address lives until its TTL expires)", record_id),
+         f"record, add it again with 10.20.1.4, {FLUSH}", record_id),
     ]  # fmt: skip
     assert notes[2:] == [
         ("check-private-endpoints", "private-endpoint: 2 finding(s), 0 not ok"),
@@ -499,8 +501,7 @@ def test_a_name_with_two_ips_needs_a_record_holding_both(pipeline):
     assert findings[-1][1:3] == (
         False,
         f"{FQDN} -> 10.10.1.4, but the endpoint's private IP is 10.10.1.4, 10.10.1.5: delete "
-        "the A record, add it again with 10.10.1.4, 10.10.1.5, then flush DNS on the appliance "
-        "(the old address lives until its TTL expires)",
+        f"the A record, add it again with 10.10.1.4, 10.10.1.5, {FLUSH}",
     )
 
 
