@@ -20,16 +20,19 @@ from remediation.signals.arm_id import ArmId
 
 
 def check_vm_agent(ctx: RunContext) -> StepResult:
-    vm_id = ctx.target.get("resource_id") or ""
-    if "/virtualmachines/" not in vm_id.lower():
+    vm_id = ctx.target.get("resource_id")
+    if not vm_id or "/virtualmachines/" not in vm_id.lower():
         return StepResult.next("no Azure VM to inspect")
     view, found = guarded("vm-agent", vm_id, lambda: ctx.arm.instance_view(vm_id))
     if view is not None:
         agent = view.get("vmAgent") or {}
-        statuses = agent.get("statuses") or []
-        ready = any((s.get("displayStatus") or "").lower() == "ready" for s in statuses)
-        shown = ", ".join(s.get("displayStatus") or s.get("code") or "?" for s in statuses)
-        detail = f"agent {agent.get('vmAgentVersion', 'unknown')}: {shown or 'no status'}"
+        shown = [
+            s.get("displayStatus") or s.get("code") or "?" for s in agent.get("statuses") or []
+        ]
+        ready = any(status.lower() == "ready" for status in shown)
+        detail = (
+            f"agent {agent.get('vmAgentVersion', 'unknown')}: {', '.join(shown) or 'no status'}"
+        )
         if not ready:
             detail += "; restart or reinstall the VM agent, then retry the backup"
         found = [finding("vm-agent", ready, detail, vm_id)]
@@ -66,24 +69,24 @@ def check_key_vaults(ctx: RunContext) -> StepResult:
 
 def check_private_endpoints(ctx: RunContext) -> StepResult:
     targets = [t for t in (_vault_id(ctx), *ctx.state.get("key_vaults", [])) if t]
-    ctx.state["private_endpoints"] = []
-    if not targets:
-        return StepResult.next(record(ctx, "private-endpoint", []))
-    check = "private-endpoint.connection"
-    endpoints, found = guarded(check, targets[0], lambda: ctx.arm.list_private_endpoints())
-    if endpoints is not None:
-        serving = privatelink.serving(endpoints, targets)
-        ctx.state["private_endpoints"] = serving
-        found = [_connection_finding(e, c) for e in serving for c in e["connections"]]
-        if not serving:
-            names = ", ".join(t.rsplit("/", 1)[-1] for t in targets)
-            found = [finding(check, True, f"no private endpoint serves {names}", targets[0])]
+    serving: list[dict[str, Any]] = []
+    found: list[Finding] = []
+    if targets:
+        check = "private-endpoint.connection"
+        endpoints, found = guarded(check, targets[0], lambda: ctx.arm.list_private_endpoints())
+        if endpoints is not None:
+            serving = privatelink.serving(endpoints, targets)
+            found = [_connection_finding(e, c) for e in serving for c in e["connections"]]
+            if not serving:
+                names = ", ".join(_name(t) for t in targets)
+                found = [finding(check, True, f"no private endpoint serves {names}", targets[0])]
+    ctx.state["private_endpoints"] = serving
     return StepResult.next(record(ctx, "private-endpoint", found))
 
 
 def _connection_finding(endpoint: dict[str, Any], connection: dict[str, str]) -> Finding:
-    status, target = connection["status"], connection["target_id"].rsplit("/", 1)[-1]
-    detail = f"{endpoint['name']} -> {target}: connection {status}"
+    status = connection["status"]
+    detail = f"{endpoint['name']} -> {_name(connection['target_id'])}: connection {status}"
     if status.lower() != "approved":
         detail += f"; {privatelink.connection_fix(status)}"
     elif connection["description"]:
@@ -112,7 +115,14 @@ def _dns_findings(ctx, endpoint, dns, zones, links) -> list[Finding]:
     fqdn, ips = dns["fqdn"], sorted(dns["ips"])
     parsed = privatelink.zone_and_record(fqdn)
     if parsed is None:
-        return [finding("private-dns.zone", False, f"{fqdn} is not a DNS name", endpoint["id"])]
+        return [
+            finding(
+                "private-dns.zone",
+                False,
+                f"no private DNS zone can hold {fqdn}: check how it resolves by hand",
+                endpoint["id"],
+            )
+        ]
     zone_name, name = parsed
     candidates = [z for z in zones if (z.get("name") or "").lower() == zone_name]
     if not candidates:
@@ -121,7 +131,7 @@ def _dns_findings(ctx, endpoint, dns, zones, links) -> list[Finding]:
                 "private-dns.zone",
                 False,
                 f"no private DNS zone {zone_name} for {fqdn}: create it in the endpoint's "
-                f"resource group and link it to {_name(endpoint['vnet_id'])}",
+                f"resource group and link it to {_vnet_name(endpoint)}",
                 endpoint["id"],
             )
         ]
@@ -140,7 +150,7 @@ def _dns_findings(ctx, endpoint, dns, zones, links) -> list[Finding]:
         unreadable |= links[zone["id"]] is None
         if endpoint["vnet_id"].lower() in _linked_vnets(links[zone["id"]] or []):
             linked.append(zone)
-    vnet = _name(endpoint["vnet_id"])
+    vnet = _vnet_name(endpoint)
     if linked:
         found.append(
             finding("private-dns.link", True, f"{zone_name} is linked to {vnet}", linked[0]["id"])
@@ -185,8 +195,8 @@ def _a_record_findings(ctx, zone, name, fqdn, ips) -> list[Finding]:
             "private-dns.a-record",
             False,
             f"{fqdn} -> {', '.join(held) or 'nothing'}, but the endpoint's private IP is "
-            f"{wanted}: delete the A record, add it again with {wanted}, then flush DNS on the "
-            "appliance (the old address lives until its TTL expires)",
+            f"{wanted}: delete the A record, add it again with {wanted}, then flush the DNS "
+            "cache of the machines that resolve it (the old address lives until its TTL expires)",
             record_id,
         )
     ]
@@ -200,10 +210,10 @@ def _linked_vnets(links: list[dict[str, Any]]) -> set[str]:
 
 
 def _evidence_text(ctx: RunContext) -> str:
+    """The error's message: where Key Vault names the denied caller and the key vault (the
+    error codes are identifiers that name neither)."""
     evidence = ctx.target.get("evidence")
-    if not evidence:
-        return ""
-    return " ".join([*(evidence.get("codes") or []), evidence.get("message") or ""]).strip()
+    return evidence["message"] if evidence else ""
 
 
 def _vault_id(ctx: RunContext) -> str | None:
@@ -218,7 +228,12 @@ def _group(resource_id: str | None) -> str:
 
 
 def _name(resource_id: str) -> str:
-    return resource_id.rsplit("/", 1)[-1] or "(unknown virtual network)"
+    """The last segment of an ARM id: the resource's name."""
+    return resource_id.rpartition("/")[2]
+
+
+def _vnet_name(endpoint: dict[str, Any]) -> str:
+    return _name(endpoint["vnet_id"]) or "(unknown virtual network)"
 
 
 PLAYBOOK = Playbook(

@@ -28,12 +28,22 @@ STRANGER = "3d8c2a6e-5f4b-4c1d-9e8f-7a6b5c4d3e2f"
 
 def keyvault_alert():
     """A Backup alert for an encrypted VM whose key vault Backup cannot read."""
-    payload = backup_alert_payload(
-        "erp-app-03", code="UserErrorKeyvaultPermissionsNotConfigured",
-        description="Backup doesn't have sufficient permissions to the key vault for backup of "
-        "encrypted VMs.",
-    )  # fmt: skip
-    return parse_payload(payload)
+    return erp_app_alert(
+        "UserErrorKeyvaultPermissionsNotConfigured",
+        "Backup doesn't have sufficient permissions to the key vault for backup of encrypted VMs.",
+    )
+
+
+def network_alert():
+    """A Backup alert for a VM whose snapshot could not reach the network."""
+    return erp_app_alert(
+        "ExtensionSnapshotFailedNoNetwork",
+        "Snapshot operation failed due to no network connectivity on the virtual machine",
+    )
+
+
+def erp_app_alert(code: str, description: str):
+    return parse_payload(backup_alert_payload("erp-app-03", code=code, description=description))
 
 
 def with_network(*breakages: Callable[[Estate], None]) -> Callable[[Estate], None]:
@@ -187,12 +197,7 @@ def test_key_vault_with_a_policy_for_the_denied_principal_is_ok(pipeline):
 
 
 def test_non_key_vault_errors_skip_the_key_vault_check(pipeline):
-    payload = backup_alert_payload(
-        "erp-app-03", code="ExtensionSnapshotFailedNoNetwork",
-        description="Snapshot operation failed due to no network connectivity on the virtual "
-        "machine",
-    )  # fmt: skip
-    findings = findings_of(pipeline([parse_payload(payload)], prepare=with_network()))
+    findings = findings_of(pipeline([network_alert()], prepare=with_network()))
     assert not any(f["check"].startswith("key-vault") for f in findings)
     assert only(findings, "private-endpoint.connection")["ok"]
 
