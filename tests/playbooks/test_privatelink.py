@@ -30,6 +30,9 @@ def _link(target: str, status: str | None = None, description: str | None = None
 
 def test_an_endpoint_serves_a_target_through_an_automatic_or_a_manual_connection():
     endpoints = [
+        {"id": f"{PE}/pe-storage", "properties": {
+            "privateLinkServiceConnections": [_link(STORAGE, "Approved")],
+        }},
         {
             "id": f"{PE}/pe-rsv",
             "name": "pe-rsv",
@@ -53,9 +56,6 @@ def test_an_endpoint_serves_a_target_through_an_automatic_or_a_manual_connection
             "name": "pe-kv",
             "properties": {"manualPrivateLinkServiceConnections": [_link(KEY_VAULT)]},
         },
-        {"id": f"{PE}/pe-storage", "properties": {
-            "privateLinkServiceConnections": [_link(STORAGE, "Approved")],
-        }},
         {"id": f"{PE}/pe-empty"},
     ]  # fmt: skip
     assert privatelink.serving(endpoints, [VAULT, None, "", KEY_VAULT]) == [
@@ -92,9 +92,18 @@ def test_an_endpoint_with_neither_id_nor_name_is_still_reported():
 
 @pytest.mark.parametrize(
     ("subnet_id", "vnet_id"),
-    [(f"{VNET}/subnets/snet-pe", VNET), (VNET, ""), ("", "")],
-)
-def test_the_virtual_network_of_a_subnet(subnet_id, vnet_id):
+    [
+        (f"{VNET}/subnets/snet-pe", VNET),
+        (f"{SUB}/subnets/providers/Microsoft.Network/virtualNetworks/vnet-hub/subnets/snet-pe",
+         f"{SUB}/subnets/providers/Microsoft.Network/virtualNetworks/vnet-hub"),
+        (f"{VNET}-2/subnets/subnets", f"{VNET}-2"),
+        (VNET, ""),
+        ("", ""),
+    ],
+)  # fmt: skip
+def test_the_virtual_network_of_a_subnet_in_any_group_under_any_name(subnet_id, vnet_id):
+    """A resource group or a subnet may be named "subnets": the vnet is the id before the
+    last /subnets/ segment."""
     assert privatelink.vnet_of(subnet_id) == vnet_id
 
 
@@ -105,6 +114,10 @@ def test_the_virtual_network_of_a_subnet(subnet_id, vnet_id):
         ("stmigrate.privatelink.blob.core.windows.net",
          ("privatelink.blob.core.windows.net", "stmigrate")),
         ("a.b.privatelink.x.com", ("privatelink.x.com", "a.b")),
+        # a storage account named "privatelink": the zone is the last privatelink. label on
+        ("privatelink.privatelink.blob.core.windows.net",
+         ("privatelink.blob.core.windows.net", "privatelink")),
+        ("HOST.PRIVATELINK.CONTOSO.BOX.", ("privatelink.contoso.box", "host")),
         ("x.PRIVATELINK.Y.COM", ("privatelink.y.com", "x")),
         ("stprivatelink.blob.core.windows.net", ("privatelink.blob.core.windows.net",
                                                  "stprivatelink")),
