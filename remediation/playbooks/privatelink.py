@@ -64,8 +64,7 @@ def _connection(connection: dict[str, Any]) -> dict[str, str]:
 
 def vnet_of(subnet_id: str) -> str:
     """The virtual network id of a subnet id (empty when it is not one)."""
-    head, marker, _ = subnet_id.rpartition("/subnets/")  # a group may be named "subnets"
-    return head if marker else ""
+    return subnet_id.rpartition("/subnets/")[0]  # the last: a group may be named "subnets"
 
 
 def zone_and_record(fqdn: str) -> tuple[str, str] | None:
