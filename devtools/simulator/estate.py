@@ -72,6 +72,7 @@ class Behaviour:
     backup_operation_polls: int = 1  # reads before a trigger's operation names its job
     backup_job_polls: int = 1
     replication_job_polls: int = 2
+    resync_names_job: bool = True  # the resync's 202 names its job in Azure-AsyncOperation
     lro_polls: int = 1
     retry_after: int | None = None
     rpc_delete_fail_first: int = 0

@@ -218,6 +218,7 @@ class ReplicationJob:
     ended: datetime | None = None
     scenario: str = "ResyncReplication"
     friendly_name: str = "Resynchronize server"
+    errors: list[dict[str, Any]] = field(default_factory=list)  # JobErrorDetails, once it failed
 
     @property
     def id(self) -> str:
@@ -250,7 +251,7 @@ class ReplicationJob:
                         "errors": [],
                     }
                 ],
-                "errors": [],
+                "errors": self.errors,
                 "startTime": iso(self.started),
                 "endTime": iso(self.ended),
                 "allowedActions": [] if done else ["Cancel"],

@@ -207,17 +207,11 @@ def resync(ctx: Ctx) -> Reply:
             "providerSpecificDetails must be VMwareCbt with skipCbtReset for this item.",
         )
     job = ctx.estate.resync(item)
-    return Reply(
-        202,
-        headers=ctx.lro_headers(
-            **{
-                "Azure-AsyncOperation": ctx.url(
-                    f"{item.vault.id}/replicationOperationStatus/{job.name}"
-                ),
-                "Location": ctx.url(f"{item.id}/operationresults/{job.name}"),
-            }
-        ),
-    )
+    urls = {"Location": ctx.url(f"{item.id}/operationresults/{job.name}")}
+    if ctx.estate.behaviour.resync_names_job:
+        status = ctx.url(f"{item.vault.id}/replicationOperationStatus/{job.name}")
+        urls["Azure-AsyncOperation"] = status
+    return Reply(202, headers=ctx.lro_headers(**urls))
 
 
 def replication_job(ctx: Ctx, name: str):

@@ -42,7 +42,7 @@ def reason(exc: BaseException) -> str:
         parts = (facts.get("status"), f"{facts['code']}:" if facts.get("code") else None,
                  facts.get("message"))  # fmt: skip
         return " ".join(str(p) for p in parts if p)[:300]
-    for kinds, said in _WORDS:
+    for kinds, said in _words():
         if isinstance(exc, kinds):
             return said
     if facts.get("status"):
@@ -75,6 +75,8 @@ def error_facts(exc: BaseException) -> dict[str, Any]:
 
 
 def _words() -> tuple[tuple[tuple[type[BaseException], ...], str], ...]:
+    """What a failure that carries no ARM error means, most specific kind first. Built when
+    a failure is described, not at import, so mutation testing reaches each wording."""
     from azure.core.exceptions import (
         ClientAuthenticationError,
         ServiceRequestError,
@@ -88,9 +90,6 @@ def _words() -> tuple[tuple[tuple[type[BaseException], ...], str], ...]:
         ((ServiceRequestError, ConnectionError), "Azure could not be reached"),
         ((ServiceResponseError,), "Azure's answer was cut off"),
     )
-
-
-_WORDS = _words()
 
 
 def record(ctx: RunContext, family: str, found: list[Finding]) -> str:

@@ -63,4 +63,12 @@ def access_policy_finding(vault: dict[str, Any], principal: str | None) -> Findi
         for kind, perms in sorted((mine[0].get("permissions") or {}).items())
         if perms
     )
+    if not granted:  # a policy that lists no permission lets the caller do nothing
+        return finding(
+            CHECK,
+            False,
+            f"{name} has an access policy for {principal} that grants nothing: add the key and "
+            "secret permissions the operation needs, then retry",
+            vault_id,
+        )
     return finding(CHECK, True, f"{name} has an access policy for {principal}: {granted}", vault_id)

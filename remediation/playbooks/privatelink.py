@@ -64,8 +64,7 @@ def _connection(connection: dict[str, Any]) -> dict[str, str]:
 
 def vnet_of(subnet_id: str) -> str:
     """The virtual network id of a subnet id (empty when it is not one)."""
-    head, marker, _ = subnet_id.partition("/subnets/")
-    return head if marker else ""
+    return subnet_id.rpartition("/subnets/")[0]  # the last: a group may be named "subnets"
 
 
 def zone_and_record(fqdn: str) -> tuple[str, str] | None:
@@ -75,7 +74,7 @@ def zone_and_record(fqdn: str) -> tuple[str, str] | None:
     `x.agent.privatelink.prod.migration.windowsazure.com` -> (`privatelink.prod...`, `x.agent`).
     """
     name = fqdn.strip().rstrip(".").lower()
-    at = ("." + name).find("." + PRIVATELINK)
+    at = ("." + name).rfind("." + PRIVATELINK)  # zone suffixes hold no privatelink label
     if at == 0:
         return None  # the zone apex itself, not a name inside it
     if at > 0:

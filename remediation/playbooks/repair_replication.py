@@ -45,8 +45,8 @@ def confirm_failure(ctx: RunContext) -> StepResult:
     machine, name = str(_props(item).get("machineName") or ""), ctx.target.get("vm") or ""
     if machine.lower() != name.lower():
         raise StepFailed(
-            f"The signal names {name}, but its migration item replicates {machine}: "
-            "nothing was changed."
+            f"The signal names {name}, but its migration item replicates "
+            f"{machine or 'no named machine'}: nothing was changed."
         )
     health = _props(item).get("health")
     if health == "Normal" and not _props(item).get("healthErrors"):
@@ -76,8 +76,6 @@ def check_resync_allowed(ctx: RunContext) -> StepResult:
 
 def start_resync(ctx: RunContext) -> StepResult:
     """POST resync once: a restarted worker adopts the job its predecessor started."""
-    if ctx.state.get("job"):
-        return StepResult.next("resync already started")
     if ctx.interrupted_at:
         current = _props(_item(ctx)).get("currentJob") or {}
         if current.get("jobName") and str(current.get("startTime") or "") >= ctx.interrupted_at:
