@@ -20,9 +20,18 @@ SDK_ROOTS = {
 ROOT = Path(__file__).resolve().parents[2]
 
 
+def _parsed(source: str) -> ast.Module:
+    """ast.parse, once more if CPython 3.11's AST builder counted another thread's parse as its
+    own (python/cpython#106905: a thread printing a traceback parses source too)."""
+    try:
+        return ast.parse(source)
+    except SystemError:
+        return ast.parse(source)
+
+
 def _imported_roots(path: Path) -> set[str]:
     roots = set()
-    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+    for node in ast.walk(_parsed(path.read_text(encoding="utf-8"))):
         if isinstance(node, ast.Import):
             roots |= {alias.name.split(".")[0] for alias in node.names}
         elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
