@@ -53,6 +53,7 @@ from remediation.clock import utcnow
 from remediation.notify import View
 from remediation.outcomes import SETTLED, Assessment, assess
 from remediation.playbooks.cleanup_restore_points import KEEP_LOCK_OFF, RESTORE_LOCK
+from remediation.playbooks.preconditions import describe
 from remediation.records import Approval, Incident, Person, Run
 
 SHOWN_VMS = 5
@@ -111,6 +112,7 @@ WORDS: dict[str, dict[str, str]] = {
         "decision": "Decision needed for {vms}",
         "expires": "expires {when}",
         "will": "The fix will:",
+        "checks_first": "Before its first write, it checks that:",
         "lock_cause": "The lock on the AzureBackupRG_* group is the cause: it stops Azure Backup "
         "from cleaning up old restore points. Microsoft's advice is to keep that group unlocked "
         "(the second choice).",
@@ -192,6 +194,7 @@ WORDS: dict[str, dict[str, str]] = {
         "decision": "Décision requise pour {vms}",
         "expires": "expire {when}",
         "will": "La correction va :",
+        "checks_first": "Avant sa première écriture, elle vérifie que :",
         "lock_cause": "Le verrou sur le groupe AzureBackupRG_* est la cause : il empêche "
         "Azure Backup de nettoyer les anciens points. Microsoft conseille de laisser ce groupe "
         "sans verrou (le second choix).",
@@ -554,6 +557,10 @@ def _decision(c: _Card, approval: Approval) -> list[dict[str, Any]]:
     if writes:
         blocks.append(line(w["will"]))
         blocks += bullets(writes, 8, c.lang)
+    checks = [describe(check, c.lang) for check in approval.get("checks") or []]
+    if checks:
+        blocks.append(line(w["checks_first"]))
+        blocks += bullets(checks, 8, c.lang)
     data = {"approvalId": approval["id"]}
     choices = approval.get("choices") or []
     if KEEP_LOCK_OFF in choices:

@@ -120,8 +120,10 @@ class Approvals:
         targets: list[FixTarget],
         writes: list[str],
         choices: tuple[str, ...] = (),
+        checks: tuple[str, ...] = (),
     ) -> Approval:
-        """A pending approval for exactly `targets` and `writes` (the frozen plan)."""
+        """A pending approval for exactly `targets` and `writes` (the frozen plan); `checks` are
+        the preconditions the fix reads from Azure before its first write, shown beside it."""
         now = self._clock()
         approval: Approval = {
             "id": "apr-" + secrets.token_urlsafe(12),
@@ -129,6 +131,7 @@ class Approvals:
             "playbook": playbook,
             "targets": targets,
             "writes": writes,
+            "checks": list(checks),
             "choices": list(choices),
             "choice": None,
             "state": "pending",

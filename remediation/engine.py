@@ -428,6 +428,7 @@ class Engine:
             incident["id"], playbook_name, self.policy().approval_ttl,
             [_target(incident, vm) for vm in vms], playbook.planned_writes(),
             tuple(playbook.metadata.get("choices") or ()),
+            tuple(playbook.checked_before_first_write()),
         )  # fmt: skip
         self.incidents.update(incident["id"], lambda doc: {**doc, "approval_id": approval["id"]})
         return approval

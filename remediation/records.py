@@ -171,6 +171,7 @@ class Approval(TypedDict):
     targets: list[FixTarget]
     writes: list[str]
     choices: list[str]
+    checks: NotRequired[list[str]]  # precondition ids (remediation.playbooks.preconditions)
     choice: str | None
     state: str
     created: str

@@ -121,11 +121,11 @@ class Playbook:
         """What the write steps from `start` on will do, in order."""
         return [s.plans or s.name for s in self.steps[start:] if s.writes]
 
-    def checked_before_first_write(self) -> set[str]:
-        """The preconditions some step checks before the playbook's first write."""
-        checked: set[str] = set()
+    def checked_before_first_write(self) -> list[str]:
+        """The preconditions some step checks before the playbook's first write, in order."""
+        checked: list[str] = []
         for step in self.steps:
             if step.writes:
                 break
-            checked.update(step.checks)
+            checked += [c for c in step.checks if c not in checked]
         return checked

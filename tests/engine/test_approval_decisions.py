@@ -59,6 +59,7 @@ def test_an_opened_approval_freezes_the_plan_the_card_shows(engine, clock):
             }
         ],
         "writes": CLEANUP_WRITES,
+        "checks": ["no-backup-in-progress", "locks-recorded-first"],
         "choices": ["restore-lock", "keep-lock-off"],
         "choice": None,
         "state": "pending",

@@ -13,7 +13,7 @@ def test_every_catalogued_precondition_is_checked_before_the_first_write():
         if automation.playbook is None:
             continue
         checked = PLAYBOOKS[automation.playbook].checked_before_first_write()
-        missing = set(automation.preconditions) - checked
+        missing = set(automation.preconditions) - set(checked)
         if missing:
             unchecked[entry.id] = sorted(missing)
     assert unchecked == {}
