@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 
 from remediation.classify import classify
+from remediation.engine import Accepted
 from remediation.policy import Policy
 from remediation.scope import NOT_A_FAILURE, OUT_OF_SCOPE, ignored_because
 from remediation.signals import Signal, SignalError, parse_batch
@@ -109,14 +110,14 @@ class Recorder:
     def __init__(self) -> None:
         self.signals: list[Signal] = []
 
-    async def __call__(self, signal: Signal) -> object:
+    async def __call__(self, signal: Signal) -> Accepted:
         self.signals.append(signal)
-        return None
+        return Accepted(False, signal.dedup_key)
 
 
 def _post_alert(payload: Any) -> tuple[int, dict, Recorder]:
     accept = Recorder()
-    reply = asyncio.run(handle_alert(json.dumps(payload).encode(), JSON, accept))
+    reply = asyncio.run(handle_alert(json.dumps(payload).encode(), JSON, accept, ""))
     return reply.status, reply.body, accept
 
 
@@ -152,6 +153,6 @@ def test_garbage_is_still_refused_as_not_an_alert():
 def test_event_grid_system_events_about_other_resources_are_accepted(name):
     accept = Recorder()
     body = json.dumps(_by_name(name)).encode()
-    reply = asyncio.run(handle_eventgrid("POST", body, JSON, accept))
+    reply = asyncio.run(handle_eventgrid("POST", body, JSON, accept, ""))
     assert reply.status == 202 and reply.body["rejected"] == []
     assert [verdict(s) for s in accept.signals] == [OUT_OF_SCOPE]
