@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import dataclasses
 
-from tests.engine.signals import dispose_timeout
+from tests.engine.signals import dispose_timeout, rp_limit_alert
 
 OTHER_VM = (
     "/subscriptions/00000000-0000-0000-0000-000000000001/resourceGroups/rg-migrate-prod"
@@ -21,3 +21,31 @@ def test_a_vm_in_doubt_gets_no_automatic_run_and_the_incident_says_why(engine):
     assert incident["plan"]["mode"] == "auto"
     assert [r["vm"] for r in engine.runs.all()] == ["vm-02"]
     assert "vm-01: identity in doubt" in incident["notes"]
+
+
+VM = "erp-app-03"
+DOUBT = f"{VM}: signals disagree on which resource it is; no fix runs for it until a person checks"
+
+
+def _without_resource(signal):
+    return dataclasses.replace(signal, resource_id=None)
+
+
+def test_a_vm_first_seen_without_an_id_takes_its_own_id_from_a_later_signal(engine):
+    engine.ingest(_without_resource(rp_limit_alert(VM)))
+    assert engine.incidents.for_vm(VM)[0]["resources"] == {}
+    named = rp_limit_alert(VM, alert_no=2)
+    engine.ingest(named)
+    incident = engine.incidents.for_vm(VM)[0]
+    assert incident["resources"] == {VM: named.resource_id}
+    assert not incident.get("identity_conflicts")
+
+
+def test_a_vm_first_seen_without_an_id_is_in_doubt_when_a_later_one_names_another_vm(engine):
+    engine.ingest(_without_resource(rp_limit_alert(VM)))
+    other = rp_limit_alert("erp-db-01", alert_no=2).resource_id
+    engine.ingest(dataclasses.replace(rp_limit_alert(VM, alert_no=2), resource_id=other))
+    incident = engine.incidents.for_vm(VM)[0]
+    assert incident["resources"] == {}
+    assert incident["identity_conflicts"] == {VM: [other]}
+    assert DOUBT in incident["notes"]
