@@ -1,5 +1,8 @@
-"""ARM reads and writes where Azure leaves room: a 202 that names its operation only in
-Location, a host whose clock is not on UTC, and a lock level as text a note can quote."""
+"""ARM reads and writes where Azure leaves room, against the simulator: a 202 that names its
+operation only in Location, a host whose clock is not on UTC, a lock level as text a note can
+quote, the request id an audit line keeps (the provider's, else ARM's correlation id), a
+failure reason clipped for the audit, ids a call cannot use refused before any request, and a
+backup job that does not show whose it is."""
 
 from __future__ import annotations
 

@@ -7,7 +7,7 @@ import pytest
 
 from remediation.approvals import Approver
 from tests.engine.conftest import APPROVER, TENANT
-from tests.engine.signals import rp_limit_alert
+from tests.engine.signals import dispose_timeout, rp_limit_alert
 
 ALICE = Approver(APPROVER, "Alice Admin", TENANT)
 
@@ -30,3 +30,15 @@ def test_a_second_approval_starts_its_newcomer_beside_the_first_approvals_run(en
         ("erp-app-03", first), ("erp-app-04", second["id"]),
     ]  # fmt: skip
     assert engine.approvals.get(second["id"])["state"] == "executing"
+
+
+def test_a_vm_joining_an_automatic_fix_leaves_the_fixed_ones_alone(engine):
+    """The VMs already fixed are not taken again when another joins: no second run, and no
+    note claiming they wait on a cool-down."""
+    engine.ingest(dispose_timeout("vm-01"))
+    (first,) = engine.runs.all()
+    engine.store.update("runs", "run", first["id"], lambda r: {**r, "state": "succeeded"})
+    engine.ingest(dispose_timeout("vm-02"))
+    [incident] = engine.incidents.open_incidents()
+    assert sorted(r["vm"] for r in engine.runs.all()) == ["vm-01", "vm-02"]
+    assert [n for n in incident.get("notes") or [] if n.startswith("vm-01")] == []
