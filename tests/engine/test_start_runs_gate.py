@@ -1,13 +1,18 @@
 """Which runs a decision starts: an approval starts its own frozen targets only, next to the
-runs an earlier approval of the same incident started, and each VM once."""
+runs an earlier approval of the same incident started; an automatic fix takes each VM once per
+incident, and again in a new incident; the flood gate still counts with a window of zero."""
 
 from __future__ import annotations
+
+import dataclasses
+from datetime import timedelta
 
 import pytest
 
 from remediation.approvals import Approver
 from tests.engine.conftest import APPROVER, TENANT
 from tests.engine.signals import dispose_timeout, rp_limit_alert
+from tests.engine.test_limits_exact import _new_incidents, _with
 
 ALICE = Approver(APPROVER, "Alice Admin", TENANT)
 
@@ -42,3 +47,28 @@ def test_a_vm_joining_an_automatic_fix_leaves_the_fixed_ones_alone(engine):
     [incident] = engine.incidents.open_incidents()
     assert sorted(r["vm"] for r in engine.runs.all()) == ["vm-01", "vm-02"]
     assert [n for n in incident.get("notes") or [] if n.startswith("vm-01")] == []
+
+
+def test_a_vm_failing_again_after_its_incident_closed_gets_a_new_automatic_run(engine):
+    engine.ingest(dispose_timeout("vm-01"))
+    (first,) = engine.incidents.open_incidents()
+    engine.ingest(dataclasses.replace(dispose_timeout("vm-01"), resolved=True), from_azure=True)
+    assert engine.incidents.get(first["id"])["status"] == "resolved"
+    engine.ingest(dispose_timeout("vm-01", cycle=1))
+    (second,) = engine.incidents.open_incidents()
+    assert second["id"] != first["id"]
+    assert sorted(r["incident_id"] for r in engine.runs.all()) == sorted(
+        [first["id"], second["id"]]
+    )
+
+
+def test_a_flood_window_of_zero_still_counts_per_second(timed_engine, clock):
+    """A policy may set flood_window_minutes to 0: the gate then counts within each second."""
+    engine = timed_engine
+    _with(engine, new_incidents_per_window=1, flood_window=timedelta(0))
+    clock.now = clock.now.replace(second=10)
+    _new_incidents(engine, 1)
+    clock.now += timedelta(seconds=1.5)  # the next second
+    (second, third) = _new_incidents(engine, 2, first=1)
+    assert engine.incidents.get(second).get("held") is None
+    assert engine.incidents.get(third)["held"] == "flood"
