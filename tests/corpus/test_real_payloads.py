@@ -15,12 +15,12 @@ from typing import Any
 import pytest
 
 from remediation.classify import classify
-from remediation.engine import Accepted
 from remediation.policy import Policy
 from remediation.scope import NOT_A_FAILURE, OUT_OF_SCOPE, ignored_because
 from remediation.signals import Signal, SignalError, parse_batch
 from remediation.webhooks import handle_alert, handle_eventgrid
 from tests.corpus.corpus import Payload, payloads
+from tests.engine.signals import RecordingAccept
 
 JSON = {"Content-Type": "application/json"}
 
@@ -106,17 +106,8 @@ def test_replaying_every_quiet_payload_opens_no_incident_and_posts_no_card(tmp_p
     assert summary["arm"]["writes"] == 0
 
 
-class Recorder:
-    def __init__(self) -> None:
-        self.signals: list[Signal] = []
-
-    async def __call__(self, signal: Signal) -> Accepted:
-        self.signals.append(signal)
-        return Accepted(False, signal.dedup_key)
-
-
-def _post_alert(payload: Any) -> tuple[int, dict, Recorder]:
-    accept = Recorder()
+def _post_alert(payload: Any) -> tuple[int, dict, RecordingAccept]:
+    accept = RecordingAccept()
     reply = asyncio.run(handle_alert(json.dumps(payload).encode(), JSON, accept, ""))
     return reply.status, reply.body, accept
 
@@ -151,7 +142,7 @@ def test_garbage_is_still_refused_as_not_an_alert():
              "eventgrid-resource-write-success", "eventgrid-blob-created"],
 )  # fmt: skip
 def test_event_grid_system_events_about_other_resources_are_accepted(name):
-    accept = Recorder()
+    accept = RecordingAccept()
     body = json.dumps(_by_name(name)).encode()
     reply = asyncio.run(handle_eventgrid("POST", body, JSON, accept, ""))
     assert reply.status == 202 and reply.body["rejected"] == []

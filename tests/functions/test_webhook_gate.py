@@ -9,34 +9,21 @@ import asyncio
 import copy
 import json
 
-from remediation.engine import Accepted
-from remediation.signals import Signal
 from remediation.webhooks import MAX_ALERT_BYTES, handle_alert, handle_eventgrid
-from tests.engine.signals import load
+from tests.engine.signals import RecordingAccept, load
 from tests.functions.test_blueprints import _post, app  # noqa: F401  (the app fixture)
 
 JSON = {"Content-Type": "application/json"}
 ALERT = "common_alert_backup_failure_rp_limit.json"
 
 
-class Recorder:
-    """An engine's `accept` that records what it is given; nothing is a duplicate."""
-
-    def __init__(self) -> None:
-        self.signals: list[Signal] = []
-
-    async def __call__(self, signal: Signal) -> Accepted:
-        self.signals.append(signal)
-        return Accepted(False, signal.dedup_key)
-
-
 def _alert(body: bytes, headers=JSON, secret: str = "", params=None):
-    accept = Recorder()
+    accept = RecordingAccept()
     return asyncio.run(handle_alert(body, headers, accept, secret, params)), accept
 
 
 def _grid(body: bytes, method: str = "POST", headers=JSON, secret: str = "", params=None):
-    accept = Recorder()
+    accept = RecordingAccept()
     return asyncio.run(handle_eventgrid(method, body, headers, accept, secret, params)), accept
 
 
