@@ -1,6 +1,7 @@
 """Which runs a decision starts: an approval starts its own frozen targets only, next to the
 runs an earlier approval of the same incident started; an automatic fix takes each VM once per
-incident, and again in a new incident; the flood gate still counts with a window of zero."""
+incident, and again in a new incident; the flood gate still counts with a window of zero, its
+card is edited like any storm's, and a flood of signals naming no subscription says so."""
 
 from __future__ import annotations
 
@@ -11,8 +12,8 @@ import pytest
 
 from remediation.approvals import Approver
 from tests.engine.conftest import APPROVER, TENANT
-from tests.engine.signals import dispose_timeout, rp_limit_alert
-from tests.engine.test_limits_exact import _new_incidents, _with
+from tests.engine.signals import backup_error_alert, dispose_timeout, rp_limit_alert
+from tests.engine.test_limits_exact import ERRORS, _flood_id, _flood_note, _new_incidents, _with
 
 ALICE = Approver(APPROVER, "Alice Admin", TENANT)
 
@@ -72,3 +73,27 @@ def test_a_flood_window_of_zero_still_counts_per_second(timed_engine, clock):
     (second, third) = _new_incidents(engine, 2, first=1)
     assert engine.incidents.get(second).get("held") is None
     assert engine.incidents.get(third)["held"] == "flood"
+
+
+def test_a_flood_card_is_edited_at_most_once_per_interval_then_flushed(timed_engine):
+    """A storm of held incidents edits the flood card like any storm: one edit per interval,
+    the rest sent by the next flush, so Teams is not flooded in its turn."""
+    engine = timed_engine
+    _with(engine, new_incidents_per_window=1)
+    _new_incidents(engine, 2)  # one with its card, one held: the flood card is posted
+    before = engine.notifier.updates
+    _new_incidents(engine, 2, first=2)  # two more held, within the interval
+    flood = engine.incidents.get(_flood_id(engine))
+    assert engine.notifier.updates - before <= 1 and flood["card_dirty"] is True
+    assert engine.flush_cards() >= 1
+    assert flood["notes"] == [_flood_note(3, 1)]
+
+
+def test_a_flood_of_signals_without_a_subscription_says_so(timed_engine):
+    engine = timed_engine
+    _with(engine, new_incidents_per_window=1)
+    for n, error in enumerate(ERRORS[:2]):
+        signal = dataclasses.replace(backup_error_alert(f"vm-{n}", *error), subscription_id=None)
+        engine.ingest(signal)
+    (note,) = engine.incidents.get(_flood_id(engine))["notes"]
+    assert note.startswith("1 new incident(s) from common-alert in subscription unknown were held")
