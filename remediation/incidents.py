@@ -368,7 +368,7 @@ def _mark_listed(doc: Incident, vm: str, signal: Signal) -> None:
     if vm not in doc["active_vms"]:
         doc["active_vms"] = [*doc["active_vms"], vm]
     listed = doc["resources"].get(vm)
-    if not signal.resource_id or (listed or "").lower() == signal.resource_id.lower():
+    if not signal.resource_id or (listed and listed.lower() == signal.resource_id.lower()):
         return
     if listed:  # a later signal may not redirect a VM to another resource: it is flagged
         _flag_identity(doc, vm, [listed, signal.resource_id])

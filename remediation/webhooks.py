@@ -15,7 +15,7 @@ import json
 import logging
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 from remediation.jsonbody import BadJson, loads
 from remediation.queue.base import QueueUnavailable
@@ -39,7 +39,15 @@ JSON_TYPES = frozenset(
     {"application/json", "application/cloudevents+json", "application/cloudevents-batch+json"}
 )
 
-Accept = Callable[[Signal], Awaitable[Any]]
+
+class Taken(Protocol):
+    """What recording a signal answers: whether it had been recorded before."""
+
+    @property
+    def duplicate(self) -> bool: ...
+
+
+Accept = Callable[[Signal], Awaitable[Taken]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,7 +96,7 @@ def gate(
     if shared_secret and not _presents(headers, params or {}, shared_secret):
         return _reject(401, f"missing or wrong ingestion secret ({SECRET_HEADER} or ?secret=)")
     if with_body:
-        given = (_header(headers, "content-type") or "").split(";", 1)[0].strip().lower()
+        given = (_header(headers, "content-type") or "").partition(";")[0].strip().lower()
         if given not in JSON_TYPES:
             shown = repr(given[:60]) if given else "none"
             return _reject(
@@ -98,9 +106,10 @@ def gate(
 
 
 def _presents(headers: Mapping[str, str], params: Mapping[str, str], secret: str) -> bool:
-    given = _header(headers, SECRET_HEADER) or params.get(SECRET_PARAM) or ""
-    # surrogatepass: a query string may decode to text no codec accepts; it compares unequal
-    return hmac.compare_digest(
+    given = _header(headers, SECRET_HEADER) or params.get(SECRET_PARAM)
+    # surrogatepass: a query string (or the secret, read from the environment) may decode to
+    # text no codec accepts; it compares unequal
+    return given is not None and hmac.compare_digest(
         given.encode("utf-8", "surrogatepass"), secret.encode("utf-8", "surrogatepass")
     )
 
@@ -109,7 +118,7 @@ async def handle_alert(
     body: bytes,
     headers: Mapping[str, str],
     accept: Accept,
-    shared_secret: str = "",
+    shared_secret: str,
     params: Mapping[str, str] | None = None,
 ) -> Reply:
     """Action-group webhook (common alert schema): 202 once the signal is recorded and queued.
@@ -135,7 +144,7 @@ async def handle_eventgrid(
     body: bytes,
     headers: Mapping[str, str],
     accept: Accept,
-    shared_secret: str = "",
+    shared_secret: str,
     params: Mapping[str, str] | None = None,
 ) -> Reply:
     """Event Grid webhook delivery, both schemas, with the validation handshakes.
@@ -209,5 +218,5 @@ async def _accept_all(payload: Any, accept: Accept) -> Reply:
     except StoreError as exc:
         log.warning("store refused a signal: %s", exc)
         return _reject(503, f"signal not recorded ({type(exc).__name__}); try again")
-    duplicates = sum(1 for r in results if getattr(r, "duplicate", False))
+    duplicates = sum(1 for r in results if r.duplicate)
     return Reply(202, {"status": "accepted", "signals": len(signals), "duplicates": duplicates})

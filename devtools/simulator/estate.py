@@ -82,6 +82,10 @@ class Behaviour:
     # reads of the collection later (None: the cleanup never happens, as Microsoft warns).
     auto_cleanup_reads: int | None = 1
     points_kept_by_cleanup: int = 2
+    # False: a 202 names its operation only in Location, as ARM allows (no Azure-AsyncOperation)
+    async_operation_header: bool = True
+    # False: answers carry only ARM's x-ms-correlation-request-id, no provider x-ms-request-id
+    request_id_header: bool = True
 
 
 @dataclass

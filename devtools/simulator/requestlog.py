@@ -20,6 +20,8 @@ class LoggedRequest:
     at: float
     arm: bool
     fault: str | None = None
+    request_id: str | None = None  # the answer's x-ms-request-id, if it carried one
+    correlation_id: str | None = None  # its x-ms-correlation-request-id
 
     @property
     def write(self) -> bool:
@@ -33,9 +35,20 @@ class RequestLog:
         self._clock = clock
 
     def record(
-        self, method: str, path: str, route: str, status: int, *, arm: bool, fault: str | None
+        self,
+        method: str,
+        path: str,
+        route: str,
+        status: int,
+        *,
+        arm: bool,
+        fault: str | None,
+        request_id: str | None = None,
+        correlation_id: str | None = None,
     ) -> None:
-        entry = LoggedRequest(method, path, route, status, self._clock(), arm, fault)
+        entry = LoggedRequest(
+            method, path, route, status, self._clock(), arm, fault, request_id, correlation_id
+        )
         with self._lock:
             self._entries.append(entry)
 

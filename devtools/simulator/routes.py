@@ -64,6 +64,8 @@ class Ctx:
 
     def lro_headers(self, **urls: str) -> dict[str, str]:
         headers = dict(urls)
+        if not self.estate.behaviour.async_operation_header:
+            headers.pop("Azure-AsyncOperation", None)
         if self.estate.behaviour.retry_after is not None:
             headers["Retry-After"] = str(self.estate.behaviour.retry_after)
         return headers

@@ -197,11 +197,17 @@ class ArmSimulator:
                 reply = await handle()
         except ArmError as error:
             reply = Reply(error.status, error.body(), dict(error.headers))
+        correlation_id = str(uuid.uuid4())
+        request_id = str(uuid.uuid4()) if self.estate.behaviour.request_id_header else None
         self.requests.record(
-            method, path, route_name, reply.status, arm=arm, fault=fault.kind if fault else None
-        )
+            method, path, route_name, reply.status, arm=arm, fault=fault.kind if fault else None,
+            request_id=request_id, correlation_id=correlation_id,
+        )  # fmt: skip
+        ids = {"x-ms-correlation-request-id": correlation_id}
+        if request_id:
+            ids["x-ms-request-id"] = request_id
         self._save()  # before the answer: what a client saw is what a restart finds
-        return _respond(reply)
+        return _respond(reply, ids)
 
     def _save(self) -> None:
         """Write the estate to the state file, whole: a new file renamed over the old one, so
@@ -275,12 +281,8 @@ def _fault_reply(fault: Fault) -> Reply:
     return Reply(fault.status, fault.error_body(), headers)
 
 
-def _respond(reply: Reply) -> web.Response:
-    headers = {
-        "x-ms-request-id": str(uuid.uuid4()),
-        "x-ms-correlation-request-id": str(uuid.uuid4()),
-        **reply.headers,
-    }
+def _respond(reply: Reply, ids: dict[str, str]) -> web.Response:
+    headers = {**ids, **reply.headers}
     if reply.body is None:
         return web.Response(status=reply.status, headers=headers)
     return web.json_response(reply.body, status=reply.status, headers=headers)

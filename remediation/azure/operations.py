@@ -10,6 +10,7 @@ first and are audited with the ARM request id and the result.
 from __future__ import annotations
 
 import functools
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -417,20 +418,25 @@ def is_job_of(job: dict[str, Any], vm_id: str) -> bool:
     """A Backup job names its VM only by container (`iaasvmcontainerv2;{group};{vm}`) and
     friendly name; both must agree with the VM's id."""
     arm = ArmId.parse(vm_id)
-    if arm is None:
+    if arm is None or not (vm := arm.get("virtualMachines")):
         return False
     props = job.get("properties") or {}
     container = str(props.get("containerName") or "").lower()
-    friendly = str(props.get("entityFriendlyName") or "")
-    rg, vm = (arm.resource_group or "").lower(), (arm.get("virtualMachines") or "").lower()
-    return container.endswith(f";{rg};{vm}") and friendly.lower() == vm
+    friendly = props.get("entityFriendlyName")
+    return (
+        container.endswith(f";{arm.resource_group};{vm}".lower())
+        and isinstance(friendly, str)
+        and friendly.lower() == vm.lower()
+    )
 
 
-def _last_segment(headers: dict[str, str], marker: str, header: str = "Azure-AsyncOperation"):
+def _last_segment(
+    headers: dict[str, str], marker: str, header: str = "Azure-AsyncOperation"
+) -> str | None:
     """The path segment after `/{marker}/` in a 202's header URL, or None."""
     url = next((v for k, v in headers.items() if k.lower() == header.lower()), "")
-    _, found, rest = url.partition(f"/{marker}/")
-    return rest.split("?")[0].split("/")[0] or None if found else None
+    found = re.search(f"/{re.escape(marker)}/([^/?]+)", url)
+    return found.group(1) if found else None
 
 
 def _lock(lock: Any) -> dict[str, Any]:
@@ -439,7 +445,7 @@ def _lock(lock: Any) -> dict[str, Any]:
         "id": lock.id,
         "scope": lock_scope(lock.id)[0],
         "name": lock.name,
-        "level": getattr(lock.level, "value", lock.level),
+        "level": lock.level,  # text, as the SDK reads it: "CanNotDelete", "ReadOnly"
         "notes": lock.notes,
         "owners": sorted(o.application_id for o in (lock.owners or []) if o.application_id),
     }

@@ -20,6 +20,7 @@ from remediation.scope import NOT_A_FAILURE, OUT_OF_SCOPE, ignored_because
 from remediation.signals import Signal, SignalError, parse_batch
 from remediation.webhooks import handle_alert, handle_eventgrid
 from tests.corpus.corpus import Payload, payloads
+from tests.engine.signals import RecordingAccept
 
 JSON = {"Content-Type": "application/json"}
 
@@ -105,18 +106,9 @@ def test_replaying_every_quiet_payload_opens_no_incident_and_posts_no_card(tmp_p
     assert summary["arm"]["writes"] == 0
 
 
-class Recorder:
-    def __init__(self) -> None:
-        self.signals: list[Signal] = []
-
-    async def __call__(self, signal: Signal) -> object:
-        self.signals.append(signal)
-        return None
-
-
-def _post_alert(payload: Any) -> tuple[int, dict, Recorder]:
-    accept = Recorder()
-    reply = asyncio.run(handle_alert(json.dumps(payload).encode(), JSON, accept))
+def _post_alert(payload: Any) -> tuple[int, dict, RecordingAccept]:
+    accept = RecordingAccept()
+    reply = asyncio.run(handle_alert(json.dumps(payload).encode(), JSON, accept, ""))
     return reply.status, reply.body, accept
 
 
@@ -150,8 +142,8 @@ def test_garbage_is_still_refused_as_not_an_alert():
              "eventgrid-resource-write-success", "eventgrid-blob-created"],
 )  # fmt: skip
 def test_event_grid_system_events_about_other_resources_are_accepted(name):
-    accept = Recorder()
+    accept = RecordingAccept()
     body = json.dumps(_by_name(name)).encode()
-    reply = asyncio.run(handle_eventgrid("POST", body, JSON, accept))
+    reply = asyncio.run(handle_eventgrid("POST", body, JSON, accept, ""))
     assert reply.status == 202 and reply.body["rejected"] == []
     assert [verdict(s) for s in accept.signals] == [OUT_OF_SCOPE]

@@ -8,6 +8,7 @@ import uuid
 from pathlib import Path
 from typing import Any
 
+from remediation.engine import Accepted
 from remediation.signals import Signal, parse_payload, signals_from_payload
 
 EVENTS = Path(__file__).parent.parent / "events"
@@ -77,3 +78,14 @@ def changed_blocks_error(vm: str) -> Signal:
     """A migration item whose replication cannot fetch changed blocks: a resync repairs it."""
     message = f"VM: {vm}. Encountered an error while trying to fetch changed blocks"
     return migration_item_error(vm, "Unknown", message, "2025-06-02T20:00:00Z")
+
+
+class RecordingAccept:
+    """An engine's `accept` for the webhooks: records each signal; none is a duplicate."""
+
+    def __init__(self) -> None:
+        self.signals: list[Signal] = []
+
+    async def __call__(self, signal: Signal) -> Accepted:
+        self.signals.append(signal)
+        return Accepted(False, signal.dedup_key)
