@@ -157,6 +157,10 @@ class Approvals:
         now = self._clock()
         return [a for a in self._docs.all(state="pending") if parse_iso(a["expires"]) > now]
 
+    def accepted(self) -> list[Approval]:
+        """Approvals accepted whose runs may not have started (approved, or executing)."""
+        return [*self._docs.all(state="approved"), *self._docs.all(state="executing")]
+
     def all_for(self, incident_id: str) -> list[Approval]:
         return self._docs.all(incident_id=incident_id)
 

@@ -57,6 +57,7 @@ log = logging.getLogger(__name__)
 SEEN = "signals"
 ACCEPTED, PROCESSED, ABANDONED = "accepted", "processed", "abandoned"
 REQUEUE_GRACE = timedelta(minutes=2)
+DECISION_GRACE = timedelta(minutes=2)  # an accepted approval's worker starts its runs within
 MAX_REQUEUES = 5
 MAX_TRIES = 5  # processing attempts of one signal, as Service Bus delivers one message
 CARD_INTERVAL = timedelta(seconds=10)
@@ -608,19 +609,40 @@ class Engine:
         outcome = self.approvals.decide(approval_id, verb, who, self.policy(), choice)
         if outcome.accepted and outcome.approval:
             approval = outcome.approval
-            incident_id = approval["incident_id"]
             if approval["state"] == "approved":
-                self.approvals.set_state(approval["id"], "executing")
-                started = self._start_runs(incident_id, who.object_id or "unknown", approval)
-                if not started and not any(
-                    r.get("approval_id") == approval["id"]
-                    for r in self.runs.for_incident(incident_id)
-                ):
-                    notes = self.incidents.load(incident_id).get("notes") or []
-                    why = "; ".join(notes[-3:]) or "nothing could start"
-                    self.approvals.set_state(approval["id"], "not-started", why)
-            self._refresh(incident_id)
+                self._carry_out(approval, who.object_id or "unknown")
+            self._refresh(approval["incident_id"])
         return outcome
+
+    def _carry_out(self, approval: Approval, decided_by: str) -> None:
+        """Start the runs an accepted approval binds; say so on it when none could start."""
+        incident_id = approval["incident_id"]
+        self.approvals.set_state(approval["id"], "executing")
+        started = self._start_runs(incident_id, decided_by, approval)
+        if not started and not self._runs_of(approval):
+            notes = self.incidents.load(incident_id).get("notes") or []
+            why = "; ".join(notes[-3:]) or "nothing could start"
+            self.approvals.set_state(approval["id"], "not-started", why)
+
+    def _runs_of(self, approval: Approval) -> list[Run]:
+        runs = self.runs.for_incident(approval["incident_id"])
+        return [r for r in runs if r.get("approval_id") == approval["id"]]
+
+    def resume_decisions(self, older_than: timedelta = DECISION_GRACE) -> int:
+        """Carry out the approvals a worker accepted and died before starting (the timer runs
+        it): run ids are per decision and VM, so a fix never starts twice."""
+        now, resumed = self.clock(), 0
+        for approval in self.approvals.accepted():
+            decided_at = approval.get("decided_at")
+            if not decided_at or now - parse_iso(decided_at) < older_than:
+                continue  # its worker may still be starting the runs
+            if self._runs_of(approval):
+                continue
+            who = approval.get("decided_by")
+            self._carry_out(approval, (who["id"] if who else None) or "unknown")
+            self._refresh(approval["incident_id"])
+            resumed += 1
+        return resumed
 
     # -- on-call actions from Teams --------------------------------------------------------
     def act(self, verb: str, data: dict[str, Any], who: Approver) -> Acted:

@@ -43,13 +43,16 @@ class PollResult:
     errors: int = 0
     resumed: int = 0
     requeued: int = 0
+    decisions: int = 0  # accepted approvals whose worker died before starting them
 
 
 def poll(engine: Engine, vaults: Mapping[str, list[str]], arm_for: ArmOf) -> PollResult:
     """One timer cycle. `vaults` maps each subscription to its vault ids, `arm_for` gives a
     subscription's ARM client; a failing vault is logged and does not stop the rest."""
     result = PollResult(
-        requeued=engine.requeue_unprocessed(), resumed=len(engine.runner.resume_stale())
+        requeued=engine.requeue_unprocessed(),
+        resumed=len(engine.runner.resume_stale()),
+        decisions=engine.resume_decisions(),
     )
     engine.start_pending()  # runs held back by a maintenance window or the concurrency limit
     for subscription, vault_ids in vaults.items():
