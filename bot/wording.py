@@ -298,12 +298,12 @@ def ago(value: Any, now: datetime, lang: str = "en") -> str:
     span = abs(seconds)
     if span < 60:
         return w["just_now"]
-    if span < 3600:
-        amount = w["min"].format(n=int(span // 60))
+    if span < 3600 - 30:  # to the nearest unit: 23 h 59 min left is "in 24 h", not "in 23 h"
+        amount = w["min"].format(n=int(span / 60 + 0.5))
     elif span < 48 * 3600:
-        amount = w["h"].format(n=int(span // 3600))
+        amount = w["h"].format(n=int(span / 3600 + 0.5))
     else:
-        amount = w["d"].format(n=int(span // 86400))
+        amount = w["d"].format(n=int(span / 86400 + 0.5))
     return w["ago" if seconds > 0 else "in"].format(n=amount)
 
 

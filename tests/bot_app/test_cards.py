@@ -142,7 +142,7 @@ def test_a_pending_cleanup_offers_both_choices_and_says_the_lock_is_the_cause():
     ]
     assert "The lock on the AzureBackupRG_* group is the cause" in said
     assert "• lift the lock(s) on the backup group" in said
-    assert "Decision needed for erp-app-03" in said and "expires in 23 h" in said
+    assert "Decision needed for erp-app-03" in said and "expires in 24 h" in said
     on_call = [a for a in executes(card) if a["verb"] not in DECISIONS]
     assert {a["verb"]: a["data"] for a in on_call} == {
         verb: {"incidentId": "inc-1"} for verb in ON_CALL
@@ -183,7 +183,7 @@ def test_a_decided_approval_shows_no_decision_buttons(state, words, style):
 
 def test_a_snoozed_card_offers_to_unsnooze():
     card = incident_card(view(["erp-app-03"], approval_state="snoozed"))
-    assert texts(card).splitlines()[2] == "Snoozed until in 23 h."
+    assert texts(card).splitlines()[2] == "Snoozed until in 24 h."
     [unsnooze] = [a for a in executes(card) if a["verb"] == "unsnooze"]
     assert unsnooze["data"] == {"approvalId": "apr-1"}
 
@@ -291,7 +291,7 @@ def test_the_timeline_lists_every_step_with_its_time_and_result():
     lines = texts(timeline).splitlines()
     assert lines[1:] == [
         "✓ Check the VM in Azure: VM erp-app-03 found, protected by its vault  "
-        "(4 min ago · 10:07:01 UTC)",
+        "(5 min ago · 10:07:01 UTC)",
         "✓ Lift the locks: lifted 1 lock(s)  (4 min ago · 10:08:00 UTC)",
         "… Wait for Azure Backup's cleanup: waiting for Azure Backup's cleanup (18 of 18)  "
         "(3 min ago · 10:09:00 UTC)",
@@ -387,7 +387,7 @@ def test_a_french_incident_card_is_french_throughout():
         assert english not in visible, english
     assert visible.startswith("OUVERT  ·  critique\nLimite de la collection de points de "
                               "restauration atteinte\n")  # fmt: skip
-    assert "En attente d'un approbateur" in visible and "expire dans 23 h" in visible
+    assert "En attente d'un approbateur" in visible and "expire dans 24 h" in visible
     titles = [a["title"] for a in executes(card)]
     assert titles[:4] == ["Nettoyer, remettre le verrou",
                           "Nettoyer, laisser le verrou levé", "Refuser",
