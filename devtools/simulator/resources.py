@@ -744,6 +744,7 @@ class BackupOperation:
     status: str = "InProgress"
     job: BackupJob | None = None
     ended: datetime | None = None
+    error: dict[str, str] | None = None  # {"code", "message"} of a Failed operation
 
     def to_arm(self) -> dict[str, Any]:
         body: dict[str, Any] = {
@@ -753,6 +754,8 @@ class BackupOperation:
             "startTime": iso(self.started),
             "endTime": iso(self.ended),
         }
+        if self.error is not None:
+            body["error"] = dict(self.error)
         if self.job is not None:
             body["properties"] = {
                 "objectType": "OperationStatusJobExtendedInfo",

@@ -168,7 +168,8 @@ def delete_collections(ctx: RunContext) -> StepResult:
     from remediation.azure.retry import run_with_conflict_retry
 
     if not ctx.state.get("still_full"):
-        return StepResult.next("not needed: Azure cleaned the collection up")
+        done = _first_backup_done(ctx)
+        return StepResult.next(done or "not needed: Azure cleaned the collection up")
     for collection in ctx.state["collections"]:
         try:
             run_with_conflict_retry(
