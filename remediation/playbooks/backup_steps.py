@@ -192,7 +192,7 @@ def _started_since(job: dict, moment: str) -> bool:
     from remediation.clock import parse_iso
 
     started = (job.get("properties") or {}).get("startTime")
-    return bool(started) and parse_iso(str(started).replace("Z", "+00:00")) >= parse_iso(moment)
+    return bool(started) and parse_iso(str(started)) >= parse_iso(moment)  # 3.11 reads a Z
 
 
 CONFIRM_BACKUP = Step("confirm-failure", confirm_backup_failure, confirms=True)

@@ -276,3 +276,11 @@ def test_a_lock_changed_in_level_or_owners_alone_is_restored(pipeline):
     ):
         p = pipeline([rp_limit_alert("erp-app-03")], prepare=_touch_lock_during_backup(change))
         assert _final_lock(p) == p.initial["locks"][0]
+
+
+def test_the_locks_are_recorded_before_they_are_lifted_and_put_back_last():
+    from remediation.playbooks.cleanup_restore_points import PLAYBOOK
+
+    record, lift = PLAYBOOK.index_of("record-locks"), PLAYBOOK.index_of("lift-locks")
+    assert 0 < record == lift - 1
+    assert PLAYBOOK.index_of("restore-locks") == len(PLAYBOOK.steps) - 1

@@ -76,3 +76,21 @@ def test_only_another_extension_failing_is_not_the_snapshot_failure(pipeline):
         "not-confirmed", "No VMSnapshot extension of web-03 is in a failed state.",
     )  # fmt: skip
     assert p.sim.requests.writes == 0
+
+
+def test_two_failed_snapshot_extensions_are_both_removed_even_when_one_is_already_gone(pipeline):
+    def two(estate):
+        vm = _vm(estate)
+        vm.extensions = {
+            "VMSnapshot": Extension("VMSnapshot", "VMSnapshot", "Failed"),
+            "backup-snap": Extension("backup-snap", "VMSnapshot", "Failed"),
+        }
+
+    p = pipeline([_snapshot_alert("web-03")], behaviour=ROOMY, prepare=two,
+                 faults=lambda f: f.error("compute.extensions.delete", 404, times=1))  # fmt: skip
+    (run,) = p.runs()
+    assert run["state"] == "succeeded", run["failure"]
+    assert _notes(run, "find-failed-extension", "remove-extension") == [
+        "failed snapshot extension: VMSnapshot, backup-snap", "removed VMSnapshot, backup-snap",
+    ]  # fmt: skip
+    assert p.sim.estate.to_state()["extensions"]["web-03"] == {"VMSnapshot": "Succeeded"}

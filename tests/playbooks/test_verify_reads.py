@@ -1,0 +1,85 @@
+"""The reads every fix makes before it writes (verify.py), called the way a step calls them,
+against the simulator: a target whose ids name the wrong kind of resource, names that differ
+only in case (Azure's are case-insensitive), a vault that protects another resource under the
+VM's name. Each refusal is one sentence saying where the bot looked; nothing is written."""
+
+from __future__ import annotations
+
+import pytest
+
+from remediation.audit import AuditLog
+from remediation.azure.operations import Arm
+from remediation.playbooks import verify
+from remediation.playbooks.base import RunContext, StepFailed
+from remediation.store import SqliteStore
+
+SUB = "6a1e5f2c-3b4d-4e8f-9a0b-1c2d3e4f5a6b"
+ERP = f"/subscriptions/{SUB}/resourceGroups/rg-erp-prod/providers/Microsoft.Compute"
+VM03 = f"{ERP}/virtualMachines/erp-app-03"
+VAULT = (f"/subscriptions/{SUB}/resourceGroups/rg-backup/providers/Microsoft.RecoveryServices"
+         "/vaults/rsv-backup-weu")  # fmt: skip
+OTHER_VAULT = VAULT.replace("rsv-backup-weu", "rsv-backup-neu")
+
+
+@pytest.fixture
+def ctx_for(sim, arm_clients):
+    arm = Arm(arm_clients, AuditLog(SqliteStore(":memory:")), "test")
+
+    def make(vm="erp-app-03", resource_id=VM03, vault_id=VAULT, **target):
+        target = {"vm": vm, "resource_id": resource_id, "vault_id": vault_id, **target}
+        return RunContext({"target": target, "context": {}}, arm, False, lambda: None, None, None)
+
+    yield make
+    assert sim.requests.writes == 0
+
+
+def _refusal(call, ctx) -> str:
+    with pytest.raises(StepFailed) as refused:
+        call(ctx)
+    return str(refused.value)
+
+
+def test_where_names_the_subscription_and_group_or_says_the_id_is_unreadable():
+    assert verify.where(VM03) == f"subscription {SUB}, resource group rg-erp-prod"
+    assert verify.where(None) == "an unreadable resource id"
+    assert verify.where("erp-app-03") == "an unreadable resource id"
+
+
+def test_a_target_whose_vm_id_names_another_kind_of_resource_is_refused(ctx_for):
+    said = _refusal(verify.target_vm_id, ctx_for(resource_id=VAULT))
+    assert said == (
+        "The signal for erp-app-03 named no Azure VM resource id, so there is nothing the bot "
+        "can safely act on."
+    )
+
+
+def test_a_target_whose_vault_id_names_another_kind_of_resource_is_refused(ctx_for):
+    said = _refusal(verify.target_vault, ctx_for(vault_id=VM03))
+    assert said == "The signal for erp-app-03 named no Recovery Services vault."
+
+
+def test_a_vm_name_that_differs_only_in_case_is_the_same_vm(ctx_for):
+    found = verify.require_vm(ctx_for(vm="ERP-APP-03"))
+    assert found["name"] == "erp-app-03"
+
+
+def test_a_missing_vm_is_said_with_where_it_was_looked_for(ctx_for):
+    ghost = VM03.replace("erp-app-03", "erp-app-99")
+    said = _refusal(verify.require_vm, ctx_for(vm="erp-app-99", resource_id=ghost))
+    assert said == (
+        f"VM erp-app-99 was not found in subscription {SUB}, resource group rg-erp-prod: "
+        "nothing was changed."
+    )
+
+
+def test_a_vm_the_vault_does_not_protect_is_said_with_the_vaults_place(ctx_for):
+    said = _refusal(verify.require_protected, ctx_for(vault_id=OTHER_VAULT))
+    assert said == (
+        "VM erp-app-03 is not protected by vault rsv-backup-neu (subscription "
+        f"{SUB}, resource group rg-backup): nothing was changed."
+    )
+
+
+def test_a_protected_item_is_matched_to_the_vm_whatever_the_case_of_its_id(ctx_for):
+    item = verify.require_protected(ctx_for(resource_id=VM03.upper()))
+    assert item["properties"]["sourceResourceId"].lower() == VM03.lower()
