@@ -83,3 +83,17 @@ def test_a_vm_the_vault_does_not_protect_is_said_with_the_vaults_place(ctx_for):
 def test_a_protected_item_is_matched_to_the_vm_whatever_the_case_of_its_id(ctx_for):
     item = verify.require_protected(ctx_for(resource_id=VM03.upper()))
     assert item["properties"]["sourceResourceId"].lower() == VM03.lower()
+
+
+def test_a_completed_last_backup_without_an_end_time_says_the_time_is_unknown(pipeline):
+    from tests.playbooks.test_backup_verdicts import _jobs_of, _retry
+
+    def no_end_time(estate):
+        for job in _jobs_of(estate, "erp-app-05"):
+            job.status, job.error_details, job.ended = "Completed", [], None
+
+    p, run = _retry(pipeline, no_end_time)
+    assert (run["state"], run["failure"]) == (
+        "not-confirmed", "The last backup of erp-app-05 completed (time unknown).",
+    )  # fmt: skip
+    assert p.sim.requests.writes == 0
