@@ -363,7 +363,7 @@ class VirtualMachine:
             "extensions": [
                 {
                     "name": e.name,
-                    "type": f"{e.publisher}.{e.type}",
+                    **({"type": f"{e.publisher}.{e.type}"} if e.type else {}),  # optional
                     "typeHandlerVersion": e.version,
                     "statuses": [
                         status(

@@ -43,12 +43,12 @@ def check_vm_running(ctx: RunContext) -> StepResult:
 def find_failed_extension(ctx: RunContext) -> StepResult:
     view = ctx.arm.instance_view(verify.target_vm_id(ctx))
     failed = [ext["name"] for ext in _snapshot_extensions(view) if _failed(ext)]
-    if not failed and not ctx.state.get("extensions"):
+    if not failed:
         return StepResult.unconfirmed(
             f"No VMSnapshot extension of {ctx.target.get('vm')} is in a failed state."
         )
-    ctx.state.setdefault("extensions", failed)
-    return StepResult.next(f"failed snapshot extension: {', '.join(ctx.state['extensions'])}")
+    ctx.state["extensions"] = failed
+    return StepResult.next(f"failed snapshot extension: {', '.join(failed)}")
 
 
 def remove_extension(ctx: RunContext) -> StepResult:

@@ -94,3 +94,13 @@ def test_two_failed_snapshot_extensions_are_both_removed_even_when_one_is_alread
         "failed snapshot extension: VMSnapshot, backup-snap", "removed VMSnapshot, backup-snap",
     ]  # fmt: skip
     assert p.sim.estate.to_state()["extensions"]["web-03"] == {"VMSnapshot": "Succeeded"}
+
+
+def test_an_extension_whose_type_azure_does_not_report_is_known_by_its_name(pipeline):
+    def untyped(estate):
+        _vm(estate).extensions = {"VMSnapshot": Extension("VMSnapshot", "", "Failed")}
+
+    p, run = _reset(pipeline, untyped)
+    assert run["state"] == "succeeded", run["failure"]
+    assert _notes(run, "find-failed-extension") == ["failed snapshot extension: VMSnapshot"]
+    assert p.sim.estate.to_state()["extensions"]["web-03"] == {"VMSnapshot": "Succeeded"}
