@@ -97,3 +97,41 @@ def test_a_completed_last_backup_without_an_end_time_says_the_time_is_unknown(pi
         "not-confirmed", "The last backup of erp-app-05 completed (time unknown).",
     )  # fmt: skip
     assert p.sim.requests.writes == 0
+
+
+def _last_job(change):
+    """prepare(): change erp-app-05's jobs (its last one is the alert's failed job)."""
+    from tests.playbooks.test_backup_verdicts import _jobs_of
+
+    def prepare(estate):
+        for job in _jobs_of(estate, "erp-app-05"):
+            change(job)
+
+    return prepare
+
+
+def test_a_job_that_failed_without_a_title_or_code_is_another_unknown_error(pipeline):
+    from tests.playbooks.test_backup_verdicts import _retry
+
+    def untitled(job):
+        job.error_details = [{"errorCode": 0, "errorTitle": "", "errorString": "Disk busy."}]
+
+    p, run = _retry(pipeline, _last_job(untitled))
+    assert (run["state"], run["failure"]) == (
+        "not-confirmed",
+        "The last backup of erp-app-05 failed with another error (unknown), not the one this "
+        "card is about.",
+    )
+    assert p.sim.requests.writes == 0
+
+
+def test_a_job_azure_gives_no_status_is_not_a_confirmed_failure(pipeline):
+    from tests.playbooks.test_backup_verdicts import _retry
+
+    def no_status(job):
+        job.status = None
+
+    _, run = _retry(pipeline, _last_job(no_status))
+    assert (run["state"], run["failure"]) == (
+        "not-confirmed", "The last backup job of erp-app-05 ended without a status.",
+    )  # fmt: skip
