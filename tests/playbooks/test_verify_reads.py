@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import pytest
 
+from devtools.simulator import Behaviour
 from remediation.audit import AuditLog
 from remediation.azure.operations import Arm
 from remediation.playbooks import verify
@@ -135,3 +136,39 @@ def test_a_job_azure_gives_no_status_is_not_a_confirmed_failure(pipeline):
     assert (run["state"], run["failure"]) == (
         "not-confirmed", "The last backup job of erp-app-05 ended without a status.",
     )  # fmt: skip
+
+
+def test_an_alert_naming_another_vms_job_by_its_full_id_writes_nothing(pipeline):
+    """The alert may name its job by its ARM id as well as by its name: either is read."""
+    from remediation.signals import parse_payload
+    from tests.engine.signals import backup_alert_payload
+    from tests.playbooks.test_backup_verdicts import _jobs_of
+    from tests.playbooks.test_playbooks import INTERNAL
+
+    payload = backup_alert_payload("erp-app-05", code=INTERNAL[0], description=INTERNAL[1])
+    info = payload["data"]["alertContext"]["extendedInfo"]
+    vault = payload["data"]["essentials"]["alertTargetIDs"][0]
+    info["jobId"] = f"{vault}/backupJobs/{info['jobId']}"
+    other = parse_payload(backup_alert_payload("erp-app-06"))
+
+    def swapped(estate):
+        (mine,) = _jobs_of(estate, "erp-app-05")
+        mine.item = _jobs_of(estate, "erp-app-06")[0].item
+
+    p = pipeline([parse_payload(payload), other], behaviour=Behaviour(max_restore_points=99),
+                 prepare=swapped)  # fmt: skip
+    run = next(r for r in p.runs() if r["vm"] == "erp-app-05")
+    job = info["jobId"].rsplit("/", 1)[-1]
+    assert (run["state"], run["failure"]) == (
+        "failed",
+        f"The alert's backup job {job} belongs to another VM than erp-app-05: nothing was changed.",
+    )
+
+
+def test_a_target_without_evidence_is_judged_on_the_vms_jobs_alone(ctx_for):
+    verdict = verify.backup_failure(ctx_for(evidence=None))
+    assert not verdict.confirmed
+    assert verdict.note == (  # the demo's erp-app-03 last failed on its full collection
+        "The last backup of erp-app-03 failed with another error "
+        "(UserErrorRpCollectionLimitReached), not the one this card is about."
+    )
