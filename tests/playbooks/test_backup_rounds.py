@@ -280,3 +280,27 @@ def test_the_first_round_resumed_after_a_crash_is_the_cleanups_own():
     assert timeline(run)[: len(CLEANUP_START) - 6] == CLEANUP_START[:-6]
     first, _ = [r["job_id"] for r in state["backup_requests"]]
     assert run["context"]["backup_job"] == first
+
+
+def test_a_job_read_before_azure_gives_it_a_status_is_waited_for(pipeline):
+    def no_status_at_first(estate):
+        poll, held = estate.poll_backup_job, {}
+
+        def first_read_without_status(job):
+            if job.status == "InProgress" and job.name not in held:
+                held[job.name], job.status = job.status, None
+                return job
+            if job.status is None:
+                job.status = held[job.name]
+            return poll(job)
+
+        estate.poll_backup_job = first_read_without_status
+
+    _, run = _retry(pipeline, prepare=no_status_at_first)
+    assert run["state"] == "succeeded", run["failure"]
+    assert timeline(run)[-4:] == [
+        ("find-backup-job", "next", "backup job <job> started"),
+        ("follow-backup", "wait", "backup job <job> is starting"),
+        ("follow-backup", "wait", "backup job <job> is InProgress"),
+        ("follow-backup", "next", "backup job <job> Completed"),
+    ]
