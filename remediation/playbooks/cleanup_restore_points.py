@@ -81,7 +81,6 @@ def restore_points(ctx: RunContext) -> int:
 
 def confirm_limit(ctx: RunContext) -> StepResult:
     count = restore_points(ctx)
-    ctx.state["points_before"] = count
     if count < LIMIT - NEAR:
         return StepResult.unconfirmed(
             f"VM {ctx.target.get('vm')} has {count} of {LIMIT} restore points: nothing to clean up."
@@ -190,7 +189,6 @@ def delete_collections(ctx: RunContext) -> StepResult:
 def confirm_cleaned(ctx: RunContext) -> StepResult:
     """Success is read back: the VM's restore points are below the limit."""
     count = restore_points(ctx)
-    ctx.state["points_after"] = count
     if count >= LIMIT:
         raise StepFailed(f"VM {ctx.target.get('vm')} still has {count} of {LIMIT} restore points")
     return StepResult.next(f"{count} of {LIMIT} restore points now")
