@@ -121,7 +121,8 @@ def _covering_locks(ctx: RunContext) -> dict[str, dict[str, Any]]:
 
 
 def _scope_name(lock: dict[str, Any]) -> str:
-    return lock["scope"].rstrip("/").rsplit("/", 1)[-1]
+    """The last segment of the lock's scope (as lock_scope reads it: no trailing slash)."""
+    return lock["scope"].rsplit("/", 1)[-1]
 
 
 def lift_locks(ctx: RunContext) -> StepResult:
