@@ -61,7 +61,7 @@ def find_collections(ctx: RunContext) -> StepResult:
     if not collections:
         raise StepFailed(
             f"No restore point collection of VM {ctx.target.get('vm')} was found in the "
-            f"{prefix.rstrip('_')}_* groups of {verify.where(vm_id).split(',')[0]}."
+            f"{prefix}* groups of {verify.where(vm_id).split(',')[0]}."
         )
     ctx.state.update(collections=collections, groups=groups)
     return StepResult.next(f"{len(collections)} collection(s) in {', '.join(groups)}")
@@ -146,8 +146,9 @@ def _limit_reached(ctx: RunContext, job: dict[str, Any]) -> bool:
 
 def await_cleanup(ctx: RunContext) -> StepResult:
     """Give Azure Backup's own cleanup its hours; then say whether it happened."""
-    if _first_backup_done(ctx):
-        return StepResult.next(_first_backup_done(ctx) or "")
+    done = _first_backup_done(ctx)
+    if done:
+        return StepResult.next(done)
     count = restore_points(ctx)
     if count < LIMIT:
         return StepResult.next(f"Azure Backup cleaned up: {count} of {LIMIT} restore points")

@@ -284,3 +284,37 @@ def test_the_locks_are_recorded_before_they_are_lifted_and_put_back_last():
     record, lift = PLAYBOOK.index_of("record-locks"), PLAYBOOK.index_of("lift-locks")
     assert 0 < record == lift - 1
     assert PLAYBOOK.index_of("restore-locks") == len(PLAYBOOK.steps) - 1
+
+
+def test_every_lock_recorded_is_named_with_its_level_and_scope(pipeline):
+    from tests.playbooks.test_playbooks import _lock_collections
+
+    _, run = _cleanup(pipeline, prepare=lambda estate: _lock_collections(estate, "erp-app-03"))
+    collection = run["context"]["collections"][0].rsplit("/", 1)[-1]
+    names = {
+        "protect-backup-rg": f"protect-backup-rg (CanNotDelete) on {GROUP}",
+        "keep-erp-app-03": f"keep-erp-app-03 (CanNotDelete) on {collection}",
+    }
+    said = ", ".join(names[lock["name"]] for lock in run["context"]["locks"])
+    assert timeline(run)[4] == ("record-locks", "next", f"locks recorded: {said}")
+
+
+def test_every_collection_is_deleted_even_when_one_is_already_gone(pipeline):
+    def two_and_one_gone(estate):
+        _second_collection(estate, GROUP, 9)
+        begin_delete, calls = estate.begin_delete_collection, []
+
+        def first_gone(rpc):
+            calls.append(rpc)
+            table = estate.restore_point_collections
+            if len(calls) == 1:  # someone deleted it a moment before the fix did
+                table.pop(next(k for k, c in table.items() if c is rpc), None)
+            return begin_delete(rpc)
+
+        estate.begin_delete_collection = first_gone
+
+    p, run = _cleanup(pipeline, behaviour=NEVER_CLEANED, prepare=two_and_one_gone)
+    assert run["state"] == "succeeded", run["failure"]
+    assert ("delete-collections", "next", "deleted 2 collection(s)") in timeline(run)
+    left = _collections(p.sim.estate.to_state(), "erp-app-03")
+    assert [len(c["restore_points"]) for c in left] == [1]  # only the last backup's, new
