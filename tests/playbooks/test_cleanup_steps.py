@@ -318,3 +318,15 @@ def test_every_collection_is_deleted_even_when_one_is_already_gone(pipeline):
     assert ("delete-collections", "next", "deleted 2 collection(s)") in timeline(run)
     left = _collections(p.sim.estate.to_state(), "erp-app-03")
     assert [len(c["restore_points"]) for c in left] == [1]  # only the last backup's, new
+
+
+def test_a_lock_gone_with_its_deleted_collection_is_said_in_full(pipeline):
+    from tests.playbooks.test_playbooks import _lock_collections
+
+    _, run = _cleanup(pipeline, behaviour=NEVER_CLEANED,
+                      prepare=lambda estate: _lock_collections(estate, "erp-app-03"))  # fmt: skip
+    assert timeline(run)[-1] == (
+        "restore-locks", "next",
+        "restored 1 lock(s); keep-erp-app-03 was on the deleted collection and went with it: "
+        "put it on the new collection if still wanted",
+    )  # fmt: skip
