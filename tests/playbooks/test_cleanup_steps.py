@@ -330,3 +330,12 @@ def test_a_lock_gone_with_its_deleted_collection_is_said_in_full(pipeline):
         "restored 1 lock(s); keep-erp-app-03 was on the deleted collection and went with it: "
         "put it on the new collection if still wanted",
     )  # fmt: skip
+
+
+def test_the_expected_first_failure_reveals_no_other_fix(pipeline):
+    """The first backup fails with the card's own error: the card must not offer that fix as
+    'another' one (bot/incident_card.py shows a revealed entry with its button)."""
+    _, run = _cleanup(pipeline)
+    assert run["state"] == "succeeded", run["failure"]
+    assert run["context"]["backup_job_status"] == "Failed"
+    assert "revealed_entry" not in run["context"]
