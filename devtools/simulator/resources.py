@@ -364,7 +364,7 @@ class VirtualMachine:
             "extensions": [
                 {
                     "name": e.name,
-                    "type": f"{e.publisher}.{e.type}",
+                    **({"type": f"{e.publisher}.{e.type}"} if e.type else {}),  # optional
                     "typeHandlerVersion": e.version,
                     "statuses": [
                         status(
@@ -745,6 +745,7 @@ class BackupOperation:
     status: str = "InProgress"
     job: BackupJob | None = None
     ended: datetime | None = None
+    error: dict[str, str] | None = None  # {"code", "message"} of a Failed operation
 
     def to_arm(self) -> dict[str, Any]:
         body: dict[str, Any] = {
@@ -754,6 +755,8 @@ class BackupOperation:
             "startTime": iso(self.started),
             "endTime": iso(self.ended),
         }
+        if self.error is not None:
+            body["error"] = dict(self.error)
         if self.job is not None:
             body["properties"] = {
                 "objectType": "OperationStatusJobExtendedInfo",

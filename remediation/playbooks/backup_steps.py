@@ -191,8 +191,8 @@ def _follow(ctx: RunContext, job_key: str, job: str) -> None:
 def _started_since(job: dict, moment: str) -> bool:
     from remediation.clock import parse_iso
 
-    started = (job.get("properties") or {}).get("startTime")
-    return bool(started) and parse_iso(str(started).replace("Z", "+00:00")) >= parse_iso(moment)
+    started = (job.get("properties") or {}).get("startTime")  # Python 3.11 reads its Z
+    return bool(started) and parse_iso(str(started)) >= parse_iso(moment)
 
 
 CONFIRM_BACKUP = Step("confirm-failure", confirm_backup_failure, confirms=True)

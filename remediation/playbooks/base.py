@@ -34,11 +34,11 @@ class StepResult:
     delay_seconds: float = 0.0
 
     @classmethod
-    def next(cls, note: str = "") -> StepResult:
+    def next(cls, note: str) -> StepResult:
         return cls("next", note)
 
     @classmethod
-    def wait(cls, seconds: float, note: str = "") -> StepResult:
+    def wait(cls, seconds: float, note: str) -> StepResult:
         """Run this same step again later (a scheduled message, not a sleep)."""
         return cls("wait", note, seconds)
 

@@ -61,7 +61,7 @@ def find_collections(ctx: RunContext) -> StepResult:
     if not collections:
         raise StepFailed(
             f"No restore point collection of VM {ctx.target.get('vm')} was found in the "
-            f"{prefix.rstrip('_')}_* groups of {verify.where(vm_id).split(',')[0]}."
+            f"{prefix}* groups of {verify.where(vm_id).split(',')[0]}."
         )
     ctx.state.update(collections=collections, groups=groups)
     return StepResult.next(f"{len(collections)} collection(s) in {', '.join(groups)}")
@@ -81,7 +81,6 @@ def restore_points(ctx: RunContext) -> int:
 
 def confirm_limit(ctx: RunContext) -> StepResult:
     count = restore_points(ctx)
-    ctx.state["points_before"] = count
     if count < LIMIT - NEAR:
         return StepResult.unconfirmed(
             f"VM {ctx.target.get('vm')} has {count} of {LIMIT} restore points: nothing to clean up."
@@ -122,7 +121,8 @@ def _covering_locks(ctx: RunContext) -> dict[str, dict[str, Any]]:
 
 
 def _scope_name(lock: dict[str, Any]) -> str:
-    return lock["scope"].rstrip("/").rsplit("/", 1)[-1]
+    """The last segment of the lock's scope (as lock_scope reads it: no trailing slash)."""
+    return lock["scope"].rsplit("/", 1)[-1]
 
 
 def lift_locks(ctx: RunContext) -> StepResult:
@@ -146,8 +146,9 @@ def _limit_reached(ctx: RunContext, job: dict[str, Any]) -> bool:
 
 def await_cleanup(ctx: RunContext) -> StepResult:
     """Give Azure Backup's own cleanup its hours; then say whether it happened."""
-    if _first_backup_done(ctx):
-        return StepResult.next(_first_backup_done(ctx) or "")
+    done = _first_backup_done(ctx)
+    if done:
+        return StepResult.next(done)
     count = restore_points(ctx)
     if count < LIMIT:
         return StepResult.next(f"Azure Backup cleaned up: {count} of {LIMIT} restore points")
@@ -168,7 +169,8 @@ def delete_collections(ctx: RunContext) -> StepResult:
     from remediation.azure.retry import run_with_conflict_retry
 
     if not ctx.state.get("still_full"):
-        return StepResult.next("not needed: Azure cleaned the collection up")
+        done = _first_backup_done(ctx)
+        return StepResult.next(done or "not needed: Azure cleaned the collection up")
     for collection in ctx.state["collections"]:
         try:
             run_with_conflict_retry(
@@ -197,7 +199,6 @@ def _still_locked(ctx: RunContext) -> str:
 def confirm_cleaned(ctx: RunContext) -> StepResult:
     """Success is read back: the VM's restore points are below the limit."""
     count = restore_points(ctx)
-    ctx.state["points_after"] = count
     if count >= LIMIT:
         raise StepFailed(f"VM {ctx.target.get('vm')} still has {count} of {LIMIT} restore points")
     return StepResult.next(f"{count} of {LIMIT} restore points now")

@@ -29,12 +29,11 @@ def _failed(ext: dict) -> bool:
 def check_vm_running(ctx: RunContext) -> StepResult:
     """The backup that reinstalls the extension needs the VM agent, so the VM must run."""
     view = ctx.arm.instance_view(verify.target_vm_id(ctx))
-    power = [
-        s.get("code", "") for s in view.get("statuses") or [] if "PowerState/" in s.get("code", "")
-    ]
-    if power and power[0] != "PowerState/running":
+    codes = [str(s.get("code")) for s in view.get("statuses") or []]
+    power = [code.removeprefix("PowerState/") for code in codes if code.startswith("PowerState/")]
+    if power and power[0] != "running":
         raise StepFailed(
-            f"VM {ctx.target.get('vm')} is {power[0].split('/')[-1]}: start it, then retry the fix "
+            f"VM {ctx.target.get('vm')} is {power[0]}: start it, then retry the fix "
             "(the next backup reinstalls the extension through the running VM agent)."
         )
     return StepResult.next("the VM is running")
@@ -43,12 +42,12 @@ def check_vm_running(ctx: RunContext) -> StepResult:
 def find_failed_extension(ctx: RunContext) -> StepResult:
     view = ctx.arm.instance_view(verify.target_vm_id(ctx))
     failed = [ext["name"] for ext in _snapshot_extensions(view) if _failed(ext)]
-    if not failed and not ctx.state.get("extensions"):
+    if not failed:
         return StepResult.unconfirmed(
             f"No VMSnapshot extension of {ctx.target.get('vm')} is in a failed state."
         )
-    ctx.state.setdefault("extensions", failed)
-    return StepResult.next(f"failed snapshot extension: {', '.join(ctx.state['extensions'])}")
+    ctx.state["extensions"] = failed
+    return StepResult.next(f"failed snapshot extension: {', '.join(failed)}")
 
 
 def remove_extension(ctx: RunContext) -> StepResult:

@@ -115,7 +115,8 @@ def backup_failure(ctx: RunContext) -> Verdict:
     if _status(latest) in COMPLETED_JOB:
         return Verdict(False, f"The last backup of {name} completed ({_ended(latest)}).")
     if _status(latest) != "Failed":
-        return Verdict(False, f"The last backup job of {name} ended {_status(latest)}.")
+        ended = _status(latest) or "without a status"
+        return Verdict(False, f"The last backup job of {name} ended {ended}.")
     if ctx.target.get("entry_id") not in ctx.entries_of(latest):
         return Verdict(
             False,

@@ -12,7 +12,7 @@ from tests.simulator_fixtures import arm_clients, arm_simulator, sim  # noqa: F4
 
 # The longest fix in these tests takes under 100 messages; one that never ends fails at once
 # instead of running until a timeout.
-MAX_MESSAGES = 1000
+MAX_MESSAGES = 200
 
 
 @pytest.fixture(autouse=True)
