@@ -180,7 +180,7 @@ def test_a_lock_above_the_backup_group_stops_the_delete_and_is_named(pipeline):
 
     p, run = _cleanup(pipeline, behaviour=NEVER_CLEANED, prepare=subscription_lock)
     assert (run["state"], run["failure"]) == (
-        "failed", "the collection is still locked by a lock outside its resource group",
+        "failed", "the collection is still locked by a lock above its resource group",
     )  # fmt: skip
     assert [lock["name"] for lock in run["context"]["locks"]] == ["protect-backup-rg"]
     by_id = lambda locks: sorted(locks, key=lambda lock: lock["id"])  # noqa: E731

@@ -91,26 +91,3 @@ def test_a_lock_put_back_before_the_collection_is_deleted_is_named_in_the_failur
         f"{lock['scope'].rstrip('/').rsplit('/', 1)[-1]} was put back while the fix ran"
     ), run["failure"]
     assert p.sim.estate.to_state()["locks"] == p.initial["locks"]
-
-
-def test_a_lock_on_the_subscription_is_not_lifted_and_the_failure_says_it_is_above(pipeline):
-    """A cleanup lifts only the locks of the backup groups and the VM's collections: a
-    subscription's lock stays, and the delete it refuses is reported as a lock above them."""
-    from devtools.simulator.estate import Behaviour
-
-    def prepare(estate):
-        (lock,) = estate.locks.values()
-        subscription = lock.scope.split("/resourceGroups/")[0]
-        estate.add_lock(Lock(subscription, "freeze-subscription", "CanNotDelete", "change freeze"))
-
-    p = pipeline([rp_limit_alert("erp-app-03")], prepare=prepare,
-                 behaviour=Behaviour(auto_cleanup_reads=None))  # fmt: skip
-    (run,) = p.runs()
-    assert run["state"] == "failed"
-    assert run["failure"].startswith(
-        "the collection is still locked by a lock above its resource group"
-    ), run["failure"]
-    assert {lock["name"] for lock in p.sim.estate.to_state()["locks"]} == {
-        "freeze-subscription",
-        *(lock["name"] for lock in p.initial["locks"]),
-    }
