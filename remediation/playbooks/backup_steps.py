@@ -14,9 +14,10 @@ from dataclasses import dataclass
 from azure.core.exceptions import HttpResponseError
 
 from remediation.playbooks import verify
-from remediation.playbooks.base import RunContext, Step, StepFailed, StepResult
+from remediation.playbooks.base import RunContext, Step, StepFailed, StepResult, follow_again
 
 POLL_SECONDS = 60.0
+MAX_FOLLOW_POLLS = 24 * 60  # a day of reads, a minute apart, before a job is given up
 OPERATION_POLL_SECONDS = 20.0
 MAX_OPERATION_POLLS = 30
 BUSY_WAIT_SECONDS = 600.0
@@ -152,7 +153,8 @@ class BackupRound:
         status = (job.get("properties") or {}).get("status")
         ctx.state[f"{self.job_key}_status"] = status
         if status in verify.RUNNING_JOB or status is None:
-            return StepResult.wait(POLL_SECONDS, f"backup job {name} is {status or 'starting'}")
+            return follow_again(ctx, f"{self.job_key}_polls", MAX_FOLLOW_POLLS, POLL_SECONDS,
+                                f"backup job {name}", status or "starting")  # fmt: skip
         if status in verify.COMPLETED_JOB:
             return StepResult.next(f"backup job {name} {status}")
         revealed = sorted(e for e in ctx.entries_of(job) if e != ctx.target.get("entry_id"))

@@ -129,3 +129,18 @@ class Playbook:
                 break
             checked += [c for c in step.checks if c not in checked]
         return checked
+
+
+def follow_again(
+    ctx: RunContext, key: str, limit: int, seconds: float, what: str, status: str
+) -> StepResult:
+    """Read `what` again in `seconds`, at most `limit` times (counted under `key`): a job that
+    never ends is given up, so the playbook's closing steps (a lock put back) still run."""
+    polls = ctx.state.get(key, 0)
+    if polls >= limit:
+        raise StepFailed(
+            f"{what} is still {status} after {polls} checks, {seconds / 60:g} min apart: "
+            "the fix stops following it"
+        )
+    ctx.state[key] = polls + 1
+    return StepResult.wait(seconds, f"{what} is {status}")

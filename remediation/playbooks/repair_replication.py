@@ -6,11 +6,19 @@ from __future__ import annotations
 from typing import Any
 
 from remediation.playbooks import verify
-from remediation.playbooks.base import Playbook, RunContext, Step, StepFailed, StepResult
+from remediation.playbooks.base import (
+    Playbook,
+    RunContext,
+    Step,
+    StepFailed,
+    StepResult,
+    follow_again,
+)
 from remediation.signals.arm_id import ArmId
 
 POLL_SECONDS = 60.0
 MAX_JOB_WAITS = 30
+MAX_FOLLOW_POLLS = 24 * 60  # a day of reads, a minute apart, before a resync is given up
 HEALTH_POLL_SECONDS = 300.0
 MAX_HEALTH_WAITS = 6
 RESYNC_ALLOWED = "resync-allowed"
@@ -98,7 +106,8 @@ def follow_job(ctx: RunContext) -> StepResult:
     props = _props(found)
     state = props.get("state")
     if state not in FINISHED:
-        return StepResult.wait(POLL_SECONDS, f"resync job {job} is {state}")
+        return follow_again(ctx, "job_polls", MAX_FOLLOW_POLLS, POLL_SECONDS,
+                            f"resync job {job}", str(state))  # fmt: skip
     if not FINISHED[state]:
         errors = props.get("errors") or [{}]
         detail = (errors[0].get("serviceErrorDetails") or {}).get("message") or ""
