@@ -45,12 +45,13 @@ def confirm_vm(ctx: RunContext) -> StepResult:
     return StepResult.next(f"VM {ctx.target.get('vm')} found, protected by its vault")
 
 
-def find_collections(ctx: RunContext) -> StepResult:
+def _listed_collections(ctx: RunContext) -> tuple[list[str], list[str]]:
+    """The ids of the VM's restore point collections in the AzureBackupRG_* groups, as Azure
+    lists them now, and those groups."""
     vm_id = verify.target_vm_id(ctx).lower()
-    prefix = BACKUP_GROUP_PREFIX.lower()
     collections, groups = [], []
     for group in ctx.arm.list_resource_groups():
-        if not group["name"].lower().startswith(prefix):
+        if not group["name"].lower().startswith(BACKUP_GROUP_PREFIX):
             continue
         for rpc in ctx.arm.list_restore_point_collections(group["name"]):
             source = ((rpc.get("properties") or {}).get("source") or {}).get("id") or ""
@@ -58,19 +59,25 @@ def find_collections(ctx: RunContext) -> StepResult:
                 collections.append(rpc["id"])
                 if group["name"] not in groups:
                     groups.append(group["name"])
+    return collections, groups
+
+
+def find_collections(ctx: RunContext) -> StepResult:
+    collections, groups = _listed_collections(ctx)
     if not collections:
+        vm_id = verify.target_vm_id(ctx)
         raise StepFailed(
             f"No restore point collection of VM {ctx.target.get('vm')} was found in the "
-            f"{prefix}* groups of {verify.where(vm_id).split(',')[0]}."
+            f"{BACKUP_GROUP_PREFIX}* groups of {verify.where(vm_id).split(',')[0]}."
         )
     ctx.state.update(collections=collections, groups=groups)
     return StepResult.next(f"{len(collections)} collection(s) in {', '.join(groups)}")
 
 
-def restore_points(ctx: RunContext) -> int:
-    """The VM's restore points across its collections, as Azure lists them now."""
+def restore_points(ctx: RunContext, collections: list[str] | None = None) -> int:
+    """The VM's restore points across `collections` (those found first), as Azure has them now."""
     total = 0
-    for collection in ctx.state["collections"]:
+    for collection in ctx.state["collections"] if collections is None else collections:
         try:
             found = ctx.arm.get_restore_point_collection(collection)
         except ResourceNotFoundError:
@@ -197,8 +204,9 @@ def _still_locked(ctx: RunContext) -> str:
 
 
 def confirm_cleaned(ctx: RunContext) -> StepResult:
-    """Success is read back: the VM's restore points are below the limit."""
-    count = restore_points(ctx)
+    """Success is read back: the VM's restore points are below the limit, in the collections
+    Azure lists now (after a delete by hand, the next backup starts a new one)."""
+    count = restore_points(ctx, _listed_collections(ctx)[0])
     if count >= LIMIT:
         raise StepFailed(f"VM {ctx.target.get('vm')} still has {count} of {LIMIT} restore points")
     return StepResult.next(f"{count} of {LIMIT} restore points now")
