@@ -239,15 +239,16 @@ class Approvals:
 
         return self._docs.update(approval_id, retire)["state"] == "superseded"
 
-    def withdraw(self, approval_id: str, note: str) -> bool:
-        """Retire a pending or snoozed approval its incident no longer needs; True if it was."""
+    def withdraw(self, approval_id: str, note: str) -> None:
+        """Retire a pending or snoozed approval its incident no longer needs (a decided one
+        stays as decided)."""
 
         def retire(doc: Approval) -> Approval:
             if doc["state"] not in {"pending", "snoozed"}:
                 return doc
             return {**doc, "state": "withdrawn", "note": note}
 
-        return self._docs.update(approval_id, retire)["state"] == "withdrawn"
+        self._docs.update(approval_id, retire)
 
     def unsnooze(self, approval_id: str, ttl: timedelta) -> bool:
         """A snoozed approval waits for a decision again, on the same frozen plan."""
