@@ -349,11 +349,12 @@ class Engine:
             return True  # nothing to close
         reader: Caller = {"id": "", "target": _target_of(signal), "decided_by": "engine"}
         holds, why = resolution.confirmed(lambda: self._arm_for(reader), signal)
-        for incident in [] if holds else closing:
-            self._note(
-                incident["id"], f"{signal.vm}: resolved alert not confirmed by Azure ({why})"
-            )
-            self._refresh(incident["id"])
+        if not holds:
+            for incident in closing:
+                self._note(
+                    incident["id"], f"{signal.vm}: resolved alert not confirmed by Azure ({why})"
+                )
+                self._refresh(incident["id"])
         return holds
 
     def _flooded(self, signal: Signal, incident: Incident) -> bool:
