@@ -401,6 +401,9 @@ class ProtectedItem:
     health_status: str = "Passed"
     last_backup_status: str = "Completed"
     last_backup_time: datetime | None = None
+    # The source VM as the vault records it, when not this VM's own id (a VM deleted and
+    # re-created under its name and group is another resource to the vault).
+    source_id: str | None = None
 
     @property
     def container_name(self) -> str:
@@ -429,8 +432,8 @@ class ProtectedItem:
                 "workloadType": "VM",
                 "containerName": self.container_name.split(";", 1)[1],
                 "friendlyName": self.vm.name,
-                "sourceResourceId": self.vm.id,
-                "virtualMachineId": self.vm.id,
+                "sourceResourceId": self.source_id or self.vm.id,
+                "virtualMachineId": self.source_id or self.vm.id,
                 "protectionState": "Protected",
                 "protectionStatus": "Healthy",
                 "healthStatus": self.health_status,
