@@ -598,8 +598,7 @@ class Engine:
         approval_id = run.get("approval_id")
         if not approval_id:
             return
-        mine = [r for r in self.runs.for_incident(run["incident_id"])
-                if r.get("approval_id") == approval_id]  # fmt: skip
+        mine = self._runs_of(run["incident_id"], approval_id)
         runs = list(latest_run_per_vm(mine).values())  # a retried VM counts by its retry
         if runs and all(r["state"] in TERMINAL for r in runs):
             self.approvals.set_state(approval_id, _approval_outcome([r["state"] for r in runs]))
@@ -620,14 +619,15 @@ class Engine:
         incident_id = approval["incident_id"]
         self.approvals.set_state(approval["id"], "executing")
         started = self._start_runs(incident_id, decided_by, approval)
-        if not started and not self._runs_of(approval):
+        if not started and not self._runs_of(incident_id, approval["id"]):
             notes = self.incidents.load(incident_id).get("notes") or []
             why = "; ".join(notes[-3:]) or "nothing could start"
             self.approvals.set_state(approval["id"], "not-started", why)
 
-    def _runs_of(self, approval: Approval) -> list[Run]:
-        runs = self.runs.for_incident(approval["incident_id"])
-        return [r for r in runs if r.get("approval_id") == approval["id"]]
+    def _runs_of(self, incident_id: str, approval_id: str) -> list[Run]:
+        """The runs an approval started."""
+        runs = self.runs.for_incident(incident_id)
+        return [r for r in runs if r.get("approval_id") == approval_id]
 
     def resume_decisions(self, older_than: timedelta = DECISION_GRACE) -> int:
         """Carry out the approvals a worker accepted and died before starting (the timer runs
@@ -637,7 +637,7 @@ class Engine:
             decided_at = approval.get("decided_at")
             if not decided_at or now - parse_iso(decided_at) < older_than:
                 continue  # its worker may still be starting the runs
-            if self._runs_of(approval):
+            if self._runs_of(approval["incident_id"], approval["id"]):
                 continue
             who = approval.get("decided_by")
             self._carry_out(approval, (who["id"] if who else None) or "unknown")
