@@ -1,5 +1,8 @@
 """Fault injection: throttling, server errors, hangs and dropped connections, per route.
 
+A fault that is `carried_out` lets the request change the estate first and spoils only its
+answer: a write Azure took whose answer was lost (the connection closed, or a gateway's 504).
+
 A rule matches a route name (fnmatch pattern, e.g. `compute.rpc.*`) and optionally a method.
 `times` makes it fire only for the first N matching requests ("fails the first N times").
 Chaos picks a fault for any ARM request with a probability, from a seeded generator, so a
@@ -41,6 +44,7 @@ class Fault:
     message: str | None = None
     retry_after: float | None = None
     hold_seconds: float = 0.0
+    carried_out: bool = False  # the request is carried out before its answer goes wrong
 
     @property
     def error_code(self) -> str:
@@ -158,6 +162,15 @@ class Faults:
     def drop(self, route: str, *, times: int | None = None, method=None) -> FaultRule:
         """Close the connection without answering."""
         return self.add(FaultRule(route, Fault("drop"), method, times))
+
+    def lose_answer(
+        self, route: str, *, status: int | None = None, times: int | None = 1, method=None
+    ) -> FaultRule:
+        """Carry the request out, then lose its answer: close the connection, or answer
+        `status` as a gateway that gave up waiting would."""
+        fault = Fault("drop") if status is None else Fault("status", status)
+        fault.carried_out = True
+        return self.add(FaultRule(route, fault, method, times))
 
     def chaos(self, probability: float, *, seed: int, faults: list[Fault] | None = None) -> None:
         if not 0.0 <= probability <= 1.0:

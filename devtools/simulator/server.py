@@ -11,6 +11,7 @@ Besides ARM it answers Graph's `POST /v1.0/users/{id}/checkMemberGroups` (see gr
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 import os
@@ -185,8 +186,11 @@ class ArmSimulator:
                     headers={"WWW-Authenticate": 'Bearer error="invalid_token"'},
                 )
             fault = self.faults.pick(route_name, method)
+            if fault and fault.carried_out:
+                await _carry_out(handle)
             if fault and fault.kind == "drop":
                 self.requests.record(method, path, route_name, 0, arm=arm, fault="drop")
+                self._save()
                 request.transport.close()
                 return web.Response()
             if fault and fault.kind == "timeout":
@@ -272,6 +276,12 @@ def load_estate(path: Path) -> Estate:
     if not isinstance(estate, Estate):
         raise TypeError(f"{path} holds a {type(estate).__name__}, not an Estate")
     return estate
+
+
+async def _carry_out(handle: Callable[[], Awaitable[Reply]]) -> None:
+    """Run the request for its effect on the estate; its answer, even a refusal, is lost."""
+    with contextlib.suppress(ArmError):
+        await handle()
 
 
 def _fault_reply(fault: Fault) -> Reply:

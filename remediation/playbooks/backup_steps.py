@@ -14,7 +14,14 @@ from dataclasses import dataclass
 from azure.core.exceptions import HttpResponseError
 
 from remediation.playbooks import verify
-from remediation.playbooks.base import RunContext, Step, StepFailed, StepResult, follow_again
+from remediation.playbooks.base import (
+    RunContext,
+    Step,
+    StepFailed,
+    StepResult,
+    follow_again,
+    started_since,
+)
 
 POLL_SECONDS = 60.0
 MAX_FOLLOW_POLLS = 24 * 60  # a day of reads, a minute apart, before a job is given up
@@ -89,9 +96,9 @@ class BackupRound:
         if ctx.state.get(self.operation_key) or ctx.state.get(self.job_key):
             return StepResult.next("backup already triggered")
         vault_id, vm_id = verify.target_vault_id(ctx), verify.target_vm_id(ctx)
-        adopt_key = f"adopt_since{self.suffix}"
-        since = ctx.interrupted_at or ctx.state.get(adopt_key)
-        if since:  # a trigger may have gone out before the worker died: find its job
+        adopt_key, sent_key = f"adopt_since{self.suffix}", f"backup_sent{self.suffix}"
+        since = ctx.sent_before(sent_key) or ctx.state.get(adopt_key)
+        if since:  # an earlier trigger may have reached Azure unanswered: find its job
             followed = ctx.state.get("jobs_followed") or []
             started = [j for j in ctx.arm.list_backup_jobs(vault_id, vm_id)
                        if _started_since(j, since) and j["name"] not in followed]  # fmt: skip
@@ -101,13 +108,15 @@ class BackupRound:
             if not ctx.state.get(adopt_key):
                 ctx.state[adopt_key] = since  # the job may take a moment to show
                 return StepResult.wait(
-                    ADOPT_WAIT_SECONDS, "looking for a backup started before a restart"
+                    ADOPT_WAIT_SECONDS, "looking for a backup an earlier attempt may have started"
                 )
+        ctx.sending(sent_key)
         try:
             operation = ctx.arm.trigger_backup(vm_id, vault_id)
         except HttpResponseError as exc:
             if getattr(exc.error, "code", None) != "UserErrorBackupOperationInProgress":
                 raise
+            del ctx.state[sent_key]  # answered: this trigger started nothing
             running = ctx.arm.list_backup_jobs(vault_id, vm_id, "InProgress")
             name = running[0]["name"] if running else "starting"
             return _busy(ctx, f"another backup of the VM is running (job {name})")
@@ -191,10 +200,7 @@ def _follow(ctx: RunContext, job_key: str, job: str) -> None:
 
 
 def _started_since(job: dict, moment: str) -> bool:
-    from remediation.clock import parse_iso
-
-    started = (job.get("properties") or {}).get("startTime")  # Python 3.11 reads its Z
-    return bool(started) and parse_iso(str(started)) >= parse_iso(moment)
+    return started_since((job.get("properties") or {}).get("startTime"), moment)
 
 
 CONFIRM_BACKUP = Step("confirm-failure", confirm_backup_failure, confirms=True)

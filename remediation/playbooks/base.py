@@ -17,7 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
-from remediation.clock import Clock
+from remediation.clock import Clock, iso, parse_iso
 from remediation.records import FixTarget, Run
 
 if TYPE_CHECKING:
@@ -84,6 +84,17 @@ class RunContext:
         """What the approver chose among the plan's options (e.g. keep the lock off)."""
         return self.run.get("choice")
 
+    def sending(self, key: str) -> None:
+        """Note the time before a write that is not idempotent (a POST that starts a job):
+        Azure may take it and the answer be lost, and a later attempt must then look for the
+        job it started instead of starting a second (see `sent_before`)."""
+        self.state[key] = iso(self.now())
+
+    def sent_before(self, key: str) -> str | None:
+        """When an earlier attempt of this step may have reached Azure without the run reading
+        the answer: its worker died mid-step, or the answer was lost on the way back."""
+        return self.interrupted_at or self.state.get(key)
+
 
 StepFn = Callable[[RunContext], StepResult]
 
@@ -129,6 +140,15 @@ class Playbook:
                 break
             checked += [c for c in step.checks if c not in checked]
         return checked
+
+
+def started_since(started: object, moment: str) -> bool:
+    """Azure's start time of a job (ISO 8601, often with a Z) is at or after `moment`; a job
+    without a readable one is not known to be."""
+    try:
+        return isinstance(started, str) and parse_iso(started) >= parse_iso(moment)
+    except ValueError:
+        return False
 
 
 def follow_again(

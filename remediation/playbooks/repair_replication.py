@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from azure.core.exceptions import HttpResponseError
+
 from remediation.playbooks import verify
 from remediation.playbooks.base import (
     Playbook,
@@ -13,6 +15,7 @@ from remediation.playbooks.base import (
     StepFailed,
     StepResult,
     follow_again,
+    started_since,
 )
 from remediation.signals.arm_id import ArmId
 
@@ -22,6 +25,7 @@ MAX_FOLLOW_POLLS = 24 * 60  # a day of reads, a minute apart, before a resync is
 HEALTH_POLL_SECONDS = 300.0
 MAX_HEALTH_WAITS = 6
 RESYNC_ALLOWED = "resync-allowed"
+SENT = "resync_sent"
 FINISHED = {"Succeeded": True, "Failed": False, "Cancelled": False, "Suspended": False}
 
 
@@ -83,17 +87,35 @@ def check_resync_allowed(ctx: RunContext) -> StepResult:
 
 
 def start_resync(ctx: RunContext) -> StepResult:
-    """POST resync once: a restarted worker adopts the job its predecessor started."""
-    if ctx.interrupted_at:
-        current = _props(_item(ctx)).get("currentJob") or {}
-        if current.get("jobName") and str(current.get("startTime") or "") >= ctx.interrupted_at:
-            ctx.state["job"] = current["jobName"]
-            return StepResult.next(f"resumed following resync job {current['jobName']}")
-    job = ctx.arm.resync(_item_id(ctx)[0])
+    """POST resync once. An earlier POST may have reached Azure unanswered (its worker died,
+    or the answer was lost on the way back; azure-core then posts again by itself after a
+    gateway's 5xx, and Azure refuses a second resync while the first runs): the item's
+    current job, started since, is that resync, and it is followed instead."""
+    since = ctx.sent_before(SENT)
+    adopted = _adopt_resync(ctx, since) if since else None
+    if adopted:
+        return adopted
+    ctx.sending(SENT)
+    try:
+        job = ctx.arm.resync(_item_id(ctx)[0])
+    except HttpResponseError:
+        adopted = _adopt_resync(ctx, ctx.state[SENT])
+        if adopted:
+            return adopted
+        raise
     if not job:
         raise StepFailed("Site Recovery accepted the resync but named no job to follow")
     ctx.state["job"] = job
     return StepResult.next(f"resync started (job {job})")
+
+
+def _adopt_resync(ctx: RunContext, since: str) -> StepResult | None:
+    current = _props(_item(ctx)).get("currentJob") or {}
+    name = current.get("jobName")
+    if not name or not started_since(current.get("startTime"), since):
+        return None
+    ctx.state["job"] = name
+    return StepResult.next(f"resumed following resync job {name}")
 
 
 def follow_job(ctx: RunContext) -> StepResult:

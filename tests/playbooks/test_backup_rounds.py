@@ -19,6 +19,7 @@ from tests.playbooks.test_playbooks import INTERNAL, _backup_error
 from tests.playbooks.test_timelines import CLEANUP_START, RETRY_START, timeline
 
 ROOMY = Behaviour(max_restore_points=99)
+LOOKING = "looking for a backup an earlier attempt may have started"
 RETRY_TRIGGERED = RETRY_START[:5]  # up to "on-demand backup requested"
 RETRY_FOLLOWED = [*RETRY_START[5:], ("follow-backup", "next", "backup job <job> Completed")]
 
@@ -104,6 +105,21 @@ def test_a_running_backup_named_by_azure_when_the_trigger_is_refused(pipeline):
         f"another backup of the VM is running (job {theirs['job_id']}): waiting for it to end"
     )
     assert run["context"]["backup_job"] == ours["job_id"]
+
+
+def test_a_trigger_whose_answer_was_lost_follows_that_backup_not_a_second(pipeline):
+    """Azure Backup took the trigger, but the connection closed before its 202 came back: the
+    step's next attempt finds the backup that trigger started instead of triggering another."""
+    p, run = _retry(pipeline, faults=lambda f: f.lose_answer("backup.trigger"))
+    assert run["state"] == "succeeded", run["failure"]
+    (request,) = _requests(p)
+    assert run["context"]["backup_job"] == request["job_id"]
+    assert [t[:2] for t in timeline(run)].count(("trigger-backup", "next")) == 1
+    assert timeline(run)[-3:] == [
+        ("trigger-backup", "next", "resumed following backup job <job>"),
+        ("find-backup-job", "next", ""),
+        RETRY_FOLLOWED[-1],
+    ]
 
 
 def test_a_trigger_refused_for_another_reason_fails_the_fix(pipeline):
@@ -234,7 +250,7 @@ def test_a_worker_that_dies_after_triggering_follows_that_backup_not_a_second():
     assert run["context"]["backup_job"] == request["job_id"]
     assert run["context"]["jobs_followed"] == [request["job_id"]]
     assert _resumed(run) == [  # Azure Backup creates the job a moment after the trigger
-        ("trigger-backup", "wait", "looking for a backup started before a restart"),
+        ("trigger-backup", "wait", LOOKING),
         ("trigger-backup", "next", "resumed following backup job <job>"),
         ("find-backup-job", "next", ""),
         ("follow-backup", "next", "backup job <job> Completed"),
@@ -248,7 +264,7 @@ def test_a_worker_that_dies_before_triggering_looks_once_then_triggers():
     (request,) = [r for r in state["backup_requests"] if r["vm"] == "erp-app-05"]
     assert run["context"]["backup_job"] == request["job_id"]
     assert _resumed(run) == [
-        ("trigger-backup", "wait", "looking for a backup started before a restart"),
+        ("trigger-backup", "wait", LOOKING),
         RETRY_TRIGGERED[-1], *RETRY_FOLLOWED,
     ]  # fmt: skip
 
@@ -267,7 +283,7 @@ def test_a_second_round_resumed_after_a_crash_never_adopts_the_first_rounds_job(
     assert (run["context"]["backup_job"], run["context"]["backup_job-again"]) == (first, second)
     assert run["context"]["jobs_followed"] == [first, second]
     assert _resumed(run)[:2] == [
-        ("trigger-backup-again", "wait", "looking for a backup started before a restart"),
+        ("trigger-backup-again", "wait", LOOKING),
         ("trigger-backup-again", "next", "resumed following backup job <job 2>"),
     ]
     assert state["locks"] and run["context"]["locks_restored"] == 1

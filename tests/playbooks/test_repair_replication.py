@@ -37,8 +37,8 @@ def _item(estate):
     return item
 
 
-def _repair(pipeline, prepare=None, behaviour=None, signal=SIGNAL):
-    p = pipeline([signal], approve=False, prepare=prepare, behaviour=behaviour)
+def _repair(pipeline, prepare=None, behaviour=None, signal=SIGNAL, faults=None):
+    p = pipeline([signal], approve=False, prepare=prepare, behaviour=behaviour, faults=faults)
     (run,) = p.runs()
     return p, run
 
@@ -164,6 +164,31 @@ def test_a_resync_job_that_does_not_succeed_fails_with_azures_words(pipeline, st
     assert [e["result"] for e in _resyncs(p)] == ["ok"]
 
 
+# -- a resync Azure took whose answer was lost ----------------------------------------------
+
+
+@pytest.mark.parametrize(("status", "retried"), [(None, True), (504, False)])
+def test_a_resync_whose_answer_was_lost_is_followed_not_posted_again(pipeline, status, retried):
+    """Azure took the POST but its answer never came: the connection closed (the run retries
+    the step later) or a gateway answered 504 (azure-core posts again at once, and Azure
+    refuses the second resync as not allowed while the first runs). Either way the run
+    follows the resync it started, instead of failing while that resync repairs the item."""
+    lost = lambda faults: faults.lose_answer("asr.items.resync", status=status)  # noqa: E731
+    p, run = _repair(pipeline, faults=lost)
+    assert (run["state"], run["failure"]) == ("succeeded", None)
+    steps = timeline(run)
+    assert steps[:2] == START
+    if retried:
+        assert steps[2][:2] == ("start-resync", "wait")
+    assert steps[2 + retried :] == [
+        ("start-resync", "next", "resumed following resync job <resync>"),
+        *FOLLOWED,
+    ]  # fmt: skip
+    assert _item(p.sim.estate).resync_count == 1  # one resync: the one whose answer was lost
+    (job,) = p.sim.estate.replication_jobs.values()
+    assert run["context"]["job"] == job.name
+
+
 # -- health read back -----------------------------------------------------------------------
 
 
@@ -272,11 +297,13 @@ def test_a_worker_that_died_after_the_resync_post_is_followed_by_one_that_adopts
     [
         {"jobName": "cycle-7", "jobId": "cycle-7", "startTime": "2025-06-02T20:00:00Z"},
         {"jobName": "cycle-7", "jobId": "cycle-7"},
+        {"jobName": "cycle-7", "jobId": "cycle-7", "startTime": "at dawn"},
     ],
 )
 def test_a_worker_that_died_before_the_post_leaves_the_resync_to_the_next_one(monkeypatch, cycle):
     """A job already running on the item (a replication cycle started before the step, or
-    one Azure gives no start time) is not the resync: the next worker posts its own."""
+    one whose start time Azure omits or garbles) is not the resync: the next worker posts its
+    own."""
 
     def cycling(estate):
         _item(estate).current_job = dict(cycle)
