@@ -13,10 +13,12 @@ from __future__ import annotations
 from functools import partial
 from typing import Any
 
-from remediation.playbooks import keyvaults, privatelink
+from remediation.playbooks import keyvaults, privatelink, verify
 from remediation.playbooks.base import Playbook, RunContext, Step, StepResult
 from remediation.playbooks.findings import Finding, finding, guarded, record
 from remediation.signals.arm_id import ArmId
+
+RETRY = "then retry the backup"
 
 
 def check_vm_agent(ctx: RunContext) -> StepResult:
@@ -25,18 +27,23 @@ def check_vm_agent(ctx: RunContext) -> StepResult:
         return StepResult.next("no Azure VM to inspect")
     view, found = guarded("vm-agent", vm_id, lambda: ctx.arm.instance_view(vm_id))
     if view is not None:
-        agent = view.get("vmAgent") or {}
-        shown = [
-            s.get("displayStatus") or s.get("code") or "?" for s in agent.get("statuses") or []
-        ]
-        ready = any(status.lower() == "ready" for status in shown)
-        detail = (
-            f"agent {agent.get('vmAgentVersion', 'unknown')}: {', '.join(shown) or 'no status'}"
-        )
-        if not ready:
-            detail += "; restart or reinstall the VM agent, then retry the backup"
-        found = [finding("vm-agent", ready, detail, vm_id)]
+        found = [finding("vm-agent", *_agent_state(view), vm_id)]
     return StepResult.next(record(ctx, "vm-agent", found))
+
+
+def _agent_state(view: dict[str, Any]) -> tuple[bool, str]:
+    """(ready, what to tell): a stopped VM's agent is silent because the VM is stopped."""
+    agent = view.get("vmAgent") or {}
+    shown = [s.get("displayStatus") or s.get("code") or "?" for s in agent.get("statuses") or []]
+    if any(status.lower() == "ready" for status in shown):
+        return True, f"agent {agent.get('vmAgentVersion', 'unknown')}: {', '.join(shown)}"
+    power = verify.power_state(view)
+    if power not in (None, "running"):
+        return False, f"the VM is {power}, so its agent cannot answer: start the VM, " + RETRY
+    return False, (
+        f"agent {agent.get('vmAgentVersion', 'unknown')}: {', '.join(shown) or 'no status'}; "
+        "restart or reinstall the VM agent, " + RETRY
+    )
 
 
 def check_key_vaults(ctx: RunContext) -> StepResult:

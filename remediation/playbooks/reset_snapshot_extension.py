@@ -28,12 +28,10 @@ def _failed(ext: dict) -> bool:
 
 def check_vm_running(ctx: RunContext) -> StepResult:
     """The backup that reinstalls the extension needs the VM agent, so the VM must run."""
-    view = ctx.arm.instance_view(verify.target_vm_id(ctx))
-    codes = [str(s.get("code")) for s in view.get("statuses") or []]
-    power = [code.removeprefix("PowerState/") for code in codes if code.startswith("PowerState/")]
-    if power and power[0] != "running":
+    power = verify.power_state(ctx.arm.instance_view(verify.target_vm_id(ctx)))
+    if power and power != "running":
         raise StepFailed(
-            f"VM {ctx.target.get('vm')} is {power[0]}: start it, then retry the fix "
+            f"VM {ctx.target.get('vm')} is {power}: start it, then retry the fix "
             "(the next backup reinstalls the extension through the running VM agent)."
         )
     return StepResult.next("the VM is running")

@@ -63,6 +63,15 @@ def target_vault_id(ctx: RunContext) -> str:
     return target_vault(ctx).value
 
 
+def power_state(view: dict[str, Any]) -> str | None:
+    """The VM's power state in an instance view ("running", "deallocated", ...), if shown."""
+    for status in view.get("statuses") or []:
+        code = str(status.get("code"))
+        if code.startswith("PowerState/"):
+            return code.removeprefix("PowerState/")
+    return None
+
+
 def require_vm(ctx: RunContext) -> dict[str, Any]:
     """The VM the target names, which must exist and carry the name the card shows."""
     vm_id, name = target_vm_id(ctx), ctx.target.get("vm") or ""

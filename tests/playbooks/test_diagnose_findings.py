@@ -12,6 +12,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+import pytest
+
 from devtools.simulator.builders import BACKUP_SERVICE_OBJECT_ID
 from devtools.simulator.estate import Estate
 from devtools.simulator.resources import KeyVault, PrivateDnsZone, PrivateEndpoint
@@ -431,6 +433,36 @@ def test_a_vm_without_agent_facts_is_a_finding_that_says_none_were_reported(pipe
         vm_id(estate_of(ran)),
     )  # fmt: skip
     assert notes[0] == ("check-vm-agent", "vm-agent: 1 finding(s), 1 not ok")
+
+
+@pytest.mark.parametrize("power", ["deallocated", "stopped"])
+def test_a_stopped_vms_silent_agent_is_blamed_on_the_vm_being_stopped(pipeline, power):
+    """A deallocated VM reports no agent (Azure's instance view then has no vmAgent): the
+    cause to fix is the VM being stopped, not the agent."""
+
+    def stopped(estate: Estate) -> None:
+        the(estate.vms).power_state = power
+        agent_view()(estate)
+
+    ran = pipeline([keyvault_alert()], prepare=with_network(stopped))
+    findings, _ = diagnosis(ran)
+    assert findings[0] == (
+        "vm-agent", False,
+        f"the VM is {power}, so its agent cannot answer: start the VM, then retry the backup",
+        vm_id(estate_of(ran)),
+    )  # fmt: skip
+
+
+def test_an_instance_view_without_a_power_state_blames_the_agent(pipeline):
+    def no_statuses(estate: Estate) -> None:
+        agent_view()(estate)
+        the(estate.vms).instance_view().pop("statuses")
+
+    findings, _ = diagnosis(pipeline([keyvault_alert()], prepare=with_network(no_statuses)))
+    assert findings[0][1:3] == (
+        False,
+        "agent unknown: no status; restart or reinstall the VM agent, then retry the backup",
+    )
 
 
 def test_agent_statuses_without_a_display_text_are_shown_by_their_code(pipeline):
