@@ -23,3 +23,40 @@ def test_a_vault_protecting_another_resource_under_the_vms_name_writes_nothing(p
     )
     assert _writes(p.engine) == []
     assert p.sim.estate.to_state() == p.initial
+
+
+def _reported_by_virtual_machine_id_only(source: str | None = None):
+    """prepare(): the vault reports the item's source in `virtualMachineId` alone (no
+    `sourceResourceId`), as `source` or the VM's own id."""
+
+    def prepare(estate):
+        (item,) = [i for i in estate.protected_items.values() if i.vm.name == "erp-app-03"]
+        to_arm = item.to_arm
+
+        def without_source_resource_id():
+            reported = to_arm()
+            props = reported["properties"]
+            del props["sourceResourceId"]
+            props["virtualMachineId"] = source or item.vm.id
+            return reported
+
+        item.to_arm = without_source_resource_id
+
+    return prepare
+
+
+def test_a_source_reported_as_virtual_machine_id_alone_is_read(pipeline):
+    p = pipeline([rp_limit_alert("erp-app-03")], prepare=_reported_by_virtual_machine_id_only())
+    (run,) = p.runs()
+    assert run["state"] == "succeeded", run["failure"]
+
+
+def test_another_vm_reported_as_virtual_machine_id_alone_writes_nothing(pipeline):
+    other = "/subscriptions/x/resourceGroups/rg-old/providers/Microsoft.Compute/virtualMachines/a"
+    p = pipeline(
+        [rp_limit_alert("erp-app-03")], prepare=_reported_by_virtual_machine_id_only(other)
+    )
+    (run,) = p.runs()
+    assert run["state"] == "failed"
+    assert run["failure"].endswith(f"under the name of erp-app-03 ({other}): nothing was changed.")
+    assert _writes(p.engine) == []
