@@ -66,11 +66,14 @@ class FaultRule:
     method: str | None = None
     times: int | None = None
     fired: int = 0
+    path: str | None = None  # an fnmatch pattern of request paths, case-blind like ARM ids
 
-    def matches(self, route: str, method: str) -> bool:
+    def matches(self, route: str, method: str, path: str = "") -> bool:
         if self.method and self.method.upper() != method.upper():
             return False
         if self.times is not None and self.fired >= self.times:
+            return False
+        if self.path and not fnmatch.fnmatchcase(path.lower(), self.path.lower()):
             return False
         return fnmatch.fnmatchcase(route, self.route)
 
@@ -81,7 +84,7 @@ class FaultRule:
         fault_fields = {k: data[k] for k in asdict(Fault()) if k in data}
         if fault_fields.get("kind", "status") not in FAULT_KINDS:
             raise FaultConfigError(f"kind must be one of {FAULT_KINDS}")
-        unknown = set(data) - set(fault_fields) - {"route", "method", "times"}
+        unknown = set(data) - set(fault_fields) - {"route", "method", "times", "path"}
         if unknown:
             raise FaultConfigError(f"unknown fault rule fields: {sorted(unknown)}")
         try:
@@ -90,6 +93,7 @@ class FaultRule:
                 fault=Fault(**fault_fields),
                 method=data.get("method"),
                 times=None if data.get("times") is None else int(data["times"]),
+                path=None if data.get("path") is None else str(data["path"]),
             )
         except (TypeError, ValueError) as exc:
             raise FaultConfigError(f"invalid fault rule: {exc}") from exc
@@ -100,6 +104,7 @@ class FaultRule:
             "method": self.method,
             "times": self.times,
             "fired": self.fired,
+            "path": self.path,
             **asdict(self.fault),
         }
 
@@ -141,9 +146,10 @@ class Faults:
         retry_after: float | None = None,
         times: int | None = None,
         method: str | None = None,
+        path: str | None = None,
     ) -> FaultRule:
         fault = Fault("status", status, code, message, retry_after)
-        return self.add(FaultRule(route, fault, method, times))
+        return self.add(FaultRule(route, fault, method, times, path=path))
 
     def fail_first(
         self, route: str, n: int, status: int = 409, code: str | None = None, method=None
@@ -184,11 +190,11 @@ class Faults:
             self._rules.clear()
             self._chaos = None
 
-    def pick(self, route: str, method: str) -> Fault | None:
+    def pick(self, route: str, method: str, path: str = "") -> Fault | None:
         """The fault for this request, if any; explicit rules win over chaos."""
         with self._lock:
             for rule in self._rules:
-                if rule.matches(route, method):
+                if rule.matches(route, method, path):
                     rule.fired += 1
                     return rule.fault
             chaos = self._chaos

@@ -185,7 +185,7 @@ class ArmSimulator:
                     "The access token is missing or was not issued by this simulator.",
                     headers={"WWW-Authenticate": 'Bearer error="invalid_token"'},
                 )
-            fault = self.faults.pick(route_name, method)
+            fault = self.faults.pick(route_name, method, path)
             if fault and fault.carried_out:
                 await _carry_out(handle)
             if fault and fault.kind == "drop":

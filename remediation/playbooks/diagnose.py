@@ -172,7 +172,10 @@ def _dns_findings(ctx, endpoint, dns, zones, links) -> list[Finding]:
                 candidates[0]["id"],
             )
         )
-    zone = (linked or candidates)[0]
+    # The network resolves through a linked zone; failing that, one whose links are unknown
+    # may be it, while one known not to be linked cannot be.
+    maybe_linked = [z for z in candidates if links[z["id"]] is None]
+    zone = (linked or maybe_linked or candidates)[0]
     return found + _a_record_findings(ctx, zone, name, fqdn, ips)
 
 

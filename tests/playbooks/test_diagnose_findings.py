@@ -221,13 +221,14 @@ def test_an_error_naming_no_known_key_vault_and_no_group_checks_nothing_else(pip
     ]
 
 
-def denied(*routes: str, times: int | None = None):
-    """The app's identity lacks read permission on these routes (Azure answers 403)."""
+def denied(*routes: str, times: int | None = None, path: str | None = None):
+    """The app's identity lacks read permission on these routes (Azure answers 403), on
+    every resource or on those whose path matches `path`."""
 
     def deny(faults) -> None:
         for route in routes:
             faults.error(route, 403, code="AuthorizationFailed", message=f"no {route}",
-                         times=times)  # fmt: skip
+                         times=times, path=path)  # fmt: skip
 
     return deny
 
@@ -290,6 +291,9 @@ def test_unreadable_zone_list_is_one_finding_on_the_first_endpoint(pipeline):
     assert notes[3] == ("check-private-dns", "private-dns: 1 finding(s), 1 not ok")
 
 
+HUB_GROUP = "rg-network"  # where the estate's own zone lives
+
+
 def duplicate_zone(estate: Estate) -> None:
     """A second zone of the same name in another group, listed first, linked to nothing and
     empty (a leftover); the hub's zone is linked and holds the record."""
@@ -330,6 +334,28 @@ def test_one_unreadable_zone_of_two_leaves_the_link_verdict_open(pipeline):
         ("private-dns.a-record", False,
          f"no A record rsv-prod-weu in {ZONE} for {FQDN}: add one with 10.10.1.4", leftover.id),
     ]  # fmt: skip
+
+
+def test_a_zone_known_not_to_be_linked_is_not_where_the_record_is_read(pipeline):
+    """The leftover zone, listed first, is readable and linked to nothing; the hub's zone's
+    links cannot be read. The endpoint's network can only be using the hub's zone, so its
+    record is read there, not in the leftover (which would say to add a record that exists)."""
+
+    def leftover_unlinked(estate: Estate) -> None:
+        duplicate_zone(estate)
+        leftover, _ = estate.dns_zones.values()
+        leftover.links.clear()
+
+    hub_links = denied("dns.links.list", path=f"*/resourceGroups/{HUB_GROUP}/*")
+    ran = pipeline([keyvault_alert()], prepare=with_network(leftover_unlinked), faults=hub_links)
+    leftover, hub_zone = estate_of(ran).dns_zones.values()
+    assert hub_zone.resource_group == HUB_GROUP
+    findings, _ = diagnosis(ran)
+    assert findings[3:] == [
+        ("private-dns.zone", True, f"{ZONE} exists for {FQDN}", leftover.id),
+        ("private-dns.link", False, could_not("dns.links.list"), hub_zone.id),
+        ("private-dns.a-record", True, f"{FQDN} -> 10.10.1.4", f"{hub_zone.id}/A/rsv-prod-weu"),
+    ]
 
 
 def test_an_empty_record_set_is_a_finding_that_it_points_nowhere(pipeline):

@@ -121,6 +121,37 @@ def test_rules_match_method_and_pattern():
     assert faults.pick("locks.delete", "DELETE") is None
 
 
+def test_rules_match_a_path_pattern_case_blind():
+    faults = Faults()
+    faults.add(FaultRule.from_json({"route": "dns.*", "path": "*/resourceGroups/RG-HUB/*"}))
+    assert faults.pick("dns.links.list", "GET", "/subscriptions/s/resourceGroups/rg-x/z") is None
+    assert faults.pick("dns.links.list", "GET", "/subscriptions/s/resourcegroups/rg-hub/z")
+
+
+def test_a_lost_answer_leaves_the_write_done(sim):
+    """The connection closes after the simulator carried the request out: the client sees a
+    broken connection, the estate has the change (an ARM write whose answer was lost)."""
+    clients = clients_for(sim, retry=RetrySettings.none())
+    sim.faults.lose_answer("locks.delete")
+    with pytest.raises((ServiceResponseError, ServiceRequestError)):
+        clients.locks.management_locks.delete_at_resource_group_level(
+            "AzureBackupRG_westeurope_1", "protect-backup-rg"
+        )
+    assert [(e.route, e.fault) for e in sim.requests.entries()] == [("locks.delete", "drop")]
+    assert not [lock for lock in sim.estate.locks.values() if lock.name == "protect-backup-rg"]
+
+
+def test_a_gateway_error_after_the_write_leaves_it_done(sim):
+    clients = clients_for(sim, retry=RetrySettings.none())
+    sim.faults.lose_answer("locks.delete", status=504)
+    with pytest.raises(HttpResponseError) as caught:
+        clients.locks.management_locks.delete_at_resource_group_level(
+            "AzureBackupRG_westeurope_1", "protect-backup-rg"
+        )
+    assert caught.value.status_code == 504
+    assert not [lock for lock in sim.estate.locks.values() if lock.name == "protect-backup-rg"]
+
+
 def test_max_writes_in_any_window():
     now = [0.0]
     log = RequestLog(clock=lambda: now[0])
