@@ -96,7 +96,7 @@ class VmFacts:
             facts.replication += [
                 replication(i) for i in items if _machine(i).lower() == vm.lower()
             ]
-            jobs = arm.list_backup_jobs(vault_id, vm)
+            jobs = arm.list_backup_jobs_named(vault_id, vm)
             facts.backup_jobs += [backup_job(j) for j in jobs]
         except Exception as exc:  # any live source may fail; the answer says so
             log.warning("live facts from vault %s failed: %s", vault_id, exc)

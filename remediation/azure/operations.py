@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import functools
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
@@ -301,14 +301,27 @@ class Arm:
         self, vault_id: str, vm_id: str, status: str | None = None
     ) -> list[dict[str, Any]]:
         """The VM's backup jobs in the vault, newest first (matched by its container)."""
+        return _newest_first(
+            j for j in self._vm_backup_jobs(vault_id, status) if is_job_of(j, vm_id)
+        )
+
+    @arm_action(f"{RS}/Vaults/backupJobs/read", scope=GroupKind.VAULTS)
+    def list_backup_jobs_named(self, vault_id: str, vm_name: str) -> list[dict[str, Any]]:
+        """The backup jobs of the VMs named `vm_name` in the vault, newest first: for a person
+        who asks about a VM by its name (a job names its VM by friendly name)."""
+        name = vm_name.lower()
+        return _newest_first(
+            j for j in self._vm_backup_jobs(vault_id)
+            if str(j["properties"].get("entityFriendlyName") or "").lower() == name
+        )  # fmt: skip
+
+    def _vm_backup_jobs(self, vault_id: str, status: str | None = None) -> list[dict[str, Any]]:
         rg, vault = _ids(vault_id, "vaults")
         clauses = ["backupManagementType eq 'AzureIaasVM'", "operation eq 'Backup'"]
         if status:
             clauses.append(f"status eq '{_odata_literal(status)}'")
         jobs = self._clients.backup.backup_jobs.list(vault, rg, filter=" and ".join(clauses))
-        found = [j.as_dict() for j in jobs]
-        mine = [j for j in found if is_job_of(j, vm_id)]
-        return sorted(mine, key=lambda j: str(j["properties"].get("startTime") or ""), reverse=True)
+        return [j.as_dict() for j in jobs]
 
     @arm_action(f"{RS}/Vaults/backupJobs/read", scope=GroupKind.VAULTS)
     def list_failed_backup_jobs(
@@ -428,6 +441,10 @@ def is_job_of(job: dict[str, Any], vm_id: str) -> bool:
         and isinstance(friendly, str)
         and friendly.lower() == vm.lower()
     )
+
+
+def _newest_first(jobs: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
+    return sorted(jobs, key=lambda j: str(j["properties"].get("startTime") or ""), reverse=True)
 
 
 def _last_segment(

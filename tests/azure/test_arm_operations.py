@@ -130,6 +130,15 @@ def test_the_pollers_filter_selects_failed_jobs_of_its_window(world):
     assert later == []
 
 
+def test_a_vms_backup_jobs_are_found_by_its_name_whatever_its_case(world):
+    """What "why did VM X fail" reads: a person names the VM, not its ARM id."""
+    arm, _, simulator = world
+    (job,) = simulator.estate.backup_jobs.values()
+    assert job.item.vm.name == "erp-app-03"
+    assert [j["name"] for j in arm.list_backup_jobs_named(job.vault.id, "ERP-App-03")] == [job.name]
+    assert arm.list_backup_jobs_named(job.vault.id, "erp-app-0") == []
+
+
 VM_ID = "/subscriptions/s/resourceGroups/RG-ERP/providers/Microsoft.Compute/virtualMachines/App-1"
 
 

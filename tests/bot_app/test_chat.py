@@ -41,6 +41,10 @@ async def test_why_did_a_vm_fail_tells_cause_what_was_done_and_what_next(tmp_pat
         for step in ("Lift the locks", "Put the locks back"):  # the timeline, in words
             assert step in after
         assert "live data unavailable" not in after
+        # the backups the fix ran, read live from the vault (a cleanup's first backup fails
+        # when it makes Azure clean up, its second one completes)
+        assert "Backup job Completed, started " in after
+        assert "Backup job Failed, started " in after
 
         french = texts(await app.say("pourquoi la VM erp-app-03 a échoué ?"))
         assert "Pourquoi erp-app-03 a échoué" in french

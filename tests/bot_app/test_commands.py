@@ -118,7 +118,7 @@ class FakeArm:
             raise PermissionError("AuthorizationFailed on the backup vault")
         return [_item(lastRecoveryPointReceived="2026-10-31T10:00:00Z"), _item() | {"name": "x"}]
 
-    def list_backup_jobs(self, vault_id, vm):
+    def list_backup_jobs_named(self, vault_id, vm):
         errors = [{"errorCode": 400237, "errorString": "full"}]
         return [
             {
@@ -170,7 +170,7 @@ def test_live_facts_read_each_vault_once_whatever_the_case_of_its_id():
             calls.append(vault_id)
             return []
 
-        def list_backup_jobs(self, vault_id, vm):
+        def list_backup_jobs_named(self, vault_id, vm):
             return []
 
     vault = (
