@@ -21,6 +21,7 @@ from aiohttp import ClientSession, web
 
 from devtools.localhost import logs
 from devtools.localhost.playground.launcher import PlaygroundError
+from remediation.clock import iso, utcnow
 
 log = logging.getLogger("devtools.localhost")
 LOOPBACK = {"127.0.0.1", "localhost", "::1"}
@@ -242,7 +243,7 @@ async def _post_file(path: Path, host: str, port: int) -> None:
             if not line.strip():
                 continue
             try:
-                payload = json.loads(line)
+                payload = _fired_now(json.loads(line), iso(utcnow()))
             except ValueError as exc:
                 log.warning("replay line %d skipped: %s", number, exc)
                 continue
@@ -253,6 +254,19 @@ async def _post_file(path: Path, host: str, port: int) -> None:
             )
             async with session.post(base + route, json=payload) as response:
                 log.info("replayed line %d to %s: %s", number, route, response.status)
+
+
+REDATED = ("firedDateTime", "eventTime")
+
+
+def _fired_now(payload: Any, now: str) -> Any:
+    """The payload as if it fired `now`: a replayed sample's alerts and events are new to the
+    demo, which should not open incidents first seen when the sample was written."""
+    if isinstance(payload, list):
+        return [_fired_now(item, now) for item in payload]
+    if isinstance(payload, dict):
+        return {k: now if k in REDATED else _fired_now(v, now) for k, v in payload.items()}
+    return payload
 
 
 def serve(
