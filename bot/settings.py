@@ -27,7 +27,7 @@ class BotSettings:
     app_type: AppType
     tenant_id: str
     openid_metadata_url: str = PUBLIC_OPENID_METADATA_URL
-    sdk: SdkName = "botbuilder"
+    sdk: SdkName = "agents"
 
     def __post_init__(self) -> None:
         if not self.app_id:

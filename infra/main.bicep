@@ -29,12 +29,12 @@ param resourceGroupName string = ''
 ])
 param botSku string = 'F0'
 
-@description('SDK that runs the bot\'s turns: botbuilder (archived upstream) or agents (Microsoft 365 Agents SDK).')
+@description('SDK that runs the bot\'s turns: agents (Microsoft 365 Agents SDK) or botbuilder (archived upstream).')
 @allowed([
-  'botbuilder'
   'agents'
+  'botbuilder'
 ])
-param botSdk string = 'botbuilder'
+param botSdk string = 'agents'
 
 @description('Name users see for the bot in the Azure portal.')
 param botDisplayName string = 'Remediation Bot'

@@ -93,8 +93,8 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("BOT_TENANT_ID", "", "tenant of the Azure Bot identity"),
     Setting(
         "BOT_SDK",
-        "botbuilder",
-        "SDK that runs the bot's turns: botbuilder or agents (Microsoft 365 Agents SDK)",
+        "agents",
+        "SDK that runs the bot's turns: agents (Microsoft 365 Agents SDK) or botbuilder",
     ),
     Setting(
         "BOT_OPENID_METADATA_URL",

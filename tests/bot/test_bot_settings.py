@@ -12,7 +12,7 @@ def test_defaults_to_user_assigned_identity_and_the_public_metadata():
         PUBLIC_OPENID_METADATA_URL,
     )
     assert settings.token_tenant == "tenant"
-    assert settings.sdk == "botbuilder"
+    assert settings.sdk == "agents"
 
 
 def test_the_agents_sdk_is_chosen_by_bot_sdk():
