@@ -214,6 +214,19 @@ _FRENCH_FAILURES = (
         re.compile(r"^backup job (?P<job>\S+) ended (?P<status>\S+): (?P<error>.*)$"),
         "Le travail de sauvegarde {job} s'est terminé en {status} : {error}",
     ),
+    (
+        re.compile(r"^The VM agent of (?P<vm>\S+) is (?P<shown>.+) \(agent (?P<version>[^)]*)\): "
+                   r"a backup now would fail the same way\..*Nothing was changed\.$"),
+        "L'agent de la VM {vm} est {shown} (agent {version}) : une sauvegarde échouerait de la "
+        "même façon. Redémarrez l'agent (le service Windows Azure Guest Agent, ou waagent sous "
+        "Linux), puis relancez la correction. Rien n'a été modifié.",
+    ),
+    (
+        re.compile(r"^VM (?P<vm>\S+) is (?P<power>\S+): start it, then retry the fix \(a backup "
+                   r"needs the agent of a running VM\)\. Nothing was changed\.$"),
+        "La VM {vm} est à l'état {power} : démarrez-la, puis relancez la correction (une "
+        "sauvegarde a besoin de l'agent d'une VM démarrée). Rien n'a été modifié.",
+    ),
 )  # fmt: skip
 
 

@@ -33,9 +33,8 @@ def check_vm_agent(ctx: RunContext) -> StepResult:
 
 def _agent_state(view: dict[str, Any]) -> tuple[bool, str]:
     """(ready, what to tell): a stopped VM's agent is silent because the VM is stopped."""
-    agent = view.get("vmAgent") or {}
-    shown = [s.get("displayStatus") or s.get("code") or "?" for s in agent.get("statuses") or []]
-    if any(status.lower() == "ready" for status in shown):
+    agent, shown = view.get("vmAgent") or {}, verify.agent_statuses(view)
+    if verify.agent_ready(view):
         return True, f"agent {agent.get('vmAgentVersion', 'unknown')}: {', '.join(shown)}"
     power = verify.power_state(view)
     if power not in (None, "running"):

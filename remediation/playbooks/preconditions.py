@@ -20,6 +20,10 @@ PRECONDITIONS: dict[str, dict[str, str]] = {
         "en": "the VM is running, so the next backup can reinstall the extension",
         "fr": "la VM est démarrée, pour que la sauvegarde suivante réinstalle l'extension",
     },
+    "vm-agent-ready": {
+        "en": "the VM is running and Azure shows its VM agent Ready",
+        "fr": "la VM est démarrée et Azure indique que son agent est prêt (Ready)",
+    },
     "locks-recorded-first": {
         "en": "every lock on the restore point group is recorded before any is lifted",
         "fr": "chaque verrou du groupe des points de restauration est noté avant d'être levé",

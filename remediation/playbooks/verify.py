@@ -72,6 +72,17 @@ def power_state(view: dict[str, Any]) -> str | None:
     return None
 
 
+def agent_statuses(view: dict[str, Any]) -> list[str]:
+    """What the VM agent reports in an instance view ("Ready", "Not Ready"...), by display
+    text, else by code."""
+    agent = view.get("vmAgent") or {}
+    return [s.get("displayStatus") or s.get("code") or "?" for s in agent.get("statuses") or []]
+
+
+def agent_ready(view: dict[str, Any]) -> bool:
+    return any(status.lower() == "ready" for status in agent_statuses(view))
+
+
 def require_vm(ctx: RunContext) -> dict[str, Any]:
     """The VM the target names, which must exist and carry the name the card shows."""
     vm_id, name = target_vm_id(ctx), ctx.target.get("vm") or ""

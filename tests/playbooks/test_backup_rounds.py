@@ -20,8 +20,8 @@ from tests.playbooks.test_timelines import CLEANUP_START, RETRY_START, timeline
 
 ROOMY = Behaviour(max_restore_points=99)
 LOOKING = "looking for a backup an earlier attempt may have started"
-RETRY_TRIGGERED = RETRY_START[:5]  # up to "on-demand backup requested"
-RETRY_FOLLOWED = [*RETRY_START[5:], ("follow-backup", "next", "backup job <job> Completed")]
+RETRY_TRIGGERED = RETRY_START[:6]  # up to "on-demand backup requested"
+RETRY_FOLLOWED = [*RETRY_START[6:], ("follow-backup", "next", "backup job <job> Completed")]
 
 
 def _retry(pipeline, **options):
@@ -77,10 +77,10 @@ def test_a_backup_started_between_the_check_and_the_trigger_is_waited_out(pipeli
                                                        times=1))  # fmt: skip
     assert run["state"] == "succeeded", run["failure"]
     assert timeline(run) == [
-        *RETRY_TRIGGERED[:4],
+        *RETRY_TRIGGERED[:5],
         ("trigger-backup", "wait",
          "another backup of the VM is running (job starting): waiting for it to end"),
-        *RETRY_TRIGGERED[4:], *RETRY_FOLLOWED,
+        *RETRY_TRIGGERED[5:], *RETRY_FOLLOWED,
     ]  # fmt: skip
     assert len(_requests(p)) == 1
 

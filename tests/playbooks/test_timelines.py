@@ -107,6 +107,7 @@ RETRY_START = [
      "Azure confirms: backup of erp-app-05 failed (BackUpOperationFailed)."),
     ("settle", "wait", "waiting 5 min before the retry"),
     ("settle", "next", "waited 5 min for the cause to clear"),
+    ("check-vm-agent", "next", "the VM agent of erp-app-05 is Ready"),
     ("no-backup-running", "next", "no backup job in progress"),
     ("trigger-backup", "next", "on-demand backup requested (operation <operation>)"),
     ("find-backup-job", "wait", "waiting for Azure Backup to create the job"),
