@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from remediation.approvals import Approver
+from remediation.clock import Clock, utcnow
 from remediation.scope import NOT_A_FAILURE, OUT_OF_SCOPE
 from remediation.signals import Signal, SignalError, signals_from_payload
 from remediation.signals.arm_id import ArmId
@@ -109,8 +110,10 @@ def engine_on_simulator(
     policy=None,
     queue=None,
     client_options: dict[str, Any] | None = None,
+    clock: Clock = utcnow,
 ):
-    """An engine whose ARM calls go to a running simulator through the real SDK clients.
+    """An engine whose ARM calls go to a running simulator through the real SDK clients
+    (`clock`: the engine's, the wall clock by default).
 
     Returns (engine, arm_factory); close the factory when done. Separate from the simulator's
     lifetime so a test can restart workers against one simulator.
@@ -142,6 +145,7 @@ def engine_on_simulator(
         notifier or RecordingNotifier(),
         PLAYBOOKS,
         lambda run: holder["arm"](subscription_id, run["decided_by"], run.get("id")),
+        clock,
     )
     credential = client_credential(
         TEST_TENANT, TEST_CLIENT, secret="simulator-secret", authority_host=base_url,

@@ -109,6 +109,12 @@ def require_protected(ctx: RunContext) -> dict[str, Any]:
     )
     props = item.get("properties") or {}
     source = str(props.get("sourceResourceId") or props.get("virtualMachineId") or "")
+    if not source:
+        raise StepFailed(
+            f"Vault {vault.get('vaults')} protects an item under the name of "
+            f"{ctx.target.get('vm')} without naming the resource it backs up: nothing was "
+            "changed."
+        )
     if source.lower() != vm_id.lower():
         raise StepFailed(
             f"Vault {vault.get('vaults')} protects another resource under the name of "

@@ -60,3 +60,26 @@ def test_a_ready_agent_lets_the_retry_back_up(pipeline):
     assert run["state"] == "succeeded", run["failure"]
     assert ("check-vm-agent", "next", "the VM agent of erp-app-05 is Ready") in timeline(run)
     assert len(_backups(p)) == 1
+
+
+@pytest.mark.parametrize(
+    ("vm_agent", "said"),
+    [
+        (None, "silent (agent unknown)"),  # Azure shows no vmAgent at all
+        ({"statuses": [{"displayStatus": "Not Ready"}, {"code": "ProvisioningState/Unavailable"}]},
+         "Not Ready, ProvisioningState/Unavailable (agent unknown)"),
+    ],
+)  # fmt: skip
+def test_the_failure_says_what_azure_shows_of_the_agent(pipeline, vm_agent, said):
+    def reported(estate):
+        (vm,) = [v for v in estate.vms.values() if v.name == "erp-app-05"]
+        view = vm.instance_view()
+        view.pop("vmAgent")
+        if vm_agent:
+            view["vmAgent"] = vm_agent
+        vm.instance_view = lambda: view
+
+    p = pipeline([_backup_error("erp-app-05", GUEST_AGENT)], behaviour=ROOMY, prepare=reported)
+    (run,) = p.runs()
+    assert run["failure"].startswith(f"The VM agent of erp-app-05 is {said}: a backup now ")
+    assert _backups(p) == []

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -187,6 +188,34 @@ def test_a_resync_whose_answer_was_lost_is_followed_not_posted_again(pipeline, s
     assert _item(p.sim.estate).resync_count == 1  # one resync: the one whose answer was lost
     (job,) = p.sim.estate.replication_jobs.values()
     assert run["context"]["job"] == job.name
+
+
+class Ticking:
+    """A clock one second further on at each reading, shared by the engine and the simulated
+    Azure: a step retried after a lost answer runs seconds after the POST it retries."""
+
+    def __init__(self) -> None:
+        self.now = datetime(2026, 12, 3, 9, 0, tzinfo=UTC)
+
+    def __call__(self) -> datetime:
+        self.now += timedelta(seconds=1)
+        return self.now
+
+
+def test_a_lost_resync_is_adopted_when_its_retry_comes_seconds_later():
+    """The retry looks for the resync its lost POST started before posting again: the
+    second POST's refusal comes after a job that started before it was sent."""
+    clock = Ticking()
+    estate = estate_for([SIGNAL])
+    estate.clock = clock
+    with simulated_engine(estate, clock=clock) as (engine, sim):
+        sim.faults.lose_answer("asr.items.resync")
+        engine.ingest(SIGNAL)
+        engine.queue.drain(engine.runner.handle, max_messages=MAX_MESSAGES)
+        (run,) = engine.runs.all()
+        assert (run["state"], run["failure"]) == ("succeeded", None)
+        assert ("start-resync", "next", "resumed following resync job <resync>") in timeline(run)
+        assert _item(sim.estate).resync_count == 1
 
 
 # -- health read back -----------------------------------------------------------------------
