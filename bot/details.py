@@ -162,11 +162,11 @@ def _evidence(incident: Incident, w, lang: str, compact: bool) -> list[dict[str,
     blocks = [heading(w["evidence"])]
     for item in evidence[:SHOWN]:
         codes = ", ".join(str(c) for c in item.get("codes") or []) or "—"
+        fired = f" · {w['fired']}: {utc(item['time'])}" if item.get("time") else ""
         blocks.append(rich(
             run(clip(item.get("vm") or "?", 80), weight="Bolder"),
             run(f"  {clip(codes, 120, lang)}", fontType="Monospace"),
-            run(f"  {w['source']}: {item.get('source') or '—'} · {w['fired']}: "
-                f"{utc(item.get('time'))}", isSubtle=True),
+            run(f"  {w['source']}: {item.get('source') or '—'}{fired}", isSubtle=True),
         ))  # fmt: skip
         if item.get("job_id"):
             blocks.append(fact(w["job"], name_of(item["job_id"]), isSubtle=True))
@@ -193,9 +193,8 @@ def _plan(incident: Incident, w, lang: str) -> list[dict[str, Any]]:
 
 def _times(incident: Incident, w) -> list[dict[str, Any]]:
     blocks = [heading(w["times"])]
-    blocks.append(
-        fact(w["first_seen"], utc(incident.get("fired_at") or incident.get("first_seen")))
-    )
+    if incident.get("fired_at"):
+        blocks.append(fact(w["first_seen"], utc(incident["fired_at"])))
     blocks.append(fact(w["received"], utc(incident.get("first_seen"))))
     blocks.append(fact(w["last_seen"], utc(incident.get("last_seen"))))
     if incident.get("resolved_at"):

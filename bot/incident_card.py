@@ -103,6 +103,7 @@ WORDS: dict[str, dict[str, str]] = {
         "more": "and {n} more",
         "first_seen": "First seen",
         "fired": "{when} (alert fired)",
+        "received": "{when} (first received)",
         "last_signal": "Last signal",
         "vault": "Vault",
         "conflict": "{vm}: signals name different resources ({names})",
@@ -185,6 +186,7 @@ WORDS: dict[str, dict[str, str]] = {
         "more": "et {n} autres",
         "first_seen": "Première détection",
         "fired": "{when} (alerte déclenchée)",
+        "received": "{when} (première réception)",
         "last_signal": "Dernier signal",
         "vault": "Coffre",
         "conflict": "{vm} : les signaux désignent des ressources différentes ({names})",
@@ -447,8 +449,13 @@ def _facts(c: _Card) -> list[dict[str, Any]]:
         blocks.append(fact(w["vms"].format(n=count), ", ".join(listed)))
     if count > 1:
         blocks.append(line(_counts(c), isSubtle=True))
-    fired = incident.get("fired_at") or incident.get("first_seen")
-    blocks.append(fact(w["first_seen"], w["fired"].format(when=c.ago(fired))))
+    fired = incident.get("fired_at")  # a signal with no time of its own: when it came in
+    when = (
+        w["fired"].format(when=c.ago(fired))
+        if fired
+        else w["received"].format(when=c.ago(incident.get("first_seen")))
+    )
+    blocks.append(fact(w["first_seen"], when))
     blocks.append(fact(w["last_signal"], c.ago(incident.get("last_seen"))))
     vault = incident.get("vault") or name_of(incident.get("vault_id"))
     if vault:

@@ -164,6 +164,20 @@ def test_times_are_relative_with_utc_under_details_and_first_seen_is_when_the_al
     assert "First seen (alert fired): 2026-10-31 10:00:00 UTC" in said
 
 
+def test_a_signal_without_a_time_of_its_own_is_first_seen_when_received():
+    """A polled migration item names no time of its own: the card must not call its first
+    reception the moment an alert fired."""
+    polled = {"vm": "erp-app-03", "codes": ["1004"], "message": "Replication failed.",
+              "time": None, "source": "migration-item", "job_id": None}  # fmt: skip
+    said = texts(incident_card(view(["erp-app-03"], fired_at=None, evidence=[polled])))
+    assert "First seen: 11 min ago (first received)" in said
+    assert "alert fired" not in said and "Fired" not in said
+    assert "Source: migration-item\n" in said
+    assert "First received: 2026-10-31 10:01:00 UTC" in said
+    french = texts(incident_card(view(["erp-app-03"], lang="fr", fired_at=None)))
+    assert "(première réception)" in french and "alerte déclenchée" not in french
+
+
 @pytest.mark.parametrize(
     ("state", "words", "style"),
     [
