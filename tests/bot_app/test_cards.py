@@ -162,6 +162,7 @@ def test_times_are_relative_with_utc_under_details_and_first_seen_is_when_the_al
     assert "First seen: 12 min ago (alert fired)" in said
     assert "Last signal: 7 min ago" in said
     assert "First seen (alert fired): 2026-10-31 10:00:00 UTC" in said
+    assert "Source: common-alert · Fired: 2026-10-31 10:00:00 UTC" in said
 
 
 def test_a_signal_without_a_time_of_its_own_is_first_seen_when_received():
