@@ -176,7 +176,8 @@ STEPS: dict[str, dict[str, str]] = {
     },
 }
 
-# Failure sentences the fixes write, in French (the English is the sentence itself).
+# Failure sentences and step notes the fixes write, in French (the English is the sentence
+# itself).
 _FRENCH_FAILURES = (
     (
         re.compile(r"^VM (?P<vm>\S+) was not found in subscription (?P<sub>[^,]+), "
@@ -207,13 +208,67 @@ _FRENCH_FAILURES = (
         "VM {vm} trouvée, protégée par son coffre",
     ),
     (
-        re.compile(r"^Azure confirms: (?P<what>.*)$"),
-        "Azure confirme : {what}",
+        re.compile(r"^Azure confirms: (?P<sentence>.*)$"),
+        "Azure confirme : {sentence}",
     ),
     (
         re.compile(r"^backup job (?P<job>\S+) ended (?P<status>\S+): (?P<error>.*)$"),
         "Le travail de sauvegarde {job} s'est terminé en {status} : {error}",
     ),
+    # The notes a fix writes on its way, as its timeline shows them.
+    (re.compile(r"^backup of (?P<vm>\S+) failed \((?P<code>[^)]+)\)\.$"),
+     "la sauvegarde de {vm} a échoué ({code})."),
+    (re.compile(r"^replication of (?P<vm>\S+) is (?P<health>\w+)\.$"),
+     "la réplication de {vm} est à l'état {health}."),
+    (re.compile(r"^(?P<n>\d+) of (?P<limit>\d+) restore points$"),
+     "{n} points de restauration sur {limit}"),
+    (re.compile(r"^waiting 5 min before the retry$"), "attente de 5 min avant de relancer"),
+    (re.compile(r"^waited 5 min for the cause to clear$"),
+     "5 min d'attente pour laisser la cause disparaître"),
+    (re.compile(r"^the VM agent of (?P<vm>\S+) is Ready$"),
+     "l'agent de la VM {vm} est prêt (Ready)"),
+    (re.compile(r"^no backup job in progress$"), "aucun travail de sauvegarde en cours"),
+    (re.compile(r"^on-demand backup requested \(operation (?P<op>\S+)\)$"),
+     "sauvegarde à la demande demandée (opération {op})"),
+    (re.compile(r"^waiting for Azure Backup to create the job$"),
+     "attente de la création du travail par Azure Backup"),
+    (re.compile(r"^backup job (?P<job>\S+) started$"), "travail de sauvegarde {job} démarré"),
+    (re.compile(r"^backup job (?P<job>\S+) is (?P<status>\S+)$"),
+     "le travail de sauvegarde {job} est à l'état {status}"),
+    (re.compile(r"^backup job (?P<job>\S+) Failed, as expected: (?P<error>.*)$"),
+     "travail de sauvegarde {job} en échec, comme prévu : {error}"),
+    (re.compile(r"^backup job (?P<job>\S+) (?P<status>\w+)$"),
+     "travail de sauvegarde {job} : {status}"),
+    (re.compile(r"^resumed following backup job (?P<job>\S+)$"),
+     "reprise du suivi du travail de sauvegarde {job}"),
+    (re.compile(r"^looking for a backup an earlier attempt may have started$"),
+     "recherche d'une sauvegarde qu'une tentative précédente a pu lancer"),
+    (re.compile(r"^(?P<n>\d+) collection\(s\) in (?P<groups>.+)$"),
+     "{n} collection(s) dans {groups}"),
+    (re.compile(r"^locks recorded: (?P<locks>.+)$"), "verrous notés : {locks}"),
+    (re.compile(r"^lifted (?P<n>\d+) lock\(s\)$"), "{n} verrou(s) levé(s)"),
+    (re.compile(r"^waiting for Azure Backup's cleanup \((?P<n>\d+) of (?P<limit>\d+)\)$"),
+     "attente du nettoyage d'Azure Backup ({n} sur {limit})"),
+    (re.compile(r"^Azure Backup cleaned up: (?P<n>\d+) of (?P<limit>\d+) restore points$"),
+     "Azure Backup a nettoyé : {n} points de restauration sur {limit}"),
+    (re.compile(r"^not needed: Azure cleaned the collection up$"),
+     "inutile : Azure a nettoyé la collection"),
+    (re.compile(r"^(?P<n>\d+) of (?P<limit>\d+) restore points now$"),
+     "{n} points de restauration sur {limit} désormais"),
+    (re.compile(r"^left (?P<n>\d+) lock\(s\) off, as the approver chose$"),
+     "{n} verrou(s) laissé(s) levé(s), comme l'approbateur l'a choisi"),
+    (re.compile(r"^restored (?P<n>\d+) lock\(s\)$"), "{n} verrou(s) remis"),
+    (re.compile(r"^Azure allows a resync now$"), "Azure autorise une resynchronisation maintenant"),
+    (re.compile(r"^resync started \(job (?P<job>\S+)\)$"),
+     "resynchronisation lancée (travail {job})"),
+    (re.compile(r"^resync job (?P<job>\S+) is (?P<status>\S+)$"),
+     "le travail de resynchronisation {job} est à l'état {status}"),
+    (re.compile(r"^resync job (?P<job>\S+) succeeded$"),
+     "travail de resynchronisation {job} réussi"),
+    (re.compile(r"^resumed following resync job (?P<job>\S+)$"),
+     "reprise du suivi du travail de resynchronisation {job}"),
+    (re.compile(r"^replication of (?P<vm>\S+) is healthy again$"),
+     "la réplication de {vm} est de nouveau saine"),
     (
         re.compile(r"^The VM agent of (?P<vm>\S+) is (?P<shown>.+) \(agent (?P<version>[^)]*)\): "
                    r"a backup now would fail the same way\..*Nothing was changed\.$"),
@@ -366,14 +421,20 @@ def humanize(text: Any) -> str:
 
 
 def in_language(sentence: str, lang: str) -> str:
-    """A fix's failure sentence in the card's language (French where it is known)."""
+    """A fix's sentence (its failure or a step's note) in the card's language: French where
+    it is known, else "" (the caller shows the English)."""
     said = humanize(sentence)
     if lang != "fr":
         return said
     for pattern, french in _FRENCH_FAILURES:
         found = pattern.match(said)
         if found:
-            return french.format(**found.groupdict())
+            parts = found.groupdict()
+            if "sentence" in parts:  # a sentence within: in French too, or all stays English
+                parts["sentence"] = in_language(parts["sentence"], lang)
+                if not parts["sentence"]:
+                    return ""
+            return french.format(**parts)
     return ""
 
 
