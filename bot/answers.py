@@ -65,6 +65,8 @@ WORDS: dict[str, dict[str, str]] = {
         "cycle_between": "Next delta replication cycle expected between {start} and {end} "
         "(1 to 12 hours after the last one, depending on its duration).",
         "job": "Backup job {status}, started {start}",
+        "machine": "VM {vm}: {power}, agent {agent}",
+        "agent_silent": "silent",
         "log_rows": "Log Analytics: {n} recent {table} row(s)",
         "no_live": "Azure reports nothing about this VM right now.",
         "live_disagrees": "Azure now reports the replication of {vm} healthy, while {n} "
@@ -148,6 +150,8 @@ WORDS: dict[str, dict[str, str]] = {
         "cycle_between": "Prochain cycle de réplication delta prévu entre {start} et {end} "
         "(1 à 12 heures après le précédent, selon sa durée).",
         "job": "Travail de sauvegarde {status}, démarré {start}",
+        "machine": "VM {vm} : {power}, agent {agent}",
+        "agent_silent": "muet",
         "log_rows": "Log Analytics : {n} ligne(s) récente(s) de {table}",
         "no_live": "Azure ne signale rien sur cette VM pour le moment.",
         "live_disagrees": "Azure signale désormais la réplication de {vm} saine, alors que {n} "
@@ -348,6 +352,13 @@ def _next(view: View, found: Assessment, lang: str) -> list[dict[str, Any]]:
 def _live(vm: str, facts: LiveFacts, lang: str, views: list[View]) -> list[dict]:
     w = words(lang)
     blocks = [heading(w["live"])]
+    for machine in facts.machines:
+        said = w["machine"].format(
+            vm=machine.name,
+            power=machine.power or "?",
+            agent=", ".join(machine.agent) or w["agent_silent"],
+        )
+        blocks.append(line(said))
     for item in facts.replication:
         blocks += _replication(item, w)
     healthy = any(r.health == "Normal" for r in facts.replication)

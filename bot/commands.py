@@ -27,6 +27,7 @@ from remediation.vmnames import InvalidVmName, checked_vm_name
 
 if TYPE_CHECKING:
     from remediation.engine import Engine
+    from remediation.records import Incident
 
 Name = Literal[
     "why", "failed", "who", "explain", "status", "digest", "pause", "resume", "dry_run", "help",
@@ -185,7 +186,9 @@ class Commands:
         suggestions = None if incidents else closest(vm, self._known_vms())
         facts = None
         if self._facts is not None:
-            facts = self._facts.gather(vm, [i.get("vault_id") for i in incidents])
+            facts = self._facts.gather(
+                vm, [i.get("vault_id") for i in incidents], _vm_ids(vm, incidents)
+            )
         return answers.why_card(vm, views, facts, command.lang, now=self._engine.clock(),
                                 suggestions=suggestions, timezone=command.timezone)  # fmt: skip
 
@@ -258,3 +261,13 @@ class Commands:
         return answer_card(
             w["status_title"], [line(said, weight="Bolder", color="good"), line(state)]
         )
+
+
+def _vm_ids(vm: str, incidents: list[Incident]) -> list[str]:
+    """The Azure VM ids the incidents name for `vm` (a migration item's id is not one)."""
+    found = []
+    for incident in incidents:
+        for name, resource_id in (incident.get("resources") or {}).items():
+            if name.lower() == vm.lower() and "/virtualmachines/" in resource_id.lower():
+                found.append(resource_id)
+    return found

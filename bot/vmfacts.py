@@ -14,6 +14,7 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from remediation.playbooks.findings import reason
+from remediation.playbooks.verify import agent_statuses, power_state
 from remediation.signals.arm_id import ArmId
 
 if TYPE_CHECKING:
@@ -51,7 +52,17 @@ class Replication:
 
 
 @dataclass
+class Machine:
+    """An Azure VM as its instance view shows it now."""
+
+    name: str
+    power: str | None
+    agent: list[str]
+
+
+@dataclass
 class LiveFacts:
+    machines: list[Machine] = field(default_factory=list)
     replication: list[Replication] = field(default_factory=list)
     backup_jobs: list[dict[str, Any]] = field(default_factory=list)
     logs: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
@@ -71,18 +82,32 @@ class VmFacts:
         self._poll_vaults = list(poll_vaults)
         self._logs = log_facts
 
-    def gather(self, vm: str, known_vaults: Iterable[str | None]) -> LiveFacts:
+    def gather(
+        self, vm: str, known_vaults: Iterable[str | None], vm_ids: Iterable[str] = ()
+    ) -> LiveFacts:
+        """`vm_ids`: the Azure VMs the incidents name for `vm`, whose instance view is read."""
         facts = LiveFacts()
-        vaults: list[str] = []  # ARM ids ignore case: alerts lower-case them, settings may not
-        for vault in (v for v in [*known_vaults, *self._poll_vaults] if v):
-            if vault.lower() not in {known.lower() for known in vaults}:
-                vaults.append(vault)
+        for vm_id in _distinct(vm_ids)[:MAX_VAULTS]:
+            self._from_vm(vm_id, facts)
+        vaults = _distinct(v for v in [*known_vaults, *self._poll_vaults] if v)
         for vault_id in vaults[:MAX_VAULTS]:
             self._from_vault(vm, vault_id, facts)
         if not vaults:
             facts.unavailable.append("Azure: no vault known for this VM (set POLL_VAULT_IDS)")
         self._from_logs(vm, facts)
         return facts
+
+    def _from_vm(self, vm_id: str, facts: LiveFacts) -> None:
+        arm_id = ArmId.parse(vm_id)
+        if arm_id is None or not arm_id.subscription_id:
+            return
+        try:
+            view = self._arm(arm_id.subscription_id, "bot:why").instance_view(vm_id)
+        except Exception as exc:  # any live source may fail; the answer says so
+            log.warning("live facts of VM %s failed: %s", vm_id, exc)
+            facts.unavailable.append(f"VM {arm_id.name}: {reason(exc)}")
+            return
+        facts.machines.append(Machine(arm_id.name, power_state(view), agent_statuses(view)))
 
     def _from_vault(self, vm: str, vault_id: str, facts: LiveFacts) -> None:
         arm_id = ArmId.parse(vault_id)
@@ -112,6 +137,14 @@ class VmFacts:
         except Exception as exc:  # Log Analytics is optional
             log.warning("Log Analytics facts for %s failed: %s", vm, exc)
             facts.unavailable.append(f"Log Analytics: {reason(exc)}")
+
+
+def _distinct(ids: Iterable[str]) -> list[str]:
+    """The ids once each: ARM ids ignore case (alerts lower-case them, settings may not)."""
+    kept: dict[str, str] = {}
+    for value in ids:
+        kept.setdefault(value.lower(), value)
+    return list(kept.values())
 
 
 def _machine(item: dict[str, Any]) -> str:

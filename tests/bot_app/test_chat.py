@@ -27,6 +27,7 @@ async def test_why_did_a_vm_fail_tells_cause_what_was_done_and_what_next(tmp_pat
         assert "Approval: Waiting for a decision (Clean up restore points), expires in " in before
         assert "An approver can approve the proposed fix (Clean up restore points)" in before
         assert "Live from Azure" in before
+        assert "VM erp-app-03: running, agent Ready" in before  # its instance view, read live
         assert "Replication of erp-app-03" in before  # read live from the migrate vault
         assert "Health error 1004: Failed to fetch the changed blocks." in before
         assert "→ Resynchronize the virtual machine." in before

@@ -9,7 +9,7 @@ import pytest
 from bot.answers import why_card
 from bot.commands import Command, parse
 from bot.vmfacts import VmFacts, next_delta_cycle, replication
-from tests.bot_app.conftest import MIGRATE_VAULT_ID, VAULT_ID
+from tests.bot_app.conftest import MIGRATE_VAULT_ID, VAULT_ID, vm_id
 from tests.bot_app.test_incident_flow import texts
 
 
@@ -118,6 +118,9 @@ class FakeArm:
             raise PermissionError("AuthorizationFailed on the backup vault")
         return [_item(lastRecoveryPointReceived="2026-10-31T10:00:00Z"), _item() | {"name": "x"}]
 
+    def instance_view(self, vm_id):
+        raise PermissionError("AuthorizationFailed on the VM")
+
     def list_backup_jobs_named(self, vault_id, vm):
         errors = [{"errorCode": 400237, "errorString": "full"}]
         return [
@@ -140,10 +143,11 @@ class BrokenLogs:
 
 def test_each_live_source_fails_alone_and_is_named():
     facts = VmFacts(lambda sub, actor: FakeArm(), [MIGRATE_VAULT_ID], BrokenLogs())
-    found = facts.gather("erp-app-03", [VAULT_ID, None])
+    found = facts.gather("erp-app-03", [VAULT_ID, None], [vm_id("erp-app-03")])
     assert [r.item for r in found.replication] == ["erp-app-03-item", "x"]
     assert found.backup_jobs[0]["errors"] == ["400237: full"]
     assert found.unavailable == [
+        "VM erp-app-03: an unexpected error in the app (its log has the details)",
         "vault rsv-prod-weu: an unexpected error in the app (its log has the details)",
         "Log Analytics: Azure did not answer in time",
     ]
