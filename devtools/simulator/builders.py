@@ -182,7 +182,7 @@ def demo_estate(*, behaviour: Behaviour | None = None) -> Estate:
     broken.health, broken.resync_required = "Critical", "true"
     broken.health_errors = [
         {
-            "errorCode": "1004",
+            "errorCode": "1018",  # Microsoft's id for it (troubleshoot-changed-block-tracking)
             "errorLevel": "Error",
             "summaryMessage": "Replication failed: unable to fetch changed blocks.",
             "errorMessage": "Encountered an error while trying to fetch change blocks",

@@ -47,7 +47,7 @@ def test_migration_items_list_get_and_resync_follow_the_job(arm_clients, sim):
     )
     assert len(in_container) == 8
     got = asr.replication_migration_items.get(*MIGRATE, fabric, container, name)
-    assert got.properties.health_errors[0].error_code == "1004"
+    assert got.properties.health_errors[0].error_code == "1018"
     assert "StartResync" in got.properties.allowed_operations
 
     poller = asr.replication_migration_items.begin_resync(*MIGRATE, fabric, container, name, RESYNC)
