@@ -187,7 +187,7 @@ class Commands:
         facts = None
         if self._facts is not None:
             facts = self._facts.gather(
-                vm, [i.get("vault_id") for i in incidents], _vm_ids(vm, incidents)
+                vm, [i.get("vault_id") for i in incidents], _resource_ids(vm, incidents)
             )
         return answers.why_card(vm, views, facts, command.lang, now=self._engine.clock(),
                                 suggestions=suggestions, timezone=command.timezone)  # fmt: skip
@@ -263,11 +263,12 @@ class Commands:
         )
 
 
-def _vm_ids(vm: str, incidents: list[Incident]) -> list[str]:
-    """The Azure VM ids the incidents name for `vm` (a migration item's id is not one)."""
-    found = []
-    for incident in incidents:
-        for name, resource_id in (incident.get("resources") or {}).items():
-            if name.lower() == vm.lower() and "/virtualmachines/" in resource_id.lower():
-                found.append(resource_id)
-    return found
+def _resource_ids(vm: str, incidents: list[Incident]) -> list[str]:
+    """The resources the incidents name for `vm` (its VM, or its migration item)."""
+    name = vm.lower()
+    return [
+        resource_id
+        for incident in incidents
+        for listed, resource_id in (incident.get("resources") or {}).items()
+        if listed.lower() == name
+    ]

@@ -26,6 +26,7 @@ log = logging.getLogger(__name__)
 MIN_GAP = timedelta(hours=1)
 MAX_GAP = timedelta(hours=12)
 MAX_VAULTS = 6
+MAX_VMS = 6
 MAX_JOBS = 5
 
 
@@ -83,12 +84,14 @@ class VmFacts:
         self._logs = log_facts
 
     def gather(
-        self, vm: str, known_vaults: Iterable[str | None], vm_ids: Iterable[str] = ()
+        self, vm: str, known_vaults: Iterable[str | None], resource_ids: Iterable[str] = ()
     ) -> LiveFacts:
-        """`vm_ids`: the Azure VMs the incidents name for `vm`, whose instance view is read."""
+        """`resource_ids`: what the incidents name for `vm`; the Azure VMs among them have
+        their instance view read."""
         facts = LiveFacts()
-        for vm_id in _distinct(vm_ids)[:MAX_VAULTS]:
-            self._from_vm(vm_id, facts)
+        machines = [a for a in map(ArmId.parse, _distinct(resource_ids)) if a and _is_vm(a)]
+        for arm_id in machines[:MAX_VMS]:
+            self._from_vm(arm_id, facts)
         vaults = _distinct(v for v in [*known_vaults, *self._poll_vaults] if v)
         for vault_id in vaults[:MAX_VAULTS]:
             self._from_vault(vm, vault_id, facts)
@@ -97,14 +100,11 @@ class VmFacts:
         self._from_logs(vm, facts)
         return facts
 
-    def _from_vm(self, vm_id: str, facts: LiveFacts) -> None:
-        arm_id = ArmId.parse(vm_id)
-        if arm_id is None or not arm_id.subscription_id:
-            return
+    def _from_vm(self, arm_id: ArmId, facts: LiveFacts) -> None:
         try:
-            view = self._arm(arm_id.subscription_id, "bot:why").instance_view(vm_id)
+            view = self._arm(arm_id.subscription_id or "", "bot:why").instance_view(arm_id.value)
         except Exception as exc:  # any live source may fail; the answer says so
-            log.warning("live facts of VM %s failed: %s", vm_id, exc)
+            log.warning("live facts of VM %s failed: %s", arm_id.value, exc)
             facts.unavailable.append(f"VM {arm_id.name}: {reason(exc)}")
             return
         facts.machines.append(Machine(arm_id.name, power_state(view), agent_statuses(view)))
@@ -137,6 +137,11 @@ class VmFacts:
         except Exception as exc:  # Log Analytics is optional
             log.warning("Log Analytics facts for %s failed: %s", vm, exc)
             facts.unavailable.append(f"Log Analytics: {reason(exc)}")
+
+
+def _is_vm(arm_id: ArmId) -> bool:
+    """An Azure VM's own id (not a migration item's, nor one under the VM)."""
+    return bool(arm_id.subscription_id) and arm_id.kinds[0] == "virtualmachines"
 
 
 def _distinct(ids: Iterable[str]) -> list[str]:

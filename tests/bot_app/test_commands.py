@@ -183,3 +183,27 @@ def test_live_facts_read_each_vault_once_whatever_the_case_of_its_id():
     facts = VmFacts(lambda subscription, actor: Arm(), poll_vaults=[vault])
     facts.gather("erp-app-03", [vault.lower()])
     assert calls == [vault.lower()]
+
+
+def test_only_the_vms_among_an_incidents_resources_have_their_instance_view_read():
+    read = []
+
+    class Arm:
+        def instance_view(self, vm_id):
+            read.append(vm_id)
+            return {"statuses": [{"code": "PowerState/running"}]}
+
+        def list_migration_items(self, vault_id):
+            return []
+
+        def list_backup_jobs_named(self, vault_id, vm):
+            return []
+
+    item = MIGRATE_VAULT_ID + "/replicationFabrics/f/replicationProtectionContainers/c/" \
+        "replicationMigrationItems/erp-app-03-item"  # fmt: skip
+    extension = vm_id("erp-app-03") + "/extensions/VMSnapshot"
+    found = VmFacts(lambda sub, actor: Arm()).gather(
+        "erp-app-03", [VAULT_ID], [item, vm_id("erp-app-03"), vm_id("ERP-APP-03"), extension]
+    )
+    assert read == [vm_id("erp-app-03")]
+    assert [(m.name, m.power, m.agent) for m in found.machines] == [("erp-app-03", "running", [])]
