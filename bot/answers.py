@@ -65,6 +65,7 @@ WORDS: dict[str, dict[str, str]] = {
         "cycle_between": "Next delta replication cycle expected between {start} and {end} "
         "(1 to 12 hours after the last one, depending on its duration).",
         "job": "Backup job {status}, started {start}",
+        "job_group": " (resource group {group})",
         "machine": "VM {vm}: {power}, agent {agent}",
         "agent_silent": "silent",
         "log_rows": "Log Analytics: {n} recent {table} row(s)",
@@ -150,6 +151,7 @@ WORDS: dict[str, dict[str, str]] = {
         "cycle_between": "Prochain cycle de réplication delta prévu entre {start} et {end} "
         "(1 à 12 heures après le précédent, selon sa durée).",
         "job": "Travail de sauvegarde {status}, démarré {start}",
+        "job_group": " (groupe de ressources {group})",
         "machine": "VM {vm} : {power}, agent {agent}",
         "agent_silent": "muet",
         "log_rows": "Log Analytics : {n} ligne(s) récente(s) de {table}",
@@ -370,8 +372,13 @@ def _live(vm: str, facts: LiveFacts, lang: str, views: list[View]) -> list[dict]
     if healthy and open_replication:
         said = w["live_disagrees"].format(vm=vm, n=len(open_replication))
         blocks.append(line(said, color="warning"))
+    # Jobs of same-named VMs in several resource groups are told apart by their group.
+    namesakes = len({(job["group"] or "").lower() for job in facts.backup_jobs}) > 1
     for job in facts.backup_jobs:
-        blocks.append(line(w["job"].format(status=job["status"], start=minute(job["start"]))))
+        said = w["job"].format(status=job["status"], start=minute(job["start"]))
+        if namesakes and job["group"]:
+            said += w["job_group"].format(group=job["group"])
+        blocks.append(line(said))
         blocks += [line(f"  {clip(humanize(e), TEXT)}", isSubtle=True) for e in job["errors"][:3]]
     for table_name, rows in facts.logs.items():
         blocks.append(line(w["log_rows"].format(n=len(rows), table=table_name)))

@@ -92,9 +92,10 @@ class VmFacts:
         machines = [a for a in map(ArmId.parse, _distinct(resource_ids)) if a and _is_vm(a)]
         for arm_id in machines[:MAX_VMS]:
             self._from_vm(arm_id, facts)
+        groups = {a.resource_group.lower() for a in machines if a.resource_group}
         vaults = _distinct(v for v in [*known_vaults, *self._poll_vaults] if v)
         for vault_id in vaults[:MAX_VAULTS]:
-            self._from_vault(vm, vault_id, facts)
+            self._from_vault(vm, vault_id, groups, facts)
         if not vaults:
             facts.unavailable.append("Azure: no vault known for this VM (set POLL_VAULT_IDS)")
         self._from_logs(vm, facts)
@@ -109,7 +110,9 @@ class VmFacts:
             return
         facts.machines.append(Machine(arm_id.name, power_state(view), agent_statuses(view)))
 
-    def _from_vault(self, vm: str, vault_id: str, facts: LiveFacts) -> None:
+    def _from_vault(self, vm: str, vault_id: str, groups: set[str], facts: LiveFacts) -> None:
+        """`groups`: the resource groups of the VMs the incidents name; a vault may protect
+        VMs of the same name in other groups, whose jobs are not about this one."""
         arm_id = ArmId.parse(vault_id)
         name = (arm_id.get("vaults") if arm_id else None) or vault_id
         if arm_id is None or not arm_id.subscription_id:
@@ -121,8 +124,10 @@ class VmFacts:
             facts.replication += [
                 replication(i) for i in items if _machine(i).lower() == vm.lower()
             ]
-            jobs = arm.list_backup_jobs_named(vault_id, vm)
-            facts.backup_jobs += [backup_job(j) for j in jobs]
+            jobs = map(backup_job, arm.list_backup_jobs_named(vault_id, vm))
+            facts.backup_jobs += [
+                j for j in jobs if not groups or j["group"] is None or j["group"].lower() in groups
+            ]
         except Exception as exc:  # any live source may fail; the answer says so
             log.warning("live facts from vault %s failed: %s", vault_id, exc)
             facts.unavailable.append(f"vault {name}: {reason(exc)}")
@@ -201,11 +206,19 @@ def backup_job(job: dict[str, Any]) -> dict[str, Any]:
         "operation": props.get("operation"),
         "start": str(props.get("startTime") or ""),
         "end": str(props.get("endTime") or ""),
+        "group": _container_group(props.get("containerName")),
         "errors": [
             f"{e.get('errorCode', '')}: {e.get('errorString') or e.get('errorTitle') or ''}"
             for e in errors
         ],
     }
+
+
+def _container_group(container: Any) -> str | None:
+    """The VM's resource group a job's container names ("IaasVMContainer;iaasvmcontainerv2;
+    {group};{vm}", the prefix optional); None when the job names no container."""
+    parts = container.split(";") if isinstance(container, str) else []
+    return parts[-2] or None if len(parts) >= 3 else None
 
 
 def _time(value: Any) -> datetime | None:

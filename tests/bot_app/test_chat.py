@@ -182,3 +182,54 @@ async def test_switches_are_for_approvers_only_and_audited(tmp_path):
         actions = [a for a in audit if a.get("action", "").startswith("set ")]
         assert len(actions) == 4
         assert all(a["actor"] == f"user:{APPROVER}" for a in actions)
+
+
+def _namesake_with_a_failed_backup(sim, name: str, group: str, message: str):
+    """Another VM of the same name, in another resource group, backed up to the same vault,
+    whose last backup failed with `message`."""
+    from datetime import timedelta
+
+    from devtools.simulator.resources import BackupJob, VirtualMachine
+    from tests.bot_app.conftest import SUBSCRIPTION, VAULT_ID
+
+    estate = sim.estate
+    vault = next(v for v in estate.vaults.values() if v.id.lower() == VAULT_ID.lower())
+    namesake = VirtualMachine(SUBSCRIPTION, group, name, vault.location)
+    item = estate.protect_vm(namesake, vault)
+    failed = {"errorCode": 400001, "errorTitle": "Namesake", "errorString": message}
+    started = estate.clock() - timedelta(minutes=10)
+    return estate.add_backup_job(BackupJob(item.vault, f"job-{group}", item, started, 0,
+                                           status="Failed", ended=started,
+                                           error_details=[failed]))  # fmt: skip
+
+
+@run_async
+async def test_why_tells_backup_jobs_of_the_vm_asked_about_not_of_its_namesakes(tmp_path, arm_sim):
+    """A vault protects VMs of the same name in two resource groups: the answer about the one
+    the incident names shows its own jobs only."""
+    _namesake_with_a_failed_backup(arm_sim, "erp-app-03", "rg-erp-test", "The namesake failed.")
+    async with bot_app(tmp_path, arm_sim) as app:
+        await app.install()
+        await app.sync(app.engine.ingest, rp_limit_alert("erp-app-03"))  # in rg-erp-prod
+        answer = texts(await app.say("why did VM erp-app-03 fail?"))
+        assert "VM erp-app-03: running, agent Ready" in answer  # the live part was read
+        assert "The namesake failed." not in answer
+
+
+@run_async
+async def test_why_names_the_resource_group_of_each_job_when_namesakes_cannot_be_told_apart(
+    tmp_path, arm_sim
+):
+    """An incident from a Backup job names no VM id: jobs of same-named VMs are all shown,
+    each with its VM's resource group, rather than read as one VM's history."""
+    job = _namesake_with_a_failed_backup(arm_sim, "web-77", "rg-web-test", "Test copy failed.")
+    _namesake_with_a_failed_backup(arm_sim, "web-77", "rg-web-prod", "Production failed.")
+    async with bot_app(tmp_path, arm_sim) as app:
+        await app.install()
+        await app.sync(app.engine.ingest, parse_payload(job.to_arm()))
+        answer = texts(await app.say("why did VM web-77 fail?"))
+        assert "Test copy failed." in answer and "Production failed." in answer
+        assert "(resource group rg-web-test)" in answer
+        assert "(resource group rg-web-prod)" in answer
+        french = texts(await app.say("pourquoi la VM web-77 a échoué ?"))
+        assert "(groupe de ressources rg-web-prod)" in french

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -207,3 +208,16 @@ def test_only_the_vms_among_an_incidents_resources_have_their_instance_view_read
     )
     assert read == [vm_id("erp-app-03")]
     assert [(m.name, m.power, m.agent) for m in found.machines] == [("erp-app-03", "running", [])]
+
+
+def test_a_backup_job_tells_its_vms_resource_group_from_its_container_when_it_names_one():
+    from bot.vmfacts import backup_job
+    from tests.simulator.test_spec_conformance import EXAMPLES
+
+    microsoft = json.loads((EXAMPLES / "backup" / "GetJobDetails.json").read_text())
+    assert backup_job(microsoft["responses"]["200"]["body"])["group"] is None  # names none
+    for container in (
+        "IaasVMContainer;iaasvmcontainerv2;rg-erp;erp-01",
+        "iaasvmcontainerv2;rg-erp;erp-01",
+    ):
+        assert backup_job({"properties": {"containerName": container}})["group"] == "rg-erp"
