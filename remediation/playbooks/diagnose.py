@@ -33,14 +33,14 @@ def check_vm_agent(ctx: RunContext) -> StepResult:
 
 def _agent_state(view: dict[str, Any]) -> tuple[bool, str]:
     """(ready, what to tell): a stopped VM's agent is silent because the VM is stopped."""
-    agent, shown = view.get("vmAgent") or {}, verify.agent_statuses(view)
+    version, shown = verify.agent_version(view), verify.agent_statuses(view)
     if verify.agent_ready(view):
-        return True, f"agent {agent.get('vmAgentVersion', 'unknown')}: {', '.join(shown)}"
+        return True, f"agent {version}: {', '.join(shown)}"
     power = verify.power_state(view)
     if power not in (None, "running"):
         return False, f"the VM is {power}, so its agent cannot answer: start the VM, " + RETRY
     return False, (
-        f"agent {agent.get('vmAgentVersion', 'unknown')}: {', '.join(shown) or 'no status'}; "
+        f"agent {version}: {', '.join(shown) or 'no status'}; "
         "restart or reinstall the VM agent, " + RETRY
     )
 

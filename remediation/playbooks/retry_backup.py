@@ -30,12 +30,11 @@ def check_vm_agent(ctx: RunContext) -> StepResult:
             "running VM). Nothing was changed."
         )
     if not verify.agent_ready(view):
-        version = (view.get("vmAgent") or {}).get("vmAgentVersion") or "unknown"
         shown = ", ".join(verify.agent_statuses(view)) or "silent"
         raise StepFailed(
-            f"The VM agent of {vm} is {shown} (agent {version}): a backup now would fail the "
-            "same way. Restart the agent (the Windows Azure Guest Agent service, or waagent on "
-            "Linux), then retry the fix. Nothing was changed."
+            f"The VM agent of {vm} is {shown} (agent {verify.agent_version(view)}): a backup now "
+            "would fail the same way. Restart the agent (the Windows Azure Guest Agent service, "
+            "or waagent on Linux), then retry the fix. Nothing was changed."
         )
     return StepResult.next(f"the VM agent of {vm} is Ready")
 

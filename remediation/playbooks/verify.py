@@ -79,6 +79,11 @@ def agent_statuses(view: dict[str, Any]) -> list[str]:
     return [s.get("displayStatus") or s.get("code") or "?" for s in agent.get("statuses") or []]
 
 
+def agent_version(view: dict[str, Any]) -> str:
+    """The VM agent's version in an instance view; "unknown" when absent or null."""
+    return str((view.get("vmAgent") or {}).get("vmAgentVersion") or "unknown")
+
+
 def agent_ready(view: dict[str, Any]) -> bool:
     return any(status.lower() == "ready" for status in agent_statuses(view))
 

@@ -491,6 +491,14 @@ def test_an_instance_view_without_a_power_state_blames_the_agent(pipeline):
     )
 
 
+def test_an_agent_whose_version_is_null_is_of_unknown_version_not_none(pipeline):
+    """Azure may send the version as null; the finding reads as the retry's does."""
+    statuses = [{"code": "ProvisioningState/Unavailable", "displayStatus": "Not Ready"}]
+    view = agent_view(vmAgentVersion=None, statuses=statuses)
+    findings, _ = diagnosis(pipeline([keyvault_alert()], prepare=with_network(view)))
+    assert findings[0][2].startswith("agent unknown: Not Ready;")
+
+
 def test_agent_statuses_without_a_display_text_are_shown_by_their_code(pipeline):
     statuses = [{"code": "ProvisioningState/Unavailable", "level": "Warning"}, {"level": "Info"}]
     ran = pipeline([keyvault_alert()],
