@@ -665,7 +665,7 @@ def _findings(c: _Card, run_: Run) -> list[dict[str, Any]]:
     failing = [f for f in found if not f.get("ok")]
     blocks = [
         rich(run("✗ ", color="attention"),
-             run(clip(humanize(f"{f.get('check')}: {f.get('detail')}"), SHORT_TEXT, c.lang)))
+             run(clip(f"{f.get('check')}: {_said(f.get('detail'), c.lang)}", SHORT_TEXT, c.lang)))
         for f in failing[:SHOWN_FINDINGS]
     ]  # fmt: skip
     if len(failing) > SHOWN_FINDINGS:
@@ -674,6 +674,11 @@ def _findings(c: _Card, run_: Run) -> list[dict[str, Any]]:
         blocks.append(line("✓ " + c.w["checks_ok"].format(n=len(found) - len(failing)),
                            color="good", isSubtle=True))  # fmt: skip
     return blocks
+
+
+def _said(sentence: Any, lang: str) -> str:
+    """A fix's sentence in the card's language where known, else as the fix wrote it."""
+    return in_language(str(sentence), lang) or humanize(sentence)
 
 
 # -- folded sections: timeline and details ----------------------------------------------------

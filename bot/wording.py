@@ -282,7 +282,115 @@ _FRENCH_FAILURES = (
         "La VM {vm} est à l'état {power} : démarrez-la, puis relancez la correction (une "
         "sauvegarde a besoin de l'agent d'une VM démarrée). Rien n'a été modifié.",
     ),
+    # What a read-only diagnosis finds (remediation.playbooks.diagnose, .keyvaults), and its
+    # step notes.
+    (re.compile(r"^(?P<family>[\w.-]+): (?P<n>\d+) finding\(s\), (?P<bad>\d+) not ok$"),
+     "{family} : {n} constat(s), {bad} en défaut"),
+    (re.compile(r"^not a key vault error$"), "pas une erreur de coffre de clés"),
+    (re.compile(r"^no Azure VM to inspect$"), "aucune VM Azure à examiner"),
+    (re.compile(r"^could not check: (?P<why>.+)$"), "vérification impossible : {why}"),
+    (
+        re.compile(r"^the VM is (?P<power>\S+), so its agent cannot answer: start the VM, then "
+                   r"retry the backup$"),
+        "la VM est à l'état {power}, son agent ne peut donc pas répondre : démarrez la VM, puis "
+        "relancez la sauvegarde",
+    ),
+    (
+        re.compile(r"^agent (?P<version>\S+): (?P<shown>.+); restart or reinstall the VM agent, "
+                   r"then retry the backup$"),
+        "agent (version {version}) : {shown} ; redémarrez ou réinstallez l'agent de la VM, puis "
+        "relancez la sauvegarde",
+    ),
+    (
+        re.compile(r"^no key vault found in (?P<where>.+) nor named in the error: check the key "
+                   r"vault the operation uses by hand$"),
+        "aucun coffre de clés trouvé dans {where} ni nommé dans l'erreur : vérifiez à la main "
+        "le coffre de clés qu'utilise l'opération",
+    ),
+    (
+        re.compile(r"^(?P<name>\S+) has no access policy for (?P<principal>\S+): add one \(Key "
+                   r"Vault > Access policies\) with the key and secret permissions the operation "
+                   r"needs, then retry$"),
+        "{name} n'a aucune stratégie d'accès pour {principal} : ajoutez-en une (Key Vault > "
+        "Stratégies d'accès) avec les autorisations de clé et de secret dont l'opération a "
+        "besoin, puis réessayez",
+    ),
+    (
+        re.compile(r"^(?P<name>\S+) has an access policy for (?P<principal>\S+) that grants "
+                   r"nothing: add the key and secret permissions the operation needs, then "
+                   r"retry$"),
+        "{name} a une stratégie d'accès pour {principal} qui n'accorde rien : ajoutez les "
+        "autorisations de clé et de secret dont l'opération a besoin, puis réessayez",
+    ),
+    (
+        re.compile(r"^(?P<endpoint>\S+) -> (?P<target>\S+): connection (?P<status>\S+); get it "
+                   r"approved on the target resource \(Networking > Private endpoint "
+                   r"connections\)$"),
+        "{endpoint} -> {target} : connexion {status} ; faites-la approuver sur la ressource "
+        "cible (Mise en réseau > Connexions de point de terminaison privé)",
+    ),
+    (
+        re.compile(r"^(?P<endpoint>\S+) -> (?P<target>\S+): connection (?P<status>\S+); a "
+                   r"rejected or disconnected connection cannot be approved again: delete the "
+                   r"private endpoint and create it again, then get the new connection "
+                   r"approved$"),
+        "{endpoint} -> {target} : connexion {status} ; une connexion refusée ou déconnectée ne "
+        "peut plus être approuvée : supprimez le point de terminaison privé et recréez-le, "
+        "puis faites approuver la nouvelle connexion",
+    ),
+    (
+        re.compile(r"^no private DNS zone can hold (?P<fqdn>\S+): check how it resolves by "
+                   r"hand$"),
+        "aucune zone DNS privée ne peut contenir {fqdn} : vérifiez à la main comment ce nom "
+        "est résolu",
+    ),
+    (
+        re.compile(r"^no private DNS zone (?P<zone>\S+) for (?P<fqdn>\S+): create it in the "
+                   r"endpoint's resource group and link it to (?P<vnet>.+)$"),
+        "aucune zone DNS privée {zone} pour {fqdn} : créez-la dans le groupe de ressources du "
+        "point de terminaison et liez-la à {vnet}",
+    ),
+    (
+        re.compile(r"^(?P<zone>\S+) is not linked to (?P<vnet>.+), the endpoint's virtual "
+                   r"network: add a virtual network link, or DNS queries from it ignore the "
+                   r"zone$"),
+        "{zone} n'est pas liée à {vnet}, le réseau virtuel du point de terminaison : ajoutez "
+        "une liaison de réseau virtuel, sinon les requêtes DNS de ce réseau ignorent la zone",
+    ),
+    (
+        re.compile(r"^no A record (?P<name>\S+) in (?P<zone>\S+) for (?P<fqdn>\S+): add one "
+                   r"with (?P<wanted>.+)$"),
+        "aucun enregistrement A {name} dans {zone} pour {fqdn} : ajoutez-en un avec {wanted}",
+    ),
+    (
+        re.compile(r"^(?P<fqdn>\S+) -> (?P<held>.+), but the endpoint's private IP is "
+                   r"(?P<wanted>.+): delete the A record, add it again with (?P=wanted), then "
+                   r"flush the DNS cache of the machines that resolve it \(the old address "
+                   r"lives until its TTL expires\)$"),
+        "{fqdn} -> {held}, mais l'IP privée du point de terminaison est {wanted} : supprimez "
+        "l'enregistrement A, ajoutez-le de nouveau avec {wanted}, puis videz le cache DNS des "
+        "machines qui résolvent ce nom (l'ancienne adresse reste valable jusqu'à l'expiration "
+        "de son TTL)",
+    ),
 )  # fmt: skip
+# The words the sentences above carry as values (an unknown version, no status, the reason a
+# read failed), in French; names, ids and Azure's own messages are kept as they are.
+_FRENCH_TERMS = {
+    "unknown": "inconnue",
+    "no status": "aucun état",
+    "nothing": "rien",
+    "the endpoint's private IP": "l'IP privée du point de terminaison",
+    "(unknown virtual network)": "(réseau virtuel inconnu)",
+    "the incident's resource groups": "les groupes de ressources de l'incident",
+    "Azure did not answer in time": "Azure n'a pas répondu à temps",
+    "Azure refused the app's sign-in": "Azure a refusé la connexion de l'application",
+    "Azure could not be reached": "Azure est injoignable",
+    "Azure's answer was cut off": "la réponse d'Azure a été coupée",
+    "an unexpected error in the app (its log has the details)": (
+        "une erreur inattendue de l'application (son journal donne les détails)"
+    ),
+}
+_TERM_GROUPS = ("version", "shown", "where", "held", "wanted", "vnet", "why")
 
 
 # What the core answers to a click (remediation.approvals, .oncall, .engine), in French.
@@ -430,6 +538,9 @@ def in_language(sentence: str, lang: str) -> str:
         found = pattern.match(said)
         if found:
             parts = found.groupdict()
+            for group in _TERM_GROUPS:
+                if group in parts:
+                    parts[group] = _FRENCH_TERMS.get(parts[group], parts[group])
             if "sentence" in parts:  # a sentence within: in French too, or all stays English
                 parts["sentence"] = in_language(parts["sentence"], lang)
                 if not parts["sentence"]:

@@ -390,6 +390,22 @@ def test_diagnosis_findings_show_each_failing_check_and_how_many_passed():
     assert not any("${" in text for text in text_outside_text_runs(card))
 
 
+def test_a_french_card_shows_what_a_diagnosis_found_in_french():
+    from remediation.playbooks.keyvaults import access_policy_finding
+
+    principal = "3d8c2a6e-5f4b-4c1d-9e8f-7a6b5c4d3e2f"
+    vault = {"id": "/subscriptions/s/resourceGroups/rg/providers/Microsoft.KeyVault/vaults/kv-erp",
+             "name": "kv-erp", "properties": {"accessPolicies": []}}  # fmt: skip
+    runs = [a_run("erp-app-03", "succeeded",
+                  context={"findings": [access_policy_finding(vault, principal)]})]  # fmt: skip
+    said = texts(incident_card(view(["erp-app-03"], lang="fr", runs=runs)))
+    assert (
+        f"✗ key-vault.access-policy: kv-erp n'a aucune stratégie d'accès pour {principal} : "
+        "ajoutez-en une (Key Vault > Stratégies d'accès)"
+    ) in said
+    assert "has no access policy" not in said
+
+
 ENGLISH = ("OPEN", "Waiting", "Status", "Approve", "Reject", "Details", "Timeline", "open",
            "First seen", "Nobody", "expires", "Decision")  # fmt: skip
 

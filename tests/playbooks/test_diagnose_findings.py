@@ -44,7 +44,18 @@ def diagnosis(pipeline_run) -> tuple[list[tuple], list[tuple[str, str]]]:
         pipeline_run)]  # fmt: skip
     (run,) = pipeline_run.runs()
     notes = [(j["step"], j.get("note", "")) for j in run["journal"] if j["phase"] != "start"]
+    _read_in_french(findings, notes)
     return findings, notes
+
+
+def _read_in_french(findings: list[tuple], notes: list[tuple[str, str]]) -> None:
+    """A French card shows the failing findings and the timeline's notes: every one that the
+    scenarios here produce has its French reading (a new wording without one fails here)."""
+    from bot.wording import in_language
+
+    said = [detail for _, ok, detail, _ in findings if not ok] + [note for _, note in notes]
+    untold = [text for text in said if text and not in_language(text, "fr")]
+    assert not untold, f"no French reading for: {untold}"
 
 
 def estate_of(pipeline_run) -> Estate:
