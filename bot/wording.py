@@ -282,6 +282,96 @@ _FRENCH_FAILURES = (
         "La VM {vm} est à l'état {power} : démarrez-la, puis relancez la correction (une "
         "sauvegarde a besoin de l'agent d'une VM démarrée). Rien n'a été modifié.",
     ),
+    # Why a fix stopped (the sentences its runs end with, as the card's headline shows them).
+    (re.compile(r"^The alert's backup job (?P<job>\S+) belongs to another VM than (?P<vm>\S+): "
+                r"nothing was changed\.$"),
+     "Le travail de sauvegarde {job} de l'alerte appartient à une autre VM que {vm} : rien "
+     "n'a été modifié."),
+    (re.compile(r"^VM (?P<vm>\S+) still has (?P<n>\d+) of (?P<limit>\d+) restore points$"),
+     "La VM {vm} a toujours {n} points de restauration sur {limit}"),
+    (re.compile(r"^Azure Backup accepted the backup but named no operation to follow$"),
+     "Azure Backup a accepté la sauvegarde mais n'a nommé aucune opération à suivre"),
+    (re.compile(r"^Site Recovery accepted the resync but named no job to follow$"),
+     "Site Recovery a accepté la resynchronisation mais n'a nommé aucun travail à suivre"),
+    (re.compile(r"^Azure does not allow a resync of this item now \(allowed: "
+                r"(?P<allowed>[^)]*)\)$"),
+     "Azure n'autorise pas de resynchronisation de cet élément maintenant (autorisé : "
+     "{allowed})"),
+    (re.compile(r"^Migration item of (?P<vm>\S+) was not found in vault (?P<vault>\S+) "
+                r"\(subscription (?P<sub>[^,]+), resource group (?P<rg>[^)]+)\): nothing was "
+                r"changed\.$"),
+     "L'élément de migration de {vm} est introuvable dans le coffre {vault} (abonnement "
+     "{sub}, groupe de ressources {rg}) : rien n'a été modifié."),
+    (re.compile(r"^No restore point collection of VM (?P<vm>\S+) was found in the "
+                r"azurebackuprg_\* groups of subscription (?P<sub>\S+)\.$"),
+     "Aucune collection de points de restauration de la VM {vm} n'a été trouvée dans les "
+     "groupes azurebackuprg_* de l'abonnement {sub}."),
+    (re.compile(r"^The signal for (?P<vm>\S+) named no Azure VM resource id, so there is "
+                r"nothing the bot can safely act on\.$"),
+     "Le signal de {vm} ne nommait aucun ID de ressource de VM Azure : le bot ne peut rien "
+     "faire sans risque."),
+    (re.compile(r"^The signal for (?P<vm>\S+) named no Recovery Services vault\.$"),
+     "Le signal de {vm} ne nommait aucun coffre Recovery Services."),
+    (re.compile(r"^The signal for (?P<vm>\S+) named no migration item\.$"),
+     "Le signal de {vm} ne nommait aucun élément de migration."),
+    (re.compile(r"^The signal names (?P<vm>\S+), but its migration item replicates "
+                r"(?P<other>.+): nothing was changed\.$"),
+     "Le signal nomme {vm}, mais son élément de migration réplique {other} : rien n'a été "
+     "modifié."),
+    (re.compile(r"^VM (?P<vm>\S+) is (?P<power>\S+): start it, then retry the fix \(the next "
+                r"backup reinstalls the extension through the running VM agent\)\.$"),
+     "La VM {vm} est à l'état {power} : démarrez-la, puis relancez la correction (la "
+     "prochaine sauvegarde réinstalle l'extension par l'agent de la VM démarrée)."),
+    (re.compile(r"^Vault (?P<vault>\S+) protects an item under the name of (?P<vm>\S+) without "
+                r"naming the resource it backs up: nothing was changed\.$"),
+     "Le coffre {vault} protège un élément sous le nom de {vm} sans nommer la ressource qu'il "
+     "sauvegarde : rien n'a été modifié."),
+    (re.compile(r"^Vault (?P<vault>\S+) protects another resource under the name of "
+                r"(?P<vm>\S+) \((?P<other>[^)]+)\): nothing was changed\.$"),
+     "Le coffre {vault} protège une autre ressource sous le nom de {vm} ({other}) : rien n'a "
+     "été modifié."),
+    (re.compile(r"^(?P<kind>backup|resync) job (?P<job>\S+) is still (?P<status>\S+) after "
+                r"(?P<n>\d+) checks, (?P<gap>.+) apart: the fix stops following it$"),
+     "le travail {kind} {job} est toujours à l'état {status} après {n} vérifications à {gap} "
+     "d'intervalle : la correction cesse de le suivre"),
+    (re.compile(r"^backup job (?P<job>\S+) is in progress and has been for over (?P<span>.+)$"),
+     "le travail de sauvegarde {job} est en cours depuis plus de {span}"),
+    (re.compile(r"^backup job (?P<job>\S+) vanished from Azure Backup$"),
+     "le travail de sauvegarde {job} a disparu d'Azure Backup"),
+    (re.compile(r"^(?P<step>[\w-]+) stopped its worker (?P<n>\d+) times$"),
+     "{step} a arrêté son processus {n} fois"),
+    (re.compile(r"^replication job (?P<job>\S+) ended (?P<status>\w+)$"),
+     "le travail de réplication {job} s'est terminé à l'état {status}"),
+    (re.compile(r"^replication job (?P<job>\S+) ended (?P<status>\w+): (?P<error>.+)$"),
+     "le travail de réplication {job} s'est terminé à l'état {status} : {error}"),
+    (re.compile(r"^replication job (?P<job>\S+) vanished from the vault$"),
+     "le travail de réplication {job} a disparu du coffre"),
+    (re.compile(r"^the backup completed but the snapshot extension of (?P<vm>\S+) is missing$"),
+     "la sauvegarde a réussi mais l'extension de capture instantanée de {vm} est absente"),
+    (re.compile(r"^the backup completed but the snapshot extension of (?P<vm>\S+) is still "
+                r"failed$"),
+     "la sauvegarde a réussi mais l'extension de capture instantanée de {vm} est toujours en "
+     "échec"),
+    (re.compile(r"^the backup operation (?P<op>\S+) never named its job$"),
+     "l'opération de sauvegarde {op} n'a jamais nommé son travail"),
+    (re.compile(r"^the backup operation (?P<op>\S+) vanished from Azure Backup$"),
+     "l'opération de sauvegarde {op} a disparu d'Azure Backup"),
+    (re.compile(r"^the backup request (?P<status>\w+):$"),
+     "la demande de sauvegarde s'est terminée à l'état {status}"),
+    (re.compile(r"^the backup request (?P<status>\w+): (?P<error>.+)$"),
+     "la demande de sauvegarde s'est terminée à l'état {status} : {error}"),
+    (re.compile(r"^the collection is locked again: (?P<locks>.+) was put back while the fix "
+                r"ran$"),
+     "la collection est de nouveau verrouillée : {locks} a été remis pendant la correction"),
+    (re.compile(r"^the collection is still locked by a lock above its resource group$"),
+     "la collection est toujours verrouillée par un verrou au-dessus de son groupe de "
+     "ressources"),
+    (re.compile(r"^the resync succeeded but replication is still (?P<health>\w+): "
+                r"(?P<error>.+)$"),
+     "la resynchronisation a réussi mais la réplication est toujours à l'état {health} : "
+     "{error}"),
+    (re.compile(r"^(?P<step>[\w-]+): (?P<why>.+) \((?P<n>\d+) attempts\)$"),
+     "{step} : {why} ({n} tentatives)"),
     # What a read-only diagnosis finds (remediation.playbooks.diagnose, .keyvaults), and its
     # step notes.
     (re.compile(r"^(?P<family>[\w.-]+): (?P<n>\d+) finding\(s\), (?P<bad>\d+) not ok$"),
@@ -382,6 +472,11 @@ _FRENCH_TERMS = {
     "the endpoint's private IP": "l'IP privée du point de terminaison",
     "(unknown virtual network)": "(réseau virtuel inconnu)",
     "the incident's resource groups": "les groupes de ressources de l'incident",
+    "none": "aucune",
+    "no named machine": "une machine sans nom",
+    "no detail": "sans détail",
+    "backup": "de sauvegarde",
+    "resync": "de resynchronisation",
     "Azure did not answer in time": "Azure n'a pas répondu à temps",
     "Azure refused the app's sign-in": "Azure a refusé la connexion de l'application",
     "Azure could not be reached": "Azure est injoignable",
@@ -390,7 +485,19 @@ _FRENCH_TERMS = {
         "une erreur inattendue de l'application (son journal donne les détails)"
     ),
 }
-_TERM_GROUPS = ("version", "shown", "where", "held", "wanted", "vnet", "why")
+_TERM_GROUPS = (
+    "version",
+    "shown",
+    "where",
+    "held",
+    "wanted",
+    "vnet",
+    "why",
+    "allowed",
+    "other",
+    "error",
+    "kind",
+)
 
 
 # What the core answers to a click (remediation.approvals, .oncall, .engine), in French.
