@@ -65,6 +65,8 @@ class DeployedModule:
 
     Its parameters are main.bicep's expressions for them (in main.bicep's context: the same
     parameters, stand-in outputs and tenant as `deployed_settings`), or its own defaults.
+    `responses` are ARM's answers for its resources (symbolic name to body), from which
+    expressions such as `namespace.properties.serviceBusEndpoint` take their values.
     """
 
     def __init__(
@@ -74,9 +76,11 @@ class DeployedModule:
         outputs: dict[str, str],
         tenant_id: str,
         path: Path = MAIN_BICEP,
+        responses: dict[str, Any] | None = None,
     ) -> None:
         main = _main_context(parameters, outputs, tenant_id, path)
         self.context = main.module(name)
+        self.context.responses = responses or {}
 
     def resource(self, symbol: str, *keys: str) -> Any:
         """The value of one property of a resource, e.g. ("bot", "properties", "endpoint")."""
@@ -136,6 +140,7 @@ class _Context:
         self.variables = self.parsed.get("variables", {})
         self.outputs = outputs
         self.tenant_id = tenant_id
+        self.responses: dict[str, Any] = {}
 
     def module(self, name: str) -> _Context:
         """The context inside one module this template deploys."""
@@ -184,6 +189,11 @@ class _Context:
         chain = _accessor_chain(accessed)
         if isinstance(owner, str) and len(chain) == 2 and chain[0] == "outputs":
             return self._output(owner, chain[1])
+        if isinstance(owner, str) and owner in self.responses:  # a resource's runtime state
+            value = self.responses[owner]
+            for key in chain:
+                value = value[key]
+            return value
         raise Unevaluated(f"property {owner!r:.80}.{chain}")
 
     def _output(self, module: str, name: str) -> Any:
@@ -204,6 +214,10 @@ class _Context:
         if function["type"] == "idList":  # main.bicep: split a CSV, trim, drop empty parts
             text = self.evaluate(arguments["arg_1"])
             return [part.strip() for part in text.split(",") if part.strip()]
+        if function["type"] == "replace":
+            return self.evaluate(arguments["original_string"]).replace(
+                self.evaluate(arguments["old_string"]), self.evaluate(arguments["new_string"])
+            )
         if function["type"] == "join":
             return self.evaluate(arguments["delimiter"]).join(
                 self.evaluate(arguments["input_array"])

@@ -137,3 +137,20 @@ def test_bot_registration_settings_and_teams_package_agree(tmp_path: Path) -> No
     assert manifest_errors(manifest) == []
     assert [b["botId"] for b in manifest["bots"]] == [registration["msaAppId"]]
     assert manifest["validDomains"] == [urlsplit(registration["endpoint"]).hostname]
+
+
+def test_the_service_bus_setting_is_the_bare_host_of_azures_endpoint() -> None:
+    """ServiceBusConnection__fullyQualifiedNamespace wants `<namespace>.servicebus.windows.net`
+    (Functions' identity-based connection docs); the module derives it from the namespace's
+    serviceBusEndpoint, here as ARM returns it in Microsoft's REST example (api 2024-01-01)."""
+    example = json.loads(
+        (Path(__file__).parent / "spec_examples/SBNameSpaceCreate.json").read_text()
+    )
+    namespace = example["responses"]["200"]["body"]
+    bus = DeployedModule("serviceBus", {}, OUTPUTS, TENANT_ID, responses={"namespace": namespace})
+    host = bus.output("fullyQualifiedNamespace")
+    endpoint = urlsplit(namespace["properties"]["serviceBusEndpoint"])
+    assert host.lower() == endpoint.hostname and re.fullmatch(r"[A-Za-z0-9.-]+", host)
+    outputs = OUTPUTS | {"serviceBus.fullyQualifiedNamespace": host}
+    settings = deployed_settings({}, outputs, TENANT_ID)
+    assert settings["ServiceBusConnection__fullyQualifiedNamespace"] == host
