@@ -3,7 +3,9 @@
 Service principal: `{base}/{tenant}/v2.0/.well-known/openid-configuration` and its token
 endpoint (client credentials with a secret or a certificate assertion). Managed identity: the
 IMDS route `GET /metadata/identity/oauth2/token` (msal goes there when
-AZURE_POD_IDENTITY_AUTHORITY_HOST points at the simulator). Tokens are shaped like Entra's
+AZURE_POD_IDENTITY_AUTHORITY_HOST points at the simulator), and the App Service / Azure
+Functions route `GET /msi/token` (msal goes there when IDENTITY_ENDPOINT and IDENTITY_HEADER
+are set, as the platform sets them on a Function App). Tokens are shaped like Entra's
 (an unsigned JWT naming the audience, tenant, issuer and lifetime), so local stand-ins that
 read them, as Azurite's OAuth mode and the Service Bus stand-in do, accept them; ARM routes
 accept only tokens issued here unless the simulator is told to accept any.
@@ -35,6 +37,11 @@ class TokenIssuer:
         self._clients: dict[str, str | None] = {}
         self._issued: dict[str, float] = {}
         self._lock = threading.Lock()
+        # App Service's token endpoint: the IDENTITY_HEADER secret and the identities attached
+        # to the site (client ids; None stands for a system-assigned identity).
+        self.identity_header = secrets.token_hex(16)
+        self.site_identities: set[str | None] = {None}
+        self.managed_identities: Counter[str] = Counter()
 
     def register_client(self, client_id: str, secret: str | None = None) -> None:
         """Only registered clients get tokens once any is registered; None = certificate only."""
@@ -87,6 +94,7 @@ class TokenIssuer:
             web.get("/{tenant}/v2.0/.well-known/openid-configuration", self._openid_configuration),
             web.post("/{tenant}/oauth2/v2.0/token", self._token),
             web.get("/metadata/identity/oauth2/token", self._imds_token),
+            web.get("/msi/token", self._app_service_token),
         ]
 
     async def _openid_configuration(self, request: web.Request) -> web.Response:
@@ -140,6 +148,7 @@ class TokenIssuer:
             )
         subject = request.query.get("client_id", "system-assigned")
         token, lifetime = self.issue("managed_identity", resource, subject)
+        self.managed_identities[subject] += 1
         return web.json_response(
             {
                 "access_token": token,
@@ -150,6 +159,37 @@ class TokenIssuer:
                 "client_id": request.query.get("client_id", "system-assigned"),
             }
         )
+
+    async def _app_service_token(self, request: web.Request) -> web.Response:
+        """App Service's REST endpoint reference (learn.microsoft.com/azure/app-service/
+        overview-managed-identity#rest-endpoint-reference): GET with `resource`,
+        `api-version` 2019-08-01 or later and the X-IDENTITY-HEADER secret; `client_id` picks
+        a user-assigned identity, none means the system-assigned one. The statuses and messages
+        of the refusals are this simulator's."""
+        query = request.query
+        if request.headers.get("X-IDENTITY-HEADER") != self.identity_header:
+            return _app_service_error(401, "X-IDENTITY-HEADER is missing or wrong")
+        if query.get("api-version", "") < "2019-08-01" or not query.get("resource"):
+            return _app_service_error(400, "api-version 2019-08-01 and resource are required")
+        client_id = query.get("client_id")
+        if client_id not in self.site_identities:
+            return _app_service_error(
+                400, "No Managed Identity found for specified ClientId/ResourceId/PrincipalId."
+            )
+        subject = client_id or "system-assigned"
+        token, lifetime = self.issue("managed_identity", query["resource"], subject)
+        self.managed_identities[subject] += 1
+        body = {
+            "access_token": token,
+            "expires_on": str(int(time.time()) + lifetime),
+            "resource": query["resource"],
+            "token_type": "Bearer",
+        }
+        return web.json_response(body | ({"client_id": client_id} if client_id else {}))
+
+
+def _app_service_error(status: int, message: str) -> web.Response:
+    return web.json_response({"statusCode": status, "message": message}, status=status)
 
 
 def _b64(data: bytes) -> str:

@@ -85,6 +85,36 @@ def test_system_and_user_assigned_managed_identity(imds):
         assert imds.tokens.requests["managed_identity"] == before + 1
 
 
+@pytest.fixture
+def app_service(sim, monkeypatch):
+    """msal's App Service flow (the variables a Function App gets) against the simulator."""
+    for name in ("IDENTITY_SERVER_THUMBPRINT", "AZURE_POD_IDENTITY_AUTHORITY_HOST"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("IDENTITY_ENDPOINT", f"{sim.base_url}/msi/token")
+    monkeypatch.setenv("IDENTITY_HEADER", sim.tokens.identity_header)
+    attached = sim.tokens.site_identities
+    sim.tokens.site_identities = {"uami-client-id"}  # a site with one user-assigned identity
+    yield sim
+    sim.tokens.site_identities = attached
+
+
+def test_app_service_endpoint_gives_the_attached_identity_only(app_service):
+    credential = managed_identity_credential("uami-client-id", ca_bundle=app_service.ca_path)
+    assert app_service.tokens.is_valid(f"Bearer {credential.get_token(SCOPE).token}")
+    assert app_service.tokens.managed_identities["uami-client-id"] >= 1
+    for client_id in (None, "another-client-id"):  # not attached to the site
+        other = managed_identity_credential(client_id, ca_bundle=app_service.ca_path)
+        with pytest.raises(ClientAuthenticationError, match="No Managed Identity found"):
+            other.get_token(SCOPE)
+
+
+def test_app_service_endpoint_wants_the_identity_header(app_service, monkeypatch):
+    monkeypatch.setenv("IDENTITY_HEADER", "not-the-platform-secret")
+    credential = managed_identity_credential("uami-client-id", ca_bundle=app_service.ca_path)
+    with pytest.raises(ClientAuthenticationError, match="X-IDENTITY-HEADER"):
+        credential.get_token(SCOPE)
+
+
 def test_managed_identity_from_settings_without_secret(imds):
     credential = credential_from_settings({"ARM_CA_BUNDLE": imds.ca_path})
     assert credential.description == "managed identity"

@@ -22,9 +22,15 @@ NAMESPACE = "sb-standin.servicebus.windows.net"
 SHARED_SECRET = "alerts-secret-for-the-stand-ins"
 # Settings that only say where a stand-in listens (declared deployed=False in the code).
 STAND_IN_ADDRESSES = ("ARM_ENDPOINT", "ARM_CA_BUNDLE", "SERVICEBUS_CUSTOM_ENDPOINT")
-# Where msal finds the managed identity's token endpoint; App Service's own variables go.
-PLATFORM_SET = "AZURE_POD_IDENTITY_AUTHORITY_HOST"
-PLATFORM_CLEARED = ("IDENTITY_ENDPOINT", "IDENTITY_HEADER", "MSI_ENDPOINT", "MSI_SECRET")
+# The managed identity endpoint the platform gives a Function App (App Service's protocol);
+# the variables of other hosts, which msal would prefer or fall back to, are cleared.
+PLATFORM_SET = ("IDENTITY_ENDPOINT", "IDENTITY_HEADER")
+PLATFORM_CLEARED = (
+    "IDENTITY_SERVER_THUMBPRINT",
+    "MSI_ENDPOINT",
+    "MSI_SECRET",
+    "AZURE_POD_IDENTITY_AUTHORITY_HOST",
+)
 
 
 def azure_settings(stand_ins: StandIns, **overrides: str) -> dict[str, str]:
@@ -49,13 +55,15 @@ def azure_settings(stand_ins: StandIns, **overrides: str) -> dict[str, str]:
         ),
     }
     deployed = deployed_settings(parameters, outputs, TEST_TENANT)
+    sim.tokens.site_identities = {IDENTITY_CLIENT_ID}  # function-app.bicep: UserAssigned only
     local = {
         "ARM_ENDPOINT": sim.base_url,
         "ARM_CA_BUNDLE": stand_ins.ca_bundle,
         "SERVICEBUS_CUSTOM_ENDPOINT": overrides.pop(
             "servicebus", f"sb://{stand_ins.servicebus.namespace}"
         ),
-        PLATFORM_SET: overrides.pop("identity", sim.base_url),
+        "IDENTITY_ENDPOINT": overrides.pop("identity", sim.base_url) + "/msi/token",
+        "IDENTITY_HEADER": sim.tokens.identity_header,
     }
     assert not overrides, f"unknown overrides {overrides}"
     return deployed | local

@@ -26,6 +26,7 @@ from tests.infra.bicep_settings import app_setting_names
 from tests.store.azurite import ACCOUNT, free_port
 
 from .azure_settings import (
+    IDENTITY_CLIENT_ID,
     PLATFORM_CLEARED,
     PLATFORM_SET,
     SHARED_SECRET,
@@ -62,7 +63,7 @@ def test_only_stand_in_addresses_are_added_to_the_deployed_settings(stand_ins) -
     settings = azure_settings(stand_ins)
     for name in STAND_IN_ADDRESSES:
         assert not declared[name].deployed, f"{name} is deployed: the Bicep must set it"
-    assert set(settings) - set(app_setting_names()) == {*STAND_IN_ADDRESSES, PLATFORM_SET}
+    assert set(settings) - set(app_setting_names()) == {*STAND_IN_ADDRESSES, *PLATFORM_SET}
 
 
 def test_every_function_answers_with_the_deployed_settings(stand_ins, start_app) -> None:
@@ -104,6 +105,8 @@ def test_every_function_answers_with_the_deployed_settings(stand_ins, start_app)
     call(functions["poller"], timer=TimerRequest(past_due=False))
     assert stand_ins.sim.requests.count("asr.items.list") >= 1, "the poller read ARM"
     assert stand_ins.sim.tokens.requests["managed_identity"] > managed_identity_tokens
+    # Through the Function App's own token endpoint, as the identity the Bicep attaches.
+    assert set(stand_ins.sim.tokens.managed_identities) == {IDENTITY_CLIENT_ID}
 
     activity = json.dumps(load("bot/message_channel.json")).encode()
     bot = func.HttpRequest("POST", "https://func.example/api/messages", headers={}, body=activity)

@@ -7,6 +7,7 @@ tests can compare them with the settings the code reads (remediation/settings.py
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator, Mapping
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -55,22 +56,99 @@ def deployed_settings(
     Bicep); `outputs` are the module outputs, keyed "module.output" (the Function App's
     view of the resources the stand-ins replace); `tenant_id` is what tenant() gives.
     """
+    context = _main_context(parameters, outputs, tenant_id, path)
+    return {name: _text(context.evaluate(value)) for name, value in app_settings(path).items()}
+
+
+class DeployedModule:
+    """A module of main.bicep with the values main.bicep passes it, evaluated on demand.
+
+    Its parameters are main.bicep's expressions for them (in main.bicep's context: the same
+    parameters, stand-in outputs and tenant as `deployed_settings`), or its own defaults.
+    `responses` are ARM's answers for its resources (symbolic name to body), from which
+    expressions such as `namespace.properties.serviceBusEndpoint` take their values.
+    """
+
+    def __init__(
+        self,
+        name: str,
+        parameters: dict[str, Any],
+        outputs: dict[str, str],
+        tenant_id: str,
+        path: Path = MAIN_BICEP,
+        responses: dict[str, Any] | None = None,
+    ) -> None:
+        main = _main_context(parameters, outputs, tenant_id, path)
+        self.context = main.module(name)
+        self.context.responses = responses or {}
+
+    def resource(self, symbol: str, *keys: str) -> Any:
+        """The value of one property of a resource, e.g. ("bot", "properties", "endpoint")."""
+        node = self.context.parsed["resources"][symbol]["config"]
+        for key in keys:
+            node = node[key]
+        return self.context.evaluate(node)
+
+    def output(self, name: str) -> Any:
+        return self.context.evaluate(self.context.parsed["outputs"][name]["value"])
+
+
+def _main_context(
+    parameters: dict[str, Any], outputs: dict[str, str], tenant_id: str, path: Path
+) -> _Context:
     parsed = parse_bicep(path)
     declared = parsed.get("parameters", {})
     unknown = set(parameters) - set(declared)
     if unknown:
         raise KeyError(f"not parameters of {path.name}: {sorted(unknown)}")
     values = {name: p["default"] for name, p in declared.items()} | parameters
-    context = _Context(values, parsed.get("variables", {}), outputs, tenant_id)
-    return {name: _text(context.evaluate(value)) for name, value in app_settings(path).items()}
+    return _Context(path, values, outputs, tenant_id)
+
+
+class _ModuleParameters(Mapping[str, Any]):
+    """A module's parameters: the deploying template's expression, else the default."""
+
+    def __init__(self, parent: _Context, given: dict[str, Any], declared: dict[str, Any]):
+        self._parent = parent
+        self._given = given
+        self._declared = declared
+
+    def __getitem__(self, name: str) -> Any:
+        if name in self._given:
+            return self._parent.evaluate(self._given[name])
+        if self._declared[name]["default"] is None:
+            raise Unevaluated(f"module parameter {name} has no value")
+        return self._declared[name]["default"]
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._declared
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._declared)
+
+    def __len__(self) -> int:
+        return len(self._declared)
 
 
 class _Context:
-    def __init__(self, parameters, variables, outputs, tenant_id) -> None:
+    def __init__(
+        self, path: Path, parameters: Mapping[str, Any], outputs: dict[str, str], tenant_id: str
+    ) -> None:
+        self.path = path
+        self.parsed = parse_bicep(path)
         self.parameters = parameters
-        self.variables = variables
+        self.variables = self.parsed.get("variables", {})
         self.outputs = outputs
         self.tenant_id = tenant_id
+        self.responses: dict[str, Any] = {}
+
+    def module(self, name: str) -> _Context:
+        """The context inside one module this template deploys."""
+        declared = self.parsed["modules"][name]
+        path = (self.path.parent / declared["detail"]["path"]).resolve()
+        given = declared["config"]["params"]
+        parameters = _ModuleParameters(self, given, parse_bicep(path).get("parameters", {}))
+        return _Context(path, parameters, self.outputs, self.tenant_id)
 
     def evaluate(self, node: Any) -> Any:
         if isinstance(node, bool | int) or node is None:
@@ -111,19 +189,35 @@ class _Context:
         chain = _accessor_chain(accessed)
         if isinstance(owner, str) and len(chain) == 2 and chain[0] == "outputs":
             return self._output(owner, chain[1])
+        if isinstance(owner, str) and owner in self.responses:  # a resource's runtime state
+            value = self.responses[owner]
+            for key in chain:
+                value = value[key]
+            return value
         raise Unevaluated(f"property {owner!r:.80}.{chain}")
 
-    def _output(self, module: str, name: str) -> str:
+    def _output(self, module: str, name: str) -> Any:
+        """A stand-in's value, else the module's own output when it derives from its inputs."""
         key = f"{module}.{name}"
-        if key not in self.outputs:
-            raise Unevaluated(f"no stand-in value for the output {key}")
-        return self.outputs[key]
+        if key in self.outputs:
+            return self.outputs[key]
+        if module in self.parsed.get("modules", {}):
+            inner = self.module(module)
+            try:
+                return inner.evaluate(inner.parsed["outputs"][name]["value"])
+            except Unevaluated:
+                pass
+        raise Unevaluated(f"no stand-in value for the output {key}")
 
     def _function(self, function: dict[str, Any]) -> Any:
         arguments = function.get("parameters") or {}
         if function["type"] == "idList":  # main.bicep: split a CSV, trim, drop empty parts
             text = self.evaluate(arguments["arg_1"])
             return [part.strip() for part in text.split(",") if part.strip()]
+        if function["type"] == "replace":
+            return self.evaluate(arguments["original_string"]).replace(
+                self.evaluate(arguments["old_string"]), self.evaluate(arguments["new_string"])
+            )
         if function["type"] == "join":
             return self.evaluate(arguments["delimiter"]).join(
                 self.evaluate(arguments["input_array"])
@@ -145,3 +239,11 @@ def _text(value: Any) -> str:
     if not isinstance(value, str | int):
         raise Unevaluated(f"an app setting must be text, got {value!r:.80}")
     return str(value)
+
+
+def deployed_output(
+    name: str, parameters: dict[str, Any], outputs: dict[str, str], tenant_id: str
+) -> Any:
+    """One output of main.bicep (what azd stores in its environment), as deployed."""
+    context = _main_context(parameters, outputs, tenant_id, MAIN_BICEP)
+    return context.evaluate(context.parsed["outputs"][name]["value"])
