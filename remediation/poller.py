@@ -3,8 +3,9 @@
 Agentless VMware replication health only exists on the migration items, and Backup job
 failures can be missed by alerts, so each run lists the configured vaults' migration items
 (every health error, and healthy items to close incidents) and the Backup jobs that failed
-since the stored watermark. It also re-sends recorded signals whose processing never happened
-and resumes fix runs orphaned by a dead worker, whether or not any vault is configured.
+since the stored watermark, unless a later backup of that VM completed. It also re-sends
+recorded signals whose processing never happened and resumes fix runs orphaned by a dead
+worker, whether or not any vault is configured.
 
 Backup jobs are found by when they *ended*: the API filters on start time only, so a poll
 asks for jobs that started up to JOB_SPAN before the watermark and keeps those that ended
@@ -23,6 +24,7 @@ from typing import TYPE_CHECKING, Any
 from remediation import watch
 from remediation.azure.api import ArmApi, ArmOf
 from remediation.clock import iso, parse_iso
+from remediation.playbooks.verify import COMPLETED_JOB
 from remediation.signals import SignalError, signals_from_payload
 
 if TYPE_CHECKING:
@@ -83,8 +85,8 @@ def _poll_vaults(engine: Engine, arm: ArmApi, vault_ids: list[str], result: Poll
             payloads = arm.list_migration_items(vault_id)
             mark = engine.store.get(WATERMARKS, "backup-jobs", _key(vault_id))
             since = parse_iso(mark.data["until"]) if mark else now - FIRST_LOOKBACK
-            failed = arm.list_failed_backup_jobs(vault_id, since - JOB_SPAN, now)
-            payloads += [job for job in failed if _ended_since(job, since - OVERLAP)]
+            jobs = arm.list_backup_jobs_between(vault_id, since - JOB_SPAN, now)
+            payloads += current_failures(jobs, since - OVERLAP)
         except Exception:
             log.exception("polling vault %s failed", vault_id)
             result.errors += 1
@@ -101,10 +103,51 @@ def _poll_vaults(engine: Engine, arm: ArmApi, vault_ids: list[str], result: Poll
         result.vaults += 1
 
 
+def current_failures(jobs: list[dict[str, Any]], since: datetime) -> list[dict[str, Any]]:
+    """The failed jobs that ended at or after `since` and that no later backup of the same VM
+    completed: once a later backup succeeded (the second backup of a cleanup, whose first one
+    fails by design; a scheduled backup after a failure), Azure no longer shows the failure."""
+    completed: dict[str, datetime] = {}
+    for job in jobs:
+        started = _time(job, "startTime")
+        if _props(job).get("status") in COMPLETED_JOB and started:
+            vm = _vm_of(job)
+            completed[vm] = max(started, completed.get(vm, started))
+    return [
+        job
+        for job in jobs
+        if _props(job).get("status") == "Failed"
+        and _ended_since(job, since)
+        and not _repaired(job, completed.get(_vm_of(job)))
+    ]
+
+
+def _repaired(job: dict[str, Any], last_completed: datetime | None) -> bool:
+    started = _time(job, "startTime")
+    return bool(last_completed and started and last_completed > started)
+
+
+def _vm_of(job: dict[str, Any]) -> str:
+    """A job names its VM by container (`iaasvmcontainerv2;{group};{vm}`), else by name."""
+    props = _props(job)
+    return str(props.get("containerName") or props.get("entityFriendlyName") or "").lower()
+
+
+def _props(job: dict[str, Any]) -> dict[str, Any]:
+    return job.get("properties") or {}
+
+
+def _time(job: dict[str, Any], name: str) -> datetime | None:
+    value = _props(job).get(name)
+    if isinstance(value, datetime):
+        return value
+    return parse_iso(str(value).replace("Z", "+00:00")) if value else None
+
+
 def _ended_since(job: dict[str, Any], moment: datetime) -> bool:
     """True when the job ended at or after `moment` (a job with no end time is kept)."""
-    ended = (job.get("properties") or {}).get("endTime")
-    return not ended or parse_iso(str(ended).replace("Z", "+00:00")) >= moment
+    ended = _time(job, "endTime")
+    return not ended or ended >= moment
 
 
 def _key(vault_id: str) -> str:

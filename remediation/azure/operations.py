@@ -324,15 +324,15 @@ class Arm:
         return [j.as_dict() for j in jobs]
 
     @arm_action(f"{RS}/Vaults/backupJobs/read", scope=GroupKind.VAULTS)
-    def list_failed_backup_jobs(
+    def list_backup_jobs_between(
         self, vault_id: str, since: datetime, until: datetime
     ) -> list[dict[str, Any]]:
-        """Failed VM backup jobs that started in [since, until), for the poller."""
+        """VM backup jobs that started in [since, until), whatever their status, for the
+        poller: a failure is news only when no later backup of that VM completed."""
         rg, vault = _ids(vault_id, "vaults")
         clauses = (
             "backupManagementType eq 'AzureIaasVM'",
             "operation eq 'Backup'",
-            "status eq 'Failed'",
             f"startTime eq '{_job_time(since)}'",
             f"endTime eq '{_job_time(until)}'",
         )

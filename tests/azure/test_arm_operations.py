@@ -117,15 +117,15 @@ def test_what_is_not_a_lock_id_is_refused_in_words(lock_id):
     assert str(refused.value) == f"not a management lock id: {lock_id!r}"
 
 
-def test_the_pollers_filter_selects_failed_jobs_of_its_window(world):
+def test_the_pollers_filter_selects_the_jobs_of_its_window(world):
     arm, _, simulator = world
     (job,) = simulator.estate.backup_jobs.values()
     vault_id = job.vault.id
     started = job.started
-    found = arm.list_failed_backup_jobs(vault_id, started - timedelta(minutes=1),
+    found = arm.list_backup_jobs_between(vault_id, started - timedelta(minutes=1),
                                         started + timedelta(minutes=1))  # fmt: skip
     assert [j["name"] for j in found] == [job.name]
-    later = arm.list_failed_backup_jobs(vault_id, started + timedelta(hours=1),
+    later = arm.list_backup_jobs_between(vault_id, started + timedelta(hours=1),
                                         started + timedelta(hours=2))  # fmt: skip
     assert later == []
 

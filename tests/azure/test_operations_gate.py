@@ -62,7 +62,7 @@ def test_the_pollers_window_is_in_utc_whatever_the_hosts_zone(world, host_in_kol
     arm, simulator, _, _ = world
     jobs = list(simulator.estate.backup_jobs.values())
     started = jobs[0].started
-    found = arm.list_failed_backup_jobs(
+    found = arm.list_backup_jobs_between(
         jobs[0].vault.id, started - timedelta(minutes=1), started + timedelta(minutes=1)
     )
     assert sorted(j["name"] for j in found) == sorted(j.name for j in jobs)

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import json
 
 import pytest
+from azure.functions import HttpRequest
 from azure.functions.servicebus import ServiceBusMessage
 from azure.functions.timer import TimerRequest
 
@@ -12,7 +14,7 @@ from devtools.localhost.serve import simulated_environment
 from devtools.simulator import ArmSimulator, Estate
 from remediation.engine import REQUEUE_GRACE
 from remediation.signals import signals_from_payload
-from tests.function_app_fixture import registered_functions, run_queue
+from tests.function_app_fixture import call, registered_functions, run_queue
 from tests.localhost.process import demo_rp_limit_alert
 
 
@@ -115,3 +117,42 @@ def test_a_job_running_at_one_poll_and_failing_after_it_is_reported_once(simulat
     (again,) = services.engine.incidents.for_vm("erp-app-02")
     assert again["signal_count"] == incident["signal_count"], "counted once"
     assert [e["job_id"] for e in again["evidence"]].count("job-long-running") == 1
+
+
+def test_the_backup_a_cleanup_expected_to_fail_is_no_failure_once_a_later_one_completed(
+    simulated,
+):
+    """Microsoft's cleanup lifts the lock and backs up once, expecting that backup to fail
+    (Azure then cleans up), then backs up again. The next poll finds the first, failed, job;
+    the VM's later backup completed, so Azure no longer shows the failure: no card may say
+    the VM is failing again, nor ask to clean it up a second time."""
+    from datetime import UTC, datetime, timedelta
+
+    from devtools.localhost.serve import DEV_USER
+    from devtools.simulator.identity import TEST_TENANT
+    from remediation.approvals import Approver
+
+    functions, services, sim = simulated
+    engine = services.engine
+    poll = functions["poller"].get_user_function()
+    # Azure's clock a little behind ours: the poll, a second later, lists the fix's backups
+    # (the jobs filter reads whole seconds).
+    sim.estate.clock = lambda: datetime.now(UTC) - timedelta(seconds=2)
+    alert = json.dumps(demo_rp_limit_alert("erp-app-03")).encode()
+    request = HttpRequest("POST", "http://localhost/api/alerts", body=alert,
+                          headers={"Content-Type": "application/json"})  # fmt: skip
+    assert call(functions["alerts"], req=request).status_code == 202
+    run_queue(functions, services)
+    (incident,) = [i for i in engine.incidents.open_incidents() if "erp-app-03" in i["vms"]]
+    (approval,) = [a for a in engine.approvals.pending() if a["incident_id"] == incident["id"]]
+    who = Approver(DEV_USER["object_id"], DEV_USER["name"], TEST_TENANT)
+    assert engine.decide(approval["id"], "approve", who).accepted
+    run_queue(functions, services)
+    (run,) = engine.runs.for_incident(incident["id"])
+    assert run["state"] == "succeeded", run.get("failure")
+    assert run["context"]["backup_job_status"] == "Failed"  # the first backup, as expected
+
+    poll(timer=TimerRequest(past_due=False))
+    failing = [i for i in engine.incidents.open_incidents() if "erp-app-03" in i["active_vms"]]
+    assert failing == [], "a poll reopened a VM whose fix Azure proved"
+    assert engine.incidents.get(incident["id"])["status"] == "resolved"
