@@ -181,6 +181,7 @@ class Commands:
         if not isinstance(vm, str):
             return vm
         incidents = self._engine.incidents.for_vm(vm)
+        vm = _as_recorded(vm, incidents)
         incidents.sort(key=lambda i: i["status"] != "open")  # open first, then most recent
         views = [self._engine.view(i["id"]) for i in incidents[: answers.SHOWN_INCIDENTS]]
         suggestions = None if incidents else closest(vm, self._known_vms())
@@ -208,9 +209,11 @@ class Commands:
         vm = self._vm(command, "who_title")
         if not isinstance(vm, str):
             return vm
+        incidents = self._engine.incidents.for_vm(vm)
+        vm = _as_recorded(vm, incidents)
         approvals = [
             a
-            for incident in self._engine.incidents.for_vm(vm)
+            for incident in incidents
             for a in self._engine.approvals.all_for(incident["id"])
             if any((t.get("vm") or "").lower() == vm.lower() for t in a.get("targets") or [])
         ]
@@ -261,6 +264,13 @@ class Commands:
         return answer_card(
             w["status_title"], [line(said, weight="Bolder", color="good"), line(state)]
         )
+
+
+def _as_recorded(vm: str, incidents: list[Incident]) -> str:
+    """`vm` spelt as the incidents name it: Azure VM names ignore case, and what an incident
+    tells of a VM (its approval, its fix) is keyed by the recorded spelling."""
+    name = vm.lower()
+    return next((v for i in incidents for v in i["vms"] if v.lower() == name), vm)
 
 
 def _resource_ids(vm: str, incidents: list[Incident]) -> list[str]:

@@ -1,0 +1,31 @@
+"""What the chat answers says is what the store and Azure show: an operator's awkward
+questions (another case, a VM Azure knows but no incident names, French), over real Bot
+Framework HTTP with the ARM simulator."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.bot_app.harness import bot_app
+from tests.bot_app.test_incident_flow import texts
+from tests.botkit.servers import run_async
+from tests.engine.signals import rp_limit_alert
+
+
+@pytest.mark.timeout(60)
+@run_async
+async def test_a_vm_named_in_another_case_gets_the_same_answer(tmp_path, arm_sim):
+    async with bot_app(tmp_path, arm_sim) as app:
+        await app.install()
+        ingested = await app.sync(app.engine.ingest, rp_limit_alert("erp-app-03"))
+        approval_id = app.engine.incidents.get(ingested.incident_id)["approval_id"]
+        pending = texts(await app.say("why did VM ERP-APP-03 fail"))
+        assert "Approval: Waiting for a decision (Clean up restore points)" in pending
+        assert pending == texts(await app.say("why did VM erp-app-03 fail"))
+
+        await app.click(approval_id, "approve")
+        await app.drain()
+        fixed = texts(await app.say("what happened to Erp-App-03"))
+        assert "Lift the locks" in fixed  # the fix's timeline, whatever the case asked
+        assert fixed == texts(await app.say("what happened to erp-app-03"))
+        assert "Who decided on erp-app-03" in texts(await app.say("who approved ERP-APP-03"))
