@@ -1,9 +1,10 @@
 """Chat commands, forgiving of phrasing and spelling, in English and French.
 
 `parse` turns free text into a `Command`: command words with a typo or two are recognised
-("statsu", "whyy"), and the VM named is validated before any lookup; a VM no incident names
-gets "did you mean" the known VM names nearest to it. `Commands.answer` runs it against the
-engine (synchronously: the turn handler calls it in a worker thread) and returns the reply.
+("statsu", "whyy"), and the VM named is validated before any lookup; a VM no incident names,
+of which Azure says nothing either, gets "did you mean" the known VM names nearest to it.
+`Commands.answer` runs it against the engine (synchronously: the turn handler calls it in a
+worker thread) and returns the reply.
 """
 
 from __future__ import annotations
@@ -184,12 +185,13 @@ class Commands:
         vm = _as_recorded(vm, incidents)
         incidents.sort(key=lambda i: i["status"] != "open")  # open first, then most recent
         views = [self._engine.view(i["id"]) for i in incidents[: answers.SHOWN_INCIDENTS]]
-        suggestions = None if incidents else closest(vm, self._known_vms())
         facts = None
         if self._facts is not None:
             facts = self._facts.gather(
                 vm, [i.get("vault_id") for i in incidents], _resource_ids(vm, incidents)
             )
+        known = incidents or (facts is not None and facts.about_the_vm)
+        suggestions = None if known else closest(vm, self._known_vms())
         return answers.why_card(vm, views, facts, command.lang, now=self._engine.clock(),
                                 suggestions=suggestions, timezone=command.timezone)  # fmt: skip
 

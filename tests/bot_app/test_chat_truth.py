@@ -29,3 +29,16 @@ async def test_a_vm_named_in_another_case_gets_the_same_answer(tmp_path, arm_sim
         assert "Lift the locks" in fixed  # the fix's timeline, whatever the case asked
         assert fixed == texts(await app.say("what happened to erp-app-03"))
         assert "Who decided on erp-app-03" in texts(await app.say("who approved ERP-APP-03"))
+
+
+@run_async
+async def test_a_vm_azure_knows_is_not_taken_for_a_typo(tmp_path, arm_sim):
+    async with bot_app(tmp_path, arm_sim) as app:
+        await app.install()
+        await app.sync(app.engine.ingest, rp_limit_alert("erp-app-04"))
+        said = texts(await app.say("why did vm erp-app-03 fail"))
+        assert "No incident recorded for erp-app-03." in said
+        assert "Health error 1004: Failed to fetch the changed blocks." in said  # Azure knows it
+        assert "Did you mean" not in said and "erp-app-04" not in said
+        typo = texts(await app.say("why did vm erp-app-4 fail"))  # Azure knows nothing of it
+        assert "Did you mean erp-app-04?" in typo
