@@ -245,7 +245,7 @@ def why_card(
         body += _incident_story(vm, view, found, lang, seen, timezone)
     if facts is not None:
         body += _live(vm, facts, lang, views)
-    return answer_card(w["why_title"].format(vm=clip(vm, 80)), body)
+    return answer_card(w["why_title"].format(vm=clip(vm, 80, lang)), body)
 
 
 def _summary_line(view: View, found: Assessment, now: datetime, lang: str) -> dict[str, Any]:
@@ -254,7 +254,7 @@ def _summary_line(view: View, found: Assessment, now: datetime, lang: str) -> di
     fired = incident.get("fired_at") or incident.get("first_seen")
     return rich(
         run(f"• {table(STATES, lang)[found.state]}  ", weight="Bolder"),
-        run(clip(title, 120)),
+        run(clip(title, 120, lang)),
         run(f"  · {words(lang)['seen'].format(when=ago(fired, now, lang))}", isSubtle=True),
     )
 
@@ -268,7 +268,7 @@ def _incident_story(
     fired = incident.get("fired_at") or incident.get("first_seen")
     blocks = [
         rich(
-            run(clip(title, TEXT), weight="Bolder", size="Medium"),
+            run(clip(title, TEXT, lang), weight="Bolder", size="Medium"),
             run(
                 f"  {table(STATES, lang)[found.state]} · "
                 f"{w['seen'].format(when=_when(fired, now, lang, timezone))}",
@@ -284,7 +284,7 @@ def _incident_story(
     else:
         blocks.append(line(w["unknown_cause"]))
     for item in (incident.get("evidence") or [])[:1]:
-        blocks.append(line(clip(humanize(item.get("message")), TEXT), isSubtle=True))
+        blocks.append(line(clip(humanize(item.get("message")), TEXT, lang), isSubtle=True))
     blocks.append(heading(w["done"]))
     blocks += _done(vm, view, found, lang, now)
     blocks.append(heading(w["next"]))
@@ -360,7 +360,7 @@ def _live(vm: str, facts: LiveFacts, lang: str, views: list[View]) -> list[dict]
         )
         blocks.append(line(said))
     for item in facts.replication:
-        blocks += _replication(item, w)
+        blocks += _replication(item, lang)
     healthy = any(r.health == "Normal" for r in facts.replication)
     open_replication = [
         v for v in views
@@ -372,7 +372,9 @@ def _live(vm: str, facts: LiveFacts, lang: str, views: list[View]) -> list[dict]
         blocks.append(line(said, color="warning"))
     for job in facts.backup_jobs:
         blocks.append(line(w["job"].format(status=job["status"], start=minute(job["start"]))))
-        blocks += [line(f"  {clip(humanize(e), TEXT)}", isSubtle=True) for e in job["errors"][:3]]
+        blocks += [
+            line(f"  {clip(humanize(e), TEXT, lang)}", isSubtle=True) for e in job["errors"][:3]
+        ]
     for table_name, rows in facts.logs.items():
         blocks.append(line(w["log_rows"].format(n=len(rows), table=table_name)))
     for reason in facts.unavailable:
@@ -382,15 +384,16 @@ def _live(vm: str, facts: LiveFacts, lang: str, views: list[View]) -> list[dict]
     return blocks
 
 
-def _replication(item: Replication, w: dict[str, str]) -> list[dict[str, Any]]:
+def _replication(item: Replication, lang: str) -> list[dict[str, Any]]:
+    w = words(lang)
     blocks = [line(w["replication"].format(item=item.item, health=item.health, state=item.state))]
     for error in item.errors[:3]:
         said = w["health_error"].format(
-            code=error["code"], message=clip(humanize(error["message"]), TEXT)
+            code=error["code"], message=clip(humanize(error["message"]), TEXT, lang)
         )
         blocks.append(line(said, color="attention"))
         if error["action"]:
-            blocks.append(line(f"→ {clip(humanize(error['action']), TEXT)}", isSubtle=True))
+            blocks.append(line(f"→ {clip(humanize(error['action']), TEXT, lang)}", isSubtle=True))
     if item.last_recovery_point:
         blocks.append(line(w["last_rp"].format(when=minute(item.last_recovery_point))))
     cycle = item.next_cycle
@@ -417,12 +420,12 @@ def failed_fixes_card(failed: list[tuple[View, Run]], lang: str, now: datetime) 
         said = w["failed_line"].format(vm=item["vm"], when=ago(item["updated"], now, lang),
                                        playbook=playbook_label(item["playbook"], lang))  # fmt: skip
         body.append(rich(run("✗ ", color="attention"), run(said, weight="Bolder"),
-                         run(f"  {clip(title, 120)}", isSubtle=True),
+                         run(f"  {clip(title, 120, lang)}", isSubtle=True),
                          spacing="Medium"))  # fmt: skip
         mine = found.of(item["vm"])
         if mine is not None and mine.outcome == "fix-failed":
             only = Assessment(found.state, "fix-failed", (mine,))
-            body.append(line(clip(failure_sentence(only, lang), TEXT)))
+            body.append(line(clip(failure_sentence(only, lang), TEXT, lang)))
     if len(failed) > SHOWN_FAILED:
         body.append(line(f"… +{len(failed) - SHOWN_FAILED}", isSubtle=True))
     return answer_card(w["failed_title"], body)
@@ -436,7 +439,7 @@ def who_approved_card(
     shown = [a for a in approvals if a["state"] not in {"superseded", "withdrawn", "expired"}]
     shown.sort(key=lambda a: a.get("decided_at") or a["created"], reverse=True)
     body = [line(_decision_text(a, lang, now)) for a in shown[:SHOWN_FAILED]]
-    return answer_card(w["who_title"].format(vm=clip(vm, 80)),
+    return answer_card(w["who_title"].format(vm=clip(vm, 80, lang)),
                        body or [line(w["no_decision"].format(vm=vm))])  # fmt: skip
 
 
@@ -444,9 +447,9 @@ def who_approved_card(
 def explain_card(explanation: Explanation) -> dict[str, Any]:
     lang = explanation.language
     w = words(lang)
-    title = w["explain_title"].format(query=clip(explanation.query, 80))
+    title = w["explain_title"].format(query=clip(explanation.query, 80, lang))
     if not explanation.entries:
-        said = w["explain_none"].format(query=clip(explanation.query, 200))
+        said = w["explain_none"].format(query=clip(explanation.query, 200, lang))
         return answer_card(title, [line(said)])
     body: list[dict[str, Any]] = []
     if len(explanation.entries) > 1:

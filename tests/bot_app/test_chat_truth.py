@@ -42,3 +42,20 @@ async def test_a_vm_azure_knows_is_not_taken_for_a_typo(tmp_path, arm_sim):
         assert "Did you mean" not in said and "erp-app-04" not in said
         typo = texts(await app.say("why did vm erp-app-4 fail"))  # Azure knows nothing of it
         assert "Did you mean erp-app-04?" in typo
+
+
+# Microsoft's French troubleshooting page for agentless VMware replication (seed 001), as an
+# operator pastes it
+DISK_UPLOAD_FR = (
+    "Le chargement des données du disque DiskPath, DiskId de la machine virtuelle VMName, "
+    "VMId ne s\u2019est pas terminé dans le délai imparti."
+)
+
+
+@run_async
+async def test_explaining_a_long_french_text_answers_in_french_only(tmp_path):
+    async with bot_app(tmp_path) as app:
+        said = texts(await app.say(f"explique {DISK_UPLOAD_FR}"))
+        assert "Le chargement des données d'un disque ne s'est pas terminé à temps" in said
+        assert "caractères de plus" in said  # the quoted text is cut, and says so in French
+        assert "more characters" not in said
