@@ -15,7 +15,7 @@ from bot.cards import answer_card, bullets, clip, fact, heading, line, rich, run
 from bot.incident_card import assessment, failure_sentence, headline
 from bot.timeline import timeline_lines
 from bot.vmfacts import LiveFacts, Replication
-from bot.wording import OUTCOMES, STATES, ago, humanize, local, minute, playbook_label
+from bot.wording import OUTCOMES, STATES, ago, humanize, local, minute, moment, playbook_label
 from bot.wording import words as table
 from remediation.explain import Explanation
 from remediation.notify import View
@@ -27,6 +27,7 @@ SHOWN_INCIDENTS = 5
 SHOWN_FAILED = 10
 TEXT = 300
 TIMELINE_STEPS = 40  # every step of a run (a run has at most a few dozen)
+COMPLETED_JOBS = {"Completed", "CompletedWithWarnings"}
 
 WORDS: dict[str, dict[str, str]] = {
     "en": {
@@ -65,6 +66,8 @@ WORDS: dict[str, dict[str, str]] = {
         "cycle_between": "Next delta replication cycle expected between {start} and {end} "
         "(1 to 12 hours after the last one, depending on its duration).",
         "job": "Backup job {status}, started {start}",
+        "backup_works": "Azure's latest backup job of {vm} completed {when}, after the failure "
+        "{n} open backup incident(s) report.",
         "machine": "VM {vm}: {power}, agent {agent}",
         "agent_silent": "silent",
         "log_rows": "Log Analytics: {n} recent {table} row(s)",
@@ -150,6 +153,8 @@ WORDS: dict[str, dict[str, str]] = {
         "cycle_between": "Prochain cycle de réplication delta prévu entre {start} et {end} "
         "(1 à 12 heures après le précédent, selon sa durée).",
         "job": "Travail de sauvegarde {status}, démarré {start}",
+        "backup_works": "Le dernier travail de sauvegarde de {vm} a réussi {when}, après l'échec "
+        "que signalent {n} incident(s) de sauvegarde ouvert(s).",
         "machine": "VM {vm} : {power}, agent {agent}",
         "agent_silent": "muet",
         "log_rows": "Log Analytics : {n} ligne(s) récente(s) de {table}",
@@ -362,11 +367,7 @@ def _live(vm: str, facts: LiveFacts, lang: str, views: list[View]) -> list[dict]
     for item in facts.replication:
         blocks += _replication(item, lang)
     healthy = any(r.health == "Normal" for r in facts.replication)
-    open_replication = [
-        v for v in views
-        if v["incident"]["status"] == "open"
-        and (v["incident"].get("service") or "").startswith("migrate")
-    ]  # fmt: skip
+    open_replication = _open(views, "migrate")
     if healthy and open_replication:
         said = w["live_disagrees"].format(vm=vm, n=len(open_replication))
         blocks.append(line(said, color="warning"))
@@ -375,6 +376,7 @@ def _live(vm: str, facts: LiveFacts, lang: str, views: list[View]) -> list[dict]
         blocks += [
             line(f"  {clip(humanize(e), TEXT, lang)}", isSubtle=True) for e in job["errors"][:3]
         ]
+    blocks += _backup_works_again(vm, facts, views, lang)
     for table_name, rows in facts.logs.items():
         blocks.append(line(w["log_rows"].format(n=len(rows), table=table_name)))
     for reason in facts.unavailable:
@@ -382,6 +384,34 @@ def _live(vm: str, facts: LiveFacts, lang: str, views: list[View]) -> list[dict]
     if len(blocks) == 1:
         blocks.append(line(w["no_live"], isSubtle=True))
     return blocks
+
+
+def _open(views: list[View], service: str) -> list[View]:
+    """The open incidents of a service ("backup", "migrate...")."""
+    return [
+        v for v in views
+        if v["incident"]["status"] == "open"
+        and (v["incident"].get("service") or "").startswith(service)
+    ]  # fmt: skip
+
+
+def _backup_works_again(vm: str, facts: LiveFacts, views: list[View], lang: str) -> list[dict]:
+    """A warning when Azure's newest backup job of the VM completed after the failures that
+    open backup incidents report (e.g. a late alert after a fix)."""
+    newest = facts.backup_jobs[0] if facts.backup_jobs else None
+    done = moment(newest["end"] or newest["start"]) if newest else None
+    if newest is None or done is None or newest["status"] not in COMPLETED_JOBS:
+        return []
+    older = [v for v in _open(views, "backup") if (_failed_at(v) or done) < done]
+    if not older:
+        return []
+    said = words(lang)["backup_works"].format(vm=vm, when=minute(done), n=len(older))
+    return [line(said, color="warning")]
+
+
+def _failed_at(view: View) -> datetime | None:
+    incident = view["incident"]
+    return moment(incident.get("fired_at") or incident.get("first_seen"))
 
 
 def _replication(item: Replication, lang: str) -> list[dict[str, Any]]:

@@ -59,3 +59,25 @@ async def test_explaining_a_long_french_text_answers_in_french_only(tmp_path):
         assert "Le chargement des données d'un disque ne s'est pas terminé à temps" in said
         assert "caractères de plus" in said  # the quoted text is cut, and says so in French
         assert "more characters" not in said
+
+
+@pytest.mark.timeout(60)
+@run_async
+async def test_an_open_backup_incident_older_than_the_latest_completed_backup_is_said(
+    tmp_path, arm_sim
+):
+    async with bot_app(tmp_path, arm_sim) as app:
+        await app.install()
+        ingested = await app.sync(app.engine.ingest, rp_limit_alert("erp-app-03"))
+        approval_id = app.engine.incidents.get(ingested.incident_id)["approval_id"]
+        before = texts(await app.say("why did vm erp-app-03 fail"))
+        assert "latest backup job" not in before  # its newest job failed
+        await app.click(approval_id, "approve")
+        await app.drain()  # the fix ends with a backup that completes
+        await app.sync(app.engine.ingest, rp_limit_alert("erp-app-03", alert_no=2))  # a late one
+        said = texts(await app.say("why did vm erp-app-03 fail"))
+        assert "Backup job Completed" in said
+        assert "Azure's latest backup job of erp-app-03 completed " in said
+        assert "after the failure 1 open backup incident(s) report." in said
+        french = texts(await app.say("pourquoi la VM erp-app-03 a échoué"))
+        assert "Le dernier travail de sauvegarde de erp-app-03 a réussi " in french
