@@ -15,7 +15,17 @@ from bot.cards import answer_card, bullets, clip, fact, heading, line, rich, run
 from bot.incident_card import assessment, failure_sentence, headline
 from bot.timeline import timeline_lines
 from bot.vmfacts import LiveFacts, Replication
-from bot.wording import OUTCOMES, STATES, ago, humanize, local, minute, moment, playbook_label
+from bot.wording import (
+    OUTCOMES,
+    STATES,
+    ago,
+    azure_state,
+    humanize,
+    local,
+    minute,
+    moment,
+    playbook_label,
+)
 from bot.wording import words as table
 from remediation.explain import Explanation
 from remediation.notify import View
@@ -360,8 +370,8 @@ def _live(vm: str, facts: LiveFacts, lang: str, views: list[View]) -> list[dict]
     for machine in facts.machines:
         said = w["machine"].format(
             vm=machine.name,
-            power=machine.power or "?",
-            agent=", ".join(machine.agent) or w["agent_silent"],
+            power=azure_state(machine.power, lang),
+            agent=", ".join(azure_state(a, lang) for a in machine.agent) or w["agent_silent"],
         )
         blocks.append(line(said))
     for item in facts.replication:
@@ -372,7 +382,11 @@ def _live(vm: str, facts: LiveFacts, lang: str, views: list[View]) -> list[dict]
         said = w["live_disagrees"].format(vm=vm, n=len(open_replication))
         blocks.append(line(said, color="warning"))
     for job in facts.backup_jobs:
-        blocks.append(line(w["job"].format(status=job["status"], start=minute(job["start"]))))
+        blocks.append(
+            line(
+                w["job"].format(status=azure_state(job["status"], lang), start=minute(job["start"]))
+            )
+        )
         blocks += [
             line(f"  {clip(humanize(e), TEXT, lang)}", isSubtle=True) for e in job["errors"][:3]
         ]
@@ -416,7 +430,13 @@ def _failed_at(view: View) -> datetime | None:
 
 def _replication(item: Replication, lang: str) -> list[dict[str, Any]]:
     w = words(lang)
-    blocks = [line(w["replication"].format(item=item.item, health=item.health, state=item.state))]
+    blocks = [
+        line(
+            w["replication"].format(
+                item=item.item, health=azure_state(item.health, lang), state=item.state
+            )
+        )
+    ]
     for error in item.errors[:3]:
         said = w["health_error"].format(
             code=error["code"], message=clip(humanize(error["message"]), TEXT, lang)

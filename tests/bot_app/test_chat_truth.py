@@ -81,3 +81,17 @@ async def test_an_open_backup_incident_older_than_the_latest_completed_backup_is
         assert "after the failure 1 open backup incident(s) report." in said
         french = texts(await app.say("pourquoi la VM erp-app-03 a échoué"))
         assert "Le dernier travail de sauvegarde de erp-app-03 a réussi " in french
+        assert "Travail de sauvegarde réussi (Completed), démarré " in french
+        assert "Travail de sauvegarde échoué (Failed), démarré " in french
+
+
+@run_async
+async def test_a_french_answer_says_azure_states_in_french_with_azures_word(tmp_path, arm_sim):
+    async with bot_app(tmp_path, arm_sim) as app:
+        await app.install()
+        await app.sync(app.engine.ingest, rp_limit_alert("erp-app-03"))
+        french = texts(await app.say("pourquoi la VM erp-app-03 a échoué"))
+        assert "VM erp-app-03 : démarrée (running), agent prêt (Ready)" in french
+        assert ": santé avertissement (Warning), " in french
+        english = texts(await app.say("why did VM erp-app-03 fail"))
+        assert "VM erp-app-03: running, agent Ready" in english
