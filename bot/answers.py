@@ -84,7 +84,11 @@ WORDS: dict[str, dict[str, str]] = {
         "no_live": "Azure reports nothing about this VM right now.",
         "live_disagrees": "Azure now reports the replication of {vm} healthy, while {n} "
         "replication incident(s) are still open: they close at the next poll if it stays so.",
-        "invalid_vm": "{reason}. VM names have 1-64 letters, digits, '-', '_' or '.'.",
+        "invalid_vm": "“{name}” is not a valid Azure VM name. VM names have 1-64 letters, "
+        "digits, '-', '_' or '.'.",
+        "name_a_vm": "Which VM? Name it, e.g. “{example}”.",
+        "why_example": "why did VM <name> fail",
+        "who_example": "who approved <name>",
         "explain_title": "Explain: {query}",
         "explain_none": "No catalogue entry matches: {query}",
         "shared": "Code {code} is shared by {n} entries; the message text tells them apart.",
@@ -172,7 +176,11 @@ WORDS: dict[str, dict[str, str]] = {
         "live_disagrees": "Azure signale désormais la réplication de {vm} saine, alors que {n} "
         "incident(s) de réplication restent ouverts : ils se ferment au prochain relevé si "
         "cela se confirme.",
-        "invalid_vm": "{reason}. Un nom de VM compte 1 à 64 lettres, chiffres, '-', '_' ou '.'.",
+        "invalid_vm": "« {name} » n'est pas un nom de VM Azure valide. Un nom de VM compte 1 à 64 "
+        "lettres, chiffres, '-', '_' ou '.'.",
+        "name_a_vm": "Quelle VM ? Nommez-la, par exemple « {example} ».",
+        "why_example": "pourquoi la VM <nom> a échoué",
+        "who_example": "qui a approuvé <nom>",
         "explain_title": "Explication : {query}",
         "explain_none": "Aucune entrée du catalogue ne correspond : {query}",
         "shared": "Le code {code} est partagé par {n} entrées ; le texte du message les départage.",

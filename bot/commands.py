@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
 from bot import answers, digest
-from bot.cards import answer_card, line
+from bot.cards import answer_card, clip, line
 from bot.fuzzy import closest, corrected
 from bot.incident_card import assessment
 from bot.model import reply_card
@@ -84,6 +84,8 @@ _WORDS: tuple[tuple[Name, re.Pattern[str]], ...] = (
     ("pause", _PAUSE), ("resume", _RESUME), ("help", _HELP),
 )  # fmt: skip
 _ON = {"on", "true", "oui", "activé", "activée"}
+# Words a question without a VM name leaves where the name goes ("why did the vm fail?").
+_NO_NAME = {"fail", "failed", "failing", "it", "a", "est", "échoué", "échoue", "echoue"}
 _TRAILING = "?!.,;:"
 # The words commands are made of: a typo in one of these is corrected before matching.
 VOCABULARY = frozenset(
@@ -119,7 +121,8 @@ def parse(text: str, locale: str | None = None) -> Command:
         for pattern in patterns:
             found = pattern.search(fixed)
             if found:
-                return Command(name, found["vm"].rstrip(_TRAILING), lang)
+                vm = found["vm"].rstrip(_TRAILING)
+                return Command(name, "" if vm.lower() in _NO_NAME else vm, lang)
     fixed_low = fixed.lower()
     for name, word in _WORDS:
         if word.match(fixed_low):
@@ -173,8 +176,10 @@ class Commands:
         w = answers.words(command.lang)
         try:
             return checked_vm_name(command.arg)
-        except InvalidVmName as exc:
-            said = w["invalid_vm"].format(reason=exc)
+        except InvalidVmName:
+            said = w["invalid_vm"].format(name=clip(command.arg, 80, command.lang))
+            if not command.arg:
+                said = w["name_a_vm"].format(example=w[f"{command.name}_example"])
             return answer_card(w[title].format(vm="?"), [line(said, color="attention")])
 
     def _why(self, command: Command, who: Approver) -> dict[str, Any]:

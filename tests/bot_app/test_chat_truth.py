@@ -95,3 +95,17 @@ async def test_a_french_answer_says_azure_states_in_french_with_azures_word(tmp_
         assert ": santé avertissement (Warning), " in french
         english = texts(await app.say("why did VM erp-app-03 fail"))
         assert "VM erp-app-03: running, agent Ready" in english
+
+
+@run_async
+async def test_a_why_without_a_vm_name_asks_for_one_in_the_askers_language(tmp_path):
+    async with bot_app(tmp_path) as app:
+        english = texts(await app.say("why did the vm fail?"))
+        assert "Which VM? Name it, e.g. “why did VM <name> fail”." in english
+        assert "fail failed" not in english and "No incident" not in english
+        french = texts(await app.say("pourquoi la VM a échoué"))
+        assert "Quelle VM ? Nommez-la, par exemple « pourquoi la VM <nom> a échoué »." in french
+        assert "Which VM?" in texts(await app.say("who approved it?"))
+        invalid = texts(await app.say('pourquoi la VM x" a échoué'))
+        assert "« x\" » n'est pas un nom de VM Azure valide." in invalid
+        assert "is not a valid" not in invalid  # no English sentence in a French answer
