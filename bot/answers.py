@@ -42,6 +42,7 @@ COMPLETED_JOBS = {"Completed", "CompletedWithWarnings"}
 WORDS: dict[str, dict[str, str]] = {
     "en": {
         "why_title": "Why {vm} failed",
+        "about_title": "What I know about {vm}",
         "nothing": "No incident recorded for {vm}.",
         "did_you_mean": "Did you mean {names}?",
         "ask_again": "Ask again with that name, e.g. \u201cwhy did VM {vm} fail\u201d.",
@@ -131,6 +132,7 @@ WORDS: dict[str, dict[str, str]] = {
     },
     "fr": {
         "why_title": "Pourquoi {vm} a échoué",
+        "about_title": "Ce que je sais de {vm}",
         "nothing": "Aucun incident enregistré pour {vm}.",
         "did_you_mean": "Vouliez-vous dire {names} ?",
         "ask_again": "Reposez la question avec ce nom, par exemple « pourquoi la VM {vm} a "
@@ -268,7 +270,8 @@ def why_card(
         body += _incident_story(vm, view, found, lang, seen, timezone)
     if facts is not None:
         body += _live(vm, facts, lang, views)
-    return answer_card(w["why_title"].format(vm=clip(vm, 80, lang)), body)
+    title = w["why_title" if views else "about_title"]  # no incident: no failure to tell
+    return answer_card(title.format(vm=clip(vm, 80, lang)), body)
 
 
 def _summary_line(view: View, found: Assessment, now: datetime, lang: str) -> dict[str, Any]:

@@ -109,3 +109,13 @@ async def test_a_why_without_a_vm_name_asks_for_one_in_the_askers_language(tmp_p
         invalid = texts(await app.say('pourquoi la VM x" a échoué'))
         assert "« x\" » n'est pas un nom de VM Azure valide." in invalid
         assert "is not a valid" not in invalid  # no English sentence in a French answer
+
+
+@run_async
+async def test_a_vm_without_incidents_is_not_said_to_have_failed(tmp_path):
+    async with bot_app(tmp_path) as app:
+        english = texts(await app.say("why did vm web-09 fail"))
+        assert english.startswith("What I know about web-09\nNo incident recorded for web-09.")
+        assert "failed" not in english
+        french = texts(await app.say("pourquoi la VM web-09 a échoué"))
+        assert french.startswith("Ce que je sais de web-09\nAucun incident enregistré pour web-09.")
