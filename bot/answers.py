@@ -15,7 +15,17 @@ from bot.cards import answer_card, bullets, clip, fact, heading, line, rich, run
 from bot.incident_card import assessment, failure_sentence, headline
 from bot.timeline import timeline_lines
 from bot.vmfacts import LiveFacts, Replication
-from bot.wording import OUTCOMES, STATES, ago, humanize, local, minute, playbook_label
+from bot.wording import (
+    OUTCOMES,
+    STATES,
+    ago,
+    azure_state,
+    humanize,
+    local,
+    minute,
+    moment,
+    playbook_label,
+)
 from bot.wording import words as table
 from remediation.explain import Explanation
 from remediation.notify import View
@@ -27,10 +37,12 @@ SHOWN_INCIDENTS = 5
 SHOWN_FAILED = 10
 TEXT = 300
 TIMELINE_STEPS = 40  # every step of a run (a run has at most a few dozen)
+COMPLETED_JOBS = {"Completed", "CompletedWithWarnings"}
 
 WORDS: dict[str, dict[str, str]] = {
     "en": {
         "why_title": "Why {vm} failed",
+        "about_title": "What I know about {vm}",
         "nothing": "No incident recorded for {vm}.",
         "did_you_mean": "Did you mean {names}?",
         "ask_again": "Ask again with that name, e.g. \u201cwhy did VM {vm} fail\u201d.",
@@ -66,13 +78,19 @@ WORDS: dict[str, dict[str, str]] = {
         "(1 to 12 hours after the last one, depending on its duration).",
         "job": "Backup job {status}, started {start}",
         "job_group": " (resource group {group})",
+        "backup_works": "Azure's latest backup job of {vm} completed {when}, after the failure "
+        "{n} open backup incident(s) report.",
         "machine": "VM {vm}: {power}, agent {agent}",
         "agent_silent": "silent",
         "log_rows": "Log Analytics: {n} recent {table} row(s)",
         "no_live": "Azure reports nothing about this VM right now.",
         "live_disagrees": "Azure now reports the replication of {vm} healthy, while {n} "
         "replication incident(s) are still open: they close at the next poll if it stays so.",
-        "invalid_vm": "{reason}. VM names have 1-64 letters, digits, '-', '_' or '.'.",
+        "invalid_vm": "“{name}” is not a valid Azure VM name. VM names have 1-64 letters, "
+        "digits, '-', '_' or '.'.",
+        "name_a_vm": "Which VM? Name it, e.g. “{example}”.",
+        "why_example": "why did VM <name> fail",
+        "who_example": "who approved <name>",
         "explain_title": "Explain: {query}",
         "explain_none": "No catalogue entry matches: {query}",
         "shared": "Code {code} is shared by {n} entries; the message text tells them apart.",
@@ -115,6 +133,7 @@ WORDS: dict[str, dict[str, str]] = {
     },
     "fr": {
         "why_title": "Pourquoi {vm} a échoué",
+        "about_title": "Ce que je sais de {vm}",
         "nothing": "Aucun incident enregistré pour {vm}.",
         "did_you_mean": "Vouliez-vous dire {names} ?",
         "ask_again": "Reposez la question avec ce nom, par exemple « pourquoi la VM {vm} a "
@@ -152,6 +171,8 @@ WORDS: dict[str, dict[str, str]] = {
         "(1 à 12 heures après le précédent, selon sa durée).",
         "job": "Travail de sauvegarde {status}, démarré {start}",
         "job_group": " (groupe de ressources {group})",
+        "backup_works": "Le dernier travail de sauvegarde de {vm} a réussi {when}, après l'échec "
+        "que signalent {n} incident(s) de sauvegarde ouvert(s).",
         "machine": "VM {vm} : {power}, agent {agent}",
         "agent_silent": "muet",
         "log_rows": "Log Analytics : {n} ligne(s) récente(s) de {table}",
@@ -159,7 +180,11 @@ WORDS: dict[str, dict[str, str]] = {
         "live_disagrees": "Azure signale désormais la réplication de {vm} saine, alors que {n} "
         "incident(s) de réplication restent ouverts : ils se ferment au prochain relevé si "
         "cela se confirme.",
-        "invalid_vm": "{reason}. Un nom de VM compte 1 à 64 lettres, chiffres, '-', '_' ou '.'.",
+        "invalid_vm": "« {name} » n'est pas un nom de VM Azure valide. Un nom de VM compte 1 à 64 "
+        "lettres, chiffres, '-', '_' ou '.'.",
+        "name_a_vm": "Quelle VM ? Nommez-la, par exemple « {example} ».",
+        "why_example": "pourquoi la VM <nom> a échoué",
+        "who_example": "qui a approuvé <nom>",
         "explain_title": "Explication : {query}",
         "explain_none": "Aucune entrée du catalogue ne correspond : {query}",
         "shared": "Le code {code} est partagé par {n} entrées ; le texte du message les départage.",
@@ -247,7 +272,8 @@ def why_card(
         body += _incident_story(vm, view, found, lang, seen, timezone)
     if facts is not None:
         body += _live(vm, facts, lang, views)
-    return answer_card(w["why_title"].format(vm=clip(vm, 80)), body)
+    title = w["why_title" if views else "about_title"]  # no incident: no failure to tell
+    return answer_card(title.format(vm=clip(vm, 80, lang)), body)
 
 
 def _summary_line(view: View, found: Assessment, now: datetime, lang: str) -> dict[str, Any]:
@@ -256,7 +282,7 @@ def _summary_line(view: View, found: Assessment, now: datetime, lang: str) -> di
     fired = incident.get("fired_at") or incident.get("first_seen")
     return rich(
         run(f"• {table(STATES, lang)[found.state]}  ", weight="Bolder"),
-        run(clip(title, 120)),
+        run(clip(title, 120, lang)),
         run(f"  · {words(lang)['seen'].format(when=ago(fired, now, lang))}", isSubtle=True),
     )
 
@@ -270,7 +296,7 @@ def _incident_story(
     fired = incident.get("fired_at") or incident.get("first_seen")
     blocks = [
         rich(
-            run(clip(title, TEXT), weight="Bolder", size="Medium"),
+            run(clip(title, TEXT, lang), weight="Bolder", size="Medium"),
             run(
                 f"  {table(STATES, lang)[found.state]} · "
                 f"{w['seen'].format(when=_when(fired, now, lang, timezone))}",
@@ -286,7 +312,7 @@ def _incident_story(
     else:
         blocks.append(line(w["unknown_cause"]))
     for item in (incident.get("evidence") or [])[:1]:
-        blocks.append(line(clip(humanize(item.get("message")), TEXT), isSubtle=True))
+        blocks.append(line(clip(humanize(item.get("message")), TEXT, lang), isSubtle=True))
     blocks.append(heading(w["done"]))
     blocks += _done(vm, view, found, lang, now)
     blocks.append(heading(w["next"]))
@@ -357,29 +383,28 @@ def _live(vm: str, facts: LiveFacts, lang: str, views: list[View]) -> list[dict]
     for machine in facts.machines:
         said = w["machine"].format(
             vm=machine.name,
-            power=machine.power or "?",
-            agent=", ".join(machine.agent) or w["agent_silent"],
+            power=azure_state(machine.power, lang),
+            agent=", ".join(azure_state(a, lang) for a in machine.agent) or w["agent_silent"],
         )
         blocks.append(line(said))
     for item in facts.replication:
-        blocks += _replication(item, w)
+        blocks += _replication(item, lang)
     healthy = any(r.health == "Normal" for r in facts.replication)
-    open_replication = [
-        v for v in views
-        if v["incident"]["status"] == "open"
-        and (v["incident"].get("service") or "").startswith("migrate")
-    ]  # fmt: skip
+    open_replication = _open(views, "migrate")
     if healthy and open_replication:
         said = w["live_disagrees"].format(vm=vm, n=len(open_replication))
         blocks.append(line(said, color="warning"))
     # Jobs of same-named VMs in several resource groups are told apart by their group.
     namesakes = len({(job["group"] or "").lower() for job in facts.backup_jobs}) > 1
     for job in facts.backup_jobs:
-        said = w["job"].format(status=job["status"], start=minute(job["start"]))
+        said = w["job"].format(status=azure_state(job["status"], lang), start=minute(job["start"]))
         if namesakes and job["group"]:
             said += w["job_group"].format(group=job["group"])
         blocks.append(line(said))
-        blocks += [line(f"  {clip(humanize(e), TEXT)}", isSubtle=True) for e in job["errors"][:3]]
+        blocks += [
+            line(f"  {clip(humanize(e), TEXT, lang)}", isSubtle=True) for e in job["errors"][:3]
+        ]
+    blocks += _backup_works_again(vm, facts, views, lang)
     for table_name, rows in facts.logs.items():
         blocks.append(line(w["log_rows"].format(n=len(rows), table=table_name)))
     for reason in facts.unavailable:
@@ -389,15 +414,50 @@ def _live(vm: str, facts: LiveFacts, lang: str, views: list[View]) -> list[dict]
     return blocks
 
 
-def _replication(item: Replication, w: dict[str, str]) -> list[dict[str, Any]]:
-    blocks = [line(w["replication"].format(item=item.item, health=item.health, state=item.state))]
+def _open(views: list[View], service: str) -> list[View]:
+    """The open incidents of a service ("backup", "migrate...")."""
+    return [
+        v for v in views
+        if v["incident"]["status"] == "open"
+        and (v["incident"].get("service") or "").startswith(service)
+    ]  # fmt: skip
+
+
+def _backup_works_again(vm: str, facts: LiveFacts, views: list[View], lang: str) -> list[dict]:
+    """A warning when Azure's newest backup job of the VM completed after the failures that
+    open backup incidents report (e.g. a late alert after a fix)."""
+    newest = facts.backup_jobs[0] if facts.backup_jobs else None
+    done = moment(newest["end"] or newest["start"]) if newest else None
+    if newest is None or done is None or newest["status"] not in COMPLETED_JOBS:
+        return []
+    older = [v for v in _open(views, "backup") if (_failed_at(v) or done) < done]
+    if not older:
+        return []
+    said = words(lang)["backup_works"].format(vm=vm, when=minute(done), n=len(older))
+    return [line(said, color="warning")]
+
+
+def _failed_at(view: View) -> datetime | None:
+    incident = view["incident"]
+    return moment(incident.get("fired_at") or incident.get("first_seen"))
+
+
+def _replication(item: Replication, lang: str) -> list[dict[str, Any]]:
+    w = words(lang)
+    blocks = [
+        line(
+            w["replication"].format(
+                item=item.item, health=azure_state(item.health, lang), state=item.state
+            )
+        )
+    ]
     for error in item.errors[:3]:
         said = w["health_error"].format(
-            code=error["code"], message=clip(humanize(error["message"]), TEXT)
+            code=error["code"], message=clip(humanize(error["message"]), TEXT, lang)
         )
         blocks.append(line(said, color="attention"))
         if error["action"]:
-            blocks.append(line(f"→ {clip(humanize(error['action']), TEXT)}", isSubtle=True))
+            blocks.append(line(f"→ {clip(humanize(error['action']), TEXT, lang)}", isSubtle=True))
     if item.last_recovery_point:
         blocks.append(line(w["last_rp"].format(when=minute(item.last_recovery_point))))
     cycle = item.next_cycle
@@ -424,12 +484,12 @@ def failed_fixes_card(failed: list[tuple[View, Run]], lang: str, now: datetime) 
         said = w["failed_line"].format(vm=item["vm"], when=ago(item["updated"], now, lang),
                                        playbook=playbook_label(item["playbook"], lang))  # fmt: skip
         body.append(rich(run("✗ ", color="attention"), run(said, weight="Bolder"),
-                         run(f"  {clip(title, 120)}", isSubtle=True),
+                         run(f"  {clip(title, 120, lang)}", isSubtle=True),
                          spacing="Medium"))  # fmt: skip
         mine = found.of(item["vm"])
         if mine is not None and mine.outcome == "fix-failed":
             only = Assessment(found.state, "fix-failed", (mine,))
-            body.append(line(clip(failure_sentence(only, lang), TEXT)))
+            body.append(line(clip(failure_sentence(only, lang), TEXT, lang)))
     if len(failed) > SHOWN_FAILED:
         body.append(line(f"… +{len(failed) - SHOWN_FAILED}", isSubtle=True))
     return answer_card(w["failed_title"], body)
@@ -443,7 +503,7 @@ def who_approved_card(
     shown = [a for a in approvals if a["state"] not in {"superseded", "withdrawn", "expired"}]
     shown.sort(key=lambda a: a.get("decided_at") or a["created"], reverse=True)
     body = [line(_decision_text(a, lang, now)) for a in shown[:SHOWN_FAILED]]
-    return answer_card(w["who_title"].format(vm=clip(vm, 80)),
+    return answer_card(w["who_title"].format(vm=clip(vm, 80, lang)),
                        body or [line(w["no_decision"].format(vm=vm))])  # fmt: skip
 
 
@@ -451,9 +511,9 @@ def who_approved_card(
 def explain_card(explanation: Explanation) -> dict[str, Any]:
     lang = explanation.language
     w = words(lang)
-    title = w["explain_title"].format(query=clip(explanation.query, 80))
+    title = w["explain_title"].format(query=clip(explanation.query, 80, lang))
     if not explanation.entries:
-        said = w["explain_none"].format(query=clip(explanation.query, 200))
+        said = w["explain_none"].format(query=clip(explanation.query, 200, lang))
         return answer_card(title, [line(said)])
     body: list[dict[str, Any]] = []
     if len(explanation.entries) > 1:

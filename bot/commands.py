@@ -1,9 +1,10 @@
 """Chat commands, forgiving of phrasing and spelling, in English and French.
 
 `parse` turns free text into a `Command`: command words with a typo or two are recognised
-("statsu", "whyy"), and the VM named is validated before any lookup; a VM no incident names
-gets "did you mean" the known VM names nearest to it. `Commands.answer` runs it against the
-engine (synchronously: the turn handler calls it in a worker thread) and returns the reply.
+("statsu", "whyy"), and the VM named is validated before any lookup; a VM no incident names,
+of which Azure says nothing either, gets "did you mean" the known VM names nearest to it.
+`Commands.answer` runs it against the engine (synchronously: the turn handler calls it in a
+worker thread) and returns the reply.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
 from bot import answers, digest
-from bot.cards import answer_card, line
+from bot.cards import answer_card, clip, line
 from bot.fuzzy import closest, corrected
 from bot.incident_card import assessment
 from bot.model import reply_card
@@ -83,6 +84,8 @@ _WORDS: tuple[tuple[Name, re.Pattern[str]], ...] = (
     ("pause", _PAUSE), ("resume", _RESUME), ("help", _HELP),
 )  # fmt: skip
 _ON = {"on", "true", "oui", "activé", "activée"}
+# Words a question without a VM name leaves where the name goes ("why did the vm fail?").
+_NO_NAME = {"fail", "failed", "failing", "it", "a", "est", "échoué", "échoue", "echoue"}
 _TRAILING = "?!.,;:"
 # The words commands are made of: a typo in one of these is corrected before matching.
 VOCABULARY = frozenset(
@@ -118,7 +121,8 @@ def parse(text: str, locale: str | None = None) -> Command:
         for pattern in patterns:
             found = pattern.search(fixed)
             if found:
-                return Command(name, found["vm"].rstrip(_TRAILING), lang)
+                vm = found["vm"].rstrip(_TRAILING)
+                return Command(name, "" if vm.lower() in _NO_NAME else vm, lang)
     fixed_low = fixed.lower()
     for name, word in _WORDS:
         if word.match(fixed_low):
@@ -172,8 +176,10 @@ class Commands:
         w = answers.words(command.lang)
         try:
             return checked_vm_name(command.arg)
-        except InvalidVmName as exc:
-            said = w["invalid_vm"].format(reason=exc)
+        except InvalidVmName:
+            said = w["invalid_vm"].format(name=clip(command.arg, 80, command.lang))
+            if not command.arg:
+                said = w["name_a_vm"].format(example=w[f"{command.name}_example"])
             return answer_card(w[title].format(vm="?"), [line(said, color="attention")])
 
     def _why(self, command: Command, who: Approver) -> dict[str, Any]:
@@ -181,14 +187,16 @@ class Commands:
         if not isinstance(vm, str):
             return vm
         incidents = self._engine.incidents.for_vm(vm)
+        vm = _as_recorded(vm, incidents)
         incidents.sort(key=lambda i: i["status"] != "open")  # open first, then most recent
         views = [self._engine.view(i["id"]) for i in incidents[: answers.SHOWN_INCIDENTS]]
-        suggestions = None if incidents else closest(vm, self._known_vms())
         facts = None
         if self._facts is not None:
             facts = self._facts.gather(
                 vm, [i.get("vault_id") for i in incidents], _resource_ids(vm, incidents)
             )
+        known = incidents or (facts is not None and facts.about_the_vm)
+        suggestions = None if known else closest(vm, self._known_vms())
         return answers.why_card(vm, views, facts, command.lang, now=self._engine.clock(),
                                 suggestions=suggestions, timezone=command.timezone)  # fmt: skip
 
@@ -208,9 +216,11 @@ class Commands:
         vm = self._vm(command, "who_title")
         if not isinstance(vm, str):
             return vm
+        incidents = self._engine.incidents.for_vm(vm)
+        vm = _as_recorded(vm, incidents)
         approvals = [
             a
-            for incident in self._engine.incidents.for_vm(vm)
+            for incident in incidents
             for a in self._engine.approvals.all_for(incident["id"])
             if any((t.get("vm") or "").lower() == vm.lower() for t in a.get("targets") or [])
         ]
@@ -261,6 +271,13 @@ class Commands:
         return answer_card(
             w["status_title"], [line(said, weight="Bolder", color="good"), line(state)]
         )
+
+
+def _as_recorded(vm: str, incidents: list[Incident]) -> str:
+    """`vm` spelt as the incidents name it: Azure VM names ignore case, and what an incident
+    tells of a VM (its approval, its fix) is keyed by the recorded spelling."""
+    name = vm.lower()
+    return next((v for i in incidents for v in i["vms"] if v.lower() == name), vm)
 
 
 def _resource_ids(vm: str, incidents: list[Incident]) -> list[str]:

@@ -69,6 +69,12 @@ class LiveFacts:
     logs: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     unavailable: list[str] = field(default_factory=list)
 
+    @property
+    def about_the_vm(self) -> bool:
+        """Whether Azure said anything of the VM: then its name is no typo."""
+        return bool(self.machines or self.replication or self.backup_jobs
+                    or any(self.logs.values()))  # fmt: skip
+
 
 class VmFacts:
     """Reads what Azure says now about a VM, from the vaults the incidents or settings name."""

@@ -96,6 +96,26 @@ OUTCOMES: dict[str, dict[str, str]] = {
     },
 }
 
+# States as Azure reports them (backup job status, power state, VM agent, replication
+# health), in French; Azure's own word follows in brackets, as the portal and docs spell it.
+_AZURE_FR = {
+    "completed": "réussi", "completedwithwarnings": "réussi avec avertissements",
+    "failed": "échoué", "inprogress": "en cours", "cancelled": "annulé",
+    "cancelling": "en cours d'annulation",
+    "running": "démarrée", "stopped": "arrêtée", "deallocated": "libérée",
+    "starting": "en démarrage", "stopping": "en arrêt", "deallocating": "en libération",
+    "ready": "prêt", "not ready": "non prêt",
+    "normal": "normale", "warning": "avertissement", "critical": "critique",
+}  # fmt: skip
+
+
+def azure_state(value: str | None, lang: str) -> str:
+    """A state Azure reports, in the answer's language: "échoué (Failed)" in French."""
+    said = value or "?"
+    french = _AZURE_FR.get(said.lower()) if lang == "fr" else None
+    return f"{french} ({said})" if french else said
+
+
 PLAYBOOKS: dict[str, dict[str, str]] = {
     "en": {
         "repair-replication": "Repair replication",
