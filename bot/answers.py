@@ -102,7 +102,8 @@ WORDS: dict[str, dict[str, str]] = {
         "by_state": "{state}: {n}",
         "approvals": "Pending approvals: {n}",
         "ignored": "Recorded without an incident: {out} out of scope (not Backup or Migrate), "
-        "{quiet} not failures (jobs running or done, informational health errors)",
+        "{quiet} not failures (jobs running or done, informational health errors), {own} "
+        "backup jobs the fixes ran themselves",
         "approval_line": "• {playbook} for {vms} · expires {when}",
         "switches": "Automation: {paused} · dry run: {dry_run}",
         "paused": "paused",
@@ -196,7 +197,8 @@ WORDS: dict[str, dict[str, str]] = {
         "by_state": "{state} : {n}",
         "approvals": "Approbations en attente : {n}",
         "ignored": "Enregistrés sans incident : {out} hors périmètre (ni Sauvegarde ni Migrate), "
-        "{quiet} sans échec (travaux en cours ou terminés, erreurs d'intégrité informatives)",
+        "{quiet} sans échec (travaux en cours ou terminés, erreurs d'intégrité informatives), "
+        "{own} travaux de sauvegarde lancés par les corrections elles-mêmes",
         "approval_line": "• {playbook} pour {vms} · expire {when}",
         "switches": "Automatisation : {paused} · simulation : {dry_run}",
         "paused": "suspendue",
@@ -593,7 +595,8 @@ def status_card(
             when=ago(approval["expires"], now, lang))))  # fmt: skip
     if ignored is not None:
         out, quiet = ignored.get("out-of-scope", 0), ignored.get("not-a-failure", 0)
-        body.append(line(w["ignored"].format(out=out, quiet=quiet), isSubtle=True))
+        own = ignored.get("fix-job", 0)
+        body.append(line(w["ignored"].format(out=out, quiet=quiet, own=own), isSubtle=True))
     return answer_card(w["status_title"], body)
 
 

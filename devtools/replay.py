@@ -17,7 +17,7 @@ from typing import Any
 
 from remediation.approvals import Approver
 from remediation.clock import Clock, utcnow
-from remediation.scope import NOT_A_FAILURE, OUT_OF_SCOPE
+from remediation.scope import FIX_JOB, NOT_A_FAILURE, OUT_OF_SCOPE
 from remediation.signals import Signal, SignalError, signals_from_payload
 from remediation.signals.arm_id import ArmId
 
@@ -210,6 +210,7 @@ def replay(
             "incidents": len(_all_incidents(engine)),
             "out_of_scope": counters.extra.get(OUT_OF_SCOPE, 0),
             "not_failures": counters.extra.get(NOT_A_FAILURE, 0),
+            "fix_jobs": counters.extra.get(FIX_JOB, 0),
             "notifications": counters.notifications,
             "card_updates": counters.card_updates,
             "remediations": {k: dict(v) for k, v in remediations.items()},

@@ -45,7 +45,7 @@ from remediation.queue.base import (
 )
 from remediation.records import Approval, Caller, FixTarget, Incident, Plan, Related, Run
 from remediation.runs import ACTIVE, NOTHING_DONE, TERMINAL, Runner, Runs, new_run
-from remediation.scope import ignored_because, summary_of
+from remediation.scope import FIX_JOB, Ignored, ignored_because, summary_of
 from remediation.signals import signals_from_payload
 from remediation.signals.migration_item import recovery_key
 from remediation.signals.model import Signal, SignalError, SourceKind
@@ -289,7 +289,7 @@ class Engine:
         """`key` is the record's: a signal recorded before a change to the dedup rule is settled
         where it was recorded. A signal out of scope or not a failure is only recorded so."""
         found = self.classifier.classify(signal)
-        ignored = ignored_because(signal, found, self.policy().scope)
+        ignored = ignored_because(signal, found, self.policy().scope) or self._fix_job(signal)
         if ignored:
             summary = summary_of(signal)
             self.store.update(SEEN, key[:2], key, lambda doc: ignored.settle(doc, summary))
@@ -308,6 +308,18 @@ class Engine:
             recovered = recovery_key(signal.resource_id)  # failing again: its recovery is news
             self.store.delete(SEEN, recovered[:2], recovered)
         return result
+
+    def _fix_job(self, signal: Signal) -> Ignored | None:
+        """A Backup job one of the fixes of this VM ran and followed is not news: Azure alerts
+        on each failed job, the cleanup's deliberate first failure included, and the fix's
+        card already tells what that job did."""
+        job = (signal.job_id or "").rsplit("/", 1)[-1].lower()
+        if not job or not signal.vm:
+            return None
+        for run in self.runs.all(vm=signal.vm):
+            if job in (j.lower() for j in (run.get("context") or {}).get("jobs_followed") or []):
+                return Ignored(FIX_JOB, f"backup job {job} was run by fix {run['id']}")
+        return None
 
     def _correlate(self, signal: Signal, classification: Classification) -> Ingested:
         cleared = self.incidents.clear(signal)

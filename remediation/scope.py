@@ -8,6 +8,9 @@ action group or Event Grid sends is acknowledged and recorded, never an incident
   alerts from the monitoring services the policy lists under `never` (Service Health, Resource
   Health, budgets, smart detectors...) are out of scope whatever they say. Text pasted by a
   person is always in scope.
+- **a fix's own job**: a Backup job that one of the bot's fixes ran and followed (the
+  cleanup's first backup fails on purpose; Azure still alerts on it, after the fix ended): the
+  fix's card tells that job's story (the engine decides this one, from the runs).
 - **not a failure**: a job still running, cancelled or done (`quiet_statuses`), or a health
   error that is informational (`informational_levels`) or sits on an item whose health is
   fine (`healthy_statuses`), like "no test migration was done yet" on a replicating item.
@@ -29,7 +32,8 @@ from remediation.store import Store
 
 OUT_OF_SCOPE = "out-of-scope"
 NOT_A_FAILURE = "not-a-failure"
-IGNORED_STATES = (OUT_OF_SCOPE, NOT_A_FAILURE)
+FIX_JOB = "fix-job"
+IGNORED_STATES = (OUT_OF_SCOPE, NOT_A_FAILURE, FIX_JOB)
 _ENTRY_SERVICES = {
     "backup": "backup",
     "migrate-replication": "migrate",
@@ -102,7 +106,7 @@ def summary_of(signal: Signal) -> dict[str, Any]:
 
 
 def ignored_counts(store: Store, table: str) -> dict[str, int]:
-    """How many recorded signals were out of scope and how many were not failures."""
+    """How many recorded signals were out of scope, not failures, or a fix's own jobs."""
     counts: Counter[str] = Counter()
     for state in IGNORED_STATES:
         counts[state] = len(store.query(table, where={"state": state}))

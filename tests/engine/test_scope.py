@@ -13,7 +13,7 @@ import yaml
 
 from remediation.engine import SEEN
 from remediation.policy import PolicyError, Scope, parse_policy
-from remediation.scope import NOT_A_FAILURE, OUT_OF_SCOPE, ignored_counts
+from remediation.scope import FIX_JOB, NOT_A_FAILURE, OUT_OF_SCOPE, ignored_counts
 from remediation.signals import parse_payload, signals_from_payload
 from tests.engine.signals import changed_blocks_error, rp_limit_alert
 
@@ -37,7 +37,7 @@ def test_a_service_health_alert_is_recorded_out_of_scope_not_an_incident(engine)
     record = record_of(engine, signal)
     assert record["state"] == OUT_OF_SCOPE and "ServiceHealth" in record["reason"]
     assert record["ignored"]["monitoring_service"] == "ServiceHealth" and "signal" not in record
-    assert ignored_counts(engine.store, SEEN) == {OUT_OF_SCOPE: 1, NOT_A_FAILURE: 0}
+    assert ignored_counts(engine.store, SEEN) == {OUT_OF_SCOPE: 1, NOT_A_FAILURE: 0, FIX_JOB: 0}
 
 
 def test_a_metric_alert_on_a_storage_account_is_out_of_scope(engine):
