@@ -99,7 +99,7 @@ WORDS: dict[str, dict[str, str]] = {
         "acknowledged": "acknowledged {when}",
         "unowned": "Nobody has acknowledged it yet.",
         "vms": "VMs ({n})",
-        "still_failing": "{n} still failing",
+        "reported_failing": "{n} reported failing",
         "more": "and {n} more",
         "first_seen": "First seen",
         "fired": "{when} (alert fired)",
@@ -182,7 +182,7 @@ WORDS: dict[str, dict[str, str]] = {
         "acknowledged": "pris en compte {when}",
         "unowned": "Personne ne l'a encore pris en compte.",
         "vms": "VM ({n})",
-        "still_failing": "{n} toujours en échec",
+        "reported_failing": "{n} signalée(s) en échec",
         "more": "et {n} autres",
         "first_seen": "Première détection",
         "fired": "{when} (alerte déclenchée)",
@@ -467,10 +467,11 @@ def _facts(c: _Card) -> list[dict[str, Any]]:
 
 
 def _counts(c: _Card) -> str:
-    """ "3 still failing · 1 fixed": the VMs by outcome, counted VMs among the failing."""
+    """ "3 reported failing · 1 fixed": the VMs by outcome, counted VMs among the failing
+    (reported: until a fix reads Azure, only the signals say so)."""
     outcomes = table(OUTCOMES, c.lang)
     settled = [(o, n) for o, n in c.found.counts.items() if o in SETTLED and n]
-    said = [c.w["still_failing"].format(n=c.found.failing)]
+    said = [c.w["reported_failing"].format(n=c.found.failing)]
     said += [f"{n} {outcomes.get(o, o)}" for o, n in sorted(settled)]
     return " · ".join(said)
 
