@@ -289,7 +289,9 @@ class Engine:
         """`key` is the record's: a signal recorded before a change to the dedup rule is settled
         where it was recorded. A signal out of scope or not a failure is only recorded so."""
         found = self.classifier.classify(signal)
-        ignored = ignored_because(signal, found, self.policy().scope) or self._fix_job(signal)
+        ignored = ignored_because(signal, found, self.policy().scope) or self._fix_job(
+            signal, found
+        )
         if ignored:
             summary = summary_of(signal)
             self.store.update(SEEN, key[:2], key, lambda doc: ignored.settle(doc, summary))
@@ -309,14 +311,17 @@ class Engine:
             self.store.delete(SEEN, recovered[:2], recovered)
         return result
 
-    def _fix_job(self, signal: Signal) -> Ignored | None:
-        """A Backup job one of the fixes of this VM ran and followed is not news: Azure alerts
-        on each failed job, the cleanup's deliberate first failure included, and the fix's
-        card already tells what that job did."""
+    def _fix_job(self, signal: Signal, found: Classification) -> Ignored | None:
+        """A Backup job one of the fixes of this VM ran and followed, failing with the error
+        that fix was about, is not news: Azure alerts on each failed job, the cleanup's
+        deliberate first failure included, and the fix's card already tells what that job
+        did. Another error the job hit is news (the card's "other fix" opens it too)."""
         job = (signal.job_id or "").rsplit("/", 1)[-1].lower()
-        if not job or not signal.vm:
+        if not job or not signal.vm or not found.entry_id:
             return None
         for run in self.runs.all(vm=signal.vm):
+            if run["target"].get("entry_id") != found.entry_id:
+                continue
             if job in (j.lower() for j in (run.get("context") or {}).get("jobs_followed") or []):
                 return Ignored(FIX_JOB, f"backup job {job} was run by fix {run['id']}")
         return None
