@@ -31,6 +31,7 @@ _PHASES = {
 }
 _RUN_OUTCOME = {"succeeded": "fixed", "failed": "fix-failed", "not-confirmed": "not-confirmed",
                 "dry-run": "dry-run"}  # fmt: skip
+_TIMES = {"en": "({n} times)", "fr": "({n} fois)"}  # a step that ended alike n times in a row
 _RUNNING = {"en": "running", "fr": "en cours"}
 
 
@@ -41,12 +42,25 @@ def timeline_blocks(
     blocks: list[dict[str, Any]] = []
     for item in runs:
         blocks.append(_run_header(item, lang))
-        entries = steps_of(item)
+        entries = _repeats_counted(steps_of(item))
         if compact:
             entries = entries[-COMPACT_STEPS:]
-        for entry in entries[-MAX_STEPS:]:
-            blocks.append(_step(entry, lang, now))
+        for entry, times in entries[-MAX_STEPS:]:
+            blocks.append(_step(entry, lang, now, times))
     return blocks
+
+
+def _repeats_counted(entries: list[JournalEntry]) -> list[tuple[JournalEntry, int]]:
+    """Runs of the same step ending the same way with the same note (a fix looking again
+    and again while it waits its turn) as their last entry and how many there were."""
+    counted: list[tuple[JournalEntry, int]] = []
+    for entry in entries:
+        same = (entry.get("step"), entry.get("phase"), entry.get("note"))
+        if counted and same == tuple(counted[-1][0].get(k) for k in ("step", "phase", "note")):
+            counted[-1] = (entry, counted[-1][1] + 1)
+        else:
+            counted.append((entry, 1))
+    return counted
 
 
 def steps_of(item: Run) -> list[JournalEntry]:
@@ -87,13 +101,14 @@ def _run_header(item: Run, lang: str) -> dict[str, Any]:
     )
 
 
-def _step(entry: JournalEntry, lang: str, now: datetime) -> dict[str, Any]:
+def _step(entry: JournalEntry, lang: str, now: datetime, times: int = 1) -> dict[str, Any]:
     icon, color = _PHASES.get(str(entry.get("phase")), ("•", "default"))
     when = moment(entry.get("time"))
     stamp = f"{ago(when, now, lang)} · {when:%H:%M:%S} UTC" if when else ""
+    said = clip(step_text(entry, lang), SHORT_TEXT, lang)
     return rich(
         run(f"{icon} ", color=color),
-        run(clip(step_text(entry, lang), SHORT_TEXT, lang)),
+        run(f"{said} {_TIMES.get(lang, _TIMES['en']).format(n=times)}" if times > 1 else said),
         run(f"  ({stamp})" if stamp else "", isSubtle=True),
     )
 

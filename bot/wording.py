@@ -266,6 +266,8 @@ _FRENCH_FAILURES = (
     (re.compile(r"^(?P<n>\d+) collection\(s\) in (?P<groups>.+)$"),
      "{n} collection(s) dans {groups}"),
     (re.compile(r"^locks recorded: (?P<locks>.+)$"), "verrous notés : {locks}"),
+    (re.compile(r"^(?P<group>\S+) is being cleaned by the fix of (?P<vm>\S+)$"),
+     "{group} est en cours de nettoyage par la correction de {vm}"),
     (re.compile(r"^lifted (?P<n>\d+) lock\(s\)$"), "{n} verrou(s) levé(s)"),
     (re.compile(r"^waiting for Azure Backup's cleanup \((?P<n>\d+) of (?P<limit>\d+)\)$"),
      "attente du nettoyage d'Azure Backup ({n} sur {limit})"),

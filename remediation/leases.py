@@ -20,22 +20,24 @@ class Leases:
         self._store = store
         self._is_finished = is_finished
 
-    def acquire(self, name: str, owner: str) -> str | None:
-        """None when `owner` holds the lease now; otherwise the id of the run that holds it."""
-        if self._store.claim(LEASES, PARTITION, name, {"owner": owner}):
+    def acquire(self, name: str, owner: str, label: str = "") -> str | None:
+        """None when `owner` holds the lease now; otherwise who holds it: the `label` its
+        holder gave (for people: "the fix of VM x"), else its run id."""
+        held = {"owner": owner, "label": label}
+        if self._store.claim(LEASES, PARTITION, name, held):
             return None
         record = self._store.get(LEASES, PARTITION, name)
         if record is None:
-            return self.acquire(name, owner)
+            return self.acquire(name, owner, label)
         holder = record.data["owner"]
         if holder == owner:
             return None
         if not self._is_finished(holder):
-            return holder
+            return str(record.data.get("label") or holder)
         try:
-            self._store.replace(LEASES, PARTITION, name, {"owner": owner}, etag=record.etag)
+            self._store.replace(LEASES, PARTITION, name, held, etag=record.etag)
         except Conflict:
-            return self.acquire(name, owner)
+            return self.acquire(name, owner, label)
         return None
 
     def release(self, name: str, owner: str) -> None:

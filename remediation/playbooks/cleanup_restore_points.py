@@ -103,7 +103,7 @@ def record_locks(ctx: RunContext) -> StepResult:
     """Hold the groups (one cleanup per group at a time), then persist every lock that covers
     the collections, each with its scope, before anything is removed; never re-record."""
     for group in ctx.state["groups"]:
-        holder = ctx.leases.acquire(_lease(group), ctx.run["id"])
+        holder = ctx.leases.acquire(_lease(group), ctx.run["id"], f"the fix of {ctx.run['vm']}")
         if holder:
             return StepResult.wait(LEASE_WAIT_SECONDS, f"{group} is being cleaned by {holder}")
     if "locks" not in ctx.state:

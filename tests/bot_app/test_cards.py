@@ -533,3 +533,31 @@ def test_the_vm_agent_check_says_why_in_french(english, french):
     from bot.wording import in_language
 
     assert in_language(english, "fr") == french
+
+
+def test_a_step_that_waited_many_times_in_a_row_is_one_timeline_line_with_its_count():
+    """A cleanup waiting its turn in a backup group looks again every minute: 23 looks are
+    one line saying so, not 23 lines pushing the rest of the timeline off the card."""
+    from bot.timeline import timeline_blocks
+    from remediation.clock import parse_iso
+
+    looks = [{"step": "record-locks", "phase": "wait", "time": f"2026-10-31T10:{m:02d}:00+00:00",
+              "note": "AzureBackupRG_westeurope_1 is being cleaned by the fix of erp-app-01"}
+             for m in range(10, 33)]  # fmt: skip
+    item = a_run("erp-app-02", "running")
+    item["journal"] = [
+        *item["journal"],
+        *looks,
+        looks[-1] | {"phase": "next", "note": "locks recorded: none"},
+    ]
+    said = [texts(block) for block in timeline_blocks([item], "en", parse_iso(looks[-1]["time"]))]
+    waits = [line for line in said if "being cleaned" in line]
+    assert len(waits) == 1
+    assert (
+        "Record the locks: AzureBackupRG_westeurope_1 is being cleaned by the fix of "
+        "erp-app-01 (23 times)"
+    ) in waits[0]
+    assert "10:32:00 UTC" in waits[0]  # the last look's time
+    assert any("locks recorded: none" in line for line in said)
+    french = [texts(b) for b in timeline_blocks([item], "fr", parse_iso(looks[-1]["time"]))]
+    assert any("par la correction de erp-app-01 (23 fois)" in line for line in french)

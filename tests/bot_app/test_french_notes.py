@@ -38,6 +38,8 @@ NOTES = [
     ("locks recorded: protect-backup-rg (CanNotDelete) on AzureBackupRG_westeurope_1",
      "verrous notés : protect-backup-rg (CanNotDelete) on AzureBackupRG_westeurope_1"),
     ("lifted 1 lock(s)", "1 verrou(s) levé(s)"),
+    ("AzureBackupRG_westeurope_1 is being cleaned by the fix of erp-app-01",
+     "AzureBackupRG_westeurope_1 est en cours de nettoyage par la correction de erp-app-01"),
     ("waiting for Azure Backup's cleanup (18 of 18)",
      "attente du nettoyage d'Azure Backup (18 sur 18)"),
     ("Azure Backup cleaned up: 2 of 18 restore points",

@@ -53,6 +53,13 @@ def test_a_lease_is_held_by_one_run_until_it_releases_it():
     assert leases.acquire(LOCK, "run-b") is None and _holder(store) == "run-b"
 
 
+def test_a_lease_says_whom_it_is_held_for_when_its_holder_said():
+    leases = _leases(SqliteStore(":memory:"))
+    assert leases.acquire(LOCK, "run-a", "the fix of erp-app-01") is None
+    assert leases.acquire(LOCK, "run-b", "the fix of erp-app-02") == "the fix of erp-app-01"
+    assert leases.acquire(LOCK, "run-a", "the fix of erp-app-01") is None, "still its own"
+
+
 def test_the_lease_of_a_finished_run_is_taken_over():
     store = SqliteStore(":memory:")
     _leases(store).acquire(LOCK, "run-a")

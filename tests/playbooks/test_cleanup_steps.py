@@ -222,8 +222,8 @@ def test_the_backup_group_is_freed_for_the_next_cleanup_when_the_lock_is_kept_of
     assert p.sim.estate.to_state()["locks"] == []
     waited = next(j for r in runs for j in r["journal"]
                   if j["phase"] == "wait" and j["step"] == "record-locks")  # fmt: skip
-    holder = next(r["id"] for r in runs if not any(j is waited for j in r["journal"]))
-    assert waited["note"] == f"{GROUP} is being cleaned by {holder}"
+    holder = next(r["vm"] for r in runs if not any(j is waited for j in r["journal"]))
+    assert waited["note"] == f"{GROUP} is being cleaned by the fix of {holder}"  # not a run id
 
 
 def test_a_lock_someone_lifted_before_the_fix_did_is_not_deleted_again(pipeline):
