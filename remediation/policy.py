@@ -193,16 +193,24 @@ class Policy:
         )
 
 
+APP_ROOT = Path(__file__).resolve().parents[1]
+"""Where function_app.py is deployed: a relative POLICY_FILE is the app's own file there,
+whatever directory the Functions host starts the worker in."""
+
+
 def load_policy(settings: Settings | None = None) -> Policy:
     """The policy from POLICY_FILE (absent file = defaults) with environment overrides."""
     settings = settings or Settings()
-    path = Path(settings.get("POLICY_FILE"))
+    path = APP_ROOT / settings.get("POLICY_FILE")  # an absolute path stays as it is
     raw: dict[str, Any] = {}
     if path.is_file():
+        log.info("policy from %s", path)
         try:
             raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
         except yaml.YAMLError as exc:
             raise PolicyError(f"{path}: not valid YAML: {exc}") from exc
+    else:
+        log.info("no policy file at %s: the default policy applies", path)
     policy = parse_policy(raw, source=str(path))
     if any(rule.tag for rule in policy.rules):
         log.warning("%s: VM tags are not read, so tag rules apply only where they make a fix "

@@ -102,7 +102,11 @@ SETTINGS: tuple[Setting, ...] = (
         "override of the Bot Framework OpenID metadata URL",
         deployed=False,
     ),
-    Setting("POLICY_FILE", "policy.yaml", "remediation policy (modes, approvers, limits)"),
+    Setting(
+        "POLICY_FILE",
+        "policy.yaml",
+        "remediation policy (modes, approvers, limits); relative to the app root",
+    ),
     Setting("APPROVER_OBJECT_IDS", "", "comma-separated Entra object ids allowed to approve"),
     Setting("APPROVER_GROUP_ID", "", "Entra group whose members may approve"),
     Setting(

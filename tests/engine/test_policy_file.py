@@ -210,3 +210,29 @@ def test_the_strictest_tag_rule_that_may_apply_wins():
     )  # fmt: skip
     other_entry = policy.decide("y", "retry-backup", "auto", Target("sub-1"))
     assert other_entry.mode == "approval"
+
+
+def test_a_relative_policy_file_is_the_apps_own_whatever_the_working_directory(
+    tmp_path, monkeypatch, caplog
+):
+    """Azure runs the app from a directory it chooses: POLICY_FILE=policy.yaml names the file
+    deployed beside function_app.py, never one in the worker's current directory."""
+    import remediation.policy as policy_module
+
+    app_root, elsewhere = tmp_path / "app", tmp_path / "elsewhere"
+    app_root.mkdir(), elsewhere.mkdir()
+    (app_root / "policy.yaml").write_text("dry_run: true\n", encoding="utf-8")
+    (elsewhere / "policy.yaml").write_text("paused: true\n", encoding="utf-8")
+    monkeypatch.setattr(policy_module, "APP_ROOT", app_root)
+    monkeypatch.chdir(elsewhere)
+    caplog.set_level("INFO", logger="remediation.policy")
+    loaded = load_policy(Settings({"POLICY_FILE": "policy.yaml"}))
+    assert loaded.dry_run and not loaded.paused
+    assert f"policy from {app_root / 'policy.yaml'}" in caplog.text
+
+
+def test_a_policy_file_named_but_missing_is_said_and_the_defaults_apply(tmp_path, caplog):
+    caplog.set_level("INFO", logger="remediation.policy")
+    missing = tmp_path / "nowhere.yaml"
+    assert load_policy(Settings({"POLICY_FILE": str(missing)})) == Policy()
+    assert f"no policy file at {missing}: the default policy applies" in caplog.text
