@@ -507,6 +507,7 @@ _FRENCH_TERMS = {
         "une erreur inattendue de l'application (son journal donne les détails)"
     ),
 }
+_STATE_GROUPS = ("power", "status", "health", "shown")
 _TERM_GROUPS = (
     "version",
     "shown",
@@ -670,6 +671,9 @@ def in_language(sentence: str, lang: str) -> str:
             for group in _TERM_GROUPS:
                 if group in parts:
                     parts[group] = _FRENCH_TERMS.get(parts[group], parts[group])
+            for group in _STATE_GROUPS:  # Azure's states: "libérée (deallocated)"
+                if group in parts:
+                    parts[group] = azure_state(parts[group], lang)
             if "sentence" in parts:  # a sentence within: in French too, or all stays English
                 parts["sentence"] = in_language(parts["sentence"], lang)
                 if not parts["sentence"]:

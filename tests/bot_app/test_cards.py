@@ -520,13 +520,14 @@ def test_status_lists_open_incidents_by_state_in_french():
         ("The VM agent of file-02 is Not Ready (agent Unknown): a backup now would fail the same "
          "way. Restart the agent (the Windows Azure Guest Agent service, or waagent on Linux), "
          "then retry the fix. Nothing was changed.",
-         "L'agent de la VM file-02 est Not Ready (agent Unknown) : une sauvegarde échouerait de "
-         "la même façon. Redémarrez l'agent (le service Windows Azure Guest Agent, ou waagent "
-         "sous Linux), puis relancez la correction. Rien n'a été modifié."),
+         "L'agent de la VM file-02 est non prêt (Not Ready) (agent Unknown) : une sauvegarde "
+         "échouerait de la même façon. Redémarrez l'agent (le service Windows Azure Guest "
+         "Agent, ou waagent sous Linux), puis relancez la correction. Rien n'a été modifié."),
         ("VM file-02 is deallocated: start it, then retry the fix (a backup needs the agent of a "
          "running VM). Nothing was changed.",
-         "La VM file-02 est à l'état deallocated : démarrez-la, puis relancez la correction (une "
-         "sauvegarde a besoin de l'agent d'une VM démarrée). Rien n'a été modifié."),
+         "La VM file-02 est à l'état libérée (deallocated) : démarrez-la, puis relancez la "
+         "correction (une sauvegarde a besoin de l'agent d'une VM démarrée). Rien n'a été "
+         "modifié."),
     ],
 )  # fmt: skip
 def test_the_vm_agent_check_says_why_in_french(english, french):
