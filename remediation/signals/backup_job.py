@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from remediation.signals.arm_id import ArmId
+from remediation.signals.backup_container import azure_vm_id
 from remediation.signals.build import make_signal
 from remediation.signals.model import Signal, SignalError, SourceKind
 from remediation.signals.service import BACKUP
@@ -100,6 +101,10 @@ class BackupJob(ArmResource):
         recommendations = [r for _, _, found in errors for r in found]
         job_id = self.id
         arm = ArmId.parse(job_id)
+        vault_id = arm.vault_id if arm else None
+        # The VM is in the vault's subscription (see backup_container); only a vault job has one.
+        subscription = arm.subscription_id if arm and vault_id else None
+        vm_id = azure_vm_id(props.container_name, subscription)
         extra = {
             "status": status,
             "operation": operation,
@@ -111,8 +116,9 @@ class BackupJob(ArmResource):
             message,
             codes,
             vm=vm,
-            vault_id=arm.vault_id if arm else None,
-            scope=arm.vault_id if arm else None,
+            resource_id=vm_id,
+            vault_id=vault_id,
+            scope=vault_id,
             job_id=name or (arm.name if arm else None),
             time=props.end_time or props.start_time,
             resolved=(status or "").lower() in RESOLVED_STATUSES,

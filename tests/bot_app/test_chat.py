@@ -220,16 +220,32 @@ async def test_why_tells_backup_jobs_of_the_vm_asked_about_not_of_its_namesakes(
 async def test_why_names_the_resource_group_of_each_job_when_namesakes_cannot_be_told_apart(
     tmp_path, arm_sim
 ):
-    """An incident from a Backup job names no VM id: jobs of same-named VMs are all shown,
-    each with its VM's resource group, rather than read as one VM's history."""
+    """An incident from a Backup job that names no container (as Microsoft's own job example)
+    has no VM id: jobs of same-named VMs are all shown, each with its VM's resource group,
+    rather than read as one VM's history."""
     job = _namesake_with_a_failed_backup(arm_sim, "web-77", "rg-web-test", "Test copy failed.")
     _namesake_with_a_failed_backup(arm_sim, "web-77", "rg-web-prod", "Production failed.")
+    payload = job.to_arm()
+    del payload["properties"]["containerName"]
     async with bot_app(tmp_path, arm_sim) as app:
         await app.install()
-        await app.sync(app.engine.ingest, parse_payload(job.to_arm()))
+        await app.sync(app.engine.ingest, parse_payload(payload))
         answer = texts(await app.say("why did VM web-77 fail?"))
         assert "Test copy failed." in answer and "Production failed." in answer
         assert "(resource group rg-web-test)" in answer
         assert "(resource group rg-web-prod)" in answer
         french = texts(await app.say("pourquoi la VM web-77 a échoué ?"))
         assert "(groupe de ressources rg-web-prod)" in french
+
+
+@run_async
+async def test_why_tells_the_jobs_of_the_vm_a_backup_job_names_by_its_container(tmp_path, arm_sim):
+    """A Backup job's container names its VM's resource group: the answer shows that VM's
+    jobs, not its namesake's."""
+    job = _namesake_with_a_failed_backup(arm_sim, "web-77", "rg-web-test", "Test copy failed.")
+    _namesake_with_a_failed_backup(arm_sim, "web-77", "rg-web-prod", "Production failed.")
+    async with bot_app(tmp_path, arm_sim) as app:
+        await app.install()
+        await app.sync(app.engine.ingest, parse_payload(job.to_arm()))
+        answer = texts(await app.say("why did VM web-77 fail?"))
+        assert "Test copy failed." in answer and "Production failed." not in answer

@@ -5,27 +5,14 @@ from __future__ import annotations
 import asyncio
 import json
 
-import pytest
 from azure.functions import HttpRequest
 from azure.functions.servicebus import ServiceBusMessage
 from azure.functions.timer import TimerRequest
 
-from devtools.localhost.serve import simulated_environment
-from devtools.simulator import ArmSimulator, Estate
 from remediation.engine import REQUEUE_GRACE
 from remediation.signals import signals_from_payload
-from tests.function_app_fixture import call, registered_functions, run_queue
+from tests.function_app_fixture import call, run_queue
 from tests.localhost.process import demo_rp_limit_alert
-
-
-@pytest.fixture
-def simulated(tmp_path, monkeypatch):
-    with ArmSimulator(Estate.demo()) as sim:
-        for name, value in simulated_environment(sim).items():
-            monkeypatch.setenv(name, value)
-        monkeypatch.delenv("BOT_APP_ID", raising=False)
-        with registered_functions(tmp_path, monkeypatch) as (functions, composition):
-            yield functions, composition.services(), sim
 
 
 def test_timer_polls_the_vaults_and_opens_incidents_from_health_errors(simulated):
