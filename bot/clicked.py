@@ -19,9 +19,9 @@ from remediation.incidents import Incidents
 def in_thread(card: Any, turn: Turn) -> bool:
     """Whether `turn` came from the thread where the card `card` was posted."""
     return (
-        isinstance(card, dict)
-        and bool(card.get("conversation_id"))
-        and (card["conversation_id"] == turn.conversation_id)
+        bool(turn.conversation_id)
+        and isinstance(card, dict)
+        and (card.get("conversation_id") == turn.conversation_id)
     )
 
 
