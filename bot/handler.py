@@ -3,7 +3,8 @@
 It runs on the bot loop (see bot.runtime); every engine call is synchronous and may post or
 edit cards through that same loop, so it runs in a worker thread (`asyncio.to_thread`).
 Card clicks carry only ids (an approval's, an incident's, a run's); who clicked comes from the
-authenticated activity.
+authenticated activity, and which card from where Teams sent the click (bot.clicked): a click
+acts only on the incident whose card it was made on.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 from bot.cards import notice_card
+from bot.clicked import clicked_card
 from bot.commands import SWITCHES, Command, Commands, parse
 from bot.incident_card import incident_card
 from bot.model import (
@@ -26,7 +28,14 @@ from bot.model import (
 )
 from bot.teams_notifier import TeamsNotifier
 from bot.wording import notice
-from remediation.approvals import VERBS, Approver, Membership, with_group_membership
+from remediation.approvals import (
+    VERBS,
+    Approver,
+    Membership,
+    Outcome,
+    audit_click,
+    with_group_membership,
+)
 from remediation.oncall import VERBS as ON_CALL_VERBS
 
 if TYPE_CHECKING:
@@ -39,6 +48,7 @@ CARD_ACTION = "adaptiveCard/action"
 # store, whose keys are bounded (it would fail the turn instead of answering).
 MAX_APPROVAL_ID = 64
 ID_KEYS = ("approvalId", "incidentId", "runId")
+NOT_THIS_CARD = "This card's buttons act on its own incident only: nothing was changed."
 
 
 class BotHandler:
@@ -101,39 +111,51 @@ class BotHandler:
                 return invoke_error_response(
                     400, "BadRequest", f"{key} is {len(value)} characters; no id is that long"
                 )
+        named = self._engine.incidents_named(data)
+        clicked, bound = clicked_card(self._engine.incidents, turn, named)
         if turn.trigger != "manual" or turn.verb not in VERBS.keys() | ON_CALL_VERBS:
             # Automatic refreshes (and unknown verbs) only ever read.
-            return self._current_card(data)
+            return self._current_card(clicked)
+        if not bound:
+            return self._not_this_card(turn, clicked)
+        who = replace(self._approver(turn), card=turn.conversation_id)
         if turn.verb in ON_CALL_VERBS:
-            return self._on_call(turn, turn.verb)
-        approval_id = data.get("approvalId")
-        approval = self._engine.approvals.get(approval_id) if isinstance(approval_id, str) else None
-        outcome = self._engine.decide(
-            approval_id, turn.verb, self._approver(turn), data.get("choice")
-        )
-        log.info("card click %s on %s: %s", turn.verb, str(approval_id)[:40], outcome.message)
-        decided = outcome.approval or approval
-        if decided is None:
-            return invoke_card_response(notice_card(outcome.message, color="attention"))
-        return self._card_with(decided["incident_id"], outcome.accepted, outcome.message)
+            acted = self._engine.act(turn.verb, data, who).outcome
+        else:
+            acted = self._engine.decide(data.get("approvalId"), turn.verb, who, data.get("choice"))
+        log.info("card click %s on %s: %s", turn.verb, _target(data), acted.message)
+        return self._card_with(clicked, acted.accepted, acted.message)
 
-    def _on_call(self, turn: Turn, verb: str) -> InvokeResponse:
-        acted = self._engine.act(verb, turn.action_data, self._approver(turn))
-        log.info("card click %s: %s", turn.verb, acted.outcome.message)
-        if acted.incident_id is None:
-            return invoke_card_response(notice_card(acted.outcome.message, color="attention"))
-        return self._card_with(acted.incident_id, acted.outcome.accepted, acted.outcome.message)
+    def _not_this_card(self, turn: Turn, clicked: str | None) -> InvokeResponse:
+        """Refuse a click whose data names an incident other than the clicked card's own
+        (or a message other than the card): nothing is decided, and it is audited."""
+        who = replace(self._approver(turn, rights=False), card=turn.conversation_id)
+        kind = "approval" if turn.verb in VERBS else "on-call"
+        refused = Outcome(False, NOT_THIS_CARD, None)
+        target = _target(turn.action_data)
+        audit_click(self._engine.audit, who, f"{kind} {turn.verb}", target, refused,
+                    card_incident=clicked, card_message=turn.reply_to_id)  # fmt: skip
+        log.warning("card click %s on %s refused: made on the card of %s in %s",
+                    turn.verb, target, clicked, turn.conversation_id[:120])  # fmt: skip
+        return self._card_with(clicked, False, NOT_THIS_CARD)
 
-    def _card_with(self, incident_id: str, accepted: bool, message: str) -> InvokeResponse:
-        """The incident's card as it is now; a refusal says why on top, in its language."""
+    def _card_with(self, incident_id: str | None, accepted: bool, message: str) -> InvokeResponse:
+        """The clicked card's incident as it is now; a refusal says why on top, in its
+        language (alone when the clicked card is none of ours)."""
+        if incident_id is None:
+            return invoke_card_response(notice_card(message, color="attention"))
         view = self._engine.view(incident_id)
         lang = view["incident"].get("language") or "en"
         said = None if accepted else notice(message, lang)
         return invoke_card_response(incident_card(view, notice=said))
 
-    def _current_card(self, data: dict[str, Any]) -> InvokeResponse:
-        """The card as it stands now, for the incident the clicked card names."""
-        incident_id = self._engine.incident_named(data)
+    def _current_card(self, incident_id: str | None) -> InvokeResponse:
+        """The clicked card as it stands now."""
         if incident_id is None:
             return invoke_card_response(notice_card("This card is no longer current."))
         return invoke_card_response(incident_card(self._engine.view(incident_id)))
+
+
+def _target(data: dict[str, Any]) -> str:
+    """The first id a card's data carries, for the log and the audit."""
+    return str(next((data[key] for key in ID_KEYS if data.get(key)), None))[:80]

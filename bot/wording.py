@@ -526,6 +526,9 @@ _TERM_GROUPS = (
 # What the core answers to a click (remediation.approvals, .oncall, .engine), in French.
 _FRENCH_NOTICES = (
     (r"^Unknown action\.$", "Action inconnue."),
+    (r"^This card's buttons act on its own incident only: nothing was changed\.$",
+     "Les boutons de cette carte n'agissent que sur son propre incident : rien n'a été "
+     "modifié."),
     (r"^This approval does not exist\.$", "Cette approbation n'existe pas."),
     (r"^This incident does not exist\.$", "Cet incident n'existe pas."),
     (r"^This fix run does not exist\.$", "Cette correction n'existe pas."),

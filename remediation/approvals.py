@@ -47,6 +47,7 @@ class Approver:
     tenant_id: str | None
     groups: frozenset[str] = frozenset()
     membership_error: str | None = None  # why the approver group could not be checked
+    card: str | None = None  # the card message clicked (its thread's id), for the audit
 
 
 class Membership(Protocol):
@@ -104,6 +105,19 @@ class Outcome:
     accepted: bool
     message: str
     approval: Approval | None
+
+
+def audit_click(
+    audit: AuditLog, who: Approver, action: str, target: object, outcome: Outcome, **details: Any
+) -> None:
+    """One audit line per click on a card, accepted or refused: who, on which card, why."""
+    if who.card:
+        details["card"] = who.card
+    audit.record(
+        f"user:{who.object_id or 'unknown'}", action, str(target)[:80],
+        "accepted" if outcome.accepted else "refused",
+        name=who.name[:120], tenant=who.tenant_id, reason=outcome.message, **details,
+    )  # fmt: skip
 
 
 class Approvals:
@@ -169,15 +183,7 @@ class Approvals:
     ) -> Outcome:
         """Apply a click; refuse anything that is not a fresh decision by an approver."""
         outcome = self._decide(approval_id, verb, who, policy, choice)
-        self._audit.record(
-            f"user:{who.object_id or 'unknown'}",
-            f"approval {verb}",
-            str(approval_id)[:80],
-            "accepted" if outcome.accepted else "refused",
-            name=who.name[:120],
-            tenant=who.tenant_id,
-            reason=outcome.message,
-        )
+        audit_click(self._audit, who, f"approval {verb}", approval_id, outcome)
         return outcome
 
     def _decide(

@@ -697,14 +697,22 @@ class Engine:
     def incident_named(self, data: dict[str, Any]) -> str | None:
         """The existing incident a card's data names by any of its ids (incident, run,
         approval), for the card a refusal or a refresh shows; never trusted for more."""
+        return next(iter(self.incidents_named(data)), None)
+
+    def incidents_named(self, data: dict[str, Any]) -> list[str]:
+        """Every existing incident a card's data names, by its incident, run and approval ids
+        in that order: a click acts only when they are all the clicked card's own."""
+        named: list[str] = []
         incident_id = checked_id(data.get("incidentId"), "inc-")
         if incident_id and self.incidents.get(incident_id):
-            return incident_id
+            named.append(incident_id)
         run = self._run_named(data)
         if run:
-            return run["incident_id"]
+            named.append(run["incident_id"])
         approval = self.approvals.get(data.get("approvalId"))
-        return approval["incident_id"] if approval else None
+        if approval:
+            named.append(approval["incident_id"])
+        return named
 
     def _run_named(self, data: dict[str, Any]) -> Run | None:
         run_id = checked_id(data.get("runId"), "run-")

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from remediation.approvals import Approvals, Approver, Outcome, refusal
+from remediation.approvals import Approvals, Approver, Outcome, audit_click, refusal
 from remediation.audit import AuditLog
 from remediation.clock import Clock, iso, utcnow
 from remediation.incidents import Incidents, add_note
@@ -71,11 +71,7 @@ class OnCall:
         return refusal(who, self._policy())
 
     def audit(self, who: Approver, verb: str, target: object, acted: Acted) -> Acted:
-        self._audit.record(
-            f"user:{who.object_id or 'unknown'}", f"on-call {verb}", str(target)[:80],
-            "accepted" if acted.outcome.accepted else "refused",
-            name=who.name[:120], tenant=who.tenant_id, reason=acted.outcome.message,
-        )  # fmt: skip
+        audit_click(self._audit, who, f"on-call {verb}", target, acted.outcome)
         return acted
 
     # -- incident actions -------------------------------------------------------------------

@@ -103,20 +103,32 @@ class BotApp:
         tenant: str = TENANT_ID,
         trigger: str = "manual",
         data: dict[str, Any] | None = None,
+        on: str | None = None,
     ) -> dict[str, Any]:
         """The invoke of a click on a card button (`trigger` automatic: a refresh); `data`:
-        the button's own data, else the approval's id."""
+        the button's own data, else the approval's id. As in Teams, the click comes from the
+        thread of the card it was made on: incident `on`'s card, by default the card of the
+        incident the data names (the sample's fixed thread when that card is unknown)."""
         activity = self.activity("invoke_action_execute")
         data = data if data is not None else {"approvalId": approval_id}
         activity["value"] = {
             "action": {"type": "Action.Execute", "verb": verb, "data": data},
             "trigger": trigger,
         }
+        card = self.card_of(on or self.engine.incident_named(data))
+        if card:
+            activity["conversation"] = {**activity["conversation"], "id": card["conversation_id"]}
+            activity["replyToId"] = card["activity_id"]
         _as(activity, user, tenant)
         return activity
 
+    def card_of(self, incident_id: str | None) -> dict[str, Any] | None:
+        """Where the incident's card was posted (thread and message id), if it was."""
+        incident = self.engine.incidents.get(incident_id) if incident_id else None
+        return incident.get("card") if incident else None
+
     async def click(self, approval_id: Any, verb: str = "approve", **who: Any) -> dict[str, Any]:
-        """Click a card button (`who`: user, tenant, trigger, data as for `card_action`);
+        """Click a card button (`who`: user, tenant, trigger, data, on as for `card_action`);
         return the invoke response body."""
         status, body = await self.post(self.card_action(approval_id, verb, **who))
         assert status == 200, body

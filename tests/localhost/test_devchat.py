@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 import threading
 from pathlib import Path
 
@@ -13,7 +14,7 @@ from aiohttp import web
 from aiohttp.test_utils import make_mocked_request
 
 from devtools.localhost.devchat.app import is_loopback, local_only
-from tests.localhost.process import demo_rp_limit_alert
+from tests.localhost.process import demo_french_alert, demo_rp_limit_alert
 
 
 def _chat(base: str, text: str) -> requests.Response:
@@ -235,3 +236,29 @@ def test_a_rebound_or_foreign_page_gets_403_from_the_served_host(served_process,
     posted = requests.post(served_process.base + "/dev/api/chat", json={"text": "status"},
                            headers=sent, timeout=10)  # fmt: skip
     assert posted.status_code == 403
+
+
+def test_a_click_on_one_thread_naming_another_incident_decides_nothing(served_process):
+    """The page clicks a card by its message, as Teams does: a button naming another
+    incident's approval is refused on the clicked card, in its language."""
+    base = served_process.base
+    for alert in (demo_rp_limit_alert("erp-app-02"), demo_french_alert("erp-app-04")):
+        assert requests.post(base + "/api/alerts", json=alert, timeout=10).status_code == 202
+    served_process.wait_processed()
+
+    def root(vm: str) -> dict:
+        threads = requests.get(base + "/dev/api/threads", timeout=10).json()["threads"]
+        [card] = [t["activities"][0] for t in threads if vm in _card_text(t["activities"][0])]
+        return card
+
+    rp_card, french_card = root("erp-app-02"), root("erp-app-04")
+    [approval_id] = set(re.findall(r'"approvalId": "(apr-[^"]+)"', _card_text(rp_card)))
+    click = {"activityId": french_card["id"], "verb": "approve",
+             "data": {"approvalId": approval_id, "choice": "restore-lock"}}  # fmt: skip
+    answer = requests.post(base + "/dev/api/invoke", json=click, timeout=30)
+    assert answer.status_code == 200, answer.text
+    shown = json.dumps(answer.json()["value"], ensure_ascii=False)
+    assert "Les boutons de cette carte n'agissent que sur son propre incident" in shown
+    assert "erp-app-04" in shown and "erp-app-02" not in shown and approval_id not in shown
+    assert root("erp-app-02")["version"] == rp_card["version"]  # its card was not edited
+    assert "made on the card of" in served_process.log_text()
