@@ -36,8 +36,13 @@ def clicked_card(incidents: Incidents, turn: Turn, named: list[str]) -> tuple[st
     """The incident whose card `turn` was clicked on (None when no card of ours started the
     click's thread), and whether the click may act: every incident its data `named` is that
     one, and the click was made on the card message itself."""
-    cards = {n: (incidents.get(n) or {}).get("card") for n in dict.fromkeys(named)}
+    cards = {n: _card_of(incidents, n) for n in dict.fromkeys(named)}
     own = next((n for n, card in cards.items() if in_thread(card, turn)), None)
     if own is None:  # the data names another incident, or none: whose thread is this?
         own = next((i["id"] for i in incidents.all() if in_thread(i.get("card"), turn)), None)
     return own, all(made_on(card, turn) for card in cards.values())
+
+
+def _card_of(incidents: Incidents, incident_id: str) -> Any:
+    found = incidents.get(incident_id)
+    return found.get("card") if found else None
