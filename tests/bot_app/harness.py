@@ -138,6 +138,19 @@ class BotApp:
         """Run every queued playbook step against the ARM simulator."""
         return await self.sync(self.engine.queue.drain, self.engine.runner.handle)
 
+    async def proposed_cleanup(self, vm: str = "erp-app-03") -> tuple[str, str]:
+        """(incident id, approval id) of the restore-point cleanup a Backup alert for `vm`
+        proposes, the bot installed first."""
+        from tests.engine.signals import rp_limit_alert
+
+        await self.install()
+        ingested = await self.sync(self.engine.ingest, rp_limit_alert(vm))
+        return ingested.incident_id, self.engine.incidents.get(ingested.incident_id)["approval_id"]
+
+    async def approve_and_run(self, approval_id: str) -> None:
+        await self.click(approval_id, "approve")
+        await self.drain()
+
     def calls(self, kind: str) -> list[Call]:
         return self.connector.of_kind(kind)
 

@@ -17,9 +17,7 @@ from tests.reliability.summary import record
 @run_async
 async def test_why_did_a_vm_fail_tells_cause_what_was_done_and_what_next(tmp_path, arm_sim, sdk):
     async with bot_app(tmp_path, arm_sim, sdk=sdk) as app:
-        await app.install()
-        ingested = await app.sync(app.engine.ingest, rp_limit_alert("erp-app-03"))
-        approval_id = app.engine.incidents.get(ingested.incident_id)["approval_id"]
+        _, approval_id = await app.proposed_cleanup()
 
         before = texts(await app.say("why did VM erp-app-03 fail?"))
         assert "Why erp-app-03 failed" in before
@@ -32,8 +30,7 @@ async def test_why_did_a_vm_fail_tells_cause_what_was_done_and_what_next(tmp_pat
         assert "Health error 1004: Failed to fetch the changed blocks." in before
         assert "→ Resynchronize the virtual machine." in before
 
-        await app.click(approval_id, "approve")
-        await app.drain()
+        await app.approve_and_run(approval_id)
         after = texts(await app.say("What happened to erp-app-03"))
         assert "Approval: Approved by Alex Operator just now (Clean up restore points)" in after
         assert "Fixes: 1 fixed" in after

@@ -12,28 +12,16 @@ from tests.botkit.servers import run_async
 from tests.engine.signals import rp_limit_alert
 
 
-async def _proposed_cleanup(app) -> str:
-    """The approval id of the restore-point cleanup proposed for erp-app-03."""
-    await app.install()
-    ingested = await app.sync(app.engine.ingest, rp_limit_alert("erp-app-03"))
-    return app.engine.incidents.get(ingested.incident_id)["approval_id"]
-
-
-async def _approve_and_run(app, approval_id: str) -> None:
-    await app.click(approval_id, "approve")
-    await app.drain()
-
-
 @pytest.mark.timeout(60)
 @run_async
 async def test_a_vm_named_in_another_case_gets_the_same_answer(tmp_path, arm_sim):
     async with bot_app(tmp_path, arm_sim) as app:
-        approval_id = await _proposed_cleanup(app)
+        _, approval_id = await app.proposed_cleanup()
         pending = texts(await app.say("why did VM ERP-APP-03 fail"))
         assert "Approval: Waiting for a decision (Clean up restore points)" in pending
         assert pending == texts(await app.say("why did VM erp-app-03 fail"))
 
-        await _approve_and_run(app, approval_id)
+        await app.approve_and_run(approval_id)
         fixed = texts(await app.say("what happened to Erp-App-03"))
         assert "Lift the locks" in fixed  # the fix's timeline, whatever the case asked
         assert fixed == texts(await app.say("what happened to erp-app-03"))
@@ -76,10 +64,10 @@ async def test_an_open_backup_incident_older_than_the_latest_completed_backup_is
     tmp_path, arm_sim
 ):
     async with bot_app(tmp_path, arm_sim) as app:
-        approval_id = await _proposed_cleanup(app)
+        _, approval_id = await app.proposed_cleanup()
         before = texts(await app.say("why did vm erp-app-03 fail"))
         assert "latest backup job" not in before  # its newest job failed
-        await _approve_and_run(app, approval_id)  # the fix ends with a backup that completes
+        await app.approve_and_run(approval_id)  # the fix ends with a backup that completes
         await app.sync(app.engine.ingest, rp_limit_alert("erp-app-03", alert_no=2))  # a late one
         said = texts(await app.say("why did vm erp-app-03 fail"))
         assert "Backup job Completed" in said

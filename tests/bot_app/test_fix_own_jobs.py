@@ -8,7 +8,7 @@ from __future__ import annotations
 from remediation.signals import parse_payload
 from tests.bot_app.harness import bot_app
 from tests.botkit.servers import run_async
-from tests.engine.signals import backup_alert_payload, rp_limit_alert
+from tests.engine.signals import backup_alert_payload
 
 
 def _alert_for_job(vm: str, job: str) -> dict:
@@ -20,12 +20,9 @@ def _alert_for_job(vm: str, job: str) -> dict:
 @run_async
 async def test_the_alert_of_a_backup_the_cleanup_ran_opens_no_incident(tmp_path, arm_sim):
     async with bot_app(tmp_path, arm_sim) as app:
-        await app.install()
-        ingested = await app.sync(app.engine.ingest, rp_limit_alert("erp-app-03"))
-        approval_id = app.engine.incidents.get(ingested.incident_id)["approval_id"]
-        await app.click(approval_id, "approve")
-        await app.drain()
-        (run,) = app.engine.runs.for_incident(ingested.incident_id)
+        incident_id, approval_id = await app.proposed_cleanup("erp-app-03")
+        await app.approve_and_run(approval_id)
+        (run,) = app.engine.runs.for_incident(incident_id)
         assert run["state"] == "succeeded"
         first_job = run["context"]["jobs_followed"][0]  # failed on purpose: Azure cleaned up
         posts = len(app.calls("create"))

@@ -14,7 +14,6 @@ from bot.adapter import turn_logic
 from tests.bot_app.harness import STRANGER, bot_app
 from tests.bot_app.test_incident_flow import decisions, texts
 from tests.botkit.servers import run_async
-from tests.engine.signals import rp_limit_alert
 
 
 async def _turn(adapter: TestAdapter, activity: dict[str, Any]) -> list[Activity]:
@@ -35,9 +34,7 @@ async def _invoke_card(adapter: TestAdapter, activity: dict[str, Any]) -> dict[s
 @run_async
 async def test_chat_and_card_clicks_on_botbuilders_test_adapter(tmp_path, arm_sim):
     async with bot_app(tmp_path, arm_sim) as app:
-        await app.install()
-        ingested = await app.sync(app.engine.ingest, rp_limit_alert("erp-app-03"))
-        approval_id = app.engine.incidents.get(ingested.incident_id)["approval_id"]
+        _, approval_id = await app.proposed_cleanup()
         adapter = TestAdapter(turn_logic(app.handler))
 
         question = app.message("why did VM erp-app-03 fail?")
