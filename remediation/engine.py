@@ -486,7 +486,7 @@ class Engine:
         incident = self.incidents.load(incident_id)
         policy = self.policy()
         playbook = _plan_of(incident).get("playbook")
-        if not playbook or policy.paused:
+        if not playbook or policy.paused or incident["status"] != "open":
             return []
         runs = self.runs.for_incident(incident_id)
         targets: list[FixTarget]
@@ -634,6 +634,10 @@ class Engine:
     def _carry_out(self, approval: Approval, decided_by: str) -> None:
         """Start the runs an accepted approval binds; say so on it when none could start."""
         incident_id = approval["incident_id"]
+        if self.incidents.load(incident_id)["status"] != "open":
+            self.approvals.set_state(approval["id"], "withdrawn",
+                                     "the incident was closed before the fix started")  # fmt: skip
+            return
         self.approvals.set_state(approval["id"], "executing")
         started = self._start_runs(incident_id, decided_by, approval)
         if not started and not self._runs_of(incident_id, approval["id"]):
