@@ -351,10 +351,12 @@ class Engine:
         incident = correlation.incident
         if not correlation.changed:
             return
-        if not signal.resolved:
-            self._extend(incident["id"])
         if incident["status"] != "open":
             self._withdraw_approvals(incident["id"], "the failure cleared in Azure")
+        if signal.resolved:
+            self._settle_incident(incident["id"])  # a recovery may leave nothing failing
+        else:
+            self._extend(incident["id"])
         self._refresh(incident["id"], urgent=signal.resolved)
 
     def _resolution_holds(self, signal: Signal, classification: Classification) -> bool:
@@ -570,10 +572,11 @@ class Engine:
             self.watch.drop(run["target"]["resource_id"] or "")
 
     def _settle_incident(self, incident_id: str) -> None:
-        """Close the incident once its runs proved no VM is failing any more (fixed, or Azure
-        does not show the failure), so `status` and new signals see it closed."""
+        """Close the incident once no VM is failing any more (fixed, healthy again in Azure,
+        or Azure does not show the failure), so `status` and new signals see it closed; and
+        say why, also when Azure's last recovery closed it (the digest counts by that)."""
         incident = self.incidents.get(incident_id)
-        if incident is None or incident["status"] != "open":
+        if incident is None or not _to_settle(incident):
             return
         runs = self.runs.for_incident(incident_id)
         found = assess(incident, runs, self.approvals.all_for(incident_id), self.clock())
@@ -582,9 +585,9 @@ class Engine:
         now = iso(self.clock())
 
         def resolved(doc: Incident) -> Incident:
-            if doc["status"] != "open":
+            if not _to_settle(doc):
                 return doc
-            return {**doc, "status": "resolved", "resolved_at": now,
+            return {**doc, "status": "resolved", "resolved_at": doc.get("resolved_at") or now,
                     "resolution": {"why": found.why}}  # fmt: skip
 
         self.incidents.update(incident_id, resolved)
@@ -862,6 +865,12 @@ class Engine:
 
     def _note(self, incident_id: str, note: str) -> None:
         self.incidents.update(incident_id, lambda doc: add_note(doc, note))
+
+
+def _to_settle(incident: Incident) -> bool:
+    """Open, or closed by a recovery that has not said why yet."""
+    status = incident["status"]
+    return status == "open" or (status == "resolved" and not incident.get("resolution"))
 
 
 def _linked(doc: Incident, link: Related) -> Incident:

@@ -49,3 +49,55 @@ def test_an_approved_fix_never_starts_once_its_incident_closed(pipeline):
     after = p.engine.approvals.get(approval["id"])
     assert after["state"] == "withdrawn"
     assert "closed before the fix started" in after["note"]
+
+
+def _without(*vms: str):
+    """Azure has no such VMs: their fixes fail at the first check, writing nothing."""
+    return lambda estate: [
+        estate.vms.pop(k) for k in list(estate.vms) if k.rsplit("/", 1)[-1] in vms
+    ]
+
+
+def _card(engine, incident_id: str) -> str:
+    from bot.incident_card import incident_card
+    from tests.bot_app.test_incident_flow import texts
+
+    return texts(incident_card(engine.view(incident_id)))
+
+
+def test_a_vm_whose_fix_failed_then_recovered_alone_is_healthy_and_the_incident_settles(
+    pipeline,
+):
+    signals = [rp_limit_alert("erp-app-03"), rp_limit_alert("erp-app-04", alert_no=2)]
+    p = pipeline(signals, prepare=_without("erp-app-04"))
+    states = {r["vm"]: r["state"] for r in p.runs()}
+    assert states == {"erp-app-03": "succeeded", "erp-app-04": "failed"}
+    incident_id = p.runs()[0]["incident_id"]
+    escalated = p.engine.act("escalate", {"incidentId": incident_id}, REPLAY_APPROVER)
+    assert escalated.outcome.accepted
+    p.engine.ingest(rp_limit_alert("erp-app-04", alert_no=2, resolved=True), from_azure=True)
+
+    found = _state(p.engine, incident_id)
+    assert found.of("erp-app-04").outcome == "recovered"  # Azure's word is newer than the run
+    assert (found.state, found.why, found.failing) == ("resolved", "fixed", 0)
+    incident = p.engine.incidents.get(incident_id)
+    assert incident["status"] == "resolved"
+    assert incident["resolution"] == {"why": "fixed"}
+    assert p.engine.incidents.open_incidents() == []  # `status` no longer lists it
+    said = _card(p.engine, incident_id)
+    assert "Fixed: Azure shows the fix worked for erp-app-03." in said
+    assert "Healthy again without a fix: erp-app-04." in said
+    assert "worked for erp-app-03, erp-app-04" not in said
+    assert "erp-app-04  Clean up restore points · fix failed" in said  # the run as it ended
+
+
+def test_an_incident_closed_by_azure_records_why_for_the_digest(pipeline):
+    p = pipeline([rp_limit_alert("erp-app-04")], prepare=_without("erp-app-04"))
+    (run,) = p.runs()
+    assert run["state"] == "failed"
+    p.engine.ingest(rp_limit_alert("erp-app-04", resolved=True), from_azure=True)
+    incident = p.engine.incidents.get(run["incident_id"])
+    assert incident["resolution"] == {"why": "recovered"}
+    said = _card(p.engine, run["incident_id"])
+    assert "Resolved: Azure reports erp-app-04 healthy again." in said
+    assert "erp-app-04 (healthy again)" in said
