@@ -82,6 +82,15 @@ class Ingested:
 
 
 @dataclass
+class Started:
+    """The runs `_start_runs` started, and why it started none for the other targets (each
+    reason also noted on the incident): an approval that starts nothing says its own why."""
+
+    ids: list[str] = field(default_factory=list)
+    refused: list[str] = field(default_factory=list)
+
+
+@dataclass
 class Counters:
     signals: int = 0
     duplicates: int = 0
@@ -482,14 +491,18 @@ class Engine:
     # -- fixes ----------------------------------------------------------------------------
     def _start_runs(
         self, incident_id: str, decided_by: str, approval: Approval | None = None
-    ) -> list[str]:
+    ) -> Started:
         """One run per target not yet fixed, within the blast-radius limits. Under approval
         the targets are the approval's frozen ones, never what the incident lists now."""
         incident = self.incidents.load(incident_id)
         policy = self.policy()
         playbook = _plan_of(incident).get("playbook")
-        if not playbook or policy.paused or incident["status"] != "open":
-            return []
+        if policy.paused:
+            return Started(refused=["automation is paused"])
+        if incident["status"] != "open":
+            return Started(refused=[f"the incident is {incident['status']}"])
+        if not playbook:
+            return Started(refused=["no fix is planned for this incident"])
         runs = self.runs.for_incident(incident_id)
         targets: list[FixTarget]
         if approval is not None:
@@ -499,17 +512,23 @@ class Engine:
             targets = [_target(incident, vm) for vm in incident["active_vms"]]
             existing = {r["vm"] for r in runs}
         blocked_by = self._blockers(playbook, policy)
-        started = []
+        started = Started()
+
+        def refuse(why: str) -> None:
+            started.refused.append(why)
+            self._note(incident_id, why)
+
         for target in targets:
             vm = target["vm"]
             if vm in existing:
                 continue
             blocked = blocked_by(vm) or ("identity in doubt" if in_doubt(incident, vm) else None)
             if blocked:
-                self._note(incident_id, f"{vm}: {blocked}")
+                refuse(f"{vm}: {blocked}")
                 continue
             if not self.incidents.reserve_fix(incident_id, vm, policy.limits.max_vms_per_fix):
-                self._note(incident_id, f"over the limit of {policy.limits.max_vms_per_fix} VMs")
+                limit = policy.limits.max_vms_per_fix
+                refuse(f"over the limit of {limit} VMs")
                 break
             decision = approval["id"] if approval else "auto"
             run = new_run(
@@ -519,9 +538,9 @@ class Engine:
                 run_id=_run_id(incident_id, decision, vm),
             )  # fmt: skip
             if self.runs.add(run):  # False: another worker started this very fix
-                started.append(run["id"])
+                started.ids.append(run["id"])
         if decided_by.startswith("policy:") and not policy.in_window(self.clock()):
-            if started:
+            if started.ids:
                 self._note(incident_id, "automatic fixes wait for the maintenance window")
             return started
         self.start_pending()
@@ -643,9 +662,8 @@ class Engine:
             return
         self.approvals.set_state(approval["id"], "executing")
         started = self._start_runs(incident_id, decided_by, approval)
-        if not started and not self._runs_of(incident_id, approval["id"]):
-            notes = self.incidents.load(incident_id).get("notes") or []
-            why = "; ".join(notes[-3:]) or "nothing could start"
+        if not started.ids and not self._runs_of(incident_id, approval["id"]):
+            why = "; ".join(started.refused[:3]) or "nothing could start"
             self.approvals.set_state(approval["id"], "not-started", why)
 
     def _runs_of(self, incident_id: str, approval_id: str) -> list[Run]:

@@ -101,3 +101,15 @@ def test_an_incident_closed_by_azure_records_why_for_the_digest(pipeline):
     said = _card(p.engine, run["incident_id"])
     assert "Resolved: Azure reports erp-app-04 healthy again." in said
     assert "erp-app-04 (healthy again)" in said
+
+
+def test_an_approval_that_cannot_start_says_its_own_reason_not_other_notes(pipeline):
+    signals = [rp_limit_alert("erp-app-03"), rp_limit_alert("erp-app-04", alert_no=2)]
+    p = pipeline(signals, prepare=_without("erp-app-04"))  # 03 fixed, its lock noted; 04 failed
+    p.engine.ingest(rp_limit_alert("erp-app-01", alert_no=3))  # joins after the decision
+    [approval] = p.engine.approvals.pending()
+    p.engine.set_switch("paused", True, "user:someone")
+    assert p.engine.decide(approval["id"], "approve", REPLAY_APPROVER).accepted
+    after = p.engine.approvals.get(approval["id"])
+    assert after["state"] == "not-started"
+    assert after["note"] == "automation is paused"
