@@ -139,6 +139,7 @@ WORDS: dict[str, dict[str, str]] = {
         "reject": "Reject",
         "snooze": "Snooze",
         "retry": "Retry fix",
+        "retried_by": "retried by {name} {when}",
         "other_fix": "Run the other fix",
         "acknowledge": "Acknowledge",
         "assign": "Assign to me",
@@ -225,6 +226,7 @@ WORDS: dict[str, dict[str, str]] = {
         "reject": "Refuser",
         "snooze": "Reporter",
         "retry": "Réessayer",
+        "retried_by": "relancée par {name} {when}",
         "other_fix": "Autre correction",
         "acknowledge": "Acquitter",
         "assign": "M'assigner",
@@ -653,9 +655,19 @@ def _progress(c: _Card) -> list[dict[str, Any]]:
                                        when=c.ago(run_.get("updated")))  # fmt: skip
             color = _COLOR.get(_OUTCOME_STATE.get(ended, "open"), "default")
         name = run(f"{clip(vm.vm, 80)}  ", weight="Bolder")
-        blocks.append(rich(name, run(f"{playbook} · ", isSubtle=True), run(said, color=color)))
+        retried = _retried(c, run_)
+        blocks.append(rich(name, run(f"{playbook} · ", isSubtle=True), run(said, color=color),
+                           *([run(retried, isSubtle=True)] if retried else [])))  # fmt: skip
         blocks += _findings(c, run_)
     return blocks
+
+
+def _retried(c: _Card, run_: Run) -> str | None:
+    """ " · retried by Alex 5 min ago" for a run a person asked to run again."""
+    by = run_.get("retried_by")
+    if not by:
+        return None
+    return " · " + c.w["retried_by"].format(name=_name_of(by), when=c.ago(by.get("at")))
 
 
 _OUTCOME_STATE = {"fixed": "resolved", "not-confirmed": "resolved", "fix-failed": "failed",

@@ -779,6 +779,7 @@ class Engine:
             approval_id=run.get("approval_id"), choice=run.get("choice"),
         )  # fmt: skip
         again["retry_of"] = run["id"]
+        again["retried_by"] = {"id": who.object_id, "name": who.name, "at": again["created"]}
         self.runs.add(again)
         approval_id = run.get("approval_id")
         if approval_id:

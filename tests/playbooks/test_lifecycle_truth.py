@@ -113,3 +113,30 @@ def test_an_approval_that_cannot_start_says_its_own_reason_not_other_notes(pipel
     after = p.engine.approvals.get(approval["id"])
     assert after["state"] == "not-started"
     assert after["note"] == "automation is paused"
+
+
+def test_a_fix_retried_by_a_person_says_who_retried_it_once_it_worked(pipeline):
+    vm, missing = "hr-app-07", {}
+
+    def without_the_vm(estate):
+        missing.update({k: estate.vms.pop(k) for k in list(estate.vms) if k.endswith("/" + vm)})
+
+    p = pipeline([rp_limit_alert(vm)], prepare=without_the_vm)
+    (failed,) = p.runs()
+    assert failed["state"] == "failed"
+    p.sim.estate.vms.update(missing)  # a person fixed what stopped the fix
+    retried = p.engine.act("retry", {"runId": failed["id"]}, REPLAY_APPROVER)
+    assert retried.outcome.accepted, retried.outcome.message
+    p.engine.queue.drain(p.engine.runner.handle)
+    again = next(r for r in p.runs() if r.get("retry_of"))
+    assert again["state"] == "succeeded", again["failure"]
+    assert again["retried_by"]["name"] == "Replay approver"
+    said = _card(p.engine, failed["incident_id"])
+    assert said.startswith("RESOLVED")
+    assert "retried by Replay approver" in said
+    french = p.engine.view(failed["incident_id"])
+    french["incident"]["language"] = "fr"
+    from bot.incident_card import incident_card
+    from tests.bot_app.test_incident_flow import texts
+
+    assert "relancée par Replay approver" in texts(incident_card(french))
