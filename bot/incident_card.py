@@ -51,7 +51,7 @@ from bot.wording import (
 from bot.wording import words as table
 from remediation.clock import utcnow
 from remediation.notify import View
-from remediation.outcomes import SETTLED, Assessment, assess
+from remediation.outcomes import SETTLED, Assessment, assess, run_outcome
 from remediation.playbooks.cleanup_restore_points import KEEP_LOCK_OFF, RESTORE_LOCK
 from remediation.playbooks.preconditions import describe
 from remediation.records import Approval, Incident, Person, Run
@@ -77,6 +77,7 @@ WORDS: dict[str, dict[str, str]] = {
         "unclassified": "Unrecognised error",
         "fixed": "Fixed: Azure shows the fix worked for {vms}.",
         "recovered": "Resolved: Azure reports {vms} healthy again.",
+        "alone": "Healthy again without a fix: {vms}.",
         "not-confirmed": "Withdrawn: Azure does not show this failure; nothing was changed.",
         "by-hand": "Resolved by hand by {name}: {note}",
         "fixing": "Fix running for {vms}.",
@@ -138,6 +139,7 @@ WORDS: dict[str, dict[str, str]] = {
         "reject": "Reject",
         "snooze": "Snooze",
         "retry": "Retry fix",
+        "retried_by": "retried by {name} {when}",
         "other_fix": "Run the other fix",
         "acknowledge": "Acknowledge",
         "assign": "Assign to me",
@@ -159,6 +161,7 @@ WORDS: dict[str, dict[str, str]] = {
         "unclassified": "Erreur non reconnue",
         "fixed": "Corrigé : Azure montre que la correction a fonctionné pour {vms}.",
         "recovered": "Résolu : Azure signale {vms} de nouveau en bonne santé.",
+        "alone": "De nouveau en bonne santé sans correction : {vms}.",
         "not-confirmed": "Retiré : Azure ne montre pas cet échec ; rien n'a été modifié.",
         "by-hand": "Résolu à la main par {name} : {note}",
         "fixing": "Correction en cours pour {vms}.",
@@ -223,6 +226,7 @@ WORDS: dict[str, dict[str, str]] = {
         "reject": "Refuser",
         "snooze": "Reporter",
         "retry": "Réessayer",
+        "retried_by": "relancée par {name} {when}",
         "other_fix": "Autre correction",
         "acknowledge": "Acquitter",
         "assign": "M'assigner",
@@ -362,14 +366,15 @@ def headline(found: Assessment, view: View, lang: str, now: datetime) -> str:
     """The one sentence that says where the incident stands and why."""
     w = words(lang)
     incident = view["incident"]
-    vms = _names([v.vm for v in found.vms if v.outcome in {"fixed", "recovered", "fixing"}], w)
     if found.why == "by-hand":
         resolution = incident.get("resolution")
         by = resolution.get("by") if resolution else None
         note = resolution.get("note") if resolution else None
         return w["by-hand"].format(name=_name_of(by), note=note or "")
     if found.why in {"fixed", "recovered", "fixing"}:
-        return w[found.why].format(vms=vms or _names(incident.get("vms") or [], w))
+        said = w[found.why].format(vms=_with(found, found.why, w) or _names(incident["vms"], w))
+        alone = _with(found, "recovered", w) if found.why == "fixed" else ""
+        return f"{said} {w['alone'].format(vms=alone)}" if alone else said
     if found.why == "fix-failed":
         return failure_sentence(found, lang)
     if found.why == "escalated":
@@ -389,6 +394,11 @@ def headline(found: Assessment, view: View, lang: str, now: datetime) -> str:
         notes = incident.get("notes") or []
         return humanize(notes[0]) if notes and lang == "en" else w["flood"]
     return w.get(found.why, w["failing"])
+
+
+def _with(found: Assessment, outcome: str, w: dict[str, str]) -> str:
+    """The VMs whose outcome is `outcome`, named for a sentence."""
+    return _names([v.vm for v in found.vms if v.outcome == outcome], w)
 
 
 def failure_sentence(found: Assessment, lang: str) -> str:
@@ -639,14 +649,25 @@ def _progress(c: _Card) -> list[dict[str, Any]]:
             said = c.w["step_of"].format(n=run_.get("step", 0) + 1, total=_steps(run_) or total,
                                          label=step_label(step, c.lang))  # fmt: skip
             color = "accent"
-        else:
-            said = c.w["ended"].format(outcome=outcomes.get(vm.outcome, vm.outcome),
+        else:  # how the run ended, whatever the VM did since
+            ended = run_outcome(run_) or vm.outcome
+            said = c.w["ended"].format(outcome=outcomes.get(ended, ended),
                                        when=c.ago(run_.get("updated")))  # fmt: skip
-            color = _COLOR.get(_OUTCOME_STATE.get(vm.outcome, "open"), "default")
+            color = _COLOR.get(_OUTCOME_STATE.get(ended, "open"), "default")
         name = run(f"{clip(vm.vm, 80)}  ", weight="Bolder")
-        blocks.append(rich(name, run(f"{playbook} · ", isSubtle=True), run(said, color=color)))
+        retried = _retried(c, run_)
+        blocks.append(rich(name, run(f"{playbook} · ", isSubtle=True), run(said, color=color),
+                           *([run(retried, isSubtle=True)] if retried else [])))  # fmt: skip
         blocks += _findings(c, run_)
     return blocks
+
+
+def _retried(c: _Card, run_: Run) -> str | None:
+    """ " · retried by Alex 5 min ago" for a run a person asked to run again."""
+    by = run_.get("retried_by")
+    if not by:
+        return None
+    return " · " + c.w["retried_by"].format(name=_name_of(by), when=c.ago(by.get("at")))
 
 
 _OUTCOME_STATE = {"fixed": "resolved", "not-confirmed": "resolved", "fix-failed": "failed",

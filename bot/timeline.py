@@ -18,6 +18,7 @@ from bot.wording import (
     step_label,
     words,
 )
+from remediation.outcomes import run_outcome
 from remediation.records import JournalEntry, Run
 
 COMPACT_STEPS = 3
@@ -29,8 +30,6 @@ _PHASES = {
     "unconfirmed": ("∅", "warning"),
     "start": ("▸", "accent"),
 }
-_RUN_OUTCOME = {"succeeded": "fixed", "failed": "fix-failed", "not-confirmed": "not-confirmed",
-                "dry-run": "dry-run"}  # fmt: skip
 _TIMES = {"en": "({n} times)", "fr": "({n} fois)"}  # a step that ended alike n times in a row
 _RUNNING = {"en": "running", "fr": "en cours"}
 
@@ -92,8 +91,7 @@ def step_text(entry: JournalEntry, lang: str) -> str:
 
 def _run_header(item: Run, lang: str) -> dict[str, Any]:
     outcomes = words(OUTCOMES, lang)
-    state = item.get("state") or "pending"
-    outcome = outcomes.get(_RUN_OUTCOME.get(state, ""), _RUNNING.get(lang, "running"))
+    outcome = outcomes.get(run_outcome(item) or "", _RUNNING.get(lang, "running"))
     return rich(
         run(clip(item.get("vm"), 80), weight="Bolder"),
         run(f"  {playbook_label(item.get('playbook'), lang)} · {outcome}", isSubtle=True),

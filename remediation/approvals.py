@@ -36,6 +36,8 @@ SNOOZE = timedelta(hours=24)
 MAX_ID_CHARS = 64  # "apr-" and 16 random characters; anything longer is not ours
 EXPIRED = "This approval has expired."
 SETTLED = frozenset({"succeeded", "failed", "dry-run", "not-confirmed", "not-started"})
+# Decided and not yet ended: its fix is about to start or running.
+UNDER_WAY = frozenset({"approved", "executing"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -173,7 +175,7 @@ class Approvals:
 
     def accepted(self) -> list[Approval]:
         """Approvals accepted whose runs may not have started (approved, or executing)."""
-        return [*self._docs.all(state="approved"), *self._docs.all(state="executing")]
+        return [a for state in sorted(UNDER_WAY) for a in self._docs.all(state=state)]
 
     def all_for(self, incident_id: str) -> list[Approval]:
         return self._docs.all(incident_id=incident_id)

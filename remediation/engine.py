@@ -82,6 +82,15 @@ class Ingested:
 
 
 @dataclass
+class Started:
+    """The runs `_start_runs` started, and why it started none for the other targets (each
+    reason also noted on the incident): an approval that starts nothing says its own why."""
+
+    ids: list[str] = field(default_factory=list)
+    refused: list[str] = field(default_factory=list)
+
+
+@dataclass
 class Counters:
     signals: int = 0
     duplicates: int = 0
@@ -351,10 +360,12 @@ class Engine:
         incident = correlation.incident
         if not correlation.changed:
             return
-        if not signal.resolved:
-            self._extend(incident["id"])
         if incident["status"] != "open":
             self._withdraw_approvals(incident["id"], "the failure cleared in Azure")
+        if signal.resolved:
+            self._settle_incident(incident["id"])  # a recovery may leave nothing failing
+        else:
+            self._extend(incident["id"])
         self._refresh(incident["id"], urgent=signal.resolved)
 
     def _resolution_holds(self, signal: Signal, classification: Classification) -> bool:
@@ -480,14 +491,18 @@ class Engine:
     # -- fixes ----------------------------------------------------------------------------
     def _start_runs(
         self, incident_id: str, decided_by: str, approval: Approval | None = None
-    ) -> list[str]:
+    ) -> Started:
         """One run per target not yet fixed, within the blast-radius limits. Under approval
         the targets are the approval's frozen ones, never what the incident lists now."""
         incident = self.incidents.load(incident_id)
         policy = self.policy()
         playbook = _plan_of(incident).get("playbook")
-        if not playbook or policy.paused:
-            return []
+        if policy.paused:
+            return Started(refused=["automation is paused"])
+        if incident["status"] != "open":
+            return Started(refused=[f"the incident is {incident['status']}"])
+        if not playbook:
+            return Started(refused=["no fix is planned for this incident"])
         runs = self.runs.for_incident(incident_id)
         targets: list[FixTarget]
         if approval is not None:
@@ -497,17 +512,23 @@ class Engine:
             targets = [_target(incident, vm) for vm in incident["active_vms"]]
             existing = {r["vm"] for r in runs}
         blocked_by = self._blockers(playbook, policy)
-        started = []
+        started = Started()
+
+        def refuse(why: str) -> None:
+            started.refused.append(why)
+            self._note(incident_id, why)
+
         for target in targets:
             vm = target["vm"]
             if vm in existing:
                 continue
             blocked = blocked_by(vm) or ("identity in doubt" if in_doubt(incident, vm) else None)
             if blocked:
-                self._note(incident_id, f"{vm}: {blocked}")
+                refuse(f"{vm}: {blocked}")
                 continue
             if not self.incidents.reserve_fix(incident_id, vm, policy.limits.max_vms_per_fix):
-                self._note(incident_id, f"over the limit of {policy.limits.max_vms_per_fix} VMs")
+                limit = policy.limits.max_vms_per_fix
+                refuse(f"over the limit of {limit} VMs")
                 break
             decision = approval["id"] if approval else "auto"
             run = new_run(
@@ -517,9 +538,9 @@ class Engine:
                 run_id=_run_id(incident_id, decision, vm),
             )  # fmt: skip
             if self.runs.add(run):  # False: another worker started this very fix
-                started.append(run["id"])
+                started.ids.append(run["id"])
         if decided_by.startswith("policy:") and not policy.in_window(self.clock()):
-            if started:
+            if started.ids:
                 self._note(incident_id, "automatic fixes wait for the maintenance window")
             return started
         self.start_pending()
@@ -570,10 +591,11 @@ class Engine:
             self.watch.drop(run["target"]["resource_id"] or "")
 
     def _settle_incident(self, incident_id: str) -> None:
-        """Close the incident once its runs proved no VM is failing any more (fixed, or Azure
-        does not show the failure), so `status` and new signals see it closed."""
+        """Close the incident once no VM is failing any more (fixed, healthy again in Azure,
+        or Azure does not show the failure), so `status` and new signals see it closed; and
+        say why, also when Azure's last recovery closed it (the digest counts by that)."""
         incident = self.incidents.get(incident_id)
-        if incident is None or incident["status"] != "open":
+        if incident is None or not _to_settle(incident):
             return
         runs = self.runs.for_incident(incident_id)
         found = assess(incident, runs, self.approvals.all_for(incident_id), self.clock())
@@ -582,9 +604,9 @@ class Engine:
         now = iso(self.clock())
 
         def resolved(doc: Incident) -> Incident:
-            if doc["status"] != "open":
+            if not _to_settle(doc):
                 return doc
-            return {**doc, "status": "resolved", "resolved_at": now,
+            return {**doc, "status": "resolved", "resolved_at": doc.get("resolved_at") or now,
                     "resolution": {"why": found.why}}  # fmt: skip
 
         self.incidents.update(incident_id, resolved)
@@ -634,11 +656,14 @@ class Engine:
     def _carry_out(self, approval: Approval, decided_by: str) -> None:
         """Start the runs an accepted approval binds; say so on it when none could start."""
         incident_id = approval["incident_id"]
+        if self.incidents.load(incident_id)["status"] != "open":
+            self.approvals.set_state(approval["id"], "withdrawn",
+                                     "the incident was closed before the fix started")  # fmt: skip
+            return
         self.approvals.set_state(approval["id"], "executing")
         started = self._start_runs(incident_id, decided_by, approval)
-        if not started and not self._runs_of(incident_id, approval["id"]):
-            notes = self.incidents.load(incident_id).get("notes") or []
-            why = "; ".join(notes[-3:]) or "nothing could start"
+        if not started.ids and not self._runs_of(incident_id, approval["id"]):
+            why = "; ".join(started.refused[:3]) or "nothing could start"
             self.approvals.set_state(approval["id"], "not-started", why)
 
     def _runs_of(self, incident_id: str, approval_id: str) -> list[Run]:
@@ -754,6 +779,7 @@ class Engine:
             approval_id=run.get("approval_id"), choice=run.get("choice"),
         )  # fmt: skip
         again["retry_of"] = run["id"]
+        again["retried_by"] = {"id": who.object_id, "name": who.name, "at": again["created"]}
         self.runs.add(again)
         approval_id = run.get("approval_id")
         if approval_id:
@@ -858,6 +884,12 @@ class Engine:
 
     def _note(self, incident_id: str, note: str) -> None:
         self.incidents.update(incident_id, lambda doc: add_note(doc, note))
+
+
+def _to_settle(incident: Incident) -> bool:
+    """Open, or closed by a recovery that has not said why yet."""
+    status = incident["status"]
+    return status == "open" or (status == "resolved" and not incident.get("resolution"))
 
 
 def _linked(doc: Incident, link: Related) -> Incident:

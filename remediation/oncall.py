@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from remediation.approvals import Approvals, Approver, Outcome, audit_click, refusal
+from remediation.approvals import UNDER_WAY, Approvals, Approver, Outcome, audit_click, refusal
 from remediation.audit import AuditLog
 from remediation.clock import Clock, iso, utcnow
 from remediation.incidents import Incidents, add_note
@@ -122,7 +122,10 @@ class OnCall:
         if len(note) < MIN_NOTE_CHARS:
             said = "Say in the note what was done, then resolve."
             return Acted(Outcome(False, said, None), incident["id"])
-        if any(r["state"] in RUNNING for r in runs):
+        approvals = self._approvals.all_for(incident["id"])
+        if any(r["state"] in RUNNING for r in runs) or any(
+            a["state"] in UNDER_WAY for a in approvals
+        ):  # an approved fix not started yet is under way too: the card says FIXING
             said = "A fix is still running: wait for it to end, or escalate."
             return Acted(Outcome(False, said, None), incident["id"])
         resolution: Resolution = {"why": "by-hand", "by": me, "note": note}

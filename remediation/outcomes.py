@@ -116,13 +116,16 @@ def _vm_outcome(
     approval = _covering(approvals, vm)
     if vm in (incident.get("identity_conflicts") or {}):
         return VmOutcome(vm, "in-doubt", run, approval)
+    failing = vm in (incident.get("active_vms") or [])
     if run is not None and _still_current(incident, vm, run):
         if run["state"] in RUNNING:
             return VmOutcome(vm, "fixing", run, approval)
-        outcome = _RUN_OUTCOME.get(run["state"])
-        if outcome is not None:
+        outcome = run_outcome(run)
+        # A fix that failed (or only simulated) says nothing of a VM Azure reports healthy
+        # since: its recovery is the newer word.
+        if outcome is not None and (failing or outcome in SETTLED):
             return VmOutcome(vm, outcome, run, approval)
-    if vm not in (incident.get("active_vms") or []):
+    if not failing:
         return VmOutcome(vm, "recovered", run, approval)
     if approval is not None:
         state = approval["state"]
@@ -136,6 +139,11 @@ def _vm_outcome(
     if incident.get("held") or manual:
         return VmOutcome(vm, "manual", run, approval)
     return VmOutcome(vm, "failing", run, approval)
+
+
+def run_outcome(run: Run) -> str | None:
+    """How a finished run ended, as a VM outcome ("fixed", "fix-failed"...); None else."""
+    return _RUN_OUTCOME.get(run.get("state") or "")
 
 
 def _still_current(incident: Incident, vm: str, run: Run) -> bool:

@@ -151,6 +151,7 @@ class Run(TypedDict):
     updated: str
     lease_until: str | None
     retry_of: NotRequired[str]
+    retried_by: NotRequired[Person]  # who asked for this retry, and when
 
 
 class Caller(TypedDict):

@@ -253,4 +253,4 @@ def test_an_approval_nothing_could_start_for_says_why(engine):
     assert outcome.accepted
     stored = engine.approvals.get(approval["id"])
     assert stored["state"] == "not-started"
-    assert stored["note"] == "nothing could start"
+    assert stored["note"] == "automation is paused"

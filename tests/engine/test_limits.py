@@ -107,7 +107,7 @@ def test_a_worker_with_a_stale_view_never_exceeds_the_blast_radius_nor_doubles_a
         "mode": "auto", "playbook": "diagnose", "reason": "test"}})  # fmt: skip
     policy = Policy(limits=Limits(max_vms_per_fix=4))
     second.runs.for_incident = lambda incident_id: []  # its read came before the first's writes
-    assert len(first._start_runs(incident["id"], "policy:auto")) == 4
-    assert second._start_runs(incident["id"], "policy:auto") == []
+    assert len(first._start_runs(incident["id"], "policy:auto").ids) == 4
+    assert second._start_runs(incident["id"], "policy:auto").ids == []
     runs = first.runs.all()
     assert len(runs) == len({r["vm"] for r in runs}) == 4
