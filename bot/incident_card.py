@@ -482,7 +482,7 @@ def _failures(c: _Card) -> list[dict[str, Any]]:
     revealed = [v for v in c.found.vms if _revealed(v.run)]
     if not failed and not revealed:
         return []
-    blocks = [heading(c.w["why_failed"])]
+    blocks: list[dict[str, Any]] = []
     for vm in failed[:SHOWN_FAILURES]:
         why = in_language(_failure(vm.run), c.lang) or failure_sentence(
             Assessment(c.found.state, "fix-failed", (vm,)), c.lang
@@ -496,7 +496,8 @@ def _failures(c: _Card) -> list[dict[str, Any]]:
     for vm in revealed[:SHOWN_FAILURES]:
         if vm not in failed:
             blocks += _after_failure(c, vm.run)
-    return blocks
+    said = any(block["type"] != "ActionSet" for block in blocks)
+    return [heading(c.w["why_failed"]), *blocks] if said else blocks  # a heading needs words
 
 
 def _revealed(run_: Run | None) -> str | None:

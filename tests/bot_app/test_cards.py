@@ -257,6 +257,27 @@ def test_a_failed_fix_says_why_in_one_sentence_with_azure_evidence_under_details
     assert "Request id: req-42" in details
 
 
+def _is_heading(block: dict[str, Any] | None) -> bool:
+    inlines = (block or {}).get("inlines") or [{}]
+    return inlines[0].get("size") == "Medium" and inlines[0].get("weight") == "Bolder"
+
+
+def test_a_heading_heads_words_never_buttons_alone():
+    """One failed fix: its headline says why, so no "Why it failed" over the Retry button."""
+    failed = a_run("file-02", "failed", failure="The VM agent of file-02 is Not Ready.")
+    one = incident_card(view(["file-02"], approval_state="failed", runs=[failed]))
+    assert (
+        texts(one).splitlines()[2]
+        == "Fix failed for file-02: The VM agent of file-02 is Not Ready."
+    )
+    assert {"retry", "escalate"} <= {a["verb"] for a in executes(one)}
+    for card in [one, *every_card_kind()]:
+        body = card["body"]
+        for block, after in zip(body, [*body[1:], None], strict=True):
+            if _is_heading(block):
+                assert after and after["type"] != "ActionSet", texts({"body": [block]})
+
+
 def test_a_retry_that_revealed_another_error_offers_the_other_fix_then_links_it():
     revealed = a_run("erp-app-05", "failed", failure="backup job j-1 ended Failed: limit",
                      context={"revealed_entry": "rp-collection-limit-reached"})  # fmt: skip
