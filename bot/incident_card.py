@@ -47,6 +47,7 @@ from bot.wording import (
     name_of,
     playbook_label,
     step_label,
+    until,
 )
 from bot.wording import words as table
 from remediation.clock import utcnow
@@ -175,7 +176,7 @@ WORDS: dict[str, dict[str, str]] = {
         "not-started": "La correction n'a pas pu démarrer : {note}",
         "counted": "{n} VM au-delà de la liste sont en échec : pas de correction automatique.",
         "flood": "Un afflux de nouveaux incidents a été retenu.",
-        "snoozed": "Reporté jusqu'à {when}.",
+        "snoozed": "Reporté jusqu'au {when}.",
         "awaiting-approval": "En attente d'un approbateur pour la correction.",
         "failing": "La correction automatique démarre dès que la stratégie le permet.",
         "owner": "Pris en charge par {name}",
@@ -202,7 +203,7 @@ WORDS: dict[str, dict[str, str]] = {
         "sans verrou (le second choix).",
         "approved": "Approuvé par {name} {when}",
         "rejected_by": "Refusé par {name} {when}",
-        "snoozed_by": "Reporté par {name} jusqu'à {until}",
+        "snoozed_by": "Reporté par {name} jusqu'au {until}",
         "withdrawn": "Approbation retirée",
         "expired_line": "Approbation expirée {when}",
         "not_started_line": "Approuvé, mais la correction n'a pas pu démarrer",
@@ -277,6 +278,10 @@ class _Card:
         """ "12 min ago" while the card still changes; a settled card, edited no more, says
         when in UTC instead, so it never reads "12 min ago" a week later."""
         return minute(value) if self.found.settled else ago(value, self.now, self.lang)
+
+    def until(self, value: Any) -> str:
+        """When something ends: the UTC time, and how far off while the card still changes."""
+        return minute(value) if self.found.settled else until(value, self.now, self.lang)
 
 
 def assessment(view: View) -> tuple[Assessment, datetime]:
@@ -383,8 +388,8 @@ def headline(found: Assessment, view: View, lang: str, now: datetime) -> str:
     if found.why == "counted":
         return w["counted"].format(n=found.counted_failing)
     if found.why == "snoozed":
-        until = next((v.approval.get("snoozed_until") for v in found.vms if v.approval), None)
-        return w["snoozed"].format(when=ago(until, now, lang))
+        ends = next((v.approval.get("snoozed_until") for v in found.vms if v.approval), None)
+        return w["snoozed"].format(when=until(ends, now, lang))
     if found.why == "flood":
         notes = incident.get("notes") or []
         return humanize(notes[0]) if notes and lang == "en" else w["flood"]
@@ -611,7 +616,7 @@ def _decided(c: _Card, approval: Approval) -> str | None:
     if state == "rejected":
         return w["rejected_by"].format(name=by, when=when)
     if state == "snoozed":
-        return w["snoozed_by"].format(name=by, until=c.ago(approval.get("snoozed_until")))
+        return w["snoozed_by"].format(name=by, until=c.until(approval.get("snoozed_until")))
     if state == "withdrawn":
         note = humanize(approval.get("note") or "")
         return w["withdrawn"].format(note=note) if c.lang == "en" else w["withdrawn"]

@@ -616,6 +616,11 @@ def ago(value: Any, now: datetime, lang: str = "en") -> str:
     return w["ago" if seconds > 0 else "in"].format(n=amount)
 
 
+def until(value: Any, now: datetime, lang: str = "en") -> str:
+    """ "2026-11-01 10:06 UTC (in 24 h)": when something ends, and how far off that is."""
+    return f"{minute(value)} ({ago(value, now, lang)})"
+
+
 def utc(value: Any) -> str:
     """The UTC time to the second, for Details and evidence."""
     when = moment(value)

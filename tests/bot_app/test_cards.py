@@ -198,7 +198,11 @@ def test_a_decided_approval_shows_no_decision_buttons(state, words, style):
 
 def test_a_snoozed_card_offers_to_unsnooze():
     card = incident_card(view(["erp-app-03"], approval_state="snoozed"))
-    assert texts(card).splitlines()[2] == "Snoozed until in 24 h."
+    said = texts(card).splitlines()
+    assert said[2] == "Snoozed until 2026-11-01 10:06 UTC (in 24 h)."  # never "until in 24 h"
+    assert "Snoozed by Alex Operator until 2026-11-01 10:06 UTC (in 24 h)" in said
+    french = texts(incident_card(view(["erp-app-03"], approval_state="snoozed", lang="fr")))
+    assert "Reporté jusqu'au 2026-11-01 10:06 UTC (dans 24 h)." in french.splitlines()
     [unsnooze] = [a for a in executes(card) if a["verb"] == "unsnooze"]
     assert unsnooze["data"] == {"approvalId": "apr-1"}
 
