@@ -46,6 +46,7 @@ from bot.wording import (
     moment,
     name_of,
     playbook_label,
+    severity,
     step_label,
     until,
 )
@@ -72,9 +73,6 @@ _SEVERITY_COLOR = {"critical": "attention", "warning": "warning", "info": "accen
 
 WORDS: dict[str, dict[str, str]] = {
     "en": {
-        "critical": "critical",
-        "warning": "warning",
-        "info": "info",
         "unclassified": "Unrecognised error",
         "fixed": "Fixed: Azure shows the fix worked for {vms}.",
         "recovered": "Resolved: Azure reports {vms} healthy again.",
@@ -154,9 +152,6 @@ WORDS: dict[str, dict[str, str]] = {
         "docs": "Docs",
     },
     "fr": {
-        "critical": "critique",
-        "warning": "avertissement",
-        "info": "info",
         "unclassified": "Erreur non reconnue",
         "fixed": "Corrigé : Azure montre que la correction a fonctionné pour {vms}.",
         "recovered": "Résolu : Azure signale {vms} de nouveau en bonne santé.",
@@ -338,7 +333,7 @@ def _banners(c: _Card) -> list[dict[str, Any]]:
 def _header(c: _Card) -> dict[str, Any]:
     state = c.found.state
     entry = c.view.get("entry")
-    severity = c.incident.get("severity") or "warning"
+    level = c.incident.get("severity") or "warning"
     title = entry.title.get(c.lang) if entry else f"{c.w['unclassified']}: {_cause(c)}"
     return {
         "type": "Container",
@@ -347,9 +342,9 @@ def _header(c: _Card) -> dict[str, Any]:
             rich(
                 run(table(STATES, c.lang)[state], weight="Bolder", color=_COLOR[state]),
                 run(
-                    f"  ·  {c.w.get(severity, severity)}",
+                    f"  ·  {severity(level, c.lang)}",
                     isSubtle=True,
-                    color=_SEVERITY_COLOR.get(severity, "default"),
+                    color=_SEVERITY_COLOR.get(level, "default"),
                 ),
             ),
             rich(run(clip(title, SHORT_TEXT, c.lang), weight="Bolder", size="Large")),

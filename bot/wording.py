@@ -96,6 +96,17 @@ OUTCOMES: dict[str, dict[str, str]] = {
     },
 }
 
+# A catalogue entry's severity, as cards and answers say it.
+SEVERITIES: dict[str, dict[str, str]] = {
+    "en": {"critical": "critical", "warning": "warning", "info": "info"},
+    "fr": {"critical": "critique", "warning": "avertissement", "info": "info"},
+}
+
+
+def severity(value: str, lang: str) -> str:
+    return SEVERITIES.get(lang, SEVERITIES["en"]).get(value, value)
+
+
 # States as Azure reports them (backup job status, power state, VM agent, replication
 # health), in French; Azure's own word follows in brackets, as the portal and docs spell it.
 _AZURE_FR = {

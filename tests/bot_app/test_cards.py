@@ -587,3 +587,10 @@ def test_a_step_that_waited_many_times_in_a_row_is_one_timeline_line_with_its_co
     assert any("locks recorded: none" in line for line in said)
     french = [texts(b) for b in timeline_blocks([item], "fr", parse_iso(looks[-1]["time"]))]
     assert any("par la correction de erp-app-01 (23 fois)" in line for line in french)
+
+
+def test_an_explanation_says_the_severity_in_its_own_language():
+    assert "[disk-upload-timed-out] migrate-replication · critique" in texts(
+        answers.explain_card(explain("1011", "fr"))
+    )
+    assert "· critical" in texts(answers.explain_card(explain("1011", "en")))
