@@ -25,6 +25,7 @@ from bot.wording import (
     minute,
     moment,
     playbook_label,
+    severity,
 )
 from bot.wording import words as table
 from remediation.explain import Explanation
@@ -531,7 +532,10 @@ def explain_card(explanation: Explanation) -> dict[str, Any]:
         body += [
             rich(
                 run(entry.title.get(lang), weight="Bolder", size="Medium"),
-                run(f"  [{entry.id}] {entry.service} · {entry.severity}", isSubtle=True),
+                run(
+                    f"  [{entry.id}] {entry.service} · {severity(entry.severity, lang)}",
+                    isSubtle=True,
+                ),
                 spacing="Large",
             ),
             heading(w["cause"]),

@@ -16,7 +16,7 @@ from bot.cards import answer_card, bullets, clip, fact, heading, line, rich, run
 from bot.chart import data_uri, stacked_bars
 from bot.wording import words as table
 from remediation.catalogue import default_catalogue
-from remediation.digest import DAYS, Week, previous_week, week
+from remediation.digest import Week, last_seven_days, previous_week, week
 
 if TYPE_CHECKING:
     from remediation.engine import Engine
@@ -77,8 +77,8 @@ class DigestPoster(Protocol):
 
 
 def week_of(engine: Engine, now: datetime) -> Week:
-    """The seven days up to `now`, as "digest" in chat reports them."""
-    return week(engine.incidents.all(), engine.runs.all(), now - timedelta(days=DAYS), now)
+    """The last seven days up to `now`, as "digest" in chat reports them."""
+    return week(engine.incidents.all(), engine.runs.all(), *last_seven_days(now))
 
 
 def digest_card(found: Week, lang: str) -> dict[str, Any]:

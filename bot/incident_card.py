@@ -46,7 +46,9 @@ from bot.wording import (
     moment,
     name_of,
     playbook_label,
+    severity,
     step_label,
+    until,
 )
 from bot.wording import words as table
 from remediation.clock import utcnow
@@ -71,9 +73,6 @@ _SEVERITY_COLOR = {"critical": "attention", "warning": "warning", "info": "accen
 
 WORDS: dict[str, dict[str, str]] = {
     "en": {
-        "critical": "critical",
-        "warning": "warning",
-        "info": "info",
         "unclassified": "Unrecognised error",
         "fixed": "Fixed: Azure shows the fix worked for {vms}.",
         "recovered": "Resolved: Azure reports {vms} healthy again.",
@@ -155,9 +154,6 @@ WORDS: dict[str, dict[str, str]] = {
         "docs": "Docs",
     },
     "fr": {
-        "critical": "critique",
-        "warning": "avertissement",
-        "info": "info",
         "unclassified": "Erreur non reconnue",
         "fixed": "Corrigé : Azure montre que la correction a fonctionné pour {vms}.",
         "recovered": "Résolu : Azure signale {vms} de nouveau en bonne santé.",
@@ -178,7 +174,7 @@ WORDS: dict[str, dict[str, str]] = {
         "not-started": "La correction n'a pas pu démarrer : {note}",
         "counted": "{n} VM au-delà de la liste sont en échec : pas de correction automatique.",
         "flood": "Un afflux de nouveaux incidents a été retenu.",
-        "snoozed": "Reporté jusqu'à {when}.",
+        "snoozed": "Reporté jusqu'au {when}.",
         "awaiting-approval": "En attente d'un approbateur pour la correction.",
         "failing": "La correction automatique démarre dès que la stratégie le permet.",
         "owner": "Pris en charge par {name}",
@@ -205,7 +201,7 @@ WORDS: dict[str, dict[str, str]] = {
         "sans verrou (le second choix).",
         "approved": "Approuvé par {name} {when}",
         "rejected_by": "Refusé par {name} {when}",
-        "snoozed_by": "Reporté par {name} jusqu'à {until}",
+        "snoozed_by": "Reporté par {name} jusqu'au {until}",
         "withdrawn": "Approbation retirée",
         "expired_line": "Approbation expirée {when}",
         "not_started_line": "Approuvé, mais la correction n'a pas pu démarrer",
@@ -282,6 +278,10 @@ class _Card:
         when in UTC instead, so it never reads "12 min ago" a week later."""
         return minute(value) if self.found.settled else ago(value, self.now, self.lang)
 
+    def until(self, value: Any) -> str:
+        """When something ends: the UTC time, and how far off while the card still changes."""
+        return minute(value) if self.found.settled else until(value, self.now, self.lang)
+
 
 def assessment(view: View) -> tuple[Assessment, datetime]:
     """The incident's state as of the view (its engine's clock, else now)."""
@@ -337,7 +337,7 @@ def _banners(c: _Card) -> list[dict[str, Any]]:
 def _header(c: _Card) -> dict[str, Any]:
     state = c.found.state
     entry = c.view.get("entry")
-    severity = c.incident.get("severity") or "warning"
+    level = c.incident.get("severity") or "warning"
     title = entry.title.get(c.lang) if entry else f"{c.w['unclassified']}: {_cause(c)}"
     return {
         "type": "Container",
@@ -346,9 +346,9 @@ def _header(c: _Card) -> dict[str, Any]:
             rich(
                 run(table(STATES, c.lang)[state], weight="Bolder", color=_COLOR[state]),
                 run(
-                    f"  ·  {c.w.get(severity, severity)}",
+                    f"  ·  {severity(level, c.lang)}",
                     isSubtle=True,
-                    color=_SEVERITY_COLOR.get(severity, "default"),
+                    color=_SEVERITY_COLOR.get(level, "default"),
                 ),
             ),
             rich(run(clip(title, SHORT_TEXT, c.lang), weight="Bolder", size="Large")),
@@ -388,8 +388,8 @@ def headline(found: Assessment, view: View, lang: str, now: datetime) -> str:
     if found.why == "counted":
         return w["counted"].format(n=found.counted_failing)
     if found.why == "snoozed":
-        until = next((v.approval.get("snoozed_until") for v in found.vms if v.approval), None)
-        return w["snoozed"].format(when=ago(until, now, lang))
+        ends = next((v.approval.get("snoozed_until") for v in found.vms if v.approval), None)
+        return w["snoozed"].format(when=until(ends, now, lang))
     if found.why == "flood":
         notes = incident.get("notes") or []
         return humanize(notes[0]) if notes and lang == "en" else w["flood"]
@@ -492,7 +492,7 @@ def _failures(c: _Card) -> list[dict[str, Any]]:
     revealed = [v for v in c.found.vms if _revealed(v.run)]
     if not failed and not revealed:
         return []
-    blocks = [heading(c.w["why_failed"])]
+    blocks: list[dict[str, Any]] = []
     for vm in failed[:SHOWN_FAILURES]:
         why = in_language(_failure(vm.run), c.lang) or failure_sentence(
             Assessment(c.found.state, "fix-failed", (vm,)), c.lang
@@ -506,7 +506,8 @@ def _failures(c: _Card) -> list[dict[str, Any]]:
     for vm in revealed[:SHOWN_FAILURES]:
         if vm not in failed:
             blocks += _after_failure(c, vm.run)
-    return blocks
+    said = any(block["type"] != "ActionSet" for block in blocks)
+    return [heading(c.w["why_failed"]), *blocks] if said else blocks  # a heading needs words
 
 
 def _revealed(run_: Run | None) -> str | None:
@@ -620,7 +621,7 @@ def _decided(c: _Card, approval: Approval) -> str | None:
     if state == "rejected":
         return w["rejected_by"].format(name=by, when=when)
     if state == "snoozed":
-        return w["snoozed_by"].format(name=by, until=c.ago(approval.get("snoozed_until")))
+        return w["snoozed_by"].format(name=by, until=c.until(approval.get("snoozed_until")))
     if state == "withdrawn":
         note = humanize(approval.get("note") or "")
         return w["withdrawn"].format(note=note) if c.lang == "en" else w["withdrawn"]

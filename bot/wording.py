@@ -96,6 +96,17 @@ OUTCOMES: dict[str, dict[str, str]] = {
     },
 }
 
+# A catalogue entry's severity, as cards and answers say it.
+SEVERITIES: dict[str, dict[str, str]] = {
+    "en": {"critical": "critical", "warning": "warning", "info": "info"},
+    "fr": {"critical": "critique", "warning": "avertissement", "info": "info"},
+}
+
+
+def severity(value: str, lang: str) -> str:
+    return SEVERITIES.get(lang, SEVERITIES["en"]).get(value, value)
+
+
 # States as Azure reports them (backup job status, power state, VM agent, replication
 # health), in French; Azure's own word follows in brackets, as the portal and docs spell it.
 _AZURE_FR = {
@@ -614,6 +625,11 @@ def ago(value: Any, now: datetime, lang: str = "en") -> str:
     else:
         amount = w["d"].format(n=int(span / 86400 + 0.5))
     return w["ago" if seconds > 0 else "in"].format(n=amount)
+
+
+def until(value: Any, now: datetime, lang: str = "en") -> str:
+    """ "2026-11-01 10:06 UTC (in 24 h)": when something ends, and how far off that is."""
+    return f"{minute(value)} ({ago(value, now, lang)})"
 
 
 def utc(value: Any) -> str:

@@ -60,6 +60,13 @@ def previous_week(now: datetime) -> tuple[datetime, datetime]:
     return monday - timedelta(days=DAYS), monday
 
 
+def last_seven_days(now: datetime) -> tuple[datetime, datetime]:
+    """What "digest" in chat reports: today and the six days before (UTC), up to `now`, so
+    each bar of the chart is one calendar day under that day's name."""
+    today = now.astimezone(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+    return today - timedelta(days=DAYS - 1), now
+
+
 def week(incidents: list[Incident], runs: list[Run], start: datetime, end: datetime) -> Week:
     """Incidents opened and fixes started from `start` to `end` (seven days)."""
     opened = [i for i in incidents if _within(i.get("first_seen"), start, end)

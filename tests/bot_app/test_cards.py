@@ -198,7 +198,11 @@ def test_a_decided_approval_shows_no_decision_buttons(state, words, style):
 
 def test_a_snoozed_card_offers_to_unsnooze():
     card = incident_card(view(["erp-app-03"], approval_state="snoozed"))
-    assert texts(card).splitlines()[2] == "Snoozed until in 24 h."
+    said = texts(card).splitlines()
+    assert said[2] == "Snoozed until 2026-11-01 10:06 UTC (in 24 h)."  # never "until in 24 h"
+    assert "Snoozed by Alex Operator until 2026-11-01 10:06 UTC (in 24 h)" in said
+    french = texts(incident_card(view(["erp-app-03"], approval_state="snoozed", lang="fr")))
+    assert "Reporté jusqu'au 2026-11-01 10:06 UTC (dans 24 h)." in french.splitlines()
     [unsnooze] = [a for a in executes(card) if a["verb"] == "unsnooze"]
     assert unsnooze["data"] == {"approvalId": "apr-1"}
 
@@ -255,6 +259,31 @@ def test_a_failed_fix_says_why_in_one_sentence_with_azure_evidence_under_details
     assert "Step: Check the VM in Azure" in details
     assert "Error: 404 ResourceNotFound" in details
     assert "Request id: req-42" in details
+
+
+def _is_heading(block: dict[str, Any] | None) -> bool:
+    inlines = (block or {}).get("inlines") or [{}]
+    return inlines[0].get("size") == "Medium" and inlines[0].get("weight") == "Bolder"
+
+
+def test_a_heading_heads_words_never_buttons_alone():
+    """One failed fix: its headline says why, so no "Why it failed" over the Retry button."""
+    failed = a_run("file-02", "failed", failure="The VM agent of file-02 is Not Ready.")
+    one = incident_card(view(["file-02"], approval_state="failed", runs=[failed]))
+    assert (
+        texts(one).splitlines()[2]
+        == "Fix failed for file-02: The VM agent of file-02 is Not Ready."
+    )
+    assert {"retry", "escalate"} <= {a["verb"] for a in executes(one)}
+    resolved = {"status": "resolved", "resolution": {"why": "by-hand", "note": "agent restarted"}}
+    by_hand = incident_card(view(["file-02"], approval_state="failed", runs=[failed], **resolved))
+    assert texts(by_hand).startswith("RESOLVED") and executes(by_hand) == []
+    for card in [one, by_hand, *every_card_kind()[:4]]:  # the incident cards
+        body = card["body"]
+        for block, after in zip(body, [*body[1:], None], strict=True):
+            if _is_heading(block):
+                words = after and after["type"] != "ActionSet" and not _is_heading(after)
+                assert words, texts({"body": [block]})
 
 
 def test_a_retry_that_revealed_another_error_offers_the_other_fix_then_links_it():
@@ -562,3 +591,10 @@ def test_a_step_that_waited_many_times_in_a_row_is_one_timeline_line_with_its_co
     assert any("locks recorded: none" in line for line in said)
     french = [texts(b) for b in timeline_blocks([item], "fr", parse_iso(looks[-1]["time"]))]
     assert any("par la correction de erp-app-01 (23 fois)" in line for line in french)
+
+
+def test_an_explanation_says_the_severity_in_its_own_language():
+    assert "[disk-upload-timed-out] migrate-replication · critique" in texts(
+        answers.explain_card(explain("1011", "fr"))
+    )
+    assert "· critical" in texts(answers.explain_card(explain("1011", "en")))

@@ -12,7 +12,7 @@ import pytest
 
 from bot.chart import stacked_bars
 from bot.digest import DIGESTS, digest_card, send_weekly
-from remediation.digest import previous_week, week
+from remediation.digest import last_seven_days, previous_week, week
 from tests.bot_app.harness import bot_app
 from tests.bot_app.test_incident_flow import texts
 from tests.botkit.servers import run_async
@@ -69,6 +69,17 @@ def test_the_timer_reports_the_previous_whole_iso_week():
     assert (start.isoformat(), end.isoformat()) == ("2026-10-26T00:00:00+00:00",
                                                     "2026-11-02T00:00:00+00:00")  # fmt: skip
     assert week([], [], start, end).key == "2026-W44"
+
+
+def test_chat_charts_the_last_seven_calendar_days_each_bar_under_its_own_day():
+    """A fix that ran today sits under today's name, not yesterday's."""
+    start, end = last_seven_days(WEDNESDAY)  # Wednesday 15:30 UTC
+    runs = [_run("failed", 10 / 1440), _run("succeeded", 6.6), _run("succeeded", 6.7)]
+    found = week([], runs, start, end)  # 10 min ago; Thursday 01:06; Wednesday 22:42 (out)
+    said = texts(digest_card(found, "en"))
+    assert said.startswith("Weekly digest: 2026-10-29 to 2026-11-04\n")
+    assert "\nThu\nFri\nSat\nSun\nMon\nTue\nWed\n" in said  # today last
+    assert [dict(day) for day in found.per_day] == [{"succeeded": 1}, *[{}] * 5, {"failed": 1}]
 
 
 def _decoded(png: bytes) -> tuple[int, int, list[bytes]]:

@@ -182,3 +182,34 @@ def test_the_overflow_menu_holds_the_links(page: Page, served: Served):
     with page.expect_popup() as popup:
         page.get_by_role("menuitem", name="Docs").click()
     assert popup.value.url.startswith("https://learn.microsoft.com/")
+
+
+# WCAG 2 contrast ratio of a button's text on its own background.
+_CONTRAST = """button => {
+  const rgb = (css) => css.match(/\\d+(\\.\\d+)?/g).slice(0, 3).map(Number);
+  const lum = (css) => {
+    const [r, g, b] = rgb(css).map((v) => v / 255)
+      .map((c) => (c <= 0.03928 ? c / 12.92 : ((c + 0.055) / 1.055) ** 2.4));
+    return 0.2126 * r + 0.7152 * g + 0.0722 * b;
+  };
+  const style = getComputedStyle(button);
+  const [a, b] = [lum(style.color), lum(style.backgroundColor)].sort((x, y) => y - x);
+  return (a + 0.05) / (b + 0.05);
+}"""
+
+
+def test_folds_open_quietly_and_an_open_form_leaves_every_button_readable(
+    page: Page, served: Served
+):
+    _post(served, demo_rp_limit_alert(VM))
+    thread = _thread(page)
+    thread.get_by_role("button", name="Details").click()  # the renderer folds it open itself
+    expect(thread).to_contain_text("Times (UTC)")
+    expect(page.locator("#toast")).to_be_hidden()  # no "not handled by Teams": Teams handles it
+
+    thread.get_by_role("button", name="Resolve…").click()  # Action.ShowCard: the note form
+    expect(thread.get_by_role("button", name="Resolve", exact=True)).to_be_visible()
+    for name in ("Acknowledge", "More options", "Reject", "Snooze"):
+        button = thread.get_by_role("button", name=name, exact=True)
+        ratio = button.evaluate(_CONTRAST)
+        assert ratio >= 4.5, f"{name}: its text is hard to read ({ratio:.1f}:1) while a form is open"

@@ -50,13 +50,16 @@
     return data;
   }
 
+  // Actions the renderer carries out in the card itself (Teams too): nothing to send.
+  const IN_CARD = new Set(["Action.ToggleVisibility", "Action.ShowCard"]);
+
   function renderCard(content, activityId) {
     const card = new AC.AdaptiveCard();
     card.onExecuteAction = (action) => {
       const type = action.getJsonTypeName();
       if (type === "Action.Execute") invoke(activityId, action.verb, action.data || {});
       else if (type === "Action.OpenUrl") window.open(action.url, "_blank", "noopener");
-      else toast(`${type} is not handled by Teams for this bot`);
+      else if (!IN_CARD.has(type)) toast(`${type} is not handled by Teams for this bot`);
     };
     card.parse(content);
     return card.render();
