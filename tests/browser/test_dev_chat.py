@@ -212,4 +212,4 @@ def test_folds_open_quietly_and_an_open_form_leaves_every_button_readable(
     for name in ("Acknowledge", "More options", "Reject", "Snooze"):
         button = thread.get_by_role("button", name=name, exact=True)
         ratio = button.evaluate(_CONTRAST)
-        assert ratio >= 4.5, f"{name}: its text is hard to read ({ratio:.1f}:1) while a form is open"
+        assert ratio >= 4.5, f"{name}: hard to read ({ratio:.1f}:1) while a form is open"
