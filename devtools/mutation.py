@@ -112,6 +112,7 @@ UNITS: dict[str, list[Target]] = {
             ("azure/throttle", "remediation/azure/throttle.py"),
             ("azure/fence", "remediation/azure/fence.py"),
             ("bot/auth", "bot/auth.py"),
+            ("bot/clicked", "bot/clicked.py"),
             ("webhooks", "remediation/webhooks.py"),
             ("resolution", "remediation/resolution.py"),
         ]
