@@ -84,22 +84,25 @@ def test_a_pause_flipped_while_a_fix_waits_holds_its_writes_until_resumed():
         assert len(_backups(sim, "erp-app-05")) == 1
 
 
-def _auto_cleanup(clock: Clock):
+@contextmanager
+def _window_closing_after(step: str):
+    """An automatic cleanup started in the night's window, which closes once `step` is done;
+    yields (engine, sim, the estate before the fix, the clock)."""
+    clock = Clock(MONDAY_0100)
     signal = rp_limit_alert("erp-app-03")
     auto = Rule("auto", entry="rp-collection-limit-reached")
     policy = _policy(rules=(auto,), lift_locks="auto", windows=(EVERY_NIGHT,))
-    return signal, _engine([signal], policy, clock)
+    with _engine([signal], policy, clock) as (engine, sim):
+        initial = sim.estate.to_state()
+        engine.ingest(signal)
+        _step_until(engine, lambda: _passed(_only_run(engine), step))
+        clock.now = datetime(2026, 5, 4, 3, 0, tzinfo=UTC)  # the window closes
+        engine.queue.drain(engine.runner.handle, max_messages=BOUND)
+        yield engine, sim, initial, clock
 
 
 def test_an_automatic_fix_not_yet_written_waits_for_the_next_window_to_lift_the_lock():
-    clock = Clock(MONDAY_0100)
-    signal, context = _auto_cleanup(clock)
-    with context as (engine, sim):
-        initial = sim.estate.to_state()
-        engine.ingest(signal)
-        _step_until(engine, lambda: _passed(_only_run(engine), "record-locks"))
-        clock.now = datetime(2026, 5, 4, 3, 0, tzinfo=UTC)  # the window closes
-        engine.queue.drain(engine.runner.handle, max_messages=BOUND)
+    with _window_closing_after("record-locks") as (engine, sim, initial, clock):
         assert _writes(engine) == []
         assert sim.estate.to_state()["locks"] == initial["locks"]
         assert "outside the maintenance window" in _only_run(engine)["journal"][-1]["note"]
@@ -110,15 +113,7 @@ def test_an_automatic_fix_not_yet_written_waits_for_the_next_window_to_lift_the_
 
 
 def test_a_window_that_closes_mid_fix_stops_new_writes_and_puts_the_lock_back():
-    clock = Clock(MONDAY_0100)
-    signal, context = _auto_cleanup(clock)
-    with context as (engine, sim):
-        initial = sim.estate.to_state()
-        engine.ingest(signal)
-        _step_until(engine, lambda: _passed(_only_run(engine), "lift-locks"))
-        assert sim.estate.to_state()["locks"] == []
-        clock.now = datetime(2026, 5, 4, 3, 0, tzinfo=UTC)  # closed before the backup
-        engine.queue.drain(engine.runner.handle, max_messages=BOUND)
+    with _window_closing_after("lift-locks") as (engine, sim, initial, _clock):
         run = _only_run(engine)
         assert run["state"] == "failed"
         assert "maintenance window" in run["failure"]
