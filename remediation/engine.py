@@ -64,6 +64,8 @@ CARD_INTERVAL = timedelta(seconds=10)
 SWITCHES = "switches"
 FLOOD = "flood"
 MAX_RELATED = 5
+PAUSED = "automation is paused"
+OUTSIDE_WINDOW = "outside the maintenance window"
 SHOWN_FAILED = 5  # failed runs whose ARM writes a card's Details quote
 
 
@@ -128,7 +130,8 @@ class Engine:
         self._arm_for = arm_for
         self.runner = Runner(
             store, queue, playbooks, arm_for, self.audit,
-            dry_run=lambda: self.policy().dry_run, clock=clock, on_change=self._run_changed,
+            dry_run=lambda: self.policy().dry_run, held=self._held, clock=clock,
+            on_change=self._run_changed,
             entries_of=self.entries_of,
         )  # fmt: skip
 
@@ -144,6 +147,16 @@ class Engine:
             paused=data.get("paused", base.paused),
             dry_run=data.get("dry_run", base.dry_run),
         )
+
+    def _held(self, run: Run) -> str | None:
+        """Why the policy holds a run's next write now (None when it may write): the kill
+        switch, or a maintenance window closed to an automatic fix."""
+        policy = self.policy()
+        if policy.paused:
+            return PAUSED
+        if run["decided_by"].startswith("policy:") and not policy.in_window(self.clock()):
+            return OUTSIDE_WINDOW
+        return None
 
     def set_switch(self, name: str, value: bool, actor: str) -> None:
         """Kill switch and dry-run toggled from chat; audited."""
@@ -425,7 +438,7 @@ class Engine:
         )
         plan = Plan(mode=decision.mode, playbook=decision.playbook, reason=decision.reason)
         if decision.playbook and policy.paused:
-            plan.update({"mode": "manual", "reason": "automation is paused"})
+            plan.update({"mode": "manual", "reason": PAUSED})
         incident = self.incidents.update(incident["id"], lambda doc: {**doc, "plan": plan})
         self.audit.record(
             "policy", "plan", incident["id"], plan["mode"],
@@ -625,10 +638,17 @@ class Engine:
         active = self._active_count()
         pending = self.runs.all(state="pending")  # people's decisions first, then the oldest
         pending.sort(key=lambda r: (r["decided_by"].startswith("policy:"), r["created"]))
+        blockers: dict[tuple[str, bool], Callable[[str], str | None]] = {}
         for run in pending:
             if active >= policy.limits.max_concurrent_fixes:
                 return
-            if in_window or not run["decided_by"].startswith("policy:"):
+            if not in_window and run["decided_by"].startswith("policy:"):
+                continue
+            # A breaker that opened, or a fix of the VM that ended, since the run was queued.
+            key = (run["playbook"], bool(run.get("retry_of")))
+            if key not in blockers:
+                blockers[key] = self._blockers(run["playbook"], _for(run, policy))
+            if blockers[key](run["vm"]) is None:
                 self.runner.start(run["id"])
                 active += 1
 
@@ -767,9 +787,8 @@ class Engine:
         if run["state"] not in TERMINAL or run["state"] == "succeeded":
             said = f"The fix of {run['vm']} is {run['state']}: nothing to retry."
             return Acted(Outcome(False, said, None), run["incident_id"])
-        no_cooldown = replace(policy, limits=replace(policy.limits, cooldown=timedelta(0)))
-        blocked = ("automation is paused" if policy.paused else None) or self._blockers(
-            run["playbook"], no_cooldown
+        blocked = (PAUSED if policy.paused else None) or self._blockers(
+            run["playbook"], _without_cooldown(policy)
         )(run["vm"])
         if blocked:
             return Acted(Outcome(False, f"Not retried: {blocked}.", None), run["incident_id"])
@@ -896,6 +915,15 @@ def _linked(doc: Incident, link: Related) -> Incident:
     """`doc` linked to the incident of another error one of its runs revealed."""
     related = [r for r in doc.get("related") or [] if r["incident_id"] != link["incident_id"]]
     return {**doc, "related": [*related, link][-MAX_RELATED:]}
+
+
+def _without_cooldown(policy: Policy) -> Policy:
+    return replace(policy, limits=replace(policy.limits, cooldown=timedelta(0)))
+
+
+def _for(run: Run, policy: Policy) -> Policy:
+    """The limits a run meets: a person's retry yields to no cool-down."""
+    return _without_cooldown(policy) if run.get("retry_of") else policy
 
 
 def _failed(runs: list[Run]) -> list[Run]:

@@ -12,6 +12,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime, time, timedelta
 from pathlib import Path
 from typing import Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
 
@@ -75,13 +76,16 @@ class Target:
 
 @dataclass(frozen=True, slots=True)
 class Window:
-    """A weekly maintenance window in UTC during which automatic writes may run."""
+    """A weekly maintenance window during which automatic writes may run, in the wall-clock
+    time of `zone` (an IANA name, UTC by default), so it follows the clock changes there."""
 
     days: tuple[str, ...]
     start: time
     end: time
+    zone: str = "UTC"
 
     def contains(self, moment: datetime) -> bool:
+        moment = moment.astimezone(ZoneInfo(self.zone))
         day = _DAYS[moment.weekday()]
         now = moment.time()
         if self.start <= self.end:
@@ -165,7 +169,8 @@ class Policy:
         mode, reason = default_mode, "catalogue default"
         matching = [r for r in self.rules if r.matches(entry_id, target)]
         if matching:
-            best = max(matching, key=lambda r: r.specificity)
+            # Between equally specific rules the stricter wins, whatever their order.
+            best = max(matching, key=lambda r: (r.specificity, _STRICTNESS[r.mode]))
             mode, reason = best.mode, "policy rule"
         if target.tags is None:
             stricter = [
@@ -274,9 +279,17 @@ def _number(value: Any, where: str) -> float:
     return float(value)
 
 
+def _known(raw: dict[str, Any], fields: set[str], where: str) -> None:
+    """A misspelt field is refused: ignored, it would widen a rule or move a window."""
+    unknown = set(raw) - fields
+    if unknown:
+        raise PolicyError(f"{where}: unknown field(s) {sorted(unknown)}")
+
+
 def _rule(raw: Any, where: str) -> Rule:
     if not isinstance(raw, dict) or "mode" not in raw:
         raise PolicyError(f"{where}: a rule is a mapping with a mode")
+    _known(raw, {"mode", "entry", "subscription", "resource_group", "tag"}, where)
     tag = raw.get("tag")
     if tag is not None:
         if not (isinstance(tag, str) and "=" in tag):
@@ -344,7 +357,15 @@ def _window(raw: Any, where: str) -> Window:
         days = tuple(d.strip().lower()[:3] for d in raw["days"])
         start, end = (time.fromisoformat(raw[k]) for k in ("start", "end"))
     except (KeyError, TypeError, ValueError, AttributeError) as exc:
-        raise PolicyError(f"{where}: expected days, start and end (HH:MM UTC): {exc}") from exc
+        raise PolicyError(f"{where}: expected days, start and end (HH:MM): {exc}") from exc
+    _known(raw, {"days", "start", "end", "timezone"}, where)
+    if start.tzinfo or end.tzinfo:
+        raise PolicyError(f"{where}: write start and end as HH:MM, and the zone as timezone")
     if not set(days) <= set(_DAYS):
         raise PolicyError(f"{where}.days: use mon..sun")
-    return Window(days, start, end)
+    zone = raw.get("timezone") or "UTC"
+    try:
+        ZoneInfo(zone)
+    except (ZoneInfoNotFoundError, ValueError, TypeError) as exc:
+        raise PolicyError(f"{where}.timezone: unknown time zone {zone!r}") from exc
+    return Window(days, start, end, zone)

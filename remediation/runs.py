@@ -43,6 +43,7 @@ ACTIVE = frozenset({"queued", "running", "waiting"})
 LEASE = timedelta(minutes=5)
 MAX_JOURNAL = 200
 MAX_CRASHES = 5  # attempts of one step that killed their worker before it fails the run
+HOLD_RECHECK = 300.0  # seconds between two looks at a switch or window that holds a run
 
 
 def new_run(
@@ -120,6 +121,7 @@ class Runner:
         audit: AuditLog,
         *,
         dry_run: Callable[[], bool] = lambda: False,
+        held: Callable[[Run], str | None] = lambda run: None,
         clock: Clock = utcnow,
         on_change: Callable[[Run], None] = lambda run: None,
         entries_of: Callable[[dict[str, Any]], frozenset[str]] = lambda payload: frozenset(),
@@ -130,6 +132,7 @@ class Runner:
         self._arm_for = arm_for
         self._audit = audit
         self._dry_run = dry_run
+        self._held = held
         self._clock = clock
         self._on_change = on_change
         self._entries_of = entries_of
@@ -186,12 +189,13 @@ class Runner:
         step = playbook.steps[run["step"]]
         interrupted = _interrupted_at(run, step.name)
         crashed = _unfinished_starts(run, step.name)
+        held = self._hold(run, step)
         run = {
             **run,
             "state": "running",
             "lease_until": iso(now + LEASE),
             "epoch": run.get("epoch", 0) + 1,
-            "wrote": run.get("wrote") or step.writes,
+            "wrote": run.get("wrote") or (step.writes and held is None),
         }
         _journal(run, step.name, "start", now)
         try:
@@ -205,11 +209,26 @@ class Runner:
             return
         try:
             with fenced(self._fence(run["id"], run["epoch"])):
-                result = self._execute(playbook, run, step, interrupted)
+                result = held or self._execute(playbook, run, step, interrupted)
         except StaleLease as exc:  # another worker holds the run now: leave it to them
             log.warning("step %s of run %s abandoned: %s", step.name, run["id"], exc)
             return
         self._advance(playbook, run, etag, step.name, result)
+
+    def _hold(self, run: Run, step: Step) -> StepResult | None:
+        """A write the policy does not allow now (paused; an automatic fix outside its
+        window): a run that wrote nothing yet waits and looks again; one that did is stopped
+        so that its compensation (the lock put back) runs now, not after the next window.
+        Compensation itself is never held."""
+        if not step.writes or step.always:
+            return None
+        why = self._held(run)
+        if why is None:
+            return None
+        if run.get("wrote"):
+            return StepResult.failed(f"Stopped before {step.name}: {why}. Retry the fix to "
+                                     "finish it.")  # fmt: skip
+        return StepResult.wait(HOLD_RECHECK, f"held before {step.name}: {why}")
 
     def _fence(self, run_id: str, epoch: int) -> Callable[[], None]:
         """The check made right before each ARM write of this step: the run is still held

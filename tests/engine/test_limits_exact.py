@@ -291,6 +291,7 @@ def test_pending_runs_start_together_up_to_the_slots(timed_engine):
             "id": f"run-{n}", "incident_id": "inc-x", "playbook": "diagnose", "vm": f"vm-{n}",
             "target": {}, "state": "pending", "decided_by": "policy:auto",
             "created": iso(engine.clock() + timedelta(seconds=n)),
+            "updated": iso(engine.clock() + timedelta(seconds=n)),
         })  # fmt: skip
     engine.start_pending()
     assert started == ["run-0", "run-1", "run-2"]
@@ -308,6 +309,7 @@ def test_a_person_s_decision_goes_before_older_automatic_runs(timed_engine):
             "id": run_id, "incident_id": "inc-x", "playbook": "diagnose", "vm": run_id,
             "target": {}, "state": "pending", "decided_by": decided_by,
             "created": iso(engine.clock() + timedelta(minutes=minute)),
+            "updated": iso(engine.clock() + timedelta(minutes=minute)),
         })  # fmt: skip
     engine.start_pending()
     assert started == ["run-alice"]

@@ -122,7 +122,7 @@ def test_zero_is_a_valid_limit(tmp_path):
          "policy.yaml: limits: expected a non-negative number, got '3'"),
         ({"approval_ttl_hours": -1}, "policy.yaml: expected a non-negative number, got -1"),
         ({"maintenance_windows": [{"days": ["mon"], "start": "22:00"}]},
-         "policy.yaml: maintenance_windows[0]: expected days, start and end (HH:MM UTC): 'end'"),
+         "policy.yaml: maintenance_windows[0]: expected days, start and end (HH:MM): 'end'"),
         ({"maintenance_windows": [{"days": ["mon", "someday"], "start": "1:00", "end": "2:00"}]},
          "policy.yaml: maintenance_windows[0]"),
     ],
@@ -236,3 +236,89 @@ def test_a_policy_file_named_but_missing_is_said_and_the_defaults_apply(tmp_path
     missing = tmp_path / "nowhere.yaml"
     assert load_policy(Settings({"POLICY_FILE": str(missing)})) == Policy()
     assert f"no policy file at {missing}: the default policy applies" in caplog.text
+
+
+# -- an operator's mistakes that would widen automation ------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("document", "message"),
+    [
+        ({"rules": [{"mode": "auto", "resourceGroup": "rg-test"}]},
+         "policy.yaml: rules[0]: unknown field(s) ['resourceGroup']"),
+        ({"rules": [{"mode": "auto", "entry": "backup-internal-error", "subscripton": "s"}]},
+         "policy.yaml: rules[0]: unknown field(s) ['subscripton']"),
+        ({"maintenance_windows": [{"days": ["sat"], "start": "01:00", "end": "03:00",
+                                   "timezon": "Europe/Paris"}]},
+         "policy.yaml: maintenance_windows[0]: unknown field(s) ['timezon']"),
+        ({"maintenance_windows": [{"days": ["sat"], "start": "01:00", "end": "03:00",
+                                   "timezone": "Europe/Pariss"}]},
+         "policy.yaml: maintenance_windows[0].timezone: unknown time zone 'Europe/Pariss'"),
+        ({"maintenance_windows": [{"days": ["sat"], "start": "01:00+02:00", "end": "03:00"}]},
+         "policy.yaml: maintenance_windows[0]: write start and end as HH:MM"),
+    ],
+)  # fmt: skip
+def test_a_field_misspelt_is_refused_not_ignored(document, message):
+    """An ignored `resourceGroup` would make an auto rule for one group apply to every VM."""
+    with pytest.raises(PolicyError) as error:
+        parse_policy(document, source="policy.yaml")
+    assert str(error.value).startswith(message)
+
+
+def test_between_equally_specific_rules_the_stricter_wins_whatever_their_order():
+    for order in (1, -1):
+        rules = [
+            {"mode": "auto", "entry": "backup-internal-error"},
+            {"mode": "approval", "subscription": "SUB-PROD"},
+        ][::order]
+        policy = parse_policy({"rules": rules})
+        decided = policy.decide("backup-internal-error", "retry-backup", "auto",
+                                Target("sub-prod", "rg-1", {}))  # fmt: skip
+        assert decided.mode == "approval"
+        other = policy.decide("backup-internal-error", "retry-backup", "approval",
+                              Target("sub-dev", "rg-1", {}))  # fmt: skip
+        assert other.mode == "auto"
+
+
+def test_a_rule_for_a_resource_group_matches_azures_id_in_any_case():
+    policy = parse_policy({"rules": [{"mode": "manual", "resource_group": "RG-ERP-Prod"}]})
+    decided = policy.decide("backup-internal-error", "retry-backup", "auto",
+                            Target("sub-1", "rg-erp-prod", {}))  # fmt: skip
+    assert decided.mode == "manual"
+
+
+PARIS_NIGHT = {"days": ["sun"], "start": "01:00", "end": "04:00", "timezone": "Europe/Paris"}
+
+
+def test_a_window_in_paris_time_follows_the_clock_change_days():
+    (window,) = parse_policy({"maintenance_windows": [PARIS_NIGHT]}).windows
+    # 2026-03-29: Paris goes from 02:00 CET to 03:00 CEST; the window is 00:00-02:00 UTC.
+    assert not window.contains(datetime(2026, 3, 28, 23, 59, tzinfo=UTC))
+    assert window.contains(datetime(2026, 3, 29, 0, 0, tzinfo=UTC))
+    assert window.contains(datetime(2026, 3, 29, 1, 59, tzinfo=UTC))
+    assert not window.contains(datetime(2026, 3, 29, 2, 0, tzinfo=UTC))
+    # 2026-10-25: back from 03:00 CEST to 02:00 CET; the window is 23:00 (Sat)-03:00 UTC.
+    assert not window.contains(datetime(2026, 10, 24, 22, 59, tzinfo=UTC))
+    assert window.contains(datetime(2026, 10, 24, 23, 0, tzinfo=UTC))
+    assert window.contains(datetime(2026, 10, 25, 2, 59, tzinfo=UTC))
+    assert not window.contains(datetime(2026, 10, 25, 3, 0, tzinfo=UTC))
+    # A summer Sunday: 23:00 (Sat)-02:00 UTC.
+    assert window.contains(datetime(2026, 7, 4, 23, 0, tzinfo=UTC))
+    assert not window.contains(datetime(2026, 7, 5, 2, 0, tzinfo=UTC))
+
+
+def test_an_overnight_window_in_paris_time_belongs_to_the_local_day_it_starts():
+    night = {**PARIS_NIGHT, "days": ["sat"], "start": "23:00", "end": "02:00"}
+    (window,) = parse_policy({"maintenance_windows": [night]}).windows
+    # Saturday 23:00 in Paris in winter is 22:00 UTC; it ends Sunday 02:00 Paris, 01:00 UTC.
+    assert window.contains(datetime(2026, 1, 10, 22, 0, tzinfo=UTC))
+    assert window.contains(datetime(2026, 1, 11, 0, 59, tzinfo=UTC))
+    assert not window.contains(datetime(2026, 1, 11, 1, 0, tzinfo=UTC))
+    assert not window.contains(datetime(2026, 1, 10, 21, 59, tzinfo=UTC))
+
+
+def test_a_window_without_a_time_zone_stays_in_utc():
+    plain = {k: v for k, v in PARIS_NIGHT.items() if k != "timezone"}
+    (window,) = parse_policy({"maintenance_windows": [plain]}).windows
+    assert window.contains(datetime(2026, 7, 5, 1, 0, tzinfo=UTC))
+    assert not window.contains(datetime(2026, 7, 4, 23, 0, tzinfo=UTC))
