@@ -187,7 +187,7 @@ def _plan(incident: Incident, w, lang: str) -> list[dict[str, Any]]:
     notes = incident.get("notes") or []
     if notes and lang == "en":
         blocks.append(heading(w["notes"]))
-        blocks += bullets([humanize(n) for n in notes], SHOWN, lang)
+        blocks += bullets([humanize(n) for n in reversed(notes)], SHOWN, lang)  # newest first
     return blocks
 
 

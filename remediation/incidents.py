@@ -455,9 +455,11 @@ def fingerprint(vm: str) -> str:
 
 
 def add_note(doc: Incident, note: str) -> Incident:
-    """The document with `note` among its notes: at most MAX_NOTES, each clipped."""
-    notes = sorted({*doc.get("notes", []), note[:NOTE_CHARS]})[:MAX_NOTES]
-    return {**doc, "notes": notes}
+    """The document with `note` as its newest note: at most MAX_NOTES, the oldest dropped,
+    each clipped once; a note said again moves to the end."""
+    said = note[:NOTE_CHARS]
+    notes = [n for n in doc.get("notes", []) if n != said] + [said]
+    return {**doc, "notes": notes[-MAX_NOTES:]}
 
 
 def _evidence(signal: Signal, vm: str) -> Evidence:

@@ -83,6 +83,19 @@ def test_notes_are_few_and_short():
     assert all(len(note) == NOTE_CHARS for note in doc["notes"])
 
 
+def test_the_newest_notes_are_kept_in_the_order_they_came():
+    """Notes tell what happened last (an escalation, a refused resolution): past the limit
+    the oldest go, whatever their wording, and a note said again moves to the end."""
+    doc: dict = {}
+    for n in range(MAX_NOTES + 5):
+        doc = add_note(doc, f"{'z' if n % 2 else 'a'} note {n}")
+    doc = add_note(doc, "A escalated by Alex")
+    doc = add_note(doc, f"z note {MAX_NOTES + 3}")  # said again: now the newest
+    assert doc["notes"][-2:] == ["A escalated by Alex", f"z note {MAX_NOTES + 3}"]
+    assert len(doc["notes"]) == MAX_NOTES and len(set(doc["notes"])) == MAX_NOTES
+    assert "z note 5" not in doc["notes"] and doc["notes"][0] == "a note 6"
+
+
 def test_an_unclassified_text_naming_dozens_of_codes_has_a_short_root_cause():
     from remediation.classify import classify
     from remediation.signals import Signal, SourceKind
