@@ -86,7 +86,8 @@ def step_text(entry: JournalEntry, lang: str) -> str:
         note = in_language(note, lang) or note
     if entry.get("phase") == "start":
         note = _RUNNING.get(lang, _RUNNING["en"])
-    return f"{label}: {note}" if note else label
+    colon = " :" if lang == "fr" else ":"  # French typography: a space before the colon
+    return f"{label}{colon} {note}" if note else label
 
 
 def _run_header(item: Run, lang: str) -> dict[str, Any]:

@@ -70,3 +70,11 @@ def test_a_fixs_note_reads_in_french(english, french):
 
 def test_a_confirmation_of_something_unknown_stays_in_english_whole():
     assert in_language("Azure confirms: something new happened", "fr") == ""
+
+
+def test_a_french_timeline_line_puts_a_space_before_its_colon():
+    from bot.timeline import step_text
+
+    entry = {"step": "lift-locks", "phase": "next", "note": "lifted 1 lock(s)"}
+    assert step_text(entry, "fr") == "Lever les verrous : 1 verrou(s) levé(s)"
+    assert step_text(entry, "en") == "Lift the locks: lifted 1 lock(s)"
