@@ -56,6 +56,7 @@ from remediation.notify import View
 from remediation.outcomes import SETTLED, Assessment, assess, run_outcome
 from remediation.playbooks.cleanup_restore_points import KEEP_LOCK_OFF, RESTORE_LOCK
 from remediation.playbooks.preconditions import describe
+from remediation.policy import PAUSED
 from remediation.records import Approval, Incident, Person, Run
 
 SHOWN_VMS = 5
@@ -86,6 +87,9 @@ WORDS: dict[str, dict[str, str]] = {
         "rejected": "Fix rejected: apply the steps by hand.",
         "expired": "Nobody decided before the approval expired.",
         "manual": "No automatic fix for this error: apply the steps by hand.",
+        "manual-paused": "Automation was paused when this failure came in, so no fix was "
+        "proposed: apply the steps by hand.",
+        "manual-policy": "The policy has this fixed by hand here: apply the steps by hand.",
         "in-doubt": "Signals disagree on which resource {vm} is: no fix runs until a person "
         "checks.",
         "dry-run": "Dry run: nothing was written to Azure.",
@@ -168,6 +172,10 @@ WORDS: dict[str, dict[str, str]] = {
         "expired": "Personne n'a décidé avant l'expiration de l'approbation.",
         "manual": "Pas de correction automatique pour cette erreur : appliquez les étapes "
         "à la main.",
+        "manual-paused": "L'automatisation était suspendue à l'arrivée de cet échec, aucune "
+        "correction n'a donc été proposée : appliquez les étapes à la main.",
+        "manual-policy": "La stratégie prévoit ici une correction à la main : appliquez les "
+        "étapes à la main.",
         "in-doubt": "Les signaux divergent sur la ressource {vm} : aucune correction avant "
         "vérification.",
         "dry-run": "Simulation : rien n'a été écrit dans Azure.",
@@ -393,7 +401,16 @@ def headline(found: Assessment, view: View, lang: str, now: datetime) -> str:
     if found.why == "flood":
         notes = incident.get("notes") or []
         return humanize(notes[0]) if notes and lang == "en" else w["flood"]
+    if found.why == "manual":
+        return w[_manual_why(incident.get("plan"))]
     return w.get(found.why, w["failing"])
+
+
+def _manual_why(plan: Any) -> str:
+    """Why a fix exists for the error and yet none was proposed: paused, or the policy."""
+    if not plan or not plan.get("playbook"):
+        return "manual"
+    return "manual-paused" if plan.get("reason") == PAUSED else "manual-policy"
 
 
 def _with(found: Assessment, outcome: str, w: dict[str, str]) -> str:

@@ -34,7 +34,7 @@ from remediation.oncall import (
 from remediation.outcomes import assess, latest_run_per_vm
 from remediation.playbooks.base import Playbook
 from remediation.playbooks.findings import reason as describe
-from remediation.policy import Policy, Target
+from remediation.policy import PAUSED, Policy, Target
 from remediation.queue.base import (
     IngestMessage,
     Message,
@@ -64,7 +64,6 @@ CARD_INTERVAL = timedelta(seconds=10)
 SWITCHES = "switches"
 FLOOD = "flood"
 MAX_RELATED = 5
-PAUSED = "automation is paused"
 OUTSIDE_WINDOW = "outside the maintenance window"
 SHOWN_FAILED = 5  # failed runs whose ARM writes a card's Details quote
 
@@ -511,7 +510,7 @@ class Engine:
         policy = self.policy()
         playbook = _plan_of(incident).get("playbook")
         if policy.paused:
-            return Started(refused=["automation is paused"])
+            return Started(refused=[PAUSED])
         if incident["status"] != "open":
             return Started(refused=[f"the incident is {incident['status']}"])
         if not playbook:

@@ -198,6 +198,9 @@ class Policy:
         )
 
 
+PAUSED = "automation is paused"
+"""Why no fix starts while the kill switch is on (a plan's reason, a refusal)."""
+
 APP_ROOT = Path(__file__).resolve().parents[1]
 """Where function_app.py is deployed: a relative POLICY_FILE is the app's own file there,
 whatever directory the Functions host starts the worker in."""

@@ -598,3 +598,24 @@ def test_an_explanation_says_the_severity_in_its_own_language():
         answers.explain_card(explain("1011", "fr"))
     )
     assert "· critical" in texts(answers.explain_card(explain("1011", "en")))
+
+
+@pytest.mark.parametrize(
+    ("plan", "said"),
+    [
+        ({"mode": "manual", "playbook": None, "reason": "no automation in the catalogue"},
+         "No automatic fix for this error: apply the steps by hand."),
+        ({"mode": "manual", "playbook": "cleanup-restore-points",
+          "reason": "automation is paused"},
+         "Automation was paused when this failure came in, so no fix was proposed: apply the "
+         "steps by hand."),
+        ({"mode": "manual", "playbook": "cleanup-restore-points",
+          "reason": "policy rule: manual"},
+         "The policy has this fixed by hand here: apply the steps by hand."),
+    ],
+)  # fmt: skip
+def test_a_card_without_a_fix_says_why_none_was_proposed(plan, said):
+    """A fix exists for this error but was not proposed: the card must not say there is none."""
+    shown = view(["erp-app-03"], plan=plan)
+    shown["approval"], shown["approvals"] = None, []
+    assert said in texts(incident_card(shown))
