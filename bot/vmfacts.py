@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 from remediation.playbooks.findings import reason
 from remediation.playbooks.verify import agent_statuses, power_state
 from remediation.signals.arm_id import ArmId
+from remediation.signals.backup_container import azure_vm
 
 if TYPE_CHECKING:
     from remediation.azure.api import ArmApi
@@ -221,10 +222,9 @@ def backup_job(job: dict[str, Any]) -> dict[str, Any]:
 
 
 def _container_group(container: Any) -> str | None:
-    """The VM's resource group a job's container names ("IaasVMContainer;iaasvmcontainerv2;
-    {group};{vm}", the prefix optional); None when the job names no container."""
-    parts = container.split(";") if isinstance(container, str) else []
-    return parts[-2] or None if len(parts) >= 3 else None
+    """The VM's resource group a job's container names; None when it names no Azure VM's."""
+    vm = azure_vm(container) if isinstance(container, str) else None
+    return vm[0] if vm else None
 
 
 def _time(value: Any) -> datetime | None:

@@ -19,20 +19,26 @@ def azure_vm_id(container: str | None, subscription_id: str | None) -> str | Non
     """`/subscriptions/{subscription_id}/resourceGroups/{group}/providers/Microsoft.Compute/
     virtualMachines/{name}` for an Azure VM container, else None (a classic VM's container,
     another workload's, a malformed name, or no subscription)."""
-    if not container or not subscription_id:
+    vm = azure_vm(container)
+    if vm is None or not subscription_id:
         return None
-    parts = container.split(";")
+    group, name = vm
+    return (
+        f"/subscriptions/{subscription_id}/resourceGroups/{group}"
+        f"/providers/Microsoft.Compute/virtualMachines/{name}"
+    )
+
+
+def azure_vm(container: str | None) -> tuple[str, str] | None:
+    """(resource group, name) of the Azure VM a container names, else None (a classic VM's
+    container, another workload's, or a malformed name)."""
+    parts = container.split(";") if container else []
     if len(parts) == 4 and parts[0].lower() == CONTAINER_TYPE:
         del parts[0]
     if len(parts) != 3 or parts[0].lower() != AZURE_VM_CONTAINER:
         return None
     group, name = parts[1], parts[2]
-    if not _segment(group) or not _segment(name):
-        return None
-    return (
-        f"/subscriptions/{subscription_id}/resourceGroups/{group}"
-        f"/providers/Microsoft.Compute/virtualMachines/{name}"
-    )
+    return (group, name) if _segment(group) and _segment(name) else None
 
 
 def _segment(value: str) -> bool:
