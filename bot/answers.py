@@ -31,6 +31,7 @@ from bot.wording import words as table
 from remediation.explain import Explanation
 from remediation.notify import View
 from remediation.outcomes import Assessment
+from remediation.playbooks.verify import COMPLETED_JOB
 from remediation.policy import Policy
 from remediation.records import Approval, Incident, Run
 
@@ -38,7 +39,6 @@ SHOWN_INCIDENTS = 5
 SHOWN_FAILED = 10
 TEXT = 300
 TIMELINE_STEPS = 40  # every step of a run (a run has at most a few dozen)
-COMPLETED_JOBS = {"Completed", "CompletedWithWarnings"}
 
 WORDS: dict[str, dict[str, str]] = {
     "en": {
@@ -431,7 +431,7 @@ def _backup_works_again(vm: str, facts: LiveFacts, views: list[View], lang: str)
     open backup incidents report (e.g. a late alert after a fix)."""
     newest = facts.backup_jobs[0] if facts.backup_jobs else None
     done = moment(newest["end"] or newest["start"]) if newest else None
-    if newest is None or done is None or newest["status"] not in COMPLETED_JOBS:
+    if newest is None or done is None or newest["status"] not in COMPLETED_JOB:
         return []
     older = [v for v in _open(views, "backup") if (_failed_at(v) or done) < done]
     if not older:
