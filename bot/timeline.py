@@ -54,12 +54,15 @@ def _repeats_counted(entries: list[JournalEntry]) -> list[tuple[JournalEntry, in
     and again while it waits its turn) as their last entry and how many there were."""
     counted: list[tuple[JournalEntry, int]] = []
     for entry in entries:
-        same = (entry.get("step"), entry.get("phase"), entry.get("note"))
-        if counted and same == tuple(counted[-1][0].get(k) for k in ("step", "phase", "note")):
+        if counted and _said(entry) == _said(counted[-1][0]):
             counted[-1] = (entry, counted[-1][1] + 1)
         else:
             counted.append((entry, 1))
     return counted
+
+
+def _said(entry: JournalEntry) -> tuple[Any, ...]:
+    return entry.get("step"), entry.get("phase"), entry.get("note")
 
 
 def steps_of(item: Run) -> list[JournalEntry]:
